@@ -1,0 +1,61 @@
+# ServiceLane. `make run` serves the demo shop; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app webapp
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: setup run test test-pg bench messages translations chromium clean
+
+setup: $(VENV)/.installed translations
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed"'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+# Compiled catalogues are build output (not in git).
+translations: $(VENV)/.installed
+	@$(VENV)/bin/pybabel compile -d translations >/dev/null
+
+# After adding or changing user-facing text: extract, merge, then translate the new entries.
+messages: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+	$(VENV)/bin/pybabel update -N -i translations/messages.pot -d translations
+
+run: setup
+	$(FLASK) db upgrade
+	@if $(FLASK) is-empty; then $(FLASK) demo-data; fi
+	@$(PY) scripts/banner.py $(HOST) $(PORT)
+	$(PY) -m webapp --host $(HOST) --port $(PORT)
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own here).
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing chromium and CJK fonts for the browser tests…"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
+	      || echo "WARNING: could not install chromium; browser tests will be skipped"; \
+	  else echo "WARNING: chromium missing (apt-get install chromium fonts-noto-cjk); browser tests will be skipped"; fi; \
+	fi
+
+test: setup chromium
+	$(PY) -m pytest
+	@$(MAKE) --no-print-directory test-pg
+
+# The database-touching tests again on PostgreSQL, when a server answers.
+test-pg: setup
+	@if $(PY) scripts/pg_ready.py "$(PG_TEST_URL)"; then \
+	  echo "== PostgreSQL pass ($(PG_TEST_URL))"; \
+	  SERVICELANE_TEST_DB=postgresql SERVICELANE_TEST_PG_ADMIN_URL="$(PG_TEST_URL)" $(PY) -m pytest tests/unit tests/http -q; \
+	else echo "== PostgreSQL not reachable at $(PG_TEST_URL): PostgreSQL pass skipped"; fi
+
+bench: setup
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) instance screenshots .pytest_cache

@@ -1,0 +1,1 @@
+"""The lobby kiosk: its blueprint (``kiosk.views``) and ``python -m kiosk`` (the device launcher)."""

@@ -1,0 +1,316 @@
+"""Shared fixtures: apps on a real database, staff factories, a live server, real Chromium.
+
+Database: a fresh SQLite file per test by default. ``SERVICELANE_TEST_DB=postgresql`` runs the
+same tests on PostgreSQL (``make test`` does a second pass when the server answers).
+Browser tests launch Debian's Chromium (``/usr/bin/chromium``) through Playwright.
+"""
+import os
+import re
+import shutil
+import socket
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+
+from webapp import create_app
+from webapp.extensions import db as _db
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "screenshots"
+PG_ADMIN_URL = os.environ.get("SERVICELANE_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("SERVICELANE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+CHROMIUM = os.environ.get("SERVICELANE_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+PASSWORD = "test-pass-123"
+
+
+# ---------------------------------------------------------------- services on this machine
+
+def _pg_reachable():
+    try:
+        import psycopg2
+        psycopg2.connect(PG_ADMIN_URL, connect_timeout=2).close()
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def pg_database(name: str) -> str:
+    """URL of a PostgreSQL database ``name``, created if missing; skips the test without a server."""
+    if not _pg_reachable():
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}")
+    import psycopg2
+    conn = psycopg2.connect(PG_ADMIN_URL)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        if cur.fetchone() is None:
+            cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def reset_pg_schema(url: str):
+    import psycopg2
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    try:
+        import redis
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception:  # noqa: BLE001
+        pytest.skip(f"Redis not reachable at {REDIS_URL}")
+    return REDIS_URL
+
+
+# ---------------------------------------------------------------- apps and databases
+
+USE_PG = os.environ.get("SERVICELANE_TEST_DB") == "postgresql"
+
+
+@pytest.fixture(scope="session")
+def _pg_main():
+    url = pg_database("servicelane_test")
+    reset_pg_schema(url)
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
+    with app.app_context():
+        _db.create_all()
+        _db.engine.dispose()
+    return url
+
+
+def make_app(db_url, **overrides):
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": db_url,
+        "SECRET_KEY": "test-secret-" + uuid.uuid4().hex,
+        "RATELIMIT_ENABLED": False,
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture
+def db_url(tmp_path, request):
+    if USE_PG:
+        return request.getfixturevalue("_pg_main")
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+def app(db_url, tmp_path):
+    app = make_app(db_url, UPLOAD_DIR=str(tmp_path / "uploads"))
+    with app.app_context():
+        if USE_PG:
+            tables = ", ".join(f'"{t.name}"' for t in reversed(_db.metadata.sorted_tables))
+            _db.session.execute(_db.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            _db.session.commit()
+        else:
+            _db.create_all()
+        yield app
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+# ---------------------------------------------------------------- factories
+
+class Factory:
+    """Builds records with sensible defaults; every call commits."""
+
+    def __init__(self, db):
+        self.db = db
+        self.n = 0
+
+    def _next(self):
+        self.n += 1
+        return self.n
+
+    def site(self, code=None, **kw):
+        from webapp.models import Site
+        n = self._next()
+        site = Site(code=code or f"s{n}", name_zh=kw.pop("name_zh", f"测试门店{n}"),
+                    name_en=kw.pop("name_en", f"Test site {n}"), **kw)
+        self.db.session.add(site)
+        self.db.session.commit()
+        return site
+
+    def user(self, site, role="advisor", username=None, desk=None, **kw):
+        from webapp.models import User
+        n = self._next()
+        user = User(site_id=site.id, username=username or f"{role}{n}", role=role,
+                    display_name=kw.pop("display_name", f"{role.title()} {n}"),
+                    desk=desk if desk is not None else (str(n) if role == "advisor" else None), **kw)
+        user.set_password(PASSWORD)
+        self.db.session.add(user)
+        self.db.session.commit()
+        return user
+
+    def customer_vehicle(self, site, plate="京A12345", mobile="13800138000", name="张三", **vehicle):
+        from webapp.models import Customer, Vehicle
+        customer = Customer(site_id=site.id, name=name, mobile=mobile)
+        self.db.session.add(customer)
+        self.db.session.flush()
+        car = Vehicle(site_id=site.id, customer_id=customer.id, plate=plate, **vehicle)
+        self.db.session.add(car)
+        self.db.session.commit()
+        return customer, car
+
+    def appointment(self, site, customer, vehicle, scheduled_at=None, reason="maintenance", advisor=None):
+        from webapp.models import Appointment
+        from webapp.timeutil import utcnow
+        appt = Appointment(site_id=site.id, customer_id=customer.id, vehicle_id=vehicle.id,
+                           scheduled_at=scheduled_at or utcnow(), reason=reason,
+                           advisor_id=advisor.id if advisor else None, description="保养")
+        self.db.session.add(appt)
+        self.db.session.commit()
+        return appt
+
+    def walkin(self, site, plate="京A12345", mobile="13800138000", reason="repair", key=None):
+        """A checked-in walk-in through the real service. Returns (ticket, pin)."""
+        from webapp.services.checkin import check_in_walkin
+        return check_in_walkin(site, plate, mobile, reason, "异响", True, key or uuid.uuid4().hex)
+
+
+@pytest.fixture
+def factory(db):
+    return Factory(db)
+
+
+# ---------------------------------------------------------------- HTTP helpers
+
+def csrf_token(client, path="/login"):
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert match, f"no csrf meta on {path}"
+    return match.group(1)
+
+
+def login(client, user, password=PASSWORD):
+    token = csrf_token(client)
+    resp = client.post("/login", data={"username": user.username, "password": password, "csrf_token": token})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    return resp
+
+
+# ---------------------------------------------------------------- live server and browser
+
+class LiveServer:
+    def __init__(self, app):
+        from werkzeug.serving import make_server
+        self.app = app
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.port = self.server.socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.server.shutdown()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def live_app(tmp_path):
+    """An app on its own SQLite file (threads of the live server share it through the file)."""
+    app = make_app(f"sqlite:///{tmp_path / 'live.db'}", UPLOAD_DIR=str(tmp_path / "uploads"))
+    with app.app_context():
+        _db.create_all()
+    return app
+
+
+@pytest.fixture
+def live_server(live_app):
+    server = LiveServer(live_app).start()
+    yield server
+    server.stop()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage", "--autoplay-policy=no-user-gesture-required",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+VIEWPORTS = {
+    "kiosk": {"width": 1080, "height": 1920},
+    "tv": {"width": 1920, "height": 1080},
+    "phone": {"width": 390, "height": 844},
+    "console": {"width": 1366, "height": 768},
+}
+
+
+@pytest.fixture
+def new_page(browser):
+    """``new_page("phone", lang="en")`` → a Playwright page in a fresh context of that size."""
+    contexts = []
+
+    def make(kind="console", lang=None, **kw):
+        opts = {"viewport": VIEWPORTS[kind], "locale": "en-US" if lang == "en" else "zh-CN"}
+        if kind == "phone":
+            opts.update(device_scale_factor=2, is_mobile=True, has_touch=True)
+        if kind == "kiosk":
+            opts.update(has_touch=True)
+        opts.update(kw)
+        ctx = browser.new_context(**opts)
+        ctx.set_default_timeout(10_000)
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.console_errors = []
+        page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+        return page
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+
+
+def screenshot(page, name):
+    """Save a screenshot for people to look at (screenshots/ is not committed)."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    return path
+
+
+def set_lang(page, base_url, lang):
+    """Choose the UI language the way a person does: the language switch (sets the cookie)."""
+    page.goto(f"{base_url}/lang/{lang}?next=/start")

@@ -1,0 +1,39 @@
+"""Language: zh-CN by default, English on request; remembered in a cookie per device."""
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, redirect, request
+from flask_babel import get_locale
+
+bp = Blueprint("i18n", __name__)
+COOKIE = "lang"
+
+
+def select_locale():
+    supported = current_app.config["LANGUAGES"]
+    asked = request.args.get("lang") or request.cookies.get(COOKIE)
+    if asked in supported:
+        return asked
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def locale_code() -> str:
+    """'zh-CN' or 'en' for the html lang attribute."""
+    return str(get_locale()).replace("_", "-")
+
+
+def safe_next(target: str | None) -> str:
+    # Only paths on this site: an open redirect would let a phishing link borrow our domain.
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+@bp.get("/lang/<code>")
+def switch(code):
+    response = redirect(safe_next(request.args.get("next")))
+    if code in current_app.config["LANGUAGES"]:
+        response.set_cookie(COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response

@@ -1,0 +1,187 @@
+"""Database tables. Every record carries the site (门店) it belongs to, so one deployment can
+serve several shops and every query can be scoped to the user's site."""
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+from .timeutil import utcnow
+from .workflow import VisitState
+
+
+class Site(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    prefix_appointment: Mapped[str] = mapped_column(String(4), default="A")
+    prefix_walkin: Mapped[str] = mapped_column(String(4), default="W")
+    # Appointment window for queue priority, in minutes before/after the booked time.
+    appointment_early_minutes: Mapped[int] = mapped_column(default=30)
+    appointment_late_minutes: Mapped[int] = mapped_column(default=15)
+    # Average reception time per customer, used for the wait estimate until there is history.
+    reception_minutes: Mapped[int] = mapped_column(default=10)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def name(self, locale: str) -> str:
+        return self.name_en if str(locale).startswith("en") else self.name_zh
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    desk: Mapped[str | None] = mapped_column(String(32))  # service desk shown on the lobby display
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    site: Mapped[Site] = relationship()
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+
+class Customer(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    name: Mapped[str | None] = mapped_column(String(120))
+    mobile: Mapped[str | None] = mapped_column(String(20), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Vehicle(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), index=True)
+    plate: Mapped[str] = mapped_column(String(16), index=True)
+    vin: Mapped[str | None] = mapped_column(String(17), index=True)
+    make: Mapped[str | None] = mapped_column(String(60))
+    model: Mapped[str | None] = mapped_column(String(60))
+    year: Mapped[int | None]
+    colour: Mapped[str | None] = mapped_column(String(40))
+    last_mileage: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    customer: Mapped[Customer | None] = relationship()
+
+
+class Appointment(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicle.id"))
+    advisor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    scheduled_at: Mapped[datetime] = mapped_column(index=True)  # UTC
+    reason: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="booked")  # booked, arrived, cancelled
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    customer: Mapped[Customer] = relationship()
+    vehicle: Mapped[Vehicle] = relationship()
+
+
+class Visit(db.Model):
+    """One customer's stay, from the kiosk ticket to delivery and follow-up."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
+    vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("vehicle.id"))
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"), unique=True)
+    advisor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    state: Mapped[str] = mapped_column(String(20), default=VisitState.WAITING.value, index=True)
+    plate: Mapped[str] = mapped_column(String(16))        # as entered at the kiosk, normalised
+    mobile: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str | None] = mapped_column(Text)
+    consent_at: Mapped[datetime | None]                   # notice on data use accepted
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    delivered_at: Mapped[datetime | None]
+
+    customer: Mapped[Customer | None] = relationship()
+    vehicle: Mapped[Vehicle | None] = relationship()
+    appointment: Mapped[Appointment | None] = relationship()
+    advisor: Mapped[User | None] = relationship()
+    ticket: Mapped["Ticket"] = relationship(back_populates="visit", uselist=False)
+    events: Mapped[list["VisitEvent"]] = relationship(
+        order_by="VisitEvent.id", back_populates="visit", viewonly=True
+    )
+
+
+class Ticket(db.Model):
+    """The queue ticket printed at the kiosk. ``token`` is the customer's capability for the
+    status page (≥128 random bits); the PIN printed beside the QR code is a second factor."""
+    __table_args__ = (
+        UniqueConstraint("site_id", "day", "prefix", "seq"),
+        Index("ix_ticket_site_status", "site_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))          # appointment, walkin
+    day: Mapped[date]
+    prefix: Mapped[str] = mapped_column(String(4))
+    seq: Mapped[int]
+    number: Mapped[str] = mapped_column(String(12))        # e.g. W012
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    pin_hash: Mapped[str] = mapped_column(String(64))
+    pin_failures: Mapped[int] = mapped_column(default=0)
+    pin_locked_until: Mapped[datetime | None]
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting, called, serving, skipped, done, cancelled
+    on_time_appointment: Mapped[bool] = mapped_column(default=False)
+    appointment_at: Mapped[datetime | None]
+    assigned_advisor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    called_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    desk: Mapped[str | None] = mapped_column(String(32))
+    call_count: Mapped[int] = mapped_column(default=0)
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)  # back of the queue after a late return
+    called_at: Mapped[datetime | None]
+    served_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    visit: Mapped[Visit] = relationship(back_populates="ticket")
+    called_by: Mapped[User | None] = relationship(foreign_keys=[called_by_id])
+    assigned_advisor: Mapped[User | None] = relationship(foreign_keys=[assigned_advisor_id])
+
+
+class TicketCounter(db.Model):
+    """Last number issued per site, day and prefix. Incremented by one atomic upsert in the same
+    transaction as the ticket it numbers, so numbers are gapless and never repeat."""
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(4), primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)
+
+
+class VisitEvent(db.Model):
+    """Append-only log of every state change of a visit: who, when, from, to. Reports read it."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    actor_kind: Mapped[str] = mapped_column(String(16))   # customer, staff, system
+    action: Mapped[str] = mapped_column(String(32))       # check_in, call, recall, skip, transfer, advance…
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    visit: Mapped[Visit] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()

@@ -1,0 +1,107 @@
+"""What each screen shows, read from the database in one place.
+
+Live views rebuild their whole state from these functions after every message and every
+reconnect, so a lost Socket.IO message can never leave a screen wrong for long.
+"""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from . import queueing
+from .extensions import db
+from .models import Site, Ticket, User, VisitEvent
+from .services.calling import advisors_on_duty, waiting_entries
+from .timeutil import utcnow
+from .workflow import CUSTOMER_STAGES, VisitState, customer_stage
+
+RECENT_CALLS = 6
+CALL_SHOWN_MINUTES = 10  # a called number stays "now calling" on the TV this long
+
+
+@dataclass
+class LobbyState:
+    now_calling: list[Ticket]
+    recent: list[Ticket]
+    waiting: int
+
+
+def lobby_state(site: Site, now: datetime | None = None) -> LobbyState:
+    now = now or utcnow()
+    called = list(db.session.scalars(
+        select(Ticket).where(Ticket.site_id == site.id, Ticket.status.in_(("called", "served", "skipped")),
+                             Ticket.called_at.is_not(None), Ticket.called_at >= now - timedelta(hours=12))
+        .order_by(Ticket.called_at.desc()).limit(RECENT_CALLS + 4)))
+    now_calling = [t for t in called if t.status == "called"
+                   and t.called_at >= now - timedelta(minutes=CALL_SHOWN_MINUTES)][:4]
+    recent = [t for t in called if t not in now_calling][:RECENT_CALLS]
+    waiting = db.session.scalar(
+        select(db.func.count(Ticket.id)).where(Ticket.site_id == site.id, Ticket.status == "waiting"))
+    return LobbyState(now_calling, recent, waiting or 0)
+
+
+@dataclass
+class QueueRow:
+    ticket: Ticket
+    position: int
+    wait_minutes: int
+
+
+def queue_state(advisor: User, now: datetime | None = None) -> list[QueueRow]:
+    """The waiting queue in the order this advisor's "Call next" would take it."""
+    now = now or utcnow()
+    ordered = queueing.order(waiting_entries(advisor.site_id), advisor.id)
+    tickets = {t.id: t for t in db.session.scalars(
+        select(Ticket).where(Ticket.id.in_([e.ticket_id for e in ordered])))} if ordered else {}
+    return [QueueRow(tickets[e.ticket_id], i + 1, int((now - e.queued_at).total_seconds() // 60))
+            for i, e in enumerate(ordered)]
+
+
+def position(ticket: Ticket) -> tuple[int, int]:
+    """(people ahead, estimated wait in minutes) for a waiting ticket; (0, 0) otherwise."""
+    if ticket.status != "waiting":
+        return 0, 0
+    ahead = queueing.people_ahead(waiting_entries(ticket.site_id), ticket.id)
+    site = db.session.get(Site, ticket.site_id)
+    return ahead, queueing.estimated_wait_minutes(
+        ahead, site.reception_minutes, advisors_on_duty(ticket.site_id))
+
+
+@dataclass
+class Stage:
+    key: str
+    reached_at: datetime | None
+    done: bool
+    current: bool
+
+
+@dataclass
+class StatusState:
+    ticket: Ticket
+    state: VisitState
+    stages: list[Stage]
+    ahead: int
+    wait_minutes: int
+    cancelled: bool
+
+
+def status_state(ticket: Ticket) -> StatusState:
+    visit = ticket.visit
+    state = VisitState(visit.state)
+    current = customer_stage(state)
+    events = db.session.scalars(
+        select(VisitEvent).where(VisitEvent.visit_id == visit.id).order_by(VisitEvent.id)).all()
+    first_reached: dict[int, datetime] = {}
+    for ev in events:
+        idx = customer_stage(ev.to_state)
+        if idx >= 0 and idx not in first_reached:
+            first_reached[idx] = ev.at
+    first_reached.setdefault(0, ticket.issued_at)
+    stages = [Stage(key, first_reached.get(i) if i <= current else None, i < current, i == current)
+              for i, (key, _) in enumerate(CUSTOMER_STAGES)]
+    # Skip the wash stage for a visit that never went through it, so the customer isn't
+    # told about a wash they declined.
+    if current > 6 and 6 not in first_reached:
+        stages = [s for s in stages if s.key != "wash"]
+    ahead, wait = position(ticket)
+    return StatusState(ticket, state, stages, ahead, wait, state == VisitState.CANCELLED)

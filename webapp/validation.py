@@ -1,0 +1,72 @@
+"""Plate and mobile-number rules of mainland China (pure functions, unit-tested by table)."""
+import re
+from dataclasses import dataclass
+
+PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+# Letters on plates never include I or O (they would read as 1 and 0).
+_L = "A-HJ-NP-Z"
+_STANDARD = re.compile(rf"^[{PROVINCES}][{_L}][{_L}0-9]{{4}}[{_L}0-9挂学警港澳领]$")
+# New-energy plates: six characters after the city letter, D or F (electric / hybrid) first or last.
+_NEW_ENERGY = re.compile(rf"^[{PROVINCES}][{_L}](?:[DF][{_L}0-9][0-9]{{4}}|[0-9]{{5}}[DF])$")
+_SEPARATORS = re.compile(r"[\s·\.\-•・]+")
+
+
+@dataclass(frozen=True)
+class Plate:
+    value: str      # normalised: upper case, no separators
+    kind: str       # "standard", "new_energy" or "other"
+
+    @property
+    def is_chinese(self) -> bool:
+        return self.kind != "other"
+
+
+def normalise_plate(raw: str) -> str:
+    return _SEPARATORS.sub("", (raw or "").strip()).upper()
+
+
+def parse_plate(raw: str) -> Plate | None:
+    """Classify a plate. ``None`` when it cannot be a plate at all (empty, too short or long,
+    odd characters); ``kind == "other"`` for a plausible plate that is not a Chinese civil format
+    (foreign, temporary…), which the kiosk accepts with a warning."""
+    value = normalise_plate(raw)
+    if _STANDARD.match(value):
+        return Plate(value, "standard")
+    if _NEW_ENERGY.match(value):
+        return Plate(value, "new_energy")
+    if 3 <= len(value) <= 12 and re.fullmatch(r"[0-9A-Z\u4e00-\u9fff]+", value):
+        return Plate(value, "other")
+    return None
+
+
+def mask_plate(plate: str) -> str:
+    """京A12345 -> 京A·***45: enough for the customer to recognise the car, not to identify it."""
+    value = normalise_plate(plate)
+    if len(value) < 4:
+        return "***"
+    return f"{value[:2]}·***{value[-2:]}"
+
+
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+
+
+def normalise_mobile(raw: str) -> str:
+    value = re.sub(r"[\s\-()]+", "", (raw or "").strip())
+    if value.startswith("+86"):
+        value = value[3:]
+    elif value.startswith("0086"):
+        value = value[4:]
+    elif value.startswith("86") and len(value) == 13:
+        value = value[2:]
+    return value
+
+
+def parse_mobile(raw: str) -> str | None:
+    """A mainland mobile number (11 digits, starting 1 and a network digit 3–9) or ``None``."""
+    value = normalise_mobile(raw)
+    return value if _MOBILE.match(value) else None
+
+
+def mask_mobile(mobile: str) -> str:
+    value = normalise_mobile(mobile)
+    return f"{value[:3]}****{value[-4:]}" if len(value) == 11 else "****"
