@@ -184,7 +184,7 @@ class Factory:
         return appt
 
     def walkin(self, site, plate="京A12345", mobile="13800138000", reason="repair", key=None):
-        """A checked-in walk-in through the real service. Returns (ticket, pin)."""
+        """A checked-in walk-in through the real service. Returns the ticket."""
         from webapp.services.checkin import check_in_walkin
         return check_in_walkin(site, plate, mobile, reason, "异响", True, key or uuid.uuid4().hex)
 

@@ -125,7 +125,8 @@ class Visit(db.Model):
 
 class Ticket(db.Model):
     """The queue ticket printed at the kiosk. ``token`` is the customer's capability for the
-    status page (≥128 random bits); the PIN printed beside the QR code is a second factor."""
+    status page (≥128 random bits); the PIN printed beside the QR code (derived from the token with
+    the server secret, see services.checkin.ticket_pin) is the second factor for prices and approvals."""
     __table_args__ = (
         UniqueConstraint("site_id", "day", "prefix", "seq"),
         Index("ix_ticket_site_status", "site_id", "status"),
@@ -139,7 +140,6 @@ class Ticket(db.Model):
     seq: Mapped[int]
     number: Mapped[str] = mapped_column(String(12))        # e.g. W012
     token: Mapped[str] = mapped_column(String(64), unique=True)
-    pin_hash: Mapped[str] = mapped_column(String(64))
     pin_failures: Mapped[int] = mapped_column(default=0)
     pin_locked_until: Mapped[datetime | None]
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)

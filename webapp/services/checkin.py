@@ -26,14 +26,18 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def new_pin() -> str:
-    return f"{secrets.randbelow(1_000_000):06d}"
+def ticket_pin(token: str) -> str:
+    """The 6-digit PIN printed on the ticket, derived from the token with the server's secret.
 
-
-def hash_pin(token: str, pin: str) -> str:
-    # Keyed and salted by the token: fast enough for 200 check-ins/s, useless without the secret.
+    Derived rather than stored so that a retried check-in (same idempotency key) or a reprint at
+    the desk shows the same PIN, while the status link alone (the token) reveals nothing of it."""
     key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, f"{token}:{pin}".encode(), hashlib.sha256).hexdigest()
+    digest = hmac.new(key, f"pin:{token}".encode(), hashlib.sha256).digest()
+    return f"{int.from_bytes(digest[:8], 'big') % 1_000_000:06d}"
+
+
+def pin_matches(token: str, pin: str) -> bool:
+    return hmac.compare_digest(ticket_pin(token), (pin or "").strip())
 
 
 def find_appointments(site: Site, query: str, now: datetime | None = None) -> list[Appointment]:
@@ -82,17 +86,17 @@ def _allocate_seq(site_id, day, prefix) -> int:
 
 
 def _issue(site, visit, kind, idempotency_key, appointment=None, now=None):
-    """Number and store the ticket for a new visit, commit, publish. Returns (ticket, pin)."""
+    """Number and store the ticket for a new visit, commit, publish."""
     now = now or utcnow()
     day = local_day(site.timezone, now)
     prefix = site.prefix_appointment if kind == KIND_APPOINTMENT else site.prefix_walkin
-    token, pin = new_token(), new_pin()
+    token = new_token()
     db.session.add(visit)
     db.session.flush()
     seq = _allocate_seq(site.id, day, prefix)
     ticket = Ticket(
         site_id=site.id, visit_id=visit.id, kind=kind, day=day, prefix=prefix, seq=seq,
-        number=f"{prefix}{seq:03d}", token=token, pin_hash=hash_pin(token, pin),
+        number=f"{prefix}{seq:03d}", token=token,
         idempotency_key=idempotency_key or None, issued_at=now, queued_at=now,
         appointment_at=appointment.scheduled_at if appointment else None,
         assigned_advisor_id=appointment.advisor_id if appointment else None,
@@ -112,16 +116,16 @@ def _issue(site, visit, kind, idempotency_key, appointment=None, now=None):
         existing = _existing(idempotency_key)
         if existing is None:
             raise
-        return existing, None
+        return existing
     publish(DomainEvent("ticket.issued", site.id, visit.id, ticket.id,
                         {"number": ticket.number, "kind": kind}))
-    return ticket, pin
+    return ticket
 
 
 def check_in_appointment(site: Site, appointment_id: int, idempotency_key: str | None):
     existing = _existing(idempotency_key)
     if existing is not None:
-        return existing, None
+        return existing
     appointment = db.session.get(Appointment, appointment_id)
     if appointment is None or appointment.site_id != site.id:
         raise ServiceError("appointment_not_found", 404)
@@ -129,7 +133,7 @@ def check_in_appointment(site: Site, appointment_id: int, idempotency_key: str |
         # Already checked in (e.g. on another kiosk): hand back that ticket, never a second one.
         visit = db.session.scalar(select(Visit).where(Visit.appointment_id == appointment.id))
         if visit is not None and visit.ticket is not None:
-            return visit.ticket, None
+            return visit.ticket
         raise ServiceError("appointment_not_open", 409)
     visit = Visit(
         site_id=site.id, customer_id=appointment.customer_id, vehicle_id=appointment.vehicle_id,
@@ -143,7 +147,7 @@ def check_in_appointment(site: Site, appointment_id: int, idempotency_key: str |
         # Two kiosks confirmed the same appointment at once (unique visit.appointment_id).
         db.session.rollback()
         visit = db.session.scalar(select(Visit).where(Visit.appointment_id == appointment_id))
-        return visit.ticket, None
+        return visit.ticket
 
 
 def check_in_walkin(site: Site, plate: str, mobile: str, reason: str, description: str | None,
@@ -152,7 +156,7 @@ def check_in_walkin(site: Site, plate: str, mobile: str, reason: str, descriptio
     the message next to it and keep what was typed."""
     existing = _existing(idempotency_key)
     if existing is not None:
-        return existing, None
+        return existing
     parsed = parse_plate(plate)
     if parsed is None:
         raise ServiceError("plate_invalid", 422, "plate")

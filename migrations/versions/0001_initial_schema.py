@@ -1,8 +1,8 @@
-"""initial schema: sites, users, customers, vehicles, appointments, visits, tickets, events
+"""initial schema
 
-Revision ID: 4a11c4e245f0
+Revision ID: 340be4fc1da8
 Revises: 
-Create Date: 2026-11-30 00:10:49.234323
+Create Date: 2026-11-30 00:12:33.871273
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '4a11c4e245f0'
+revision = '340be4fc1da8'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -152,7 +152,6 @@ def upgrade():
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('number', sa.String(length=12), nullable=False),
     sa.Column('token', sa.String(length=64), nullable=False),
-    sa.Column('pin_hash', sa.String(length=64), nullable=False),
     sa.Column('pin_failures', sa.Integer(), nullable=False),
     sa.Column('pin_locked_until', sa.DateTime(), nullable=True),
     sa.Column('idempotency_key', sa.String(length=64), nullable=True),
