@@ -76,7 +76,9 @@ def create_app(config=None):
     _register_errors(app)
 
     from .cli import register as register_cli
+    from .labels import register as register_labels
     register_cli(app)
+    register_labels(app)
 
     @app.context_processor
     def inject():
@@ -108,8 +110,11 @@ def _register_blueprints(app):
 
 def _register_errors(app):
     def render_error(code, message):
-        template = "errors/fragment.html" if request.htmx else "errors/page.html"
-        return render_template(template, code=code, message=message), code
+        if request.htmx:
+            # Show it in the page's message area instead of replacing what the user was working on.
+            body = render_template("errors/fragment.html", code=code, message=message)
+            return body, code, {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
+        return render_template("errors/page.html", code=code, message=message), code
 
     @app.errorhandler(IllegalTransition)
     def illegal(exc):

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 @dataclass(frozen=True)
 class QueueEntry:
     ticket_id: int
-    issued_at: datetime
+    queued_at: datetime            # arrival, or return to the queue after a no-show
     on_time_appointment: bool = False
     appointment_at: datetime | None = None
     assigned_advisor_id: int | None = None
@@ -30,8 +30,8 @@ def on_time(arrived_at: datetime, appointment_at: datetime | None, early_minutes
 def priority(entry: QueueEntry) -> tuple:
     """Sort key: on-time appointments first (by booked time, then arrival), then arrival order."""
     if entry.on_time_appointment:
-        return (0, entry.appointment_at or entry.issued_at, entry.issued_at, entry.ticket_id)
-    return (1, entry.issued_at, entry.issued_at, entry.ticket_id)
+        return (0, entry.appointment_at or entry.queued_at, entry.queued_at, entry.ticket_id)
+    return (1, entry.queued_at, entry.queued_at, entry.ticket_id)
 
 
 def order(entries, advisor_id: int | None = None) -> list[QueueEntry]:

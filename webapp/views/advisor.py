@@ -1,9 +1,140 @@
-"""Advisor console (/advisor). STUB."""
-from flask import Blueprint
+"""Advisor console (/advisor): the waiting queue, calling, and the advisor's visits in progress.
+
+Every action answers with the console's ``panel`` block (an HTMX partial of the same page), so
+the advisor's screen shows the server's truth after each click; other consoles and the lobby
+TV follow through Socket.IO."""
+from flask import Blueprint, abort, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Ticket, User, Visit
+from ..readmodels import queue_state
+from ..roles import ADVISOR, SUPERVISORS
+from ..security import roles_required
+from ..services import ServiceError, calling, visits
+from ..services.calling import current_call
+from ..workflow import OPEN_STATES, VisitState, next_states
 
 bp = Blueprint("advisor", __name__, url_prefix="/advisor")
+PAGE = "advisor/console.html"
+VISIT_PAGE = "advisor/visit.html"
+
+
+def _messages():
+    return {
+        "finish_current_call": _("Finish the current ticket first: start the reception or mark a no-show."),
+        "queue_empty": _("Nobody is waiting."),
+        "ticket_not_found": _("This ticket does not exist."),
+        "ticket_state_changed": _("This ticket was changed in the meantime; the list is up to date now."),
+        "ticket_not_yours": _("This ticket was called by another advisor."),
+        "transfer_target_invalid": _("Choose another advisor of this site."),
+    }
+
+
+def _panel_context(message=None, level="info"):
+    me = current_user._get_current_object()
+    in_progress = db.session.scalars(
+        select(Visit).where(Visit.site_id == me.site_id, Visit.advisor_id == me.id,
+                            Visit.state.in_([s.value for s in OPEN_STATES]))
+        .order_by(Visit.updated_at.desc()).limit(20)).all()
+    skipped = db.session.scalars(
+        select(Ticket).where(Ticket.site_id == me.site_id, Ticket.status == "skipped",
+                             Ticket.called_by_id == me.id)
+        .order_by(Ticket.closed_at.desc()).limit(5)).all()
+    colleagues = db.session.scalars(
+        select(User).where(User.site_id == me.site_id, User.active.is_(True), User.id != me.id,
+                           User.role.in_((ADVISOR, *SUPERVISORS)))
+        .order_by(User.display_name)).all()
+    return {
+        "current": current_call(me),
+        "queue": queue_state(me),
+        "in_progress": in_progress,
+        "skipped": skipped,
+        "colleagues": colleagues,
+        "message": message,
+        "level": level,
+    }
+
+
+def _render_panel(message=None, level="info", status=200):
+    ctx = _panel_context(message, level)
+    if request.htmx:
+        return render_block(PAGE, "panel", **ctx), status
+    if status >= 400:
+        return render_block(PAGE, "panel", **ctx), status
+    return redirect(url_for(".console"))
+
+
+def _act(action):
+    try:
+        action()
+    except ServiceError as exc:
+        return _render_panel(_messages().get(exc.message, exc.message), "error", exc.status)
+    return _render_panel()
 
 
 @bp.get("")
+@roles_required(ADVISOR)
 def console():
-    return "advisor"
+    from flask import render_template
+    return render_template(PAGE, **_panel_context())
+
+
+@bp.get("/panel")
+@roles_required(ADVISOR)
+def panel():
+    return render_block(PAGE, "panel", **_panel_context())
+
+
+@bp.post("/call-next")
+@roles_required(ADVISOR)
+def call_next():
+    return _act(lambda: calling.call_next(current_user))
+
+
+@bp.post("/tickets/<int:ticket_id>/<action>")
+@roles_required(ADVISOR)
+def ticket_action(ticket_id, action):
+    me = current_user._get_current_object()
+    actions = {
+        "recall": lambda: calling.recall(me, ticket_id),
+        "skip": lambda: calling.skip(me, ticket_id),
+        "requeue": lambda: calling.requeue(me, ticket_id),
+        "start": lambda: calling.start_reception(me, ticket_id),
+        "transfer": lambda: calling.transfer(me, ticket_id, request.form.get("to_advisor", type=int) or 0),
+    }
+    if action not in actions:
+        abort(404)
+    return _act(actions[action])
+
+
+def _visit_for(visit_id) -> Visit:
+    visit = db.session.get(Visit, visit_id)
+    if visit is None or visit.site_id != current_user.site_id:
+        abort(404)
+    return visit
+
+
+@bp.get("/visits/<int:visit_id>")
+@roles_required(ADVISOR)
+def visit(visit_id):
+    from flask import render_template
+    v = _visit_for(visit_id)
+    return render_template(VISIT_PAGE, visit=v, next_states=next_states(v.state), VisitState=VisitState)
+
+
+@bp.post("/visits/<int:visit_id>/advance")
+@roles_required(ADVISOR)
+def advance(visit_id):
+    v = _visit_for(visit_id)
+    target = request.form.get("to", "")
+    if target not in {s.value for s in VisitState}:
+        abort(400)
+    visits.advance(v, target, current_user._get_current_object())
+    ctx = {"visit": v, "next_states": next_states(v.state), "VisitState": VisitState}
+    if request.htmx:
+        return render_block(VISIT_PAGE, "visit_body", **ctx)
+    return redirect(url_for(".visit", visit_id=v.id))
