@@ -105,9 +105,18 @@ def db_url(tmp_path, request):
     return f"sqlite:///{tmp_path / 'test.db'}"
 
 
+def _fresh_g(sender, **extra):
+    """Requests reuse the test's app context, so ``g`` would carry one client's signed-in user and
+    CSRF token into another client's request. Clear it, as a real server's new context would."""
+    from flask import g
+    g.__dict__.clear()
+
+
 @pytest.fixture
 def app(db_url, tmp_path):
+    from flask import request_started
     app = make_app(db_url, UPLOAD_DIR=str(tmp_path / "uploads"))
+    request_started.connect(_fresh_g, app)
     with app.app_context():
         if USE_PG:
             tables = ", ".join(f'"{t.name}"' for t in reversed(_db.metadata.sorted_tables))

@@ -43,7 +43,6 @@ def create_app(config=None):
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
-    csrf.init_app(app)
     htmx.init_app(app)
 
     from .i18n import locale_code, select_locale
@@ -52,7 +51,8 @@ def create_app(config=None):
 
     redis_url = app.config.get("REDIS_URL")
     app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
-    limiter.init_app(app)
+    limiter.init_app(app)  # before CSRF, so a flood is refused before any other work
+    csrf.init_app(app)
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

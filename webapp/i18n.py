@@ -17,8 +17,9 @@ def select_locale():
 
 
 def locale_code() -> str:
-    """'zh-CN' or 'en' for the html lang attribute."""
-    return str(get_locale()).replace("_", "-")
+    """'zh-CN' or 'en' for the html lang attribute (Babel would say zh_Hans_CN)."""
+    locale = get_locale()
+    return "zh-CN" if locale is None or locale.language == "zh" else locale.language
 
 
 def safe_next(target: str | None) -> str:

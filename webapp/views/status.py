@@ -1,9 +1,197 @@
-"""Customer status page (/t/<token>). STUB — to be built."""
-from flask import Blueprint
+"""Customer status page (/t/<token>): the ticket number, the queue, the visit's stages.
+
+The token in the QR code is the only key the customer holds: the page shows the queue and the
+stages with a masked plate; the PIN printed on the ticket unlocks personal data for this browser
+(remembered in the session). The live part of the page is one named block of the page template
+(``live``), fetched alone by htmx after each Socket.IO hint and every 30 s.
+"""
+from datetime import datetime
+
+from babel.dates import format_skeleton
+from flask import (Blueprint, abort, current_app, redirect, render_template, request, session,
+                   url_for)
+from flask_babel import format_time, get_locale, gettext as _, to_user_timezone
+from jinja2_fragments.flask import render_block
+
+from ..extensions import db, limiter
+from ..i18n import COOKIE as LANG_COOKIE
+from ..models import Site, Ticket
+from ..readmodels import status_state
+from ..services import status_access
+from ..timeutil import utcnow
+from ..validation import mask_plate
+from ..workflow import CUSTOMER_STAGES, VisitState, customer_stage
 
 bp = Blueprint("status", __name__)
 
+SESSION_KEY = "status_unlocked"   # ids of the tickets unlocked with their PIN in this browser
+SESSION_MAX = 20
+PAGE = "status/page.html"
+
+
+def _status_limit():
+    return current_app.config["RATELIMIT_STATUS"]
+
+
+def _pin_limit():
+    return current_app.config["RATELIMIT_PIN"]
+
+
+@bp.after_request
+def _private_headers(response):
+    # The URL is a capability: never cached, never sent on as a Referer, never indexed.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@bp.errorhandler(429)
+def _too_many(exc):
+    if request.endpoint == "status.fragment":
+        # A polling fragment keeps what it shows rather than swapping in an error.
+        response = current_app.response_class("", status=429)
+        response.headers["HX-Reswap"] = "none"
+        return response
+    return render_template("status/unavailable.html", code=429, site=None), 429
+
+
+# ---------------------------------------------------------------- helpers
+
+def _is_unlocked(ticket: Ticket) -> bool:
+    return ticket.id in session.get(SESSION_KEY, [])
+
+
+def _remember_unlock(ticket: Ticket) -> None:
+    ids = [i for i in session.get(SESSION_KEY, []) if i != ticket.id]
+    session[SESSION_KEY] = (ids + [ticket.id])[-SESSION_MAX:]
+
+
+def _forget_unlock(ticket: Ticket) -> None:
+    session[SESSION_KEY] = [i for i in session.get(SESSION_KEY, []) if i != ticket.id]
+
+
+def _when(dt: datetime | None) -> str:
+    """A stage time in the customer's time zone: the time today, date and time on other days."""
+    if dt is None:
+        return ""
+    local, today = to_user_timezone(dt), to_user_timezone(utcnow())
+    if local.date() == today.date():
+        return format_time(dt, "short")
+    return format_skeleton("MMMdHm", local, locale=get_locale())
+
+
+def _phase(state: VisitState) -> str:
+    """What the ticket card leads with: the queue states, else the customer stage."""
+    if state in (VisitState.WAITING, VisitState.CALLED, VisitState.NO_SHOW, VisitState.CANCELLED):
+        return state.value
+    return CUSTOMER_STAGES[customer_stage(state)][0]
+
+
+def _lang_arg():
+    lang = request.args.get("lang")
+    return lang if lang in current_app.config["LANGUAGES"] else None
+
+
+def _context(ticket: Ticket, **extra):
+    st = status_state(ticket)
+    now = utcnow()
+    ctx = dict(
+        token=ticket.token, ticket=ticket, visit=ticket.visit, st=st, phase=_phase(st.state),
+        site=_site(ticket),
+        masked_plate=mask_plate(ticket.visit.plate), unlocked=_is_unlocked(ticket),
+        pin_locked_until=status_access.locked_until(ticket, now),
+        fragment_url=url_for("status.fragment", token=ticket.token, lang=_lang_arg()),
+        when=_when, updated_at=now, pin_error=None, pin_value="",
+    )
+    ctx.update(extra)
+    return ctx
+
+
+def _site(ticket: Ticket) -> Site:
+    return db.session.get(Site, ticket.site_id)
+
+
+def _ticket_or_error(token: str):
+    """(ticket, None), or (ticket or None, HTTP code) for an unknown (404) or expired (410) link."""
+    ticket = status_access.find_ticket(token)
+    if ticket is None:
+        return None, 404
+    if status_access.link_expired(ticket):
+        return ticket, 410
+    return ticket, None
+
+
+def _unavailable(code: int, ticket: Ticket | None):
+    site = _site(ticket) if ticket is not None else None
+    return render_template("status/unavailable.html", code=code, site=site,
+                           days=current_app.config["STATUS_LINK_DAYS"]), code
+
+
+# ---------------------------------------------------------------- routes
 
 @bp.get("/t/<token>")
+@limiter.limit(_status_limit)
 def page(token):
-    return "status"
+    lang = _lang_arg()
+    if lang:
+        # A link carrying ?lang= (e.g. printed by an English kiosk) sets the language once and
+        # lands on the clean URL, so the language switch and the live fragment agree with it.
+        response = redirect(url_for("status.page", token=token))
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+        return response
+    ticket, error = _ticket_or_error(token)
+    if error:
+        return _unavailable(error, ticket)
+    return render_template(PAGE, **_context(ticket))
+
+
+@bp.get("/t/<token>/fragment")
+@limiter.limit(_status_limit)
+def fragment(token):
+    ticket, error = _ticket_or_error(token)
+    if error:
+        return render_template("status/gone_fragment.html", code=error), error
+    return render_block(PAGE, "live", **_context(ticket))
+
+
+@bp.post("/t/<token>/unlock")
+@limiter.limit(_pin_limit)
+def unlock(token):
+    ticket, error = _ticket_or_error(token)
+    if error:
+        return _unavailable(error, ticket)
+    result = status_access.try_unlock(ticket, request.form.get("pin", ""))
+    if result.ok:
+        _remember_unlock(ticket)
+        return redirect(url_for("status.page", token=token) + "#details", code=303)
+    if result.error == "locked":
+        response = current_app.make_response(
+            (render_template(PAGE, **_context(ticket, pin_locked_until=result.locked_until)), 429))
+        seconds = int((result.locked_until - utcnow()).total_seconds())
+        response.headers["Retry-After"] = str(max(1, seconds))
+        return response
+    if result.error == "format":
+        message = _("Please enter the 6 digits of the PIN printed on your ticket.")
+    else:
+        message = _("That PIN is not right. Please check your ticket and try again "
+                    "(%(n)s attempts left).", n=result.attempts_left)
+    value = request.form.get("pin", "")[:6] if result.error == "format" else ""
+    return render_template(PAGE, **_context(ticket, pin_error=message, pin_value=value)), 422
+
+
+@bp.get("/t/<token>/unlock")
+def unlock_get(token):
+    # The language switch on a page answered by POST links here: go back to the page.
+    return redirect(url_for("status.page", token=token))
+
+
+@bp.post("/t/<token>/hide")
+@limiter.limit(_status_limit)
+def hide(token):
+    """"Hide my details": forget the unlock in this browser (a shared or borrowed phone)."""
+    ticket = status_access.find_ticket(token)
+    if ticket is None:
+        abort(404)
+    _forget_unlock(ticket)
+    return redirect(url_for("status.page", token=token), code=303)
