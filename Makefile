@@ -26,6 +26,7 @@ translations: $(VENV)/.installed
 messages: $(VENV)/.installed
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
 	$(VENV)/bin/pybabel update -N -i translations/messages.pot -d translations
+	$(PY) scripts/i18n_fill.py
 
 run: setup
 	$(FLASK) db upgrade

@@ -90,6 +90,10 @@ class WalkinForm:
         )
 
     @property
+    def plate_normalised(self) -> str:
+        return normalise_plate(self.plate)
+
+    @property
     def plate_kind(self) -> str | None:
         parsed = parse_plate(self.plate)
         return parsed.kind if parsed else None
@@ -129,8 +133,10 @@ class SearchForm:
 
     @classmethod
     def from_form(cls, form) -> "SearchForm":
-        by = form.get("by")
-        return cls(by=by if by in ("plate", "mobile") else "plate", q=(form.get("q") or "").strip()[:20])
+        by = form.get("by") if form.get("by") in ("plate", "mobile") else "plate"
+        # One input per keyboard (q_plate, q_mobile); a plain "q" works too.
+        q = form.get("q") or form.get(f"q_{by}") or ""
+        return cls(by=by, q=q.strip()[:20])
 
     def validate(self) -> bool:
         self.errors = {}

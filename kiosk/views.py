@@ -1,9 +1,231 @@
-"""Lobby kiosk (/kiosk). STUB — to be built."""
-from flask import Blueprint
+"""Lobby kiosk (/kiosk): a customer takes a queue ticket, with or without an appointment.
+
+Every screen is a full page whose ``screen`` block is also what htmx swaps in (``#kiosk``), so
+the kiosk works with or without JavaScript and a partial is never a copy of its page. The ticket
+(with its PIN) is only ever the answer to a POST: no URL shows it again.
+
+Idempotency: each form carries a uuid4 key; the check-in services answer a repeated key with the
+ticket it already issued, so a double tap, a retry or a resubmitted form never prints two numbers.
+"""
+from datetime import timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, make_response, render_template, request, url_for
+from flask_babel import gettext as _
+from jinja2_fragments.flask import render_block
+from sqlalchemy import select
+
+from webapp import i18n
+from webapp.extensions import db, limiter
+from webapp.models import Ticket
+from webapp.readmodels import position
+from webapp.services import ServiceError
+from webapp.services.checkin import REASONS, check_in_appointment, check_in_walkin, find_appointments, ticket_pin
+from webapp.sites import all_sites, public_site, remember
+from webapp.timeutil import utcnow
+from webapp.validation import PROVINCES, mask_plate
+
+from .forms import CONCERNS, MESSAGES, REASON_HINTS, REASON_LABELS, SearchForm, WalkinForm, clean_key, new_key
+from .qr import qr_svg
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
+
+RESHOW_MINUTES = 10  # the ticket can be shown again (other language) this long after issue
+
+
+def _kiosk_limit():
+    return current_app.config["RATELIMIT_KIOSK"]
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _render(template, status=200, site=None, **ctx):
+    ctx.update(site=site, provinces=PROVINCES, reasons=REASONS, reason_labels=REASON_LABELS,
+               reason_hints=REASON_HINTS, concerns=CONCERNS, messages=MESSAGES)
+    if request.htmx and not request.htmx.history_restore_request:
+        html = render_block(template, "screen", **ctx)
+    else:
+        html = render_template(template, **ctx)
+    response = make_response(html, status)
+    if site is not None:
+        remember(response, site)
+    return response
+
+
+@bp.after_request
+def _kiosk_headers(response):
+    # Screens carry phone numbers, plates and PINs: never cache them; partial and full page differ.
+    response.headers["Cache-Control"] = "no-store"
+    response.vary.add("HX-Request")
+    # ``?lang=`` on a form post (the language buttons keep what was typed) sticks like /lang/<code>.
+    lang = request.args.get("lang")
+    if lang in current_app.config["LANGUAGES"]:
+        response.set_cookie(i18n.COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
+def _site_or_picker():
+    """(site, None) or (None, the response that asks which site this kiosk belongs to)."""
+    site = public_site()
+    if site is not None:
+        return site, None
+    sites = all_sites()
+    return None, _render("kiosk/sites.html", 200 if sites else 503, sites=sites)
+
+
+def _message(site, status, title, text, walkin=False):
+    return _render("kiosk/message.html", status, site=site, title=title, text=text, walkin=walkin)
+
+
+def _local(site, when):
+    if when is None:
+        return None
+    return when.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(site.timezone))
+
+
+def status_url(token: str) -> str:
+    """Absolute link to the customer's status page, for the QR code. Behind a proxy the request's
+    host may be internal, so PUBLIC_BASE_URL wins when set."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if base:
+        return base.rstrip("/") + url_for("status.page", token=token)
+    return url_for("status.page", token=token, _external=True)
+
+
+def _ticket_screen(site, ticket, autoprint=True):
+    ahead, wait = position(ticket)
+    pin = ticket_pin(ticket.token)
+    return _render(
+        "kiosk/ticket.html", 200, site=site, ticket=ticket, ahead=ahead, wait=wait,
+        pin=pin, pin_display=f"{pin[:3]} {pin[3:]}",
+        qr=qr_svg(status_url(ticket.token), label=_("QR code: your service status page")),
+        plate=mask_plate(ticket.visit.plate), issued=_local(site, ticket.issued_at),
+        appointment_at=_local(site, ticket.appointment_at), autoprint=autoprint,
+        key=ticket.idempotency_key,
+    )
+
+
+# ---------------------------------------------------------------- start
 
 
 @bp.get("")
 def start():
-    return "kiosk"
+    site, picker = _site_or_picker()
+    if picker is not None:
+        return picker
+    return _render("kiosk/start.html", site=site)
+
+
+# ---------------------------------------------------------------- appointment
+
+
+@bp.get("/appointment")
+def appointment():
+    site, picker = _site_or_picker()
+    if picker is not None:
+        return picker
+    return _render("kiosk/appointment.html", site=site, search=SearchForm(), matches=None)
+
+
+@bp.post("/appointment")
+@limiter.limit(_kiosk_limit)
+def appointment_search():
+    site, picker = _site_or_picker()
+    if picker is not None:
+        return picker
+    search = SearchForm.from_form(request.form)
+    if request.form.get("edit"):  # "Change" on the results: the search form again, value kept
+        return _render("kiosk/appointment.html", site=site, search=search, matches=None)
+    if not search.validate():
+        return _render("kiosk/appointment.html", 422, site=site, search=search, matches=None)
+    matches = find_appointments(site, search.q)
+    rows = [{
+        "id": a.id, "plate": mask_plate(a.vehicle.plate), "at": _local(site, a.scheduled_at),
+        "reason": a.reason, "key": new_key(),
+    } for a in matches]
+    return _render("kiosk/appointment.html", site=site, search=search, matches=rows, carry=search.carry())
+
+
+@bp.post("/appointment/confirm")
+@limiter.limit(_kiosk_limit)
+def appointment_confirm():
+    site, picker = _site_or_picker()
+    if picker is not None:
+        return picker
+    try:
+        appointment_id = int(request.form.get("appointment_id", ""))
+    except ValueError:
+        appointment_id = 0
+    try:
+        ticket = check_in_appointment(site, appointment_id, clean_key(request.form.get("key")))
+    except ServiceError as exc:
+        if exc.message == "appointment_not_found":
+            return _message(site, exc.status, _("Appointment not found"), MESSAGES[exc.message], walkin=True)
+        return _message(site, exc.status, _("Please ask at the service desk"),
+                        MESSAGES.get(exc.message, exc.message))
+    return _ticket_screen(site, ticket)
+
+
+# ---------------------------------------------------------------- walk-in
+
+
+@bp.get("/walkin")
+def walkin():
+    site, picker = _site_or_picker()
+    if picker is not None:
+        return picker
+    return _render("kiosk/walkin.html", site=site, form=WalkinForm())
+
+
+@bp.post("/walkin/prefill")
+@limiter.limit(_kiosk_limit)
+def walkin_prefill():
+    """The walk-in form filled with what the customer already typed: carried over from a search
+    that found nothing, or re-shown in the other language. Nothing is checked or stored."""
+    site, picker = _site_or_picker()
+    if picker is not None:
+        return picker
+    return _render("kiosk/walkin.html", site=site, form=WalkinForm.from_form(request.form))
+
+
+@bp.post("/walkin")
+@limiter.limit(_kiosk_limit)
+def walkin_submit():
+    site, picker = _site_or_picker()
+    if picker is not None:
+        return picker
+    form = WalkinForm.from_form(request.form)
+    existing = db.session.scalar(select(Ticket).where(Ticket.idempotency_key == form.key))
+    if existing is None and not form.validate():
+        return _render("kiosk/walkin.html", 422, site=site, form=form)
+    try:
+        ticket = check_in_walkin(site, form.plate, form.mobile, form.reason, form.description,
+                                 form.consent, form.key)
+    except ServiceError as exc:
+        if exc.field:
+            form.errors = {exc.field: exc.message}
+            return _render("kiosk/walkin.html", exc.status, site=site, form=form)
+        return _message(site, exc.status, _("Please ask at the service desk"),
+                        MESSAGES.get(exc.message, exc.message))
+    return _ticket_screen(site, ticket)
+
+
+# ---------------------------------------------------------------- ticket again
+
+
+@bp.post("/ticket")
+@limiter.limit(_kiosk_limit)
+def ticket_again():
+    """The ticket just issued, shown again (the language buttons on the ticket screen). Only by
+    its idempotency key, which only the kiosk screen that issued it holds, and only briefly."""
+    site, picker = _site_or_picker()
+    if picker is not None:
+        return picker
+    key = clean_key(request.form.get("key"))
+    ticket = db.session.scalar(select(Ticket).where(Ticket.idempotency_key == key)) if key else None
+    if (ticket is None or ticket.site_id != site.id
+            or ticket.issued_at < utcnow() - timedelta(minutes=RESHOW_MINUTES)):
+        return _message(site, 404, _("This ticket can no longer be shown"),
+                        _("Please ask at the service desk if you need it again."))
+    return _ticket_screen(site, ticket, autoprint=False)

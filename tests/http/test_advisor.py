@@ -193,4 +193,4 @@ def test_queue_shows_appointments_first(client, factory, shop):
 def test_console_in_english_and_chinese(client, shop):
     login(client, shop[1])
     assert "Call next" in client.get("/advisor?lang=en").get_data(as_text=True)
-    assert "叫号" in client.get("/advisor?lang=zh_CN").get_data(as_text=True)
+    assert "叫下一位" in client.get("/advisor?lang=zh_CN").get_data(as_text=True)

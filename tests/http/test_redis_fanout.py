@@ -57,11 +57,22 @@ def server_env(shared_db, redis_url, tmp_path):
         "SERVICELANE_UPLOAD_DIR": str(tmp_path / "uploads"),
         "PYTHONUNBUFFERED": "1",
     })
-    for command in (["db", "upgrade"], ["demo-data", "--site", SITE]):
-        done = subprocess.run([sys.executable, "-m", "flask", "--app", "webapp", *command], cwd=ROOT,
-                              env=env, capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, f"flask {' '.join(command)} failed:\n{done.stdout}\n{done.stderr}"
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "webapp", "db", "upgrade"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"flask db upgrade failed:\n{done.stdout}\n{done.stderr}"
+    add_site(shared_db, SITE)
     return env
+
+
+def add_site(url, code):
+    """Just the site: the lobby room needs nothing else (demo-data would also hash 12 passwords)."""
+    from webapp.models import Site
+    app = make_app(url)
+    with app.app_context():
+        db.session.add(Site(code=code, name_zh=f"门店{code}", name_en=f"Site {code}"))
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
 
 
 class ServerProcess:
@@ -151,6 +162,15 @@ class LobbyListener:
         self.client.disconnect()
 
 
+def close_all(listeners):
+    # A websocket client waits up to 3 s for the server's close frame: close them side by side.
+    threads = [threading.Thread(target=listener.close) for listener in listeners]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+
+
 @pytest.fixture
 def listeners(servers):
     opened = []
@@ -159,8 +179,7 @@ def listeners(servers):
             opened.append(LobbyListener(server.url))
         yield opened
     finally:
-        for listener in opened:
-            listener.close()
+        close_all(opened)
 
 
 def assert_delivered(listener, number, sent, server):
@@ -230,10 +249,9 @@ def test_lobby_of_another_site_hears_nothing(server_env, servers, listeners):
 
     a, b = servers
     publisher = make_app(server_env["SERVICELANE_DATABASE_URL"], REDIS_URL=server_env["SERVICELANE_REDIS_URL"])
+    add_site(server_env["SERVICELANE_DATABASE_URL"], "sh01")
+    other = LobbyListener(b.url, site="sh01")
     with publisher.app_context():
-        db.session.add(Site(code="sh01", name_zh="上海店", name_en="Shanghai"))
-        db.session.commit()
-        other = LobbyListener(b.url, site="sh01")
         try:
             site = db.session.scalar(db.select(Site).where(Site.code == SITE))
             sent = time.monotonic()
@@ -242,6 +260,6 @@ def test_lobby_of_another_site_hears_nothing(server_env, servers, listeners):
             time.sleep(0.5)
             assert other.messages == []
         finally:
-            other.close()
             db.session.remove()
             db.engine.dispose()
+            close_all([other])

@@ -21,7 +21,7 @@ def source_messages():
     return found
 
 
-@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+@pytest.mark.parametrize("lang", ["zh_Hans_CN", "en"])
 def test_catalogue_complete(lang):
     with open(ROOT / "translations" / lang / "LC_MESSAGES" / "messages.po", "rb") as fh:
         catalog = read_po(fh)
@@ -34,7 +34,7 @@ def test_catalogue_complete(lang):
 
 
 def test_chinese_catalogue_is_really_chinese():
-    with open(ROOT / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.po", "rb") as fh:
+    with open(ROOT / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po", "rb") as fh:
         catalog = read_po(fh)
     same = [m.id for m in catalog if m.id and m.string == m.id and any(c.isalpha() for c in str(m.id))
             and not str(m.id).isupper()]

@@ -78,7 +78,7 @@ def _when(dt: datetime | None) -> str:
     local, today = to_user_timezone(dt), to_user_timezone(utcnow())
     if local.date() == today.date():
         return format_time(dt, "short")
-    return format_skeleton("MMMdHm", local, locale=get_locale())
+    return f'{format_skeleton("MMMd", local, locale=get_locale())} {format_time(dt, "short")}'
 
 
 def _phase(state: VisitState) -> str:
@@ -174,8 +174,8 @@ def unlock(token):
     if result.error == "format":
         message = _("Please enter the 6 digits of the PIN printed on your ticket.")
     else:
-        message = _("That PIN is not right. Please check your ticket and try again "
-                    "(%(n)s attempts left).", n=result.attempts_left)
+        message = _("That PIN is not right. Please check your ticket and try again. "
+                    "Attempts left: %(n)s.", n=result.attempts_left)
     value = request.form.get("pin", "")[:6] if result.error == "format" else ""
     return render_template(PAGE, **_context(ticket, pin_error=message, pin_value=value)), 422
 
