@@ -74,9 +74,13 @@ class Vehicle(db.Model):
     year: Mapped[int | None]
     colour: Mapped[str | None] = mapped_column(String(40))
     last_mileage: Mapped[int | None]
+    warranty_start: Mapped[date | None]          # first registration / sale date
+    warranty_years: Mapped[int | None]
+    warranty_km: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     customer: Mapped[Customer | None] = relationship()
+    drivers: Mapped[list["VehicleDriver"]] = relationship(order_by="VehicleDriver.id", viewonly=True)
 
 
 class Appointment(db.Model):
@@ -113,6 +117,7 @@ class Visit(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     delivered_at: Mapped[datetime | None]
 
+    site: Mapped[Site] = relationship()
     customer: Mapped[Customer | None] = relationship()
     vehicle: Mapped[Vehicle | None] = relationship()
     appointment: Mapped[Appointment | None] = relationship()
@@ -185,3 +190,157 @@ class VisitEvent(db.Model):
 
     visit: Mapped[Visit] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+
+# ---------------------------------------------------------------- advisor intake (reception, walk-around, interview)
+
+class ReadinessCheck(db.Model):
+    """An advisor's start-of-day checklist (接待准备): appearance, forms and tools, clean area."""
+    __table_args__ = (UniqueConstraint("user_id", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    day: Mapped[date]
+    appearance: Mapped[bool] = mapped_column(default=False)
+    forms_tools: Mapped[bool] = mapped_column(default=False)
+    clean_area: Mapped[bool] = mapped_column(default=False)
+    completed_at: Mapped[datetime | None]
+
+
+class VehicleDriver(db.Model):
+    """Several people may drive (and bring in) one car; the owner is Vehicle.customer."""
+    __table_args__ = (UniqueConstraint("vehicle_id", "customer_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicle.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    customer: Mapped[Customer] = relationship()
+
+
+class IntakeForm(db.Model):
+    """The vehicle intake form (接车登记表) of one visit, filled during the walk-around."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), unique=True)
+    cover_seat: Mapped[bool] = mapped_column(default=False)
+    cover_wheel: Mapped[bool] = mapped_column(default=False)
+    cover_floor: Mapped[bool] = mapped_column(default=False)
+    mileage: Mapped[int | None]
+    mileage_reason: Mapped[str | None] = mapped_column(Text)   # required when lower than the last visit
+    fuel_level: Mapped[str | None] = mapped_column(String(4))  # E, 1/4, 1/2, 3/4, F
+    warning_lights: Mapped[str | None] = mapped_column(Text)   # JSON list of codes
+    accessories: Mapped[str | None] = mapped_column(Text)      # JSON list of codes present
+    valuables: Mapped[str | None] = mapped_column(Text)
+    licence_received_at: Mapped[datetime | None]               # 行驶证
+    licence_received_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    booklet_received_at: Mapped[datetime | None]               # 保养手册
+    booklet_received_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    completed_at: Mapped[datetime | None]
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    visit: Mapped[Visit] = relationship(backref=db.backref("intake", uselist=False))
+    marks: Mapped[list["DamageMark"]] = relationship(order_by="DamageMark.id", back_populates="intake")
+    licence_received_by: Mapped[User | None] = relationship(foreign_keys=[licence_received_by_id])
+    booklet_received_by: Mapped[User | None] = relationship(foreign_keys=[booklet_received_by_id])
+
+
+class DamageMark(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    intake_id: Mapped[int] = mapped_column(ForeignKey("intake_form.id"), index=True)
+    zone: Mapped[str] = mapped_column(String(32))     # e.g. front_bumper, left_front_door
+    kind: Mapped[str] = mapped_column(String(16))     # scratch, dent, crack, chip, other
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    intake: Mapped[IntakeForm] = relationship(back_populates="marks")
+    photos: Mapped[list["Photo"]] = relationship(order_by="Photo.id", back_populates="mark")
+
+
+class Photo(db.Model):
+    """An uploaded picture, stored on disk by content hash with a thumbnail; served only to staff
+    of the site or to the holder of the visit's ticket token."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
+    mark_id: Mapped[int | None] = mapped_column(ForeignKey("damage_mark.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int]
+    width: Mapped[int]
+    height: Mapped[int]
+    path: Mapped[str] = mapped_column(String(255))          # relative to UPLOAD_DIR
+    thumb_path: Mapped[str] = mapped_column(String(255))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    mark: Mapped[DamageMark | None] = relationship(back_populates="photos")
+
+
+class Signature(db.Model):
+    """A customer's signature on a document. Append-only: a changed document needs a new one.
+    ``content_hash`` is the SHA-256 of the document as shown when signing."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
+    document: Mapped[str] = mapped_column(String(32))       # intake (later: repair_order, delivery)
+    signer_name: Mapped[str | None] = mapped_column(String(120))
+    image_path: Mapped[str] = mapped_column(String(255))
+    image_sha256: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+    witnessed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    signed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Concern(db.Model):
+    """One customer concern, in the customer's words, with the advisor's notes and decisions."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    text: Mapped[str] = mapped_column(Text)
+    note_internal: Mapped[str | None] = mapped_column(Text)
+    note_customer: Mapped[str | None] = mapped_column(Text)
+    diagnosis: Mapped[str] = mapped_column(String(16), default="clear")    # clear, needs_diagnosis
+    proposed_repair: Mapped[str | None] = mapped_column(Text)
+    warranty: Mapped[str] = mapped_column(String(16), default="not_covered")  # covered, not_covered, undetermined
+    warranty_suggested: Mapped[str | None] = mapped_column(String(16))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    requests: Mapped[list["ManufacturerRequest"]] = relationship(order_by="ManufacturerRequest.id",
+                                                                  back_populates="concern")
+
+    @property
+    def open_request(self):
+        return next((r for r in reversed(self.requests) if r.status == "pending"), None)
+
+    @property
+    def last_request(self):
+        return self.requests[-1] if self.requests else None
+
+
+class ManufacturerRequest(db.Model):
+    """A warranty question sent to the manufacturer's service department, and its answer."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    concern_id: Mapped[int] = mapped_column(ForeignKey("concern.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(64))
+    sent_summary: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, approved, rejected
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+    concern: Mapped[Concern] = relationship(back_populates="requests")
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])

@@ -7,6 +7,7 @@ applies the same access rules as a page load. Rooms:
 - ``lobby:<site>``   lobby TV: calls and queue length (public, numbers only)
 - ``advisor:<site>`` advisor consoles of a site (staff sessions only)
 - ``ticket:<id>``    one customer's status page (joined with the ticket's capability token)
+- ``status-site:<site>`` all status pages of a site, told when the queue moves (no content)
 """
 import time
 
@@ -32,6 +33,11 @@ def ticket_room(ticket_id):
     return f"ticket:{ticket_id}"
 
 
+def queue_room(site_id):
+    """Every status page of a site: when the queue moves, "people ahead" changes for all."""
+    return f"status-site:{site_id}"
+
+
 def _emit(name, payload, room):
     # The Socket.IO server of the app that handled the request: tests run several apps in one
     # process, and the shared extension object only remembers the last one created.
@@ -47,6 +53,8 @@ def on_event(event):
     _emit("queue", {"event": event.name, "sent_at": payload["sent_at"]}, advisor_room(event.site_id))
     if event.ticket_id is not None:
         _emit("status", {"event": event.name, "sent_at": payload["sent_at"]}, ticket_room(event.ticket_id))
+    if event.name.startswith("ticket."):
+        _emit("status", {"event": "queue.moved", "sent_at": payload["sent_at"]}, queue_room(event.site_id))
 
 
 def _on_connect(auth=None):
@@ -63,6 +71,7 @@ def _on_connect(auth=None):
         if ticket is None:
             return False
         join_room(ticket_room(ticket.id))
+        join_room(queue_room(ticket.site_id))
     elif channel == "advisor":
         if not current_user.is_authenticated:
             return False

@@ -70,3 +70,31 @@ def parse_mobile(raw: str) -> str | None:
 def mask_mobile(mobile: str) -> str:
     value = normalise_mobile(mobile)
     return f"{value[:3]}****{value[-4:]}" if len(value) == 11 else "****"
+
+
+# VIN (车架号): 17 characters, never I, O or Q. Position 9 is a check digit (ISO 3779 / GB 16735);
+# some imports do not follow it, so a mismatch is a warning, not a refusal.
+_VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
+_VIN_VALUES = {**{str(d): d for d in range(10)},
+               **dict(zip("ABCDEFGH", range(1, 9))), **dict(zip("JKLMN", range(1, 6))), "P": 7, "R": 9,
+               **dict(zip("STUVWXYZ", range(2, 10)))}
+_VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+
+
+@dataclass(frozen=True)
+class Vin:
+    value: str
+    check_ok: bool
+
+
+def vin_check_digit(vin: str) -> str:
+    total = sum(_VIN_VALUES[c] * w for c, w in zip(vin, _VIN_WEIGHTS))
+    rest = total % 11
+    return "X" if rest == 10 else str(rest)
+
+
+def parse_vin(raw: str) -> Vin | None:
+    value = re.sub(r"\s+", "", raw or "").upper()
+    if not _VIN.match(value):
+        return None
+    return Vin(value, vin_check_digit(value) == value[8])

@@ -82,8 +82,8 @@
       field.value = "";
       changed(field);
       syncPanel(osk);
-    } else if (name === "province") {
-      setPanel(osk, "province");
+    } else if (name === "province" || name === "alnum") {
+      setPanel(osk, name);
     } else if (name === "next") {
       var next = document.getElementById(field.dataset.oskNext || "");
       if (next && next.hasAttribute("data-osk-field")) {
@@ -206,6 +206,36 @@
     document.addEventListener(name, function () { if (timer) { arm(); } }, { capture: true, passive: true });
   });
 
+  // ------------------------------------------------------------ printing
+
+  // Thermal paper is a roll: the page should be as long as the ticket. Chromium ignores
+  // "size: 80mm auto", so measure the ticket under the print rules (their @media switched to
+  // "all" for one synchronous layout, never painted) and set the page height through the CSSOM.
+  var pageRule = null;
+  function fitPage() {
+    var ticket = document.getElementById("ticket");
+    var sheet = null;
+    var printRule = null;
+    Array.prototype.forEach.call(document.styleSheets, function (sh) {
+      if (!sh.href || sh.href.indexOf("kiosk.css") < 0) { return; }
+      sheet = sh;
+      Array.prototype.forEach.call(sh.cssRules, function (r) {
+        if (r.media && r.media.mediaText === "print") { printRule = r; }
+      });
+    });
+    if (!ticket || !sheet || !printRule) { return; }
+    printRule.media.mediaText = "all";
+    var mm = Math.ceil(ticket.getBoundingClientRect().height * 25.4 / 96) + 4;
+    printRule.media.mediaText = "print";
+    if (pageRule !== null) {
+      var i = Array.prototype.indexOf.call(sheet.cssRules, pageRule);
+      if (i >= 0) { sheet.deleteRule(i); }
+    }
+    var at = sheet.insertRule("@page { size: 80mm " + Math.max(mm, 60) + "mm; margin: 0; }", sheet.cssRules.length);
+    pageRule = sheet.cssRules[at];
+  }
+  window.addEventListener("beforeprint", fitPage);
+
   // ------------------------------------------------------------ screens
 
   function autoprint(s) {
@@ -226,10 +256,11 @@
     // Walk-in: the keyboard of the first field to fix (or the plate) is open and ready.
     var dock = $("[data-osk-dock]", s);
     if (dock) {
+      // After bad input the sheet stays closed so every message is in view; a tap opens it.
       var fields = $$("[data-osk-field]", s);
-      var first = fields.filter(function (f) { return f.getAttribute("aria-invalid") === "true"; })[0] ||
-        fields.filter(function (f) { return !f.value; })[0];
-      if (first) { first.focus({ preventScroll: true }); activate(first); } else { dock.hidden = true; }
+      var invalid = $$('[aria-invalid="true"]', s).length > 0;
+      var first = fields.filter(function (f) { return !f.value; })[0];
+      if (first && !invalid) { first.focus({ preventScroll: true }); activate(first); } else { dock.hidden = true; }
     } else {
       var visible = $$("[data-osk-field]", s).filter(function (f) { return f.offsetParent !== null; })[0];
       if (visible) { visible.focus({ preventScroll: true }); }

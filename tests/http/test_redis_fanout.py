@@ -36,25 +36,25 @@ def psycopg2_url(url):
     return url.replace("postgresql://", "postgresql+psycopg2://", 1)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def shared_db(request, tmp_path):
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def shared_db(request, tmp_path_factory):
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'shared.db'}"
+        return f"sqlite:///{tmp_path_factory.mktemp('fanout') / 'shared.db'}"
     raw = pg_database("servicelane_fanout")
     reset_pg_schema(raw)
     return psycopg2_url(raw)
 
 
-@pytest.fixture
-def server_env(shared_db, redis_url, tmp_path):
-    """Environment of both servers, with the database migrated and the demo site loaded."""
+@pytest.fixture(scope="module")
+def server_env(shared_db, redis_url, tmp_path_factory):
+    """Environment of both servers, with the database migrated and the site added."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SERVICELANE_")}
     env.update({
         "SERVICELANE_DATABASE_URL": shared_db,
         "SERVICELANE_REDIS_URL": redis_url,
         "SERVICELANE_SECRET_KEY": "fanout-" + uuid.uuid4().hex,
         "SERVICELANE_RATELIMIT_ENABLED": "false",
-        "SERVICELANE_UPLOAD_DIR": str(tmp_path / "uploads"),
+        "SERVICELANE_UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
         "PYTHONUNBUFFERED": "1",
     })
     done = subprocess.run([sys.executable, "-m", "flask", "--app", "webapp", "db", "upgrade"], cwd=ROOT,
@@ -116,20 +116,6 @@ class ServerProcess:
         self._log.close()
 
 
-@pytest.fixture
-def servers(server_env, tmp_path):
-    started = []
-    try:
-        for name in ("A", "B"):
-            started.append(ServerProcess(name, server_env, tmp_path))
-        for server in started:
-            server.wait_ready()
-        yield started
-    finally:
-        for server in started:
-            server.stop()
-
-
 class LobbyListener:
     """A python-socketio client in a site's lobby room, recording every "lobby" message."""
 
@@ -162,24 +148,48 @@ class LobbyListener:
         self.client.disconnect()
 
 
-def close_all(listeners):
-    # A websocket client waits up to 3 s for the server's close frame: close them side by side.
-    threads = [threading.Thread(target=listener.close) for listener in listeners]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(10)
+class Cluster:
+    """Servers A and B on one database and one Redis, each with a lobby listener for bj01.
+
+    Shared by the tests of a module (per database kind): the tests use the numbers they get
+    back rather than assuming W001. Teardown stops the servers before closing the clients, since a
+    websocket client otherwise waits 3 s for each server's close frame."""
+
+    def __init__(self, env, log_dir):
+        self.env = env
+        self.servers = []
+        self.listeners = []
+        try:
+            for name in ("A", "B"):
+                self.servers.append(ServerProcess(name, env, log_dir))
+            for server in self.servers:
+                server.wait_ready()
+            self.a, self.b = self.servers
+            self.on_a = self.listen(self.a)
+            self.on_b = self.listen(self.b)
+        except BaseException:
+            self.close()
+            raise
+
+    def listen(self, server, site=SITE):
+        listener = LobbyListener(server.url, site)
+        self.listeners.append(listener)
+        return listener
+
+    def close(self):
+        for server in self.servers:
+            server.stop()
+        for listener in self.listeners:
+            listener.close()
 
 
-@pytest.fixture
-def listeners(servers):
-    opened = []
+@pytest.fixture(scope="module")
+def cluster(server_env, tmp_path_factory):
+    started = Cluster(server_env, tmp_path_factory.mktemp("logs"))
     try:
-        for server in servers:
-            opened.append(LobbyListener(server.url))
-        yield opened
+        yield started
     finally:
-        close_all(opened)
+        started.close()
 
 
 def assert_delivered(listener, number, sent, server):
@@ -195,71 +205,54 @@ def assert_delivered(listener, number, sent, server):
 # ---------------------------------------------------------------- via HTTP on server A
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+TICKET_NUMBER = re.compile(r"\b(W\d{3})\b")
 
 
-def kiosk_ready():
-    from kiosk import views
-    return "STUB" not in (views.__doc__ or "")
 
-
-@pytest.mark.skipif(not kiosk_ready(), reason="the kiosk walk-in endpoint is not built yet")
-def test_checkin_on_a_reaches_lobby_on_b(servers, listeners):
-    a, b = servers
-    on_a, on_b = listeners
-    with requests.Session() as http:
-        page = http.get(f"{a.url}/kiosk/walkin", params={"site": SITE}, timeout=10)
-        assert page.status_code == 200, page.text[:300]
-        token = CSRF_META.search(page.text).group(1)
-        sent = time.monotonic()
-        resp = http.post(f"{a.url}/kiosk/walkin", headers={"X-CSRFToken": token}, timeout=10, data={
-            "csrf_token": token, "plate": "京A66666", "mobile": "13912345678", "reason": "repair",
-            "consent": "1", "key": str(uuid.uuid4())})
-    assert resp.status_code == 200, resp.text[:500]
-    assert "W001" in resp.text
-    assert_delivered(on_b, "W001", sent, b)
-    assert_delivered(on_a, "W001", sent, a)
-
-
-# ---------------------------------------------------------------- via a third, in-process app
-
-def test_event_published_elsewhere_reaches_both_servers(server_env, servers, listeners):
-    """A process that is not serving sockets at all (a CLI task, a worker) publishes through the
-    same Redis: both servers' lobby clients get the message."""
-    from webapp.services.checkin import check_in_walkin
-    from webapp.models import Site
-
-    a, b = servers
-    publisher = make_app(server_env["SERVICELANE_DATABASE_URL"], REDIS_URL=server_env["SERVICELANE_REDIS_URL"])
-    with publisher.app_context():
-        site = db.session.scalar(db.select(Site).where(Site.code == SITE))
-        sent = time.monotonic()
-        ticket = check_in_walkin(site, "京A77777", "13912345679", "maintenance", None, True, uuid.uuid4().hex)
-        number = ticket.number
-        db.session.remove()
-        db.engine.dispose()
-    assert number == "W001"
-    assert_delivered(listeners[1], number, sent, b)
-    assert_delivered(listeners[0], number, sent, a)
-
-
-def test_lobby_of_another_site_hears_nothing(server_env, servers, listeners):
-    """Rooms still hold across processes: a second site's lobby on B gets none of bj01's news."""
+def publish_elsewhere(env, plate, mobile):
+    """Check in from a process that serves no sockets (a CLI task, a worker): an app made with
+    REDIS_URL set publishes through the same Redis. Returns (ticket number, time sent)."""
     from webapp.models import Site
     from webapp.services.checkin import check_in_walkin
 
-    a, b = servers
-    publisher = make_app(server_env["SERVICELANE_DATABASE_URL"], REDIS_URL=server_env["SERVICELANE_REDIS_URL"])
-    add_site(server_env["SERVICELANE_DATABASE_URL"], "sh01")
-    other = LobbyListener(b.url, site="sh01")
+    publisher = make_app(env["SERVICELANE_DATABASE_URL"], REDIS_URL=env["SERVICELANE_REDIS_URL"])
     with publisher.app_context():
         try:
             site = db.session.scalar(db.select(Site).where(Site.code == SITE))
             sent = time.monotonic()
-            number = check_in_walkin(site, "京A88888", "13912345670", "repair", None, True, None).number
-            assert_delivered(listeners[1], number, sent, b)
-            time.sleep(0.5)
-            assert other.messages == []
+            number = check_in_walkin(site, plate, mobile, "repair", None, True, str(uuid.uuid4())).number
         finally:
             db.session.remove()
             db.engine.dispose()
-            close_all([other])
+    return number, sent
+
+
+def test_checkin_on_a_reaches_lobby_on_b(cluster):
+    with requests.Session() as http:
+        page = http.get(f"{cluster.a.url}/kiosk/walkin", params={"site": SITE}, timeout=10)
+        assert page.status_code == 200, page.text[:300]
+        token = CSRF_META.search(page.text).group(1)
+        sent = time.monotonic()
+        resp = http.post(f"{cluster.a.url}/kiosk/walkin", headers={"X-CSRFToken": token}, timeout=10, data={
+            "csrf_token": token, "plate": "京A66666", "mobile": "13912345678", "reason": "repair",
+            "consent": "1", "key": str(uuid.uuid4())})
+    assert resp.status_code == 200, resp.text[:500]
+    number = TICKET_NUMBER.search(resp.text).group(1)
+    assert_delivered(cluster.on_b, number, sent, cluster.b)
+    assert_delivered(cluster.on_a, number, sent, cluster.a)
+
+
+def test_event_published_elsewhere_reaches_both_servers(cluster):
+    number, sent = publish_elsewhere(cluster.env, "京A77777", "13912345679")
+    assert_delivered(cluster.on_b, number, sent, cluster.b)
+    assert_delivered(cluster.on_a, number, sent, cluster.a)
+
+
+def test_lobby_of_another_site_hears_nothing(cluster):
+    """Rooms still hold across processes: a second site's lobby on B gets none of bj01's news."""
+    add_site(cluster.env["SERVICELANE_DATABASE_URL"], "sh01")
+    other = cluster.listen(cluster.b, site="sh01")
+    number, sent = publish_elsewhere(cluster.env, "京A88888", "13912345670")
+    assert_delivered(cluster.on_b, number, sent, cluster.b)
+    time.sleep(0.5)
+    assert other.messages == []

@@ -91,6 +91,7 @@ def test_live_status_on_a_phone(live_app, live_server, new_page, lang):
     expect(page.locator("[data-plate]")).to_have_text(PLATE)
     expect(page.locator("[data-customer]")).to_have_text("张三")
     expect(page.locator("body")).to_have_attribute("data-live-state", "online")
+    page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, f"status-unlocked-{lang}")
     page.locator("#unlock").scroll_into_view_if_needed()
     screenshot(page, f"status-unlocked-bottom-{lang}")
@@ -133,6 +134,9 @@ def test_catches_up_after_going_offline(live_app, live_server, new_page):
     serve(live_app, lambda db, T, U: advance(db.session.get(T, shop["id"]).visit, "inspection",
                                              db.session.get(U, shop["ours"])))
     page.wait_for_timeout(1500)
+    # Offline: the hint was lost, the page still shows the old state and says it is offline.
+    assert live.get_attribute("data-phase") == "called"
+    expect(page.locator("#live-banner")).to_be_visible()
     page.context.set_offline(False)
     # The socket reconnects and live.js refetches; htmx polling (30 s) would be the fallback.
     expect(live).to_have_attribute("data-phase", "inspection", timeout=40_000)
