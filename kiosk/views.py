@@ -23,7 +23,7 @@ from webapp.services import ServiceError
 from webapp.services.checkin import REASONS, check_in_appointment, check_in_walkin, find_appointments, ticket_pin
 from webapp.sites import all_sites, public_site, remember
 from webapp.timeutil import utcnow
-from webapp.validation import PROVINCES, mask_plate
+from webapp.validation import PROVINCES, mask_mobile, mask_plate
 
 from .forms import CONCERNS, MESSAGES, REASON_HINTS, REASON_LABELS, SearchForm, WalkinForm, clean_key, new_key
 from .qr import qr_svg
@@ -144,7 +144,12 @@ def appointment_search():
         "id": a.id, "plate": mask_plate(a.vehicle.plate), "at": _local(site, a.scheduled_at),
         "reason": a.reason, "key": new_key(),
     } for a in matches]
-    return _render("kiosk/appointment.html", site=site, search=search, matches=rows, carry=search.carry())
+    # A match is a stored record: echo the query masked, as the matches are. "Not found" shows
+    # what was typed, so a typo can be spotted.
+    carry = search.carry()
+    shown = mask_mobile(carry["mobile"]) if "mobile" in carry else mask_plate(carry["plate"])
+    return _render("kiosk/appointment.html", site=site, search=search, matches=rows, carry=carry,
+                   query_shown=shown if rows else search.q)
 
 
 @bp.post("/appointment/confirm")

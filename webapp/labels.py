@@ -18,6 +18,34 @@ REASONS = {
     "bodywork": _l("Bodywork"), "other": _l("Other"),
 }
 KINDS = {"appointment": _l("Appointment"), "walkin": _l("Walk-in")}
+LIGHTS = {
+    "engine": _l("Engine"), "abs": _l("ABS"), "airbag": _l("Airbag"), "oil": _l("Oil pressure"),
+    "battery": _l("Battery"), "brake": _l("Brake"), "tpms": _l("Tyre pressure"), "coolant": _l("Coolant"),
+    "other": _l("Other"),
+}
+ACCESSORIES = {
+    "spare_tyre": _l("Spare tyre"), "jack_tools": _l("Jack and tools"), "warning_triangle": _l("Warning triangle"),
+    "fire_extinguisher": _l("Fire extinguisher"), "first_aid": _l("First-aid kit"),
+    "charging_cable": _l("Charging cable"), "floor_mats": _l("Floor mats"), "sd_card": _l("Navigation SD card"),
+}
+DAMAGE_KINDS = {"scratch": _l("Scratch"), "dent": _l("Dent"), "crack": _l("Crack"), "chip": _l("Chip"),
+                "other": _l("Other")}
+ZONES = {
+    "front_bumper": _l("Front bumper"), "bonnet": _l("Bonnet"), "windscreen": _l("Windscreen"), "roof": _l("Roof"),
+    "rear_window": _l("Rear window"), "boot": _l("Boot lid"), "rear_bumper": _l("Rear bumper"),
+    "left_front_wing": _l("Left front wing"), "left_front_door": _l("Left front door"),
+    "left_rear_door": _l("Left rear door"), "left_rear_wing": _l("Left rear wing"), "left_mirror": _l("Left mirror"),
+    "right_front_wing": _l("Right front wing"), "right_front_door": _l("Right front door"),
+    "right_rear_door": _l("Right rear door"), "right_rear_wing": _l("Right rear wing"),
+    "right_mirror": _l("Right mirror"), "left_front_wheel": _l("Left front wheel"),
+    "left_rear_wheel": _l("Left rear wheel"), "right_front_wheel": _l("Right front wheel"),
+    "right_rear_wheel": _l("Right rear wheel"),
+}
+WARRANTY = {"covered": _l("Covered by warranty"), "not_covered": _l("Not covered"),
+            "undetermined": _l("Undetermined")}
+DIAGNOSIS = {"clear": _l("Clear now"), "needs_diagnosis": _l("Needs diagnosis")}
+REQUEST_STATUS = {"pending": _l("Waiting for the manufacturer"), "approved": _l("Approved by the manufacturer"),
+                  "rejected": _l("Rejected by the manufacturer")}
 
 
 def state_label(code):
@@ -39,7 +67,21 @@ def desk_label(desk):
     return desk or ""
 
 
+def _label(table):
+    return lambda code: str(table.get(code, code))
+
+
+def fromjson(value):
+    import json
+    return json.loads(value) if value else []
+
+
 def register(app):
+    app.jinja_env.filters["fromjson"] = fromjson
+    app.jinja_env.globals.update(
+        light_label=_label(LIGHTS), accessory_label=_label(ACCESSORIES), damage_label=_label(DAMAGE_KINDS),
+        zone_label=_label(ZONES), warranty_label=_label(WARRANTY), diagnosis_label=_label(DIAGNOSIS),
+        request_label=_label(REQUEST_STATUS))
     app.jinja_env.globals.update(state_label=state_label, reason_label=reason_label,
                                  kind_label=kind_label, desk_label=desk_label,
                                  format_desk=desk_label)

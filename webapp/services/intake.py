@@ -392,7 +392,7 @@ def complete_inspection(visit: Visit, actor) -> Visit:
     _require_editable(visit)
     problems = inspection_problems(visit)
     if problems:
-        raise IntakeInvalid({p: "required" for p in problems})
+        raise IntakeInvalid({p: p for p in problems})
     intake = intake_for(visit)
     intake.completed_at, intake.completed_by_id = utcnow(), actor.id
     if visit.vehicle is not None and intake.mileage is not None:

@@ -14,13 +14,12 @@ from ..models import Ticket, User, Visit
 from ..readmodels import queue_state
 from ..roles import ADVISOR, SUPERVISORS
 from ..security import roles_required
-from ..services import ServiceError, calling, visits
+from ..services import ServiceError, calling
 from ..services.calling import current_call
-from ..workflow import OPEN_STATES, VisitState, next_states
+from ..workflow import OPEN_STATES
 
 bp = Blueprint("advisor", __name__, url_prefix="/advisor")
 PAGE = "advisor/console.html"
-VISIT_PAGE = "advisor/visit.html"
 
 
 def _messages():
@@ -109,32 +108,3 @@ def ticket_action(ticket_id, action):
     if action not in actions:
         abort(404)
     return _act(actions[action])
-
-
-def _visit_for(visit_id) -> Visit:
-    visit = db.session.get(Visit, visit_id)
-    if visit is None or visit.site_id != current_user.site_id:
-        abort(404)
-    return visit
-
-
-@bp.get("/visits/<int:visit_id>")
-@roles_required(ADVISOR)
-def visit(visit_id):
-    from flask import render_template
-    v = _visit_for(visit_id)
-    return render_template(VISIT_PAGE, visit=v, next_states=next_states(v.state), VisitState=VisitState)
-
-
-@bp.post("/visits/<int:visit_id>/advance")
-@roles_required(ADVISOR)
-def advance(visit_id):
-    v = _visit_for(visit_id)
-    target = request.form.get("to", "")
-    if target not in {s.value for s in VisitState}:
-        abort(400)
-    visits.advance(v, target, current_user._get_current_object())
-    ctx = {"visit": v, "next_states": next_states(v.state), "VisitState": VisitState}
-    if request.htmx:
-        return render_block(VISIT_PAGE, "visit_body", **ctx)
-    return redirect(url_for(".visit", visit_id=v.id))

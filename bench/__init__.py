@@ -1,0 +1,39 @@
+"""ServiceLane benchmark: ``make bench`` (or ``.venv/bin/python -m bench``). Not a test.
+
+Run from the repository root::
+
+    make bench                      # full run, about a minute
+    .venv/bin/python -m bench --quick   # fewer iterations, ~20 s: checks that the bench works
+
+Options: ``--quick``; ``--keep`` (keep the temporary directory with the database and the
+server log); ``--port P`` (default: a free port).
+
+What it does, in one run and on one server setup:
+
+- builds a temporary SQLite database (WAL, as deployed small) with three sites, and starts one
+  server process (``python -m bench.server``): the real app, served like ``python -m webapp``
+  (threaded werkzeug + Flask-SocketIO in threading mode) on 127.0.0.1, with rate limits off
+  (``RATELIMIT_ENABLED=False``), no Redis and no access log. The bench adds its baseline routes to
+  that app only, never to ``webapp``:
+
+  - ``GET /_bench/page``: a bare route rendering a template of the status page's byte size;
+  - ``POST /_bench/insert``: a bare route doing one trivial INSERT + COMMIT (CSRF-checked like
+    every POST of the app);
+  - Socket.IO event ``bench_ping`` answered by ``bench_pong`` to the sender (echo).
+
+- the load generator runs in this process (threads, one keep-alive ``http.client`` connection
+  each), so it does not share the server's GIL; everything stays on loopback.
+
+Figures, each next to the baseline measured in the same run:
+
+a. status page ``GET /t/<token>``: req/s and p50/p95 at 10 and 50 concurrent clients, against the
+   bare template route (target: ≥ 60 % of its req/s);
+b. check-in → lobby message latency (HTTP POST sent → Socket.IO "lobby" message received by a
+   client in the lobby room), p50/p95 over ≥ 200 sequential check-ins, next to a bare Socket.IO
+   echo round trip (target: p95 ≤ 100 ms);
+c. check-ins/s over HTTP (20 clients, 1000 walk-ins through the kiosk form), then the site's
+   ticket numbers are checked for gaps and duplicates (target ≥ 200/s, 0 gaps, 0 duplicates),
+   next to the bare insert route.
+
+Every loop is bounded (a request count and a time cap); a full run takes about a minute.
+"""

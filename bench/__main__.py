@@ -1,0 +1,204 @@
+"""``python -m bench [--quick] [--keep] [--port P]``: see the package docstring (``bench/__init__.py``)."""
+import argparse
+import json
+import os
+import platform
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __doc__ as PACKAGE_DOC
+from .scenarios import Server, checkin_throughput, lobby_latency, percentile, status_page
+from .setup_db import build
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Plan:
+    levels: tuple = (10, 50)
+    duration: float = 4.0        # seconds per status-page run
+    warmup: float = 1.0
+    rounds: int = 2              # best of, per route and level
+    checkins: int = 250          # sequential check-ins watched by the lobby client
+    echoes: int = 200
+    clients: int = 20            # concurrent kiosks in the throughput run
+    total: int = 1000            # check-ins in the throughput run (and bare inserts)
+
+
+FULL = Plan()
+QUICK = Plan(duration=1.0, warmup=0.3, rounds=1, checkins=40, echoes=40, clients=10, total=150)
+
+TARGET_STATUS_RATIO = 0.60
+TARGET_P95_MS = 100.0
+TARGET_CHECKINS_PER_S = 200.0
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    def __init__(self, db_url, port, token, log_path):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SERVICELANE_")}
+        env["PYTHONUNBUFFERED"] = "1"
+        self.log_path = log_path
+        self._log = open(log_path, "w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.server", "--db", db_url, "--port", str(port),
+             "--status-token", token, "--secret-key", secrets.token_hex(16)],
+            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.url = f"http://127.0.0.1:{port}"
+
+    def wait_ready(self, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"bench server exited ({self.proc.returncode}):\n{self.tail()}")
+            try:
+                with urllib.request.urlopen(self.url + "/_bench/info", timeout=1) as resp:
+                    return json.load(resp)
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"bench server not ready after {timeout}s:\n{self.tail()}")
+
+    def tail(self):
+        self._log.flush()
+        return Path(self.log_path).read_text(errors="replace")[-3000:]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self._log.close()
+
+
+# ---------------------------------------------------------------- report
+
+
+def ms(seconds):
+    return f"{seconds * 1000:.1f}"
+
+
+def verdict(ok):
+    return "PASS" if ok else "MISS"
+
+
+def table(rows, headers):
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+    line = "+".join("-" * (w + 2) for w in widths)
+    out = ["+" + line + "+"]
+    fmt = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
+    out += [fmt(headers), "+" + line.replace("-", "=") + "+"]
+    out += [fmt(r) for r in rows]
+    out.append("+" + line + "+")
+    return "\n".join(out)
+
+
+def report(plan, info, status, latency, rush):
+    rows = []
+    for clients, (page, base) in status.items():
+        ratio = page.rate / base.rate if base.rate else 0
+        rows.append([f"a. status page, {clients} clients: req/s",
+                     f"{page.rate:.0f}", f"{base.rate:.0f} (bare template)",
+                     f"{ratio:.0%}", f">= {TARGET_STATUS_RATIO:.0%} of baseline",
+                     verdict(ratio >= TARGET_STATUS_RATIO)])
+        rows.append([f"   latency p50 / p95 (ms)",
+                     f"{ms(page.p(50))} / {ms(page.p(95))}", f"{ms(base.p(50))} / {ms(base.p(95))}",
+                     f"{page.p(95) / base.p(95):.1f}x (p95)", "", ""])
+        if page.errors or base.errors:
+            rows.append(["   errors (status / baseline)", f"{page.errors}", f"{base.errors}", "", "0", "MISS"])
+
+    d, e = latency.delivery, latency.echo
+    d95, e95 = percentile(d, 95), percentile(e, 95)
+    rows.append([f"b. check-in -> lobby message, p50 (ms)", ms(percentile(d, 50)),
+                 f"{ms(percentile(e, 50))} (Socket.IO echo)", f"{percentile(d, 50) / percentile(e, 50):.1f}x",
+                 "", ""])
+    rows.append([f"   p95 (ms), {len(d)} check-ins", ms(d95), f"{ms(e95)} (Socket.IO echo)",
+                 f"{d95 / e95:.1f}x", f"<= {TARGET_P95_MS:.0f} ms", verdict(d95 * 1000 <= TARGET_P95_MS)])
+    rows.append(["   of which HTTP answer p50 / p95 (ms)",
+                 f"{ms(percentile(latency.http, 50))} / {ms(percentile(latency.http, 95))}", "", "", "", ""])
+    if latency.lost:
+        rows.append(["   messages lost", str(latency.lost), "", "", "0", "MISS"])
+
+    c, b = rush.checkins, rush.baseline
+    rows.append([f"c. check-ins/s, {plan.clients} clients x {plan.total}",
+                 f"{c.rate:.0f}", f"{b.rate:.0f} (bare insert+commit)",
+                 f"{c.rate / b.rate:.0%}" if b.rate else "-", f">= {TARGET_CHECKINS_PER_S:.0f}/s",
+                 verdict(c.rate >= TARGET_CHECKINS_PER_S)])
+    rows.append(["   latency p50 / p95 (ms)", f"{ms(c.p(50))} / {ms(c.p(95))}",
+                 f"{ms(b.p(50))} / {ms(b.p(95))}", "", "", ""])
+    ok_count = rush.tickets == c.requests and not c.errors
+    rows.append(["   tickets / gaps / duplicates", f"{rush.tickets} / {rush.gaps} / {rush.duplicates}",
+                 f"{c.requests} answered 200, {c.errors} errors", "",
+                 f"{c.requests} / 0 / 0", verdict(ok_count and rush.gaps == 0 and rush.duplicates == 0)])
+
+    print()
+    print(table(rows, ["figure", "measured", "baseline (same run)", "ratio", "target", "result"]))
+    print(f"\nstatus page {info['status_bytes']} bytes; bare template {info['baseline_bytes']} bytes "
+          f"({info['baseline_rows']} rows + padding).")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=PACKAGE_DOC,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer iterations (~20 s), to check the bench")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (database, server log)")
+    parser.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+
+    workdir = Path(tempfile.mkdtemp(prefix="servicelane-bench-"))
+    db_url = f"sqlite:///{workdir / 'bench.db'}"
+    port = args.port or free_port()
+    started = time.monotonic()
+    print(f"ServiceLane bench{' (quick)' if args.quick else ''}: Python {platform.python_version()}, "
+          f"{os.cpu_count()} CPUs, SQLite (WAL) in {workdir}, one threaded werkzeug server process on "
+          f"127.0.0.1:{port}, rate limits off.", flush=True)
+
+    token = build(db_url, "bench-setup")
+    server = ServerProcess(db_url, port, token, workdir / "server.log")
+    try:
+        info = server.wait_ready()
+        target = Server("127.0.0.1", port, db_url, token)
+
+        print(f"a. status page vs bare template: {', '.join(map(str, plan.levels))} clients, "
+              f"{plan.rounds} x {plan.duration:.0f} s each…", flush=True)
+        status = status_page(target, plan.levels, plan.duration, plan.warmup, plan.rounds)
+
+        print(f"b. check-in -> lobby latency: {plan.checkins} check-ins, {plan.echoes} echoes…", flush=True)
+        latency = lobby_latency(target, plan.checkins, plan.echoes)
+
+        print(f"c. check-in throughput: {plan.clients} clients, {plan.total} check-ins (and bare inserts)…",
+              flush=True)
+        rush = checkin_throughput(target, plan.clients, plan.total)
+
+        report(plan, info, status, latency, rush)
+        print(f"\nTotal {time.monotonic() - started:.0f} s.")
+    except Exception:
+        print(f"\nServer log (tail):\n{server.tail()}", file=sys.stderr)
+        raise
+    finally:
+        server.stop()
+        if args.keep:
+            print(f"Kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

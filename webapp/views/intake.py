@@ -1,0 +1,354 @@
+"""Advisor intake on the visit page (/advisor/visits/<id>/…): customer and vehicle, documents,
+walk-around inspection, damage marks and photos, signature, interview and warranty.
+
+Each section is one template under templates/advisor/visit/, included by the page and rendered
+alone as the HTMX answer to its own form, so every save shows the server's state of just that
+section. Input problems come back with status 422 and the section re-rendered with the typed
+values and a message next to each field."""
+import json
+
+from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+from sqlalchemy import select
+
+from .. import intake as rules
+from ..extensions import db
+from ..models import Concern, IntakeForm, Photo, Signature, Visit
+from ..roles import ADVISOR
+from ..security import roles_required
+from ..services import ServiceError, visits
+from ..services import intake as svc
+from ..workflow import IllegalTransition, VisitState, next_states
+from ..storage import open_path
+from ..validation import parse_vin
+
+bp = Blueprint("intake", __name__, url_prefix="/advisor")
+SECTIONS = ("customer", "documents", "inspection", "damage", "signature", "interview")
+
+
+def error_text(code: str) -> str:
+    """Words for the codes services use, next to the field they concern."""
+    return {
+        "mobile_invalid": _("Enter an 11-digit mobile number starting with 1."),
+        "plate_invalid": _("Enter a plate number, e.g. 京A12345."),
+        "vin_invalid": _("A VIN has 17 letters and digits, without I, O or Q."),
+        "year_invalid": _("Enter a year between 1950 and 2100."),
+        "warranty_years_invalid": _("Enter 0 to 30 years."),
+        "warranty_km_invalid": _("Enter 0 to 2,000,000 km."),
+        "date_invalid": _("Enter a date as YYYY-MM-DD."),
+        "range": _("Enter the odometer reading in km (0 to 2,000,000)."),
+        "lower_needs_reason": _("Lower than the last visit: explain why (e.g. instrument cluster replaced)."),
+        "fuel_invalid": _("Choose the fuel level."),
+        "zone_invalid": _("Tap a part of the car first."),
+        "kind_invalid": _("Choose the kind of damage."),
+        "too_large": _("The photo is too large (at most 10 MB)."),
+        "not_image": _("This file is not a photo."),
+        "type": _("Use a JPEG, PNG or WebP photo."),
+        "signature_missing": _("Ask the customer to sign in the box."),
+        "required": _("Required."),
+        "invalid": _("Choose one of the options."),
+        "covers": _("Fit the seat cover, steering-wheel cover and floor mat first."),
+        "mileage": _("Enter the mileage (with a reason if it is lower than last time)."),
+        "fuel": _("Choose the fuel level."),
+        "signature": _("The customer has not signed the current form."),
+        "concerns": _("Record at least one customer concern."),
+        "form_changed": _("The form changed while the customer was signing: show it again and sign anew."),
+        "inspection_not_open": _("The inspection is closed for this visit."),
+        "interview_not_open": _("The interview is closed for this visit."),
+        "request_pending": _("A request to the manufacturer is already pending."),
+        "request_decided": _("This request was already decided."),
+        "concern_has_request": _("A concern sent to the manufacturer cannot be deleted."),
+    }.get(code, code)
+
+
+def visit_or_404(visit_id: int) -> Visit:
+    visit = db.session.get(Visit, visit_id)
+    if visit is None or visit.site_id != current_user.site_id:
+        abort(404)
+    return visit
+
+
+def section_context(visit: Visit, **extra) -> dict:
+    intake = visit.intake
+    previous = previous_marks(visit)
+    ctx = {
+        "visit": visit, "intake": intake, "rules": rules, "errors": {}, "values": None,
+        "previous_marks": previous, "problems": svc.inspection_problems(visit) if intake else None,
+        "signature": svc.latest_signature(visit) if intake else None,
+        "signature_current": svc.signature_current(visit) if intake else False,
+        "content_hash": rules.content_hash(svc.snapshot(visit)) if intake else None,
+        "concerns": db.session.scalars(select(Concern).where(Concern.visit_id == visit.id)
+                                       .order_by(Concern.position, Concern.id)).all(),
+        "error_text": error_text,
+        "vin_ok": lambda vin: bool(parse_vin(vin) and parse_vin(vin).check_ok),
+    }
+    ctx.update(extra)
+    return ctx
+
+
+def previous_marks(visit: Visit):
+    """Damage marks of the vehicle's last completed intake, shown faded so new ones stand out."""
+    if visit.vehicle_id is None:
+        return []
+    last = db.session.scalar(
+        select(IntakeForm).join(Visit, IntakeForm.visit_id == Visit.id)
+        .where(Visit.vehicle_id == visit.vehicle_id, Visit.id != visit.id, IntakeForm.completed_at.is_not(None))
+        .order_by(IntakeForm.completed_at.desc()).limit(1))
+    return list(last.marks) if last else []
+
+
+# Stages whose steps have their own use cases (and rules) above; the generic "next step"
+# buttons only drive the later stages until those get theirs.
+GENERIC_FROM = {VisitState.ESTIMATE, VisitState.AUTHORISATION, VisitState.DISPATCH, VisitState.REPAIR,
+                VisitState.QC, VisitState.WASH, VisitState.READY, VisitState.DELIVERED}
+
+
+def generic_moves(visit: Visit) -> list[VisitState]:
+    moves = next_states(visit.state)
+    if VisitState(visit.state) in GENERIC_FROM:
+        return moves
+    return [s for s in moves if s == VisitState.CANCELLED]
+
+
+def render_section(visit: Visit, name: str, status: int = 200, **extra):
+    body = render_template(f"advisor/visit/{name}.html", **section_context(visit, **extra))
+    headers = {}
+    if request.method == "POST" and status < 400:
+        # The other sections depend on this one (a new damage mark makes the signature stale,
+        # a completed inspection opens the interview): tell each to refetch itself.
+        others = [s for s in SECTIONS if s != name] + ["progress"]
+        headers["HX-Trigger"] = json.dumps({f"refresh-{s}": True for s in others})
+    return body, status, headers
+
+
+def _guard(visit, name, action, form_values=None):
+    """Run a service; on bad input answer 422 with the section, the messages and what was typed."""
+    try:
+        action()
+    except svc.IntakeInvalid as exc:
+        db.session.expire_all()
+        return render_section(visit, name, 422, errors={k: error_text(v) for k, v in exc.errors.items()},
+                              values=form_values)
+    except ServiceError as exc:
+        db.session.expire_all()
+        return render_section(visit, name, exc.status, errors={"_": error_text(exc.message)},
+                              values=form_values)
+    return render_section(visit, name)
+
+
+# ---------------------------------------------------------------- page and sections
+
+@bp.get("/visits/<int:visit_id>")
+@roles_required(ADVISOR)
+def visit(visit_id):
+    v = visit_or_404(visit_id)
+    return render_template("advisor/visit.html", **section_context(v, next_states=generic_moves(v)))
+
+
+@bp.post("/visits/<int:visit_id>/advance")
+@roles_required(ADVISOR)
+def advance(visit_id):
+    v = visit_or_404(visit_id)
+    target = request.form.get("to", "")
+    if target not in {s.value for s in VisitState}:
+        abort(400)
+    if VisitState(target) not in generic_moves(v):
+        raise IllegalTransition(v.state, target)
+    visits.advance(v, target, current_user._get_current_object())
+    if request.htmx:
+        return render_block("advisor/visit.html", "visit_body", **section_context(v, next_states=generic_moves(v)))
+    return redirect(url_for(".visit", visit_id=v.id))
+
+
+@bp.get("/visits/<int:visit_id>/section/<name>")
+@roles_required(ADVISOR)
+def section(visit_id, name):
+    visit = visit_or_404(visit_id)
+    if name == "progress":
+        return render_block("advisor/visit.html", "visit_body",
+                            **section_context(visit, next_states=generic_moves(visit)))
+    if name not in SECTIONS:
+        abort(404)
+    return render_section(visit, name)
+
+
+@bp.get("/visits/<int:visit_id>/records")
+@roles_required(ADVISOR)
+def records(visit_id):
+    visit = visit_or_404(visit_id)
+    found = svc.find_records(visit.site_id, request.args.get("q", ""))
+    return render_template("advisor/visit/records.html", visit=visit, found=found, q=request.args.get("q", ""))
+
+
+@bp.post("/visits/<int:visit_id>/vehicle")
+@roles_required(ADVISOR)
+def link_vehicle(visit_id):
+    visit = visit_or_404(visit_id)
+    return _guard(visit, "customer", lambda: svc.link_vehicle(visit, request.form.get("vehicle_id", type=int) or 0,
+                                                              current_user))
+
+
+@bp.post("/visits/<int:visit_id>/customer")
+@roles_required(ADVISOR)
+def save_customer(visit_id):
+    visit = visit_or_404(visit_id)
+    return _guard(visit, "customer", lambda: svc.save_customer_vehicle(visit, request.form, current_user),
+                  request.form)
+
+
+@bp.post("/visits/<int:visit_id>/documents")
+@roles_required(ADVISOR)
+def documents(visit_id):
+    visit = visit_or_404(visit_id)
+    def act():
+        for doc in ("licence", "booklet"):
+            wanted = bool(request.form.get(doc))
+            form = visit.intake
+            has = bool(form and getattr(form, f"{doc}_received_at"))
+            if wanted != has:
+                svc.set_document(visit, doc, wanted, current_user)
+    return _guard(visit, "documents", act)
+
+
+@bp.post("/visits/<int:visit_id>/inspection/start")
+@roles_required(ADVISOR)
+def start_inspection(visit_id):
+    visit = visit_or_404(visit_id)
+    svc.start_inspection(visit, current_user)
+    return render_section(visit, "inspection")
+
+
+@bp.post("/visits/<int:visit_id>/inspection")
+@roles_required(ADVISOR)
+def save_inspection(visit_id):
+    visit = visit_or_404(visit_id)
+    return _guard(visit, "inspection", lambda: svc.save_inspection(visit, request.form, current_user),
+                  request.form)
+
+
+@bp.post("/visits/<int:visit_id>/inspection/complete")
+@roles_required(ADVISOR)
+def complete_inspection(visit_id):
+    visit = visit_or_404(visit_id)
+    return _guard(visit, "inspection", lambda: svc.complete_inspection(visit, current_user))
+
+
+@bp.post("/visits/<int:visit_id>/marks")
+@roles_required(ADVISOR)
+def add_mark(visit_id):
+    visit = visit_or_404(visit_id)
+    def act():
+        mark = svc.add_mark(visit, request.form.get("zone", ""), request.form.get("kind", ""),
+                            request.form.get("note"), current_user)
+        upload = request.files.get("photo")
+        if upload and upload.filename:
+            svc.add_photo(visit, upload.read(), mark.id, current_user)
+    return _guard(visit, "damage", act, request.form)
+
+
+@bp.post("/visits/<int:visit_id>/marks/<int:mark_id>/delete")
+@roles_required(ADVISOR)
+def delete_mark(visit_id, mark_id):
+    visit = visit_or_404(visit_id)
+    return _guard(visit, "damage", lambda: svc.delete_mark(visit, mark_id, current_user))
+
+
+@bp.post("/visits/<int:visit_id>/photos")
+@roles_required(ADVISOR)
+def add_photo(visit_id):
+    visit = visit_or_404(visit_id)
+    upload = request.files.get("photo")
+    data = upload.read() if upload else b""
+    return _guard(visit, "damage", lambda: svc.add_photo(
+        visit, data, request.form.get("mark_id", type=int), current_user))
+
+
+@bp.get("/photos/<int:photo_id>")
+@bp.get("/photos/<int:photo_id>/<variant>")
+@roles_required(ADVISOR)
+def photo(photo_id, variant="full"):
+    p = db.session.get(Photo, photo_id)
+    if p is None or p.site_id != current_user.site_id or variant not in ("full", "thumb"):
+        abort(404)
+    path = open_path(p.thumb_path if variant == "thumb" else p.path)
+    mimetype = "image/jpeg" if variant == "thumb" else p.content_type
+    response = send_file(path, mimetype=mimetype, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/visits/<int:visit_id>/signature")
+@roles_required(ADVISOR)
+def sign(visit_id):
+    visit = visit_or_404(visit_id)
+    return _guard(visit, "signature", lambda: svc.sign_intake(
+        visit, request.form.get("signature", ""), request.form.get("signer_name"),
+        request.remote_addr, request.headers.get("User-Agent"), current_user,
+        request.form.get("content_hash")), request.form)
+
+
+@bp.get("/signatures/<int:signature_id>.png")
+@roles_required(ADVISOR)
+def signature_image(signature_id):
+    sig = db.session.get(Signature, signature_id)
+    if sig is None or sig.site_id != current_user.site_id:
+        abort(404)
+    response = send_file(open_path(sig.image_path), mimetype="image/png", max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/visits/<int:visit_id>/concerns")
+@roles_required(ADVISOR)
+def add_concern(visit_id):
+    visit = visit_or_404(visit_id)
+    return _guard(visit, "interview", lambda: svc.add_concern(visit, request.form.get("text", ""), current_user),
+                  request.form)
+
+
+@bp.post("/visits/<int:visit_id>/concerns/<int:concern_id>")
+@roles_required(ADVISOR)
+def update_concern(visit_id, concern_id):
+    visit = visit_or_404(visit_id)
+    return _guard(visit, "interview", lambda: svc.update_concern(visit, concern_id, request.form, current_user),
+                  request.form)
+
+
+@bp.post("/visits/<int:visit_id>/concerns/<int:concern_id>/delete")
+@roles_required(ADVISOR)
+def delete_concern(visit_id, concern_id):
+    visit = visit_or_404(visit_id)
+    return _guard(visit, "interview", lambda: svc.delete_concern(visit, concern_id, current_user))
+
+
+@bp.post("/visits/<int:visit_id>/concerns/<int:concern_id>/manufacturer")
+@roles_required(ADVISOR)
+def manufacturer_request(visit_id, concern_id):
+    visit = visit_or_404(visit_id)
+    return _guard(visit, "interview", lambda: svc.request_manufacturer(
+        visit, concern_id, request.form.get("reference", ""), request.form.get("summary", ""), current_user),
+        request.form)
+
+
+@bp.post("/visits/<int:visit_id>/manufacturer/<int:request_id>")
+@roles_required(ADVISOR)
+def manufacturer_decision(visit_id, request_id):
+    visit = visit_or_404(visit_id)
+    return _guard(visit, "interview", lambda: svc.decide_manufacturer(
+        visit, request_id, request.form.get("decision", ""), request.form.get("note"), current_user))
+
+
+@bp.post("/visits/<int:visit_id>/interview/complete")
+@roles_required(ADVISOR)
+def complete_interview(visit_id):
+    visit = visit_or_404(visit_id)
+    return _guard(visit, "interview", lambda: svc.complete_interview(visit, current_user))
+
+
+@bp.get("/visits/<int:visit_id>/intake/print")
+@roles_required(ADVISOR)
+def print_intake(visit_id):
+    visit = visit_or_404(visit_id)
+    return render_template("intake/print.html", **section_context(visit, copy="shop"))
