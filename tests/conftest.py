@@ -93,6 +93,7 @@ def make_app(db_url, **overrides):
         "SECRET_KEY": "test-secret-" + uuid.uuid4().hex,
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": None,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }
     config.update(overrides)
     return create_app(config)

@@ -45,7 +45,11 @@ class User(UserMixin, db.Model):
     site: Mapped[Site] = relationship()
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        # Werkzeug's default (scrypt) unless the config names another method: the test suite
+        # uses a cheap one, since it creates hundreds of accounts.
+        from flask import current_app, has_app_context
+        method = current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None
+        self.password_hash = generate_password_hash(password, method) if method else generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -282,6 +282,9 @@
 
   if (typeof htmx !== "undefined") {
     htmx.config.historyCacheSize = 0; // never keep a screen (plates, PINs) in localStorage
+    // Settling copies these attributes between old and new elements of the same id; a "style"
+    // attribute written by script is an inline style, which the CSP (rightly) refuses.
+    htmx.config.attributesToSettle = ["class", "width", "height"];
     htmx.onLoad(function (elt) {
       var s = elt.id === "kiosk" ? elt : (elt.querySelector ? elt.querySelector("#kiosk") : null);
       if (s) { initScreen(s); }

@@ -162,20 +162,16 @@ def test_unknown_action_404(client, factory, shop):
     assert post(client, "/advisor/tickets/1/explode").status_code == 404
 
 
-def test_visit_page_and_illegal_move(client, factory, shop, db):
-    site, a1, _ = shop
-    t = factory.walkin(site)
-    login(client, a1)
-    post(client, "/advisor/call-next")
-    post(client, f"/advisor/tickets/{t.id}/start")
-    page = client.get(f"/advisor/visits/{t.visit_id}").get_data(as_text=True)
-    assert 'value="inspection"' in page
-    ok = post(client, f"/advisor/visits/{t.visit_id}/advance", {"to": "inspection"})
-    assert ok.status_code == 200 and 'data-state="inspection"' in ok.get_data(as_text=True)
-    bad = post(client, f"/advisor/visits/{t.visit_id}/advance", {"to": "delivered"})
-    assert bad.status_code == 409
-    assert bad.headers.get("HX-Retarget") == "#flash"
-    assert post(client, f"/advisor/visits/{t.visit_id}/advance", {"to": "nonsense"}).status_code == 400
+def test_readiness_reminder_until_done(client, shop, db):
+    login(client, shop[1])
+    assert "readiness" in client.get("/advisor").get_data(as_text=True)
+    resp = post(client, "/advisor/readiness", {"appearance": "1", "forms_tools": "1"})
+    assert 'id="readiness"' in resp.get_data(as_text=True)          # still one to tick
+    resp = post(client, "/advisor/readiness", {"appearance": "1", "forms_tools": "1", "clean_area": "1"})
+    assert 'id="readiness"' not in resp.get_data(as_text=True)
+    from webapp.models import ReadinessCheck
+    check = ReadinessCheck.query.one()
+    assert check.user_id == shop[1].id and check.completed_at is not None
 
 
 def test_queue_shows_appointments_first(client, factory, shop):

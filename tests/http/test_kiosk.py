@@ -75,13 +75,14 @@ def decode_qr(image) -> str:
     """OpenCV's detector misses some perfectly sharp codes at some scales; a phone camera's image
     is never that sharp. Try the image as is, softened and rescaled; the first reading wins."""
     import cv2
-    detector = cv2.QRCodeDetector()
-    for scale in (1.0, 0.5, 1.5):
-        img = image if scale == 1.0 else cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        for variant in (img, cv2.GaussianBlur(img, (5, 5), 0)):
-            data, _points, _ = detector.detectAndDecode(variant)
-            if data:
-                return data
+    detectors = [cv2.QRCodeDetector()] + ([cv2.QRCodeDetectorAruco()] if hasattr(cv2, "QRCodeDetectorAruco") else [])
+    for detector in detectors:
+        for scale in (1.0, 0.5, 1.5):
+            img = image if scale == 1.0 else cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            for variant in (img, cv2.GaussianBlur(img, (5, 5), 0)):
+                data, _points, _ = detector.detectAndDecode(variant)
+                if data:
+                    return data
     return ""
 
 

@@ -530,7 +530,7 @@ def complete_interview(visit: Visit, actor) -> Visit:
     if visit.state != VisitState.INTERVIEW.value:
         raise ServiceError("interview_not_open", 409)
     if not db.session.scalar(select(Concern.id).where(Concern.visit_id == visit.id).limit(1)):
-        raise IntakeInvalid({"concerns": "required"})
+        raise IntakeInvalid({"concerns": "concerns"})
     previous = visit.state
     record_transition(visit, VisitState.ESTIMATE, "complete_interview", actor)
     db.session.commit()

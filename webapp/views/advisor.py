@@ -15,6 +15,7 @@ from ..readmodels import queue_state
 from ..roles import ADVISOR, SUPERVISORS
 from ..security import roles_required
 from ..services import ServiceError, calling
+from ..services import intake as intake_svc
 from ..services.calling import current_call
 from ..workflow import OPEN_STATES
 
@@ -48,6 +49,7 @@ def _panel_context(message=None, level="info"):
                            User.role.in_((ADVISOR, *SUPERVISORS)))
         .order_by(User.display_name)).all()
     return {
+        "readiness": intake_svc.readiness_today(me),
         "current": current_call(me),
         "queue": queue_state(me),
         "in_progress": in_progress,
@@ -108,3 +110,12 @@ def ticket_action(ticket_id, action):
     if action not in actions:
         abort(404)
     return _act(actions[action])
+
+
+@bp.post("/readiness")
+@roles_required(ADVISOR)
+def readiness():
+    """The start-of-day checklist (接待准备): kept per advisor and day."""
+    ticked = {item for item in intake_svc.READINESS_ITEMS if request.form.get(item)}
+    intake_svc.save_readiness(current_user._get_current_object(), ticked)
+    return _render_panel()
