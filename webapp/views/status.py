@@ -4,20 +4,28 @@ The token in the QR code is the only key the customer holds: the page shows the 
 stages with a masked plate; the PIN printed on the ticket unlocks personal data for this browser
 (remembered in the session). The live part of the page is one named block of the page template
 (``live``), fetched alone by htmx after each Socket.IO hint and every 30 s.
+
+The walk-around inspection shows on the page as it happens (in progress / done, waiting for the
+manufacturer); the damage map and the customer's copy of the intake form (/t/<token>/intake, with
+its signature and photo thumbnails) are tied to the car, so they need the PIN as well.
 """
 from datetime import datetime
 
 from babel.dates import format_skeleton
-from flask import (Blueprint, abort, current_app, redirect, render_template, request, session,
-                   url_for)
+from flask import (Blueprint, abort, current_app, redirect, render_template, request, send_file,
+                   session, url_for)
 from flask_babel import format_time, get_locale, gettext as _, to_user_timezone
 from jinja2_fragments.flask import render_block
+from sqlalchemy import select
 
+from .. import intake as intake_rules
 from ..extensions import db, limiter
 from ..i18n import COOKIE as LANG_COOKIE
-from ..models import Site, Ticket
+from ..models import Concern, Photo, Site, Ticket
 from ..readmodels import status_state
+from ..services import intake as intake_svc
 from ..services import status_access
+from ..storage import open_path
 from ..timeutil import utcnow
 from ..validation import mask_plate
 from ..workflow import CUSTOMER_STAGES, VisitState, customer_stage
@@ -93,16 +101,31 @@ def _lang_arg():
     return lang if lang in current_app.config["LANGUAGES"] else None
 
 
+def _inspection(visit) -> str | None:
+    """Where the walk-around inspection stands for the customer: None (not begun), "in_progress"
+    or "done" (the intake form was completed)."""
+    intake = visit.intake
+    if intake is not None and intake.completed_at is not None:
+        return "done"
+    if visit.state == VisitState.INSPECTION.value:
+        return "in_progress"
+    return None
+
+
 def _context(ticket: Ticket, **extra):
     st = status_state(ticket)
     now = utcnow()
+    visit = ticket.visit
     ctx = dict(
         token=ticket.token, ticket=ticket, visit=ticket.visit, st=st, phase=_phase(st.state),
         site=_site(ticket),
         masked_plate=mask_plate(ticket.visit.plate), unlocked=_is_unlocked(ticket),
         pin_locked_until=status_access.locked_until(ticket, now),
         fragment_url=url_for("status.fragment", token=ticket.token, lang=_lang_arg()),
-        when=_when, updated_at=now, pin_error=None, pin_value="",
+        when=_when, updated_at=now, pin_error=None, pin_value="", pin_next=None,
+        inspection=_inspection(visit),
+        waiting_manufacturer=bool(intake_svc.pending_manufacturer(visit)),
+        marks=list(visit.intake.marks) if visit.intake is not None else [],
     )
     ctx.update(extra)
     return ctx
@@ -162,12 +185,15 @@ def unlock(token):
     if error:
         return _unavailable(error, ticket)
     result = status_access.try_unlock(ticket, request.form.get("pin", ""))
+    pin_next = "intake" if request.form.get("next") == "intake" else None
     if result.ok:
         _remember_unlock(ticket)
+        if pin_next == "intake":
+            return redirect(url_for("status.intake", token=token), code=303)
         return redirect(url_for("status.page", token=token) + "#details", code=303)
     if result.error == "locked":
         response = current_app.make_response(
-            (render_template(PAGE, **_context(ticket, pin_locked_until=result.locked_until)), 429))
+            (render_template(PAGE, **_context(ticket, pin_locked_until=result.locked_until, pin_next=pin_next)), 429))
         seconds = int((result.locked_until - utcnow()).total_seconds())
         response.headers["Retry-After"] = str(max(1, seconds))
         return response
@@ -177,7 +203,7 @@ def unlock(token):
         message = _("That PIN is not right. Please check your ticket and try again. "
                     "Attempts left: %(n)s.", n=result.attempts_left)
     value = request.form.get("pin", "")[:6] if result.error == "format" else ""
-    return render_template(PAGE, **_context(ticket, pin_error=message, pin_value=value)), 422
+    return render_template(PAGE, **_context(ticket, pin_error=message, pin_value=value, pin_next=pin_next)), 422
 
 
 @bp.get("/t/<token>/unlock")
@@ -195,3 +221,73 @@ def hide(token):
         abort(404)
     _forget_unlock(ticket)
     return redirect(url_for("status.page", token=token), code=303)
+
+
+# ---------------------------------------------------------------- the customer's copy of the intake form
+
+def _unlocked_ticket_or_error(token: str):
+    """Like _ticket_or_error, and 403 when this browser has not entered the ticket's PIN."""
+    ticket, error = _ticket_or_error(token)
+    if error is None and not _is_unlocked(ticket):
+        error = 403
+    return ticket, error
+
+
+def _completed_intake(visit):
+    intake = visit.intake
+    return intake if intake is not None and intake.completed_at is not None else None
+
+
+@bp.get("/t/<token>/intake")
+@limiter.limit(_status_limit)
+def intake(token):
+    """The customer copy of the intake form (print view): PIN first, and only once completed."""
+    ticket, error = _unlocked_ticket_or_error(token)
+    if error == 403:
+        return render_template("status/locked.html", **_context(ticket, pin_next="intake")), 403
+    if error:
+        return _unavailable(error, ticket)
+    visit = ticket.visit
+    form = _completed_intake(visit)
+    if form is None:
+        return render_template("status/unavailable.html", code=404, site=_site(ticket), what="intake",
+                               back=url_for("status.page", token=token)), 404
+    concerns = db.session.scalars(select(Concern).where(Concern.visit_id == visit.id)
+                                  .order_by(Concern.position, Concern.id)).all()
+    return render_template(
+        "intake/print.html", copy="customer", token=token, visit=visit, intake=form, rules=intake_rules,
+        signature=intake_svc.latest_signature(visit), signature_current=intake_svc.signature_current(visit),
+        content_hash=intake_rules.content_hash(intake_svc.snapshot(visit)), concerns=concerns)
+
+
+def _private_file(path, mimetype):
+    try:
+        response = send_file(open_path(path), mimetype=mimetype, max_age=0)
+    except FileNotFoundError:
+        abort(404)
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
+
+
+@bp.get("/t/<token>/signature.png")
+@limiter.limit(_status_limit)
+def signature(token):
+    ticket, error = _unlocked_ticket_or_error(token)
+    if error:
+        abort(error)
+    sig = intake_svc.latest_signature(ticket.visit)
+    if sig is None:
+        abort(404)
+    return _private_file(sig.image_path, "image/png")
+
+
+@bp.get("/t/<token>/photos/<int:photo_id>/thumb")
+@limiter.limit(_status_limit)
+def intake_photo(token, photo_id):
+    ticket, error = _unlocked_ticket_or_error(token)
+    if error:
+        abort(error)
+    photo = db.session.get(Photo, photo_id)
+    if photo is None or photo.visit_id != ticket.visit_id:
+        abort(404)
+    return _private_file(photo.thumb_path, "image/jpeg")
