@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __doc__ as PACKAGE_DOC
-from .scenarios import Server, checkin_throughput, lobby_latency, percentile, status_page
+from .load import percentile
+from .scenarios import Server, checkin_throughput, lobby_latency, status_page
 from .setup_db import build
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -168,6 +169,10 @@ def main(argv=None):
     print(f"ServiceLane bench{' (quick)' if args.quick else ''}: Python {platform.python_version()}, "
           f"{os.cpu_count()} CPUs, SQLite (WAL) in {workdir}, one threaded werkzeug server process on "
           f"127.0.0.1:{port}, rate limits off.", flush=True)
+    load = os.getloadavg()[0]
+    if load > (os.cpu_count() or 1) / 2:
+        print(f"Note: load average {load:.1f} at start; other work on this machine skews the figures "
+              "(the ratios less than the absolute numbers).", flush=True)
 
     token = build(db_url, "bench-setup")
     server = ServerProcess(db_url, port, token, workdir / "server.log")

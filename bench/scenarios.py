@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import socketio
 
-from .load import Client, percentile, run_load
+from .load import Client, run_load
 from .setup_db import gaps_and_duplicates, mobile, plate, ticket_numbers
 
 TICKET_NUMBER = re.compile(rb'data-ticket-number="([^"]+)"')
@@ -168,6 +168,3 @@ def checkin_throughput(server, clients, total):
     numbers = ticket_numbers(server.db_url, "rush")
     gaps, duplicates = gaps_and_duplicates(numbers)
     return ThroughputResult(checkins, baseline, len(numbers), gaps, duplicates)
-
-
-__all__ = ["Server", "status_page", "lobby_latency", "checkin_throughput", "percentile"]

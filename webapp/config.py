@@ -45,6 +45,7 @@ class Defaults:
     STATUS_LINK_DAYS = 14
     KIOSK_IDLE_SECONDS = 60
     KIOSK_TICKET_SECONDS = 20
+    KIOSK_AUTOPRINT = True  # the kiosk prints each new ticket by itself (launcher uses --kiosk-printing)
     PUBLIC_BASE_URL = None  # e.g. https://service.example.com, for QR codes behind a proxy
     REDIS_URL = None
     SOCKETIO_ASYNC_MODE = "threading"
@@ -73,12 +74,19 @@ def load(app, overrides=None):
         url = app.config.get("DATABASE_URL") or (
             "sqlite:///" + str(Path(app.instance_path) / "servicelane.db")
         )
-        if url.startswith("postgres://"):
-            url = "postgresql://" + url[len("postgres://"):]
         app.config["SQLALCHEMY_DATABASE_URI"] = url
+    app.config["SQLALCHEMY_DATABASE_URI"] = _with_driver(app.config["SQLALCHEMY_DATABASE_URI"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app)
     app.config.setdefault("UPLOAD_DIR", str(Path(app.instance_path) / "uploads"))
+
+
+def _with_driver(url: str) -> str:
+    """SQLAlchemy 2.1 maps a bare ``postgresql://`` to psycopg 3; the project ships psycopg2."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    return url
 
 
 def _instance_secret(app):

@@ -54,10 +54,9 @@ def race_app(request, tmp_path):
 
 
 def run_together(n, prepare, act, timeout=120):
-    """Run ``act(i, prepared)`` in ``n`` threads released together by a barrier.
-
-    ``prepare(i)`` runs first in the thread (its own app context is pushed by the caller's
-    functions); returns the list of results or exceptions, in thread order."""
+    """Run ``act(i, prepare(i))`` in ``n`` threads; ``prepare`` runs before the barrier (app
+    context, detached rows, HTTP session), ``act`` after it, so only the race itself overlaps.
+    Returns each thread's result or exception, in thread order."""
     barrier = threading.Barrier(n, timeout=60)
     results = [None] * n
 
@@ -191,8 +190,6 @@ def http_checkin(server, key_of):
         return SHOWN_NUMBER.search(resp.text).group(1)  # the number the kiosk printed
 
     return prepare, act
-
-
 
 
 def test_parallel_http_checkins_get_gapless_unique_numbers(race_app, live):

@@ -344,3 +344,106 @@ def test_no_show_is_explained(en, factory, site, ticket):
     calling.skip(advisor, ticket.id)
     _resp, html = page(en, ticket)
     assert 'data-phase="no_show"' in html and "We missed you" in html
+
+
+# ---------------------------------------------------------------- the walk-around inspection, as the customer sees it
+
+def _png_data_url():
+    import base64
+    import io
+
+    from PIL import Image, ImageDraw
+    image = Image.new("RGBA", (200, 80), (0, 0, 0, 0))
+    ImageDraw.Draw(image).line([(10, 60), (100, 10), (190, 60)], fill=(0, 0, 0, 255), width=3)
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def _inspect(factory, site, ticket):
+    """Reception → inspection with covers, mileage, fuel and a mark; returns the advisor."""
+    from werkzeug.datastructures import MultiDict
+
+    from webapp.services import intake
+    advisor = factory.user(site, "advisor", desk="2", display_name="王晓明")
+    calling.call_next(advisor)
+    calling.start_reception(advisor, ticket.id)
+    intake.start_inspection(ticket.visit, advisor)
+    intake.save_inspection(ticket.visit, MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
+                                                    "mileage": "30500", "fuel_level": "1/2"}), advisor)
+    intake.add_mark(ticket.visit, "bonnet", "chip", "石子崩点", advisor)
+    return advisor
+
+
+def _complete(ticket, advisor):
+    from webapp.services import intake
+    intake.sign_intake(ticket.visit, _png_data_url(), "张三", None, None, advisor)
+    intake.complete_inspection(ticket.visit, advisor)
+
+
+def test_inspection_in_progress_then_done(en, factory, site, ticket):
+    advisor = _inspect(factory, site, ticket)
+    html = en.get(f"/t/{ticket.token}/fragment").get_data(as_text=True)
+    assert 'data-inspection="in_progress"' in html and "Inspection in progress" in html
+    assert "data-carmap" not in html and "data-intake-link" not in html
+    post_pin(en, ticket, ticket_pin(ticket.token))
+    html = en.get(f"/t/{ticket.token}/fragment").get_data(as_text=True)
+    assert "data-carmap" not in html                       # no map until the form is completed
+
+    _complete(ticket, advisor)
+    html = en.get(f"/t/{ticket.token}/fragment").get_data(as_text=True)
+    assert 'data-inspection="done"' in html and "Inspection done" in html and "Inspection in progress" not in html
+    assert 'id="st-headline">Inspection done<' in html
+    # Unlocked: the customer's own damage map (this visit's marks only) and their copy of the form.
+    assert "data-carmap" in html and 'data-mark="bonnet"' in html and "石子崩点" in html
+    assert f'href="/t/{ticket.token}/intake"' in html
+
+
+def test_damage_map_stays_behind_the_pin(en, app, factory, site, ticket):
+    advisor = _inspect(factory, site, ticket)
+    _complete(ticket, advisor)
+    other = app.test_client()
+    other.set_cookie("lang", "en")
+    html = other.get(f"/t/{ticket.token}").get_data(as_text=True)
+    assert 'data-inspection="done"' in html and "Inspection done" in html
+    assert "data-carmap" not in html and "石子崩点" not in html and "data-intake-link" not in html
+    assert "Enter the PIN from your ticket to see the damage map" in html
+
+
+def test_previous_visits_marks_are_not_on_the_customers_map(en, factory, site, ticket):
+    from webapp.services import intake
+    advisor = _inspect(factory, site, ticket)
+    _complete(ticket, advisor)
+    # The same car comes back: its new map starts empty (the last visit's marks are the shop's reference).
+    from webapp.services.visits import advance
+    for target in ("estimate", "ready", "delivered"):
+        advance(ticket.visit, target, advisor)
+    again = factory.walkin(site, plate=PLATE, mobile=MOBILE)
+    calling.call_next(advisor)
+    calling.start_reception(advisor, again.id)
+    intake.start_inspection(again.visit, advisor)
+    intake.save_inspection(again.visit, {"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
+                                         "mileage": "31000", "fuel_level": "F"}, advisor)
+    _complete(again, advisor)
+    post_pin(en, again, ticket_pin(again.token))
+    html = page(en, again)[1]
+    assert "data-carmap" in html and 'data-mark="bonnet"' not in html and "No damage to the body was recorded." in html
+
+
+def test_waiting_for_the_manufacturer_is_public_without_details(en, app, factory, site, ticket):
+    from webapp.services import intake
+    advisor = _inspect(factory, site, ticket)
+    _complete(ticket, advisor)
+    concern = intake.add_concern(ticket.visit, "发动机故障灯亮", advisor)
+    request = intake.request_manufacturer(ticket.visit, concern.id, "MFR-2026-0042", "ECU 故障码 P0301", advisor)
+    html = page(en, ticket)[1]
+    assert 'data-manufacturer="pending"' in html and "Waiting for the manufacturer's decision" in html
+    for detail in ("MFR-2026-0042", "P0301", "发动机故障灯亮"):
+        assert detail not in html, detail
+    intake.decide_manufacturer(ticket.visit, request.id, "approved", None, advisor)
+    assert 'data-manufacturer' not in page(en, ticket)[1]
+
+
+def test_status_page_has_intake_only_once_it_begins(en, ticket):
+    html = page(en, ticket)[1]
+    assert 'data-inspection=""' in html and 'id="intake"' not in html and "data-manufacturer" not in html

@@ -34,6 +34,10 @@ def advance(visit: Visit, target, actor) -> Visit:
     record_transition(visit, target, "advance", actor)
     if visit.state == "delivered" and visit.delivered_at is None:
         visit.delivered_at = utcnow()
+    ticket = visit.ticket
+    if visit.state == "cancelled" and ticket is not None and ticket.status in ("waiting", "called", "skipped"):
+        # A cancelled visit leaves the queue and the lobby display.
+        ticket.status, ticket.closed_at = "cancelled", utcnow()
     db.session.commit()
     publish(DomainEvent("visit.advanced", visit.site_id, visit.id,
                         visit.ticket.id if visit.ticket else None,

@@ -1,0 +1,69 @@
+/* Damage map on the visit page (templates/advisor/visit/damage.html).
+ *
+ * Tapping a zone of the interactive car map (templates/intake/car_map.html), or Enter/Space on
+ * a focused zone, selects it: the zone is highlighted, its name shown in the add-mark form and
+ * its id put in the form's hidden "zone" input. Pointing at a mark in the list highlights its
+ * badge on the map. Listeners sit on the document, so sections swapped in by HTMX just work. */
+(function () {
+  "use strict";
+
+  var ZONE = ".carmap--interactive [data-zone]";
+
+  function editorOf(el) {
+    return el.closest("[data-damage-editor]");
+  }
+
+  function choose(zoneEl) {
+    var editor = editorOf(zoneEl);
+    if (!editor) { return; }
+    var zone = zoneEl.getAttribute("data-zone");
+    editor.querySelectorAll(".carmap--interactive .cm-zone.is-selected").forEach(function (el) {
+      el.classList.remove("is-selected");
+      el.setAttribute("aria-pressed", "false");
+    });
+    zoneEl.classList.add("is-selected");
+    zoneEl.setAttribute("aria-pressed", "true");
+    editor.setAttribute("data-selected-zone", zone);
+
+    var input = editor.querySelector("input[data-zone-input]");
+    if (input) { input.value = zone; }
+    var name = editor.querySelector("[data-zone-name]");
+    if (name) {
+      var title = zoneEl.querySelector("title");
+      name.textContent = title ? title.textContent : zone;
+      name.classList.add("has-zone");
+      var field = name.closest(".field");
+      if (field && field.classList.contains("has-error")) {
+        field.classList.remove("has-error");
+        var message = field.querySelector(".error");
+        if (message) { message.remove(); }
+      }
+    }
+  }
+
+  document.addEventListener("click", function (e) {
+    var zone = e.target.closest ? e.target.closest(ZONE) : null;
+    if (zone) { choose(zone); }
+  });
+
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter" && e.key !== " " && e.key !== "Spacebar") { return; }
+    var zone = e.target.closest ? e.target.closest(ZONE) : null;
+    if (!zone) { return; }
+    e.preventDefault();
+    choose(zone);
+  });
+
+  function highlight(e, on) {
+    var item = e.target.closest ? e.target.closest("[data-mark-label]") : null;
+    if (!item) { return; }
+    var editor = editorOf(item);
+    if (!editor) { return; }
+    var badge = editor.querySelector('.cm-mark[data-mark="' + item.getAttribute("data-mark-label") + '"]');
+    if (badge) { badge.classList.toggle("is-highlighted", on); }
+  }
+  document.addEventListener("mouseover", function (e) { highlight(e, true); });
+  document.addEventListener("mouseout", function (e) { highlight(e, false); });
+  document.addEventListener("focusin", function (e) { highlight(e, true); });
+  document.addEventListener("focusout", function (e) { highlight(e, false); });
+})();
