@@ -97,6 +97,15 @@ def draw(page, canvas):
         page.mouse.up()
 
 
+def wait_js(page, expression, timeout=10.0):
+    """page.wait_for_function evaluates its predicate with eval, which the CSP forbids: poll instead."""
+    import time
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        page.wait_for_timeout(100)
+
+
 def open_status(new_page, base, token, lang):
     phone = new_page("phone", lang="en" if lang == "en" else None)
     set_lang(phone, base, lang)
@@ -158,7 +167,7 @@ def test_sign_complete_and_follow_on_the_phone(live_app, live_server, new_page, 
     expect(latest).to_have_attribute("data-current", "true")
     expect(desk.locator("[data-signature-state=current]")).to_be_visible()
     expect(latest).to_contain_text("张三")
-    desk.wait_for_function("document.querySelector('#sec-signature .sign-latest img').naturalWidth > 0")
+    wait_js(desk, "document.querySelector('#sec-signature .sign-latest img').naturalWidth > 0")
     desk.evaluate("document.getElementById('sec-signature').scrollIntoView({block: 'start'})")
     screenshot(desk, f"intake-signature-signed-{lang}")
 
@@ -190,8 +199,8 @@ def test_sign_complete_and_follow_on_the_phone(live_app, live_server, new_page, 
     phone.wait_for_url(re.compile(r".*/t/[^/]+/intake$"))
     expect(phone.locator(".sheet")).to_have_attribute("data-copy", "customer")
     expect(phone.locator("[data-plate]")).to_have_text(PLATE)
-    phone.wait_for_function("document.querySelector('.sig-img').naturalWidth > 0")
-    phone.wait_for_function("[...document.querySelectorAll('.mark-photos img')].every(i => i.naturalWidth > 0)")
+    wait_js(phone, "document.querySelector('.sig-img').naturalWidth > 0")
+    wait_js(phone, "[...document.querySelectorAll('.mark-photos img')].every(i => i.naturalWidth > 0)")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(phone, f"intake-customer-copy-{lang}")
 
@@ -200,7 +209,7 @@ def test_sign_complete_and_follow_on_the_phone(live_app, live_server, new_page, 
     sign_in(paper, base, shop["advisor"], lang)
     paper.goto(f"{base}/advisor/visits/{shop['visit']}/intake/print")
     expect(paper.locator("[data-print]")).to_be_visible()
-    paper.wait_for_function("document.querySelector('.sig-img').naturalWidth > 0")
+    wait_js(paper, "document.querySelector('.sig-img').naturalWidth > 0")
     screenshot(paper, f"intake-print-screen-{lang}")
     paper.emulate_media(media="print")
     expect(paper.locator(".toolbar")).to_be_hidden()
