@@ -111,6 +111,7 @@ def _fresh_g(sender, **extra):
     CSRF token into another client's request. Clear it, as a real server's new context would."""
     from flask import g
     g.__dict__.clear()
+    _db.session.expire_all()  # and read the database afresh, as a new request's session would
 
 
 @pytest.fixture

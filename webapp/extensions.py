@@ -19,9 +19,7 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-# Objects stay readable after a commit: services publish events from them, and reloading every
-# row after each commit doubled the queries of a check-in. Each request has its own session.
-db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING), session_options={"expire_on_commit": False})
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

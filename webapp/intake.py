@@ -12,7 +12,7 @@ WARNING_LIGHTS = ("engine", "abs", "airbag", "oil", "battery", "brake", "tpms", 
 ACCESSORIES = ("spare_tyre", "jack_tools", "warning_triangle", "fire_extinguisher", "first_aid",
                "charging_cable", "floor_mats", "sd_card")
 DAMAGE_KINDS = ("scratch", "dent", "crack", "chip", "other")
-# Zones of the top-view car diagram (templates/advisor/intake/_car.svg uses these ids).
+# Zones of the top-view car diagram (templates/intake/car_map.html uses these ids).
 DAMAGE_ZONES = (
     "front_bumper", "bonnet", "windscreen", "roof", "rear_window", "boot", "rear_bumper",
     "left_front_wing", "left_front_door", "left_rear_door", "left_rear_wing", "left_mirror",

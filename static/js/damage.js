@@ -54,6 +54,27 @@
     choose(zone);
   });
 
+  // The photo picker is a button (the file input is visually hidden): show what was chosen.
+  document.addEventListener("change", function (e) {
+    var input = e.target;
+    if (!input.matches || !input.matches("input[data-file-input]")) { return; }
+    var name = input.parentNode.querySelector("[data-file-name]");
+    if (!name) { return; }
+    if (!name.hasAttribute("data-empty")) { name.setAttribute("data-empty", name.textContent); }
+    var file = input.files && input.files[0];
+    name.textContent = file ? file.name : name.getAttribute("data-empty");
+    name.classList.toggle("has-file", !!file);
+  });
+
+  // After a refused save (422), put the focus on the field the message is about. The event
+  // fires on the new section (e.target); e.detail.target is the replaced, detached one.
+  document.addEventListener("htmx:afterSwap", function (e) {
+    var section = e.target;
+    if (!section || section.id !== "sec-damage" || !e.detail.xhr || e.detail.xhr.status !== 422) { return; }
+    var field = section.querySelector("input[aria-invalid='true'], .kinds[aria-invalid='true'] input");
+    if (field) { field.focus(); }
+  });
+
   function highlight(e, on) {
     var item = e.target.closest ? e.target.closest("[data-mark-label]") : null;
     if (!item) { return; }

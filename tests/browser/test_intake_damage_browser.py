@@ -49,6 +49,7 @@ def setup_visit(live_app, previous_marks=False):
             calling.call_next(advisor)
             calling.start_reception(advisor, first.id)
             svc.start_inspection(first.visit, advisor)
+            db.session.expire(first.visit)   # expire_on_commit=False: reload visit.intake
             svc.add_mark(first.visit, "right_rear_door", "dent", "停车场剐蹭", advisor)
             svc.add_mark(first.visit, "roof", "dent", "冰雹", advisor)
             svc.save_inspection(first.visit, {"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
@@ -88,6 +89,7 @@ def add_mark(page, zone, kind, note, photo=None):
     if photo:
         section.locator("#dm-photo").set_input_files(
             files=[{"name": "door.jpg", "mimeType": "image/jpeg", "buffer": photo}])
+        expect(section.locator("[data-file-name]")).to_have_text("door.jpg")
     with page.expect_response(re.compile(r"/marks$")) as answer:
         section.locator("#damage-form button[type=submit]").click()
     assert answer.value.status == 200
@@ -151,6 +153,17 @@ def test_advisor_marks_damage_on_the_map(live_app, live_server, new_page, lang):
     expect(section.locator(".mark-list.previous > li")).to_have_count(2)
     expect(section.locator(".mark-list.previous")).to_contain_text("冰雹")
 
+    # Every zone is hit at the middle of its box (where a click lands), even with badges on it.
+    svg.evaluate("el => el.scrollIntoView({block: 'start'})")
+    missed = page.evaluate("""() => [...document.querySelectorAll('#sec-damage svg [data-zone]')].filter(el => {
+        const r = el.getBoundingClientRect();
+        const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+        return !hit || hit.closest('[data-zone]') !== el; }).map(el => el.dataset.zone)""")
+    assert missed == []
+
+    # Screenshots with a zone and a kind chosen for the next mark.
+    section.locator('svg [data-zone="right_rear_wing"]').click()
+    section.locator(".kinds label:has(input[value='chip'])").click()
     page.evaluate("document.getElementById('sec-damage').scrollIntoView({block: 'start'})")
     page.mouse.move(5, 5)
     tag = "zh" if lang == "zh-CN" else "en"

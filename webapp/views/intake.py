@@ -60,6 +60,7 @@ def error_text(code: str) -> str:
         "request_pending": _("A request to the manufacturer is already pending."),
         "request_decided": _("This request was already decided."),
         "concern_has_request": _("A concern sent to the manufacturer cannot be deleted."),
+        "mark_not_found": _("This mark no longer exists."),
     }.get(code, code)
 
 
@@ -82,6 +83,8 @@ def section_context(visit: Visit, **extra) -> dict:
         "concerns": db.session.scalars(select(Concern).where(Concern.visit_id == visit.id)
                                        .order_by(Concern.position, Concern.id)).all(),
         "error_text": error_text,
+        "loose_photos": db.session.scalars(select(Photo).where(Photo.visit_id == visit.id, Photo.mark_id.is_(None))
+                                           .order_by(Photo.id)).all(),
         "vin_ok": lambda vin: bool(parse_vin(vin) and parse_vin(vin).check_ok),
     }
     ctx.update(extra)
@@ -244,7 +247,11 @@ def add_mark(visit_id):
                             request.form.get("note"), current_user)
         upload = request.files.get("photo")
         if upload and upload.filename:
-            svc.add_photo(visit, upload.read(), mark.id, current_user)
+            try:
+                svc.add_photo(visit, upload.read(), mark.id, current_user)
+            except svc.IntakeInvalid:
+                svc.delete_mark(visit, mark.id, current_user)   # all or nothing: the kept form is sent again
+                raise
     return _guard(visit, "damage", act, request.form)
 
 
