@@ -25,6 +25,9 @@ class Site(db.Model):
     appointment_late_minutes: Mapped[int] = mapped_column(default=15)
     # Average reception time per customer, used for the wait estimate until there is history.
     reception_minutes: Mapped[int] = mapped_column(default=10)
+    # Bumped in every transaction that changes a record of the site (webapp/changes.py): screens
+    # cache what they render per value, and live views can tell that they missed something.
+    change_seq: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def name(self, locale: str) -> str:
