@@ -325,3 +325,20 @@ def screenshot(page, name):
 def set_lang(page, base_url, lang):
     """Choose the UI language the way a person does: the language switch (sets the cookie)."""
     page.goto(f"{base_url}/lang/{lang}?next=/start")
+
+
+def decode_qr_png(png: bytes) -> str:
+    """Read a QR code from a screenshot the way a phone camera would (OpenCV), trying a few
+    scales and a slight blur because the detector misses some perfectly sharp codes."""
+    import cv2
+    import numpy as np
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
+    detectors = [cv2.QRCodeDetector()] + ([cv2.QRCodeDetectorAruco()] if hasattr(cv2, "QRCodeDetectorAruco") else [])
+    for detector in detectors:
+        for scale in (1.0, 0.5, 1.5):
+            img = image if scale == 1.0 else cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            for variant in (img, cv2.GaussianBlur(img, (5, 5), 0)):
+                data, _points, _ = detector.detectAndDecode(variant)
+                if data:
+                    return data
+    return ""

@@ -14,7 +14,10 @@
   "use strict";
   if (typeof window.SignaturePad === "undefined") { return; }
 
-  var kept = null;   // {hash, data}: the drawing of a section being swapped out
+  // The drawing of a signature section being swapped out: {hash, data, until}. The new section's
+  // pad takes it if it shows the same form; other sections settling in between (one save
+  // refreshes them all) must not lose it, so it simply expires after a few seconds.
+  var kept = null;
 
   function ratio() { return Math.max(window.devicePixelRatio || 1, 1); }
 
@@ -59,7 +62,7 @@
     }
     pad.addEventListener("endStroke", sync);
 
-    if (kept && kept.data.length && kept.hash === hashOf(form)) { pad.fromData(kept.data); }
+    if (kept && kept.until > Date.now() && kept.hash === hashOf(form)) { pad.fromData(kept.data); }
     kept = null;
     sync();
 
@@ -87,11 +90,10 @@
     if (!target || !target.querySelector) { return; }
     var canvas = target.querySelector("canvas[data-signature-pad]");
     if (canvas && canvas.signaturePad && !canvas.signaturePad.isEmpty()) {
-      kept = { hash: hashOf(formOf(canvas)), data: canvas.signaturePad.toData() };
+      kept = { hash: hashOf(formOf(canvas)), data: canvas.signaturePad.toData(), until: Date.now() + 5000 };
     }
   });
   document.body.addEventListener("htmx:load", function (e) { scan(e.detail && e.detail.elt); });
-  document.body.addEventListener("htmx:afterSettle", function () { kept = null; });
 
   var resizeTimer = null;
   window.addEventListener("resize", function () {

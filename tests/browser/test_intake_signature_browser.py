@@ -132,6 +132,7 @@ def test_sign_complete_and_follow_on_the_phone(live_app, live_server, new_page, 
     expect(phone.locator("[data-inspection-badge]")).to_be_visible()
     expect(phone.locator("[data-damage-map]")).to_have_count(0)
     phone.evaluate("window.__noReload = 'still here'")
+    phone.evaluate("window.scrollTo(0, 0)")
     screenshot(phone, f"status-inspection-progress-{lang}")
 
     # The desk: the signature section of the visit page.
@@ -159,6 +160,14 @@ def test_sign_complete_and_follow_on_the_phone(live_app, live_server, new_page, 
     desk.locator("#sec-signature [data-signature-clear]").click()
     expect(canvas).to_have_attribute("data-empty", "true")
     draw(desk, canvas)
+    # Another section saved meanwhile (a concern noted): the signature section is re-rendered, and
+    # as the form's content did not change, the drawing in progress survives.
+    desk.evaluate("document.getElementById('sec-signature').dataset.marker = 'old'")
+    desk.locator("#new-concern").fill("空调异味")
+    desk.locator("#sec-interview form.add-concern button[type=submit]").click()
+    expect(desk.locator("#sec-interview .concern")).to_have_count(2)
+    expect(desk.locator("#sec-signature")).not_to_have_attribute("data-marker", "old")
+    expect(desk.locator("#sec-signature canvas[data-signature-pad]")).to_have_attribute("data-empty", "false")
     desk.locator("#sig-name").fill("张三")
     desk.locator("#sec-signature button[type=submit]").click()
 
@@ -191,8 +200,10 @@ def test_sign_complete_and_follow_on_the_phone(live_app, live_server, new_page, 
     expect(damage.locator(".st-marks li")).to_have_count(3)
     assert phone.evaluate("window.__noReload") == "still here"
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
-    phone.locator("#intake").scroll_into_view_if_needed()
+    phone.evaluate("window.scrollTo(0, 0)")
     screenshot(phone, f"status-inspection-done-{lang}")
+    phone.evaluate("document.getElementById('intake').scrollIntoView({block: 'start'})")
+    screenshot(phone, f"status-inspection-done-map-{lang}")
 
     # The customer's own copy of the form, from the link on the page.
     phone.locator("[data-intake-link]").click()
@@ -233,7 +244,8 @@ def test_print_button_opens_the_print_dialog(live_app, live_server, new_page):
     sign_in(page, live_server.url, shop["advisor"], "en")
     page.goto(f"{live_server.url}/advisor/visits/{shop['visit']}/intake/print")
     # Replace window.print (a native dialog) to see that the button calls it.
-    page.evaluate("window.__printed = 0; window.print = function () { window.__printed += 1; }")
+    # (The expression ends in a number: an expression whose value is a function gets called by evaluate.)
+    page.evaluate("window.print = function () { window.__printed += 1; }; window.__printed = 0")
     page.locator("[data-print]").click()
     assert page.evaluate("window.__printed") == 1
     assert page.console_errors == []

@@ -5,13 +5,11 @@ import re
 import time
 from datetime import timedelta
 
-import cv2
-import numpy as np
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from tests.conftest import Factory, screenshot, set_lang
+from tests.conftest import Factory, decode_qr_png, screenshot, set_lang
 from webapp.extensions import db
 from webapp.models import Ticket, Visit
 from webapp.timeutil import utcnow
@@ -61,19 +59,6 @@ def real_errors(page):
 def tickets(app):
     with app.app_context():
         return db.session.scalar(select(func.count(Ticket.id)))
-
-
-def decode_qr_png(png: bytes) -> str:
-    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
-    detectors = [cv2.QRCodeDetector()] + ([cv2.QRCodeDetectorAruco()] if hasattr(cv2, "QRCodeDetectorAruco") else [])
-    for detector in detectors:
-        for scale in (1.0, 0.5, 1.5):
-            img = image if scale == 1.0 else cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-            for variant in (img, cv2.GaussianBlur(img, (5, 5), 0)):
-                data, _points, _ = detector.detectAndDecode(variant)
-                if data:
-                    return data
-    return ""
 
 
 @pytest.mark.parametrize("lang, tag", LANGS)

@@ -177,6 +177,7 @@ def test_customer_copy_needs_the_pin(client, ticket):
     assert "/advisor/" not in html                                 # no staff links on the customer's copy
     assert f'href="/t/{ticket.token}"' in html
     assert '<meta name="referrer" content="no-referrer">' in html
+    assert " style=" not in html and not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
 
 
 def test_wrong_pin_on_the_way_to_the_copy_keeps_the_way(client, ticket):

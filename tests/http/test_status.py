@@ -397,6 +397,8 @@ def test_inspection_in_progress_then_done(en, factory, site, ticket):
     # Unlocked: the customer's own damage map (this visit's marks only) and their copy of the form.
     assert "data-carmap" in html and 'data-mark="bonnet"' in html and "石子崩点" in html
     assert f'href="/t/{ticket.token}/intake"' in html
+    full = page(en, ticket)[1]
+    assert " style=" not in full and "hx-on" not in full and not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", full)
 
 
 def test_damage_map_stays_behind_the_pin(en, app, factory, site, ticket):
