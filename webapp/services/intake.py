@@ -196,7 +196,7 @@ def save_customer_vehicle(visit: Visit, form: dict, actor) -> Visit:
 def intake_for(visit: Visit) -> IntakeForm:
     form = visit.intake
     if form is None:
-        form = IntakeForm(site_id=visit.site_id, visit_id=visit.id)
+        form = IntakeForm(site_id=visit.site_id, visit=visit)
         db.session.add(form)
         db.session.flush()
     return form
@@ -281,7 +281,7 @@ def add_mark(visit: Visit, zone: str, kind: str, note: str | None, actor) -> Dam
     if errors:
         raise IntakeInvalid(errors)
     intake = intake_for(visit)
-    mark = DamageMark(site_id=visit.site_id, intake_id=intake.id, zone=zone, kind=kind,
+    mark = DamageMark(site_id=visit.site_id, intake=intake, zone=zone, kind=kind,
                       note=(note or "").strip()[:500] or None, created_by_id=actor.id)
     db.session.add(mark)
     db.session.commit()
@@ -294,8 +294,9 @@ def delete_mark(visit: Visit, mark_id: int, actor) -> None:
     mark = db.session.get(DamageMark, mark_id)
     if mark is None or mark.intake.visit_id != visit.id:
         raise ServiceError("mark_not_found", 404)
-    for photo in mark.photos:
-        photo.mark_id = None
+    for photo in list(mark.photos):
+        photo.mark = None
+    mark.intake.marks.remove(mark)
     db.session.delete(mark)
     db.session.commit()
     _changed(visit, "damage")
@@ -303,6 +304,7 @@ def delete_mark(visit: Visit, mark_id: int, actor) -> None:
 
 def add_photo(visit: Visit, data: bytes, mark_id: int | None, actor) -> Photo:
     _require_editable(visit)
+    mark = None
     if mark_id is not None:
         mark = db.session.get(DamageMark, mark_id)
         if mark is None or mark.intake.visit_id != visit.id:
@@ -311,7 +313,7 @@ def add_photo(visit: Visit, data: bytes, mark_id: int | None, actor) -> Photo:
         stored = store_image(data, visit.site_id)
     except ImageRefused as exc:
         raise IntakeInvalid({"photo": exc.code}) from None
-    photo = Photo(site_id=visit.site_id, visit_id=visit.id, mark_id=mark_id, sha256=stored.sha256,
+    photo = Photo(site_id=visit.site_id, visit_id=visit.id, mark=mark, sha256=stored.sha256,
                   content_type=stored.content_type, size=stored.size, width=stored.width,
                   height=stored.height, path=stored.path, thumb_path=stored.thumb_path,
                   uploaded_by_id=actor.id)
@@ -496,7 +498,7 @@ def request_manufacturer(visit: Visit, concern_id: int, reference: str, summary:
     if concern.open_request is not None:
         raise ServiceError("request_pending", 409)
     concern.warranty = "undetermined"
-    req = ManufacturerRequest(site_id=visit.site_id, concern_id=concern.id, reference=reference,
+    req = ManufacturerRequest(site_id=visit.site_id, concern=concern, reference=reference,
                               sent_summary=summary, created_by_id=actor.id)
     db.session.add(req)
     db.session.commit()
