@@ -169,6 +169,7 @@ class Ticket(db.Model):
     closed_at: Mapped[datetime | None]
 
     visit: Mapped[Visit] = relationship(back_populates="ticket")
+    site: Mapped[Site] = relationship()
     called_by: Mapped[User | None] = relationship(foreign_keys=[called_by_id])
     assigned_advisor: Mapped[User | None] = relationship(foreign_keys=[assigned_advisor_id])
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Ticket
@@ -26,7 +27,9 @@ _CLOSED = {VisitState.DELIVERED.value, VisitState.FOLLOWED_UP.value}
 def find_ticket(token: str) -> Ticket | None:
     if not token or len(token) > 64:
         return None
-    return db.session.scalar(select(Ticket).where(Ticket.token == token))
+    # The visit and site come along in the same query: every status request needs both.
+    return db.session.scalar(select(Ticket).where(Ticket.token == token)
+                             .options(joinedload(Ticket.visit), joinedload(Ticket.site)))
 
 
 def link_expired(ticket: Ticket, now: datetime | None = None) -> bool:

@@ -23,6 +23,7 @@ from ..extensions import db, limiter
 from ..i18n import COOKIE as LANG_COOKIE
 from ..models import Concern, Photo, Site, Ticket
 from ..readmodels import status_state
+from ..rendercache import RenderCache, placeholder_csrf, with_csrf
 from ..services import intake as intake_svc
 from ..services import status_access
 from ..storage import open_path
@@ -132,7 +133,7 @@ def _context(ticket: Ticket, **extra):
 
 
 def _site(ticket: Ticket) -> Site:
-    return db.session.get(Site, ticket.site_id)
+    return ticket.site
 
 
 def _ticket_or_error(token: str):
@@ -166,7 +167,9 @@ def page(token):
     ticket, error = _ticket_or_error(token)
     if error:
         return _unavailable(error, ticket)
-    return render_template(PAGE, **_context(ticket))
+    html = _cache().get_or_render(_cache_key(ticket, "page"), lambda: render_template(
+        PAGE, **_context(ticket, csrf_token=placeholder_csrf)))
+    return with_csrf(html)
 
 
 @bp.get("/t/<token>/fragment")
@@ -175,7 +178,23 @@ def fragment(token):
     ticket, error = _ticket_or_error(token)
     if error:
         return render_template("status/gone_fragment.html", code=error), error
-    return render_block(PAGE, "live", **_context(ticket))
+    html = _cache().get_or_render(_cache_key(ticket, "live"), lambda: render_block(
+        PAGE, "live", **_context(ticket, csrf_token=placeholder_csrf)))
+    return with_csrf(html)
+
+
+def _cache() -> RenderCache:
+    """This app's cache of rendered status pages (see webapp/rendercache.py for why it is never
+    stale). One per app: ids and sequence numbers mean nothing across databases."""
+    return current_app.extensions.setdefault("servicelane.status_cache", RenderCache())
+
+
+def _cache_key(ticket: Ticket, kind: str):
+    """Everything the page depends on: the site's data (change_seq), this browser's unlock and
+    language, the PIN lock, and the minute (times shown, "today", advisors on duty)."""
+    now = utcnow()
+    return (kind, ticket.id, ticket.site.change_seq, str(get_locale()), _is_unlocked(ticket), _lang_arg(),
+            now.strftime("%Y%m%d%H%M"), status_access.locked_until(ticket, now))
 
 
 @bp.post("/t/<token>/unlock")
