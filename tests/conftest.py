@@ -342,3 +342,31 @@ def decode_qr_png(png: bytes) -> str:
                 if data:
                     return data
     return ""
+
+
+def draw_signature(page, canvas):
+    """Sign with the mouse: two strokes across the signature box."""
+    box = canvas.bounding_box()
+    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+    strokes = [
+        [(0.10, 0.65), (0.18, 0.30), (0.24, 0.70), (0.32, 0.35), (0.40, 0.62), (0.50, 0.40)],
+        [(0.55, 0.55), (0.65, 0.32), (0.72, 0.68), (0.82, 0.38), (0.90, 0.55)],
+    ]
+    for stroke in strokes:
+        page.mouse.move(x + stroke[0][0] * w, y + stroke[0][1] * h)
+        page.mouse.down()
+        for px, py in stroke[1:]:
+            page.mouse.move(x + px * w, y + py * h, steps=8)
+        page.mouse.up()
+
+
+def jpeg_bytes(size=(640, 480), colour=(180, 40, 40)):
+    """A real JPEG photo, as a phone camera would upload."""
+    import io
+
+    from PIL import Image, ImageDraw
+    image = Image.new("RGB", size, (200, 205, 210))
+    ImageDraw.Draw(image).line((40, 60, size[0] - 40, size[1] - 80), fill=colour, width=8)
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=85)
+    return buf.getvalue()

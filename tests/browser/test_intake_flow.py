@@ -1,11 +1,13 @@
 """The advisor's intake as a person does it: call the ticket, create the customer and vehicle,
-walk around the car, record the concerns and the warranty question; screenshots in both languages."""
+walk around the car, tap two damage marks on the car diagram (one with a photo), have the
+customer sign with the mouse, complete the inspection while the customer's phone follows
+without a reload, record the concerns and the warranty question, print the form."""
 import re
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD, Factory, screenshot, set_lang
+from tests.conftest import PASSWORD, Factory, draw_signature, jpeg_bytes, screenshot, set_lang
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -17,8 +19,8 @@ def shop(live_app):
         f = Factory(db)
         site = f.site(code="bj01", name_zh="星驰汽车4S店（朝阳店）", name_en="Xingchi Motors (Chaoyang)")
         f.user(site, "advisor", username="advisor1", desk="3", display_name="王晓明")
-        f.walkin(site, plate="粤BD12345", mobile="13900139000")
-    return "advisor1"
+        ticket = f.walkin(site, plate="粤BD12345", mobile="13900139000")
+        return {"advisor": "advisor1", "token": ticket.token}
 
 
 def sign_in(page, base, username, lang):
@@ -34,7 +36,12 @@ def sign_in(page, base, username, lang):
 def test_reception_inspection_interview(live_server, shop, new_page, lang):
     en = lang == "en"
     page = new_page("console")
-    sign_in(page, live_server.url, shop, lang)
+    sign_in(page, live_server.url, shop["advisor"], lang)
+    phone = new_page("phone", lang="en" if en else None)
+    set_lang(phone, live_server.url, lang)
+    phone.goto(f"{live_server.url}/t/{shop['token']}")
+    expect(phone.locator("body")).to_have_attribute("data-live-state", "online")
+    phone.evaluate("window.__noReload = true")
     # Start-of-day readiness, then call the customer and start the reception.
     expect(page.locator("body")).to_have_attribute("data-live-state", "online")
     for i in range(3):  # each tick is saved as it is made
@@ -89,13 +96,50 @@ def test_reception_inspection_interview(live_server, shop, new_page, lang):
     expect(page.locator("#sec-inspection input[value='tpms']")).to_be_checked()
     expect(page.locator("#sec-inspection input[value='3/4']")).to_be_checked()
 
+    # The phone says the inspection is under way, without a reload.
+    expect(phone.locator("#status-live")).to_have_attribute("data-inspection", "in_progress")
+
+    # Two damage marks, tapped on the car diagram; the first with a photo from the tablet camera.
+    damage = page.locator("#sec-damage")
+    for zone, kind, note, photo in (("left_front_door", "scratch", "门把手下方", jpeg_bytes()),
+                                    ("bonnet", "dent", "中部小凹陷", None)):
+        damage.locator(f'svg [data-zone="{zone}"]').click()
+        expect(damage.locator('input[name="zone"]')).to_have_value(zone)
+        damage.locator(f".kinds label:has(input[value='{kind}'])").click()
+        damage.locator("#dm-note").fill(note)
+        if photo:
+            damage.locator("#dm-photo").set_input_files(
+                files=[{"name": "door.jpg", "mimeType": "image/jpeg", "buffer": photo}])
+        with page.expect_response(re.compile(r"/marks$")):
+            damage.locator("#damage-form button[type=submit]").click()
+    expect(damage.locator('svg .cm-mark[data-mark="1"][data-zone-ref="left_front_door"]')).to_be_visible()
+    expect(damage.locator('svg .cm-mark[data-mark="2"][data-zone-ref="bonnet"]')).to_be_visible()
+    expect(damage.locator("img").first).to_be_visible()
+    assert damage.locator("img").first.evaluate("i => i.naturalWidth") > 0
+    screenshot(page, f"intake-damage-{lang}")
+
+    # The customer signs with the mouse; then the advisor completes the inspection.
+    sig = page.locator("#sec-signature")
+    sig.scroll_into_view_if_needed()
+    canvas = sig.locator("canvas[data-signature-pad]")
+    draw_signature(page, canvas)
+    with page.expect_response(re.compile(r"/signature$")):
+        sig.get_by_role("button", name=re.compile("Customer signs|客户签字")).click()
+    expect(page.locator("#sec-signature img").first).to_be_visible()
+    expect(page.locator("#sec-inspection .todo-list")).to_have_count(0)
+    page.locator("#sec-inspection").get_by_role("button", name=re.compile("Complete inspection|完成环车检查")).click()
+    expect(page.locator("#visit-state")).to_have_attribute("data-state", "interview")
+    expect(phone.locator("#status-live")).to_have_attribute("data-inspection", "done")
+    assert phone.evaluate("window.__noReload") is True
+    screenshot(phone, f"intake-phone-done-{lang}")
+
     # Interview: two concerns; the second goes to the manufacturer.
     page.locator("#new-concern").fill("空调不制冷" if not en else "Air conditioning blows warm air")
-    page.get_by_role("button", name=re.compile("Add concern|添加")).click()
+    page.locator("#sec-interview").get_by_role("button", name=re.compile("Add concern|添加描述")).click()
     expect(page.locator("#sec-interview .concern")).to_have_count(1)
     expect(page.locator("#sec-interview .concern").first).to_contain_text("Covered by warranty" if en else "保修范围内")
     page.locator("#new-concern").fill("仪表偶尔黑屏" if not en else "Dashboard goes black at times")
-    page.get_by_role("button", name=re.compile("Add concern|添加")).click()
+    page.locator("#sec-interview").get_by_role("button", name=re.compile("Add concern|添加描述")).click()
     second = page.locator("#sec-interview .concern").nth(1)
     second.get_by_text("Undetermined" if en else "待定", exact=True).click()
     expect(page.locator("#sec-interview .concern").nth(1).locator("summary")).to_be_visible()
@@ -107,4 +151,16 @@ def test_reception_inspection_interview(live_server, shop, new_page, lang):
     expect(page.locator("#sec-interview .section-head .pill")).to_have_text(
         "Waiting for manufacturer" if en else "等待厂家答复")
     screenshot(page, f"intake-interview-{lang}")
+    expect(phone.locator("body")).to_contain_text("manufacturer" if en else "厂家")
+
+    # The printed form shows all of it.
+    visit_url = page.url
+    page.goto(visit_url + "/intake/print")
+    page.emulate_media(media="print")
+    sheet = page.locator(".sheet")
+    for text in ("粤BD12345", "LSVAU2180N2183294", "18,800", "门把手下方", "里程", "Mileage"):
+        expect(sheet).to_contain_text(text)
+    expect(page.locator("[data-carmap] .cm-mark")).to_have_count(2)
+    assert page.locator(".sig-img").evaluate("i => i.naturalWidth") > 0
+    screenshot(page, f"intake-print-flow-{lang}")
     assert [e for e in page.console_errors if "status of 422" not in e] == []

@@ -10,7 +10,7 @@ from PIL import Image
 from playwright.sync_api import expect
 from werkzeug.datastructures import MultiDict
 
-from tests.conftest import PASSWORD, Factory, screenshot, set_lang
+from tests.conftest import PASSWORD, Factory, draw_signature, screenshot, set_lang
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -81,22 +81,6 @@ def sign_in(page, base, username, lang):
     page.wait_for_url(re.compile(r".*/advisor$"))
 
 
-def draw(page, canvas):
-    """A signature with the mouse: two strokes across the box."""
-    box = canvas.bounding_box()
-    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
-    strokes = [
-        [(0.10, 0.65), (0.18, 0.30), (0.24, 0.70), (0.32, 0.35), (0.40, 0.62), (0.50, 0.40)],
-        [(0.55, 0.55), (0.65, 0.32), (0.72, 0.68), (0.82, 0.38), (0.90, 0.55)],
-    ]
-    for stroke in strokes:
-        page.mouse.move(x + stroke[0][0] * w, y + stroke[0][1] * h)
-        page.mouse.down()
-        for px, py in stroke[1:]:
-            page.mouse.move(x + px * w, y + py * h, steps=8)
-        page.mouse.up()
-
-
 def wait_js(page, expression, timeout=10.0):
     """page.wait_for_function evaluates its predicate with eval, which the CSP forbids: poll instead."""
     import time
@@ -154,19 +138,17 @@ def test_sign_complete_and_follow_on_the_phone(live_app, live_server, new_page, 
     expect(desk.locator("#signature-error")).to_be_visible()
     expect(desk.locator("#sec-signature .sign-box")).to_have_class(re.compile("has-error"))
     canvas = desk.locator("#sec-signature canvas[data-signature-pad]")
-    draw(desk, canvas)
+    draw_signature(desk, canvas)
     expect(canvas).to_have_attribute("data-empty", "false")
     # Clear works, then the customer signs again.
     desk.locator("#sec-signature [data-signature-clear]").click()
     expect(canvas).to_have_attribute("data-empty", "true")
-    draw(desk, canvas)
-    # Another section saved meanwhile (a concern noted): the signature section is re-rendered, and
-    # as the form's content did not change, the drawing in progress survives.
-    desk.evaluate("document.getElementById('sec-signature').dataset.marker = 'old'")
+    draw_signature(desk, canvas)
+    # Another section saved meanwhile (a concern noted, not part of the signed form): the drawing
+    # in progress is untouched.
     desk.locator("#new-concern").fill("空调异味")
     desk.locator("#sec-interview form.add-concern button[type=submit]").click()
     expect(desk.locator("#sec-interview .concern")).to_have_count(2)
-    expect(desk.locator("#sec-signature")).not_to_have_attribute("data-marker", "old")
     expect(desk.locator("#sec-signature canvas[data-signature-pad]")).to_have_attribute("data-empty", "false")
     desk.locator("#sig-name").fill("张三")
     desk.locator("#sec-signature button[type=submit]").click()

@@ -165,10 +165,12 @@ def test_unknown_action_404(client, factory, shop):
 def test_readiness_reminder_until_done(client, shop, db):
     login(client, shop[1])
     assert "readiness" in client.get("/advisor").get_data(as_text=True)
-    resp = post(client, "/advisor/readiness", {"appearance": "1", "forms_tools": "1"})
+    post(client, "/advisor/readiness", {"item": "appearance", "checked": "1"})
+    resp = post(client, "/advisor/readiness", {"item": "forms_tools", "checked": "1"})
     assert 'id="readiness"' in resp.get_data(as_text=True)          # still one to tick
-    resp = post(client, "/advisor/readiness", {"appearance": "1", "forms_tools": "1", "clean_area": "1"})
+    resp = post(client, "/advisor/readiness", {"item": "clean_area", "checked": "1"})
     assert 'id="readiness"' not in resp.get_data(as_text=True)
+    assert post(client, "/advisor/readiness", {"item": "bogus"}).status_code == 400
     from webapp.models import ReadinessCheck
     check = ReadinessCheck.query.one()
     assert check.user_id == shop[1].id and check.completed_at is not None

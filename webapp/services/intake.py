@@ -51,13 +51,15 @@ def readiness_today(user) -> ReadinessCheck | None:
                                                           ReadinessCheck.day == day))
 
 
-def save_readiness(user, ticked: set[str]) -> ReadinessCheck:
+def save_readiness_item(user, item: str, checked: bool) -> ReadinessCheck:
+    """Tick or untick one item of today's checklist; completed when all are ticked."""
+    if item not in READINESS_ITEMS:
+        raise ServiceError("readiness_item_unknown", 400)
     check = readiness_today(user)
     if check is None:
         check = ReadinessCheck(site_id=user.site_id, user_id=user.id, day=local_day(user.site.timezone))
         db.session.add(check)
-    for item in READINESS_ITEMS:
-        setattr(check, item, item in ticked)
+    setattr(check, item, checked)
     done = all(getattr(check, i) for i in READINESS_ITEMS)
     if done and check.completed_at is None:
         check.completed_at = utcnow()

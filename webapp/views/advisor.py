@@ -116,6 +116,8 @@ def ticket_action(ticket_id, action):
 @roles_required(ADVISOR)
 def readiness():
     """The start-of-day checklist (接待准备): kept per advisor and day."""
-    ticked = {item for item in intake_svc.READINESS_ITEMS if request.form.get(item)}
-    intake_svc.save_readiness(current_user._get_current_object(), ticked)
+    item = request.form.get("item", "")
+    if item not in intake_svc.READINESS_ITEMS:
+        abort(400)
+    intake_svc.save_readiness_item(current_user._get_current_object(), item, bool(request.form.get("checked")))
     return _render_panel()

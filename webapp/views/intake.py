@@ -26,6 +26,15 @@ from ..validation import parse_vin
 
 bp = Blueprint("intake", __name__, url_prefix="/advisor")
 SECTIONS = ("customer", "documents", "inspection", "damage", "signature", "interview")
+# section saved -> sections that show something it changes
+DEPENDS = {
+    "customer": ("inspection", "signature", "interview", "progress"),   # last mileage, VIN, warranty terms
+    "documents": (),
+    "inspection": ("damage", "signature", "interview", "progress"),     # opens/closes editing, the signed content
+    "damage": ("signature",),
+    "signature": ("inspection",),                                        # "not signed" leaves the to-do list
+    "interview": ("progress",),
+}
 
 
 def error_text(code: str) -> str:
@@ -118,11 +127,11 @@ def generic_moves(visit: Visit) -> list[VisitState]:
 def render_section(visit: Visit, name: str, status: int = 200, **extra):
     body = render_template(f"advisor/visit/{name}.html", **section_context(visit, **extra))
     headers = {}
-    if request.method == "POST" and status < 400:
-        # The other sections depend on this one (a new damage mark makes the signature stale,
-        # a completed inspection opens the interview): tell each to refetch itself.
-        others = [s for s in SECTIONS if s != name] + ["progress"]
-        headers["HX-Trigger"] = json.dumps({f"refresh-{s}": True for s in others})
+    if request.method == "POST" and status < 400 and DEPENDS.get(name):
+        # Sections that show something this one changed (a new damage mark makes the signature
+        # stale, a completed inspection opens the interview) are told to refetch themselves;
+        # only those, so a click elsewhere is never swapped away mid-way.
+        headers["HX-Trigger"] = json.dumps({f"refresh-{s}": True for s in DEPENDS[name]})
     return body, status, headers
 
 
