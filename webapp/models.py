@@ -1,9 +1,10 @@
 """Database tables. Every record carries the site (门店) it belongs to, so one deployment can
 serve several shops and every query can be scoped to the user's site."""
 from datetime import date, datetime
+from decimal import Decimal
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -25,6 +26,12 @@ class Site(db.Model):
     appointment_late_minutes: Mapped[int] = mapped_column(default=15)
     # Average reception time per customer, used for the wait estimate until there is history.
     reception_minutes: Mapped[int] = mapped_column(default=10)
+    tax_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4), default=Decimal("0.13"), server_default="0.13")
+    diagnosis_fee: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("200"), server_default="200")
+    opening: Mapped[str] = mapped_column(String(5), default="08:30", server_default="08:30")   # local HH:MM
+    closing: Mapped[str] = mapped_column(String(5), default="17:30", server_default="17:30")
+    break_start: Mapped[str | None] = mapped_column(String(5), default="12:00", server_default="12:00")
+    break_end: Mapped[str | None] = mapped_column(String(5), default="13:00", server_default="13:00")
     # Bumped in every transaction that changes a record of the site (webapp/changes.py): screens
     # cache what they render per value, and live views can tell that they missed something.
     change_seq: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -352,3 +359,185 @@ class ManufacturerRequest(db.Model):
     concern: Mapped[Concern] = relationship(back_populates="requests")
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+# ---------------------------------------------------------------- catalogues (labour, parts, maintenance)
+
+class LabourOperation(db.Model):
+    """A flat-rate labour operation (工时项目): hours × the site's labour rate."""
+    __table_args__ = (UniqueConstraint("site_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    name_zh: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120))
+    hours: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    kind: Mapped[str] = mapped_column(String(20), default="mechanical")  # mechanical, electrical, bodywork, paint, diagnosis
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def name(self, locale: str) -> str:
+        return self.name_en if str(locale).startswith("en") else self.name_zh
+
+
+class LabourRate(db.Model):
+    """Labour rate per hour for a kind of work at a site; kind "default" applies otherwise."""
+    __table_args__ = (UniqueConstraint("site_id", "kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="default")
+    rate: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+
+
+class Part(db.Model):
+    """A spare part (备品/配件) with its stock: on hand, and reserved for approved estimates."""
+    __table_args__ = (UniqueConstraint("site_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    number: Mapped[str] = mapped_column(String(40))
+    name_zh: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120))
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    on_hand: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0"))
+    reserved: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0"))
+    lead_days: Mapped[int] = mapped_column(default=2)   # expected days to get it when short
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def name(self, locale: str) -> str:
+        return self.name_en if str(locale).startswith("en") else self.name_zh
+
+    @property
+    def available(self) -> Decimal:
+        return (self.on_hand or 0) - (self.reserved or 0)
+
+
+class StockMovement(db.Model):
+    """Receipt (入库) or issue (出库) of a part, or a reservation change; append-only."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    part_id: Mapped[int] = mapped_column(ForeignKey("part.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))       # receipt, issue, reserve, release, adjust
+    quantity: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    reference: Mapped[str | None] = mapped_column(String(64))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    part: Mapped[Part] = relationship()
+    user: Mapped[User | None] = relationship()
+
+
+class MaintenanceItem(db.Model):
+    """Scheduled maintenance per model (保养项目): due every N km or M months, whichever first."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    make: Mapped[str | None] = mapped_column(String(60))
+    model: Mapped[str | None] = mapped_column(String(60))    # None: every model of the make (or all)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("labour_operation.id"))
+    part_id: Mapped[int | None] = mapped_column(ForeignKey("part.id"))
+    part_quantity: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    every_km: Mapped[int | None]
+    every_months: Mapped[int | None]
+
+    operation: Mapped[LabourOperation] = relationship()
+    part: Mapped[Part | None] = relationship()
+
+
+class TechnicianShift(db.Model):
+    """A technician on shift on a day: the hours they can take (for the promise time)."""
+    __table_args__ = (UniqueConstraint("user_id", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    day: Mapped[date]
+    start: Mapped[str] = mapped_column(String(5), default="08:30")   # local HH:MM
+    end: Mapped[str] = mapped_column(String(5), default="17:30")
+
+
+# ---------------------------------------------------------------- estimate, repair order, approvals
+
+class Estimate(db.Model):
+    """The estimate of one visit. Every change after it was shown for approval makes a new
+    version; approvals name the version they approve."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), unique=True)
+    version: Mapped[int] = mapped_column(default=1)
+    status: Mapped[str] = mapped_column(String(16), default="draft")   # draft, presented, decided
+    discount: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))  # on the customer total
+    tax_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4), default=Decimal("0.13"))
+    promised_at: Mapped[datetime | None]       # UTC
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    visit: Mapped[Visit] = relationship(backref=db.backref("estimate", uselist=False))
+    lines: Mapped[list["EstimateLine"]] = relationship(order_by="EstimateLine.position, EstimateLine.id",
+                                                       back_populates="estimate", cascade="all, delete-orphan")
+
+
+class EstimateLine(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    estimate_id: Mapped[int] = mapped_column(ForeignKey("estimate.id"), index=True)
+    concern_id: Mapped[int | None] = mapped_column(ForeignKey("concern.id"))
+    position: Mapped[int] = mapped_column(default=0)
+    kind: Mapped[str] = mapped_column(String(12))            # labour, part, diagnosis
+    operation_id: Mapped[int | None] = mapped_column(ForeignKey("labour_operation.id"))
+    part_id: Mapped[int | None] = mapped_column(ForeignKey("part.id"))
+    description: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(10, 2))    # hours for labour, pieces for parts
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2))  # labour rate or part price
+    discount_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"))
+    warranty: Mapped[bool] = mapped_column(default=False)        # customer pays 0, claimed from the maker
+    price_after_diagnosis: Mapped[bool] = mapped_column(default=False)
+    recommended: Mapped[str | None] = mapped_column(String(16))  # maintenance_due, declined_before
+    decision: Mapped[str] = mapped_column(String(12), default="pending")  # pending, approved, declined
+    decline_reason: Mapped[str | None] = mapped_column(String(200))
+    reserved: Mapped[bool] = mapped_column(default=False)        # parts reserved on approval
+    added_in_version: Mapped[int] = mapped_column(default=1)
+
+    estimate: Mapped[Estimate] = relationship(back_populates="lines")
+    operation: Mapped[LabourOperation | None] = relationship()
+    part: Mapped[Part | None] = relationship()
+
+
+class RepairOrder(db.Model):
+    """The repair order (任务委托书): numbered per site and day, signed by the customer."""
+    __table_args__ = (UniqueConstraint("site_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), unique=True)
+    number: Mapped[str] = mapped_column(String(24))              # RO-20261129-0012
+    day: Mapped[date]
+    seq: Mapped[int]
+    payment_method: Mapped[str | None] = mapped_column(String(16))  # wechat, alipay, card, cash, company
+    old_parts: Mapped[str | None] = mapped_column(String(8))        # take, leave
+    car_wash: Mapped[bool | None]
+    delivery_explained: Mapped[bool] = mapped_column(default=False)
+    additional_work_consent: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    visit: Mapped[Visit] = relationship(backref=db.backref("repair_order", uselist=False))
+
+
+class Approval(db.Model):
+    """An append-only record of a customer's decision on an estimate version: what was shown
+    (lines and amounts, and their SHA-256), how, by whom, when, from where, with the consent
+    text, chained to the previous record of the site by hash."""
+    __table_args__ = (UniqueConstraint("estimate_id", "version", "channel"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
+    estimate_id: Mapped[int] = mapped_column(ForeignKey("estimate.id"), index=True)
+    version: Mapped[int]
+    channel: Mapped[str] = mapped_column(String(16))        # in_shop (signature), remote (status page)
+    shown: Mapped[str] = mapped_column(Text)                # canonical JSON of the lines and totals shown
+    shown_sha256: Mapped[str] = mapped_column(String(64))
+    decisions: Mapped[str] = mapped_column(Text)            # JSON {line_id: approved|declined, reason}
+    signer: Mapped[str | None] = mapped_column(String(120))
+    signature_id: Mapped[int | None] = mapped_column(ForeignKey("signature.id"))
+    consent_text: Mapped[str] = mapped_column(Text)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    record_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,545 @@
+"""Estimate, promise time, repair order and the customer's authorisation (stages 8–11).
+
+Rules that matter for money and trust live here:
+- lines are validated (no negatives, sane bounds), money is Decimal;
+- a change after the estimate was shown makes a new version, and every decision starts over;
+- an approval names the version it approves: a stale one is refused, two at once record one;
+- approval records are append-only and chained by hash per site (``verify_chain``);
+- approved parts are reserved in stock; declining everything closes the visit with the
+  diagnosis fee and the car returned unrepaired.
+"""
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select, update
+
+from .. import money
+from ..events import DomainEvent, publish
+from ..extensions import db
+from ..models import (Approval, Concern, Estimate, EstimateLine, LabourOperation, LabourRate,
+                      MaintenanceItem, Part, RepairOrder, Site, StockMovement, TechnicianShift,
+                      TicketCounter, User, Visit)
+from ..promise import ShopDay, hm, promise_time
+from ..roles import TECHNICIAN
+from ..timeutil import local_day, utcnow
+from ..workflow import VisitState
+from . import ServiceError
+from .visits import record_transition
+
+KINDS = ("labour", "part", "diagnosis")
+PAYMENT_METHODS = ("wechat", "alipay", "card", "cash", "company")
+OPEN_FOR_LINES = {VisitState.ESTIMATE.value, VisitState.AUTHORISATION.value, VisitState.REPAIR.value}
+
+
+class EstimateInvalid(Exception):
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(", ".join(f"{k}={v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def _changed(visit: Visit, what: str):
+    publish(DomainEvent("visit.updated", visit.site_id, visit.id,
+                        visit.ticket.id if visit.ticket else None, {"what": what}))
+
+
+# ---------------------------------------------------------------- reading
+
+def estimate_for(visit: Visit) -> Estimate:
+    est = visit.estimate
+    if est is None:
+        est = Estimate(site_id=visit.site_id, visit=visit, tax_rate=visit.site.tax_rate)
+        db.session.add(est)
+        db.session.flush()
+    return est
+
+
+def labour_rate(site_id: int, kind: str = "default") -> Decimal:
+    rates = {r.kind: r.rate for r in db.session.scalars(select(LabourRate).where(LabourRate.site_id == site_id))}
+    return rates.get(kind) or rates.get("default") or Decimal("0")
+
+
+def line_money(line: EstimateLine) -> money.LineMoney:
+    return money.LineMoney(line.kind, line.quantity, line.unit_price, line.discount_pct or money.ZERO,
+                           line.warranty, line.price_after_diagnosis)
+
+
+def estimate_totals(est: Estimate, decisions=("pending", "approved")) -> money.Totals:
+    lines = [line_money(line) for line in est.lines if line.decision in decisions]
+    return money.totals(lines, est.discount or money.ZERO, est.tax_rate)
+
+
+@dataclass(frozen=True)
+class Availability:
+    in_stock: bool
+    expected: datetime | None   # UTC, when short
+
+
+def availability(line: EstimateLine) -> Availability | None:
+    if line.kind != "part" or line.part is None:
+        return None
+    free = line.part.available + (line.quantity if line.reserved else 0)
+    if free >= line.quantity:
+        return Availability(True, None)
+    return Availability(False, utcnow() + timedelta(days=line.part.lead_days or 2))
+
+
+# ---------------------------------------------------------------- changing lines
+
+def _editable(visit: Visit) -> Estimate:
+    if visit.state not in OPEN_FOR_LINES:
+        raise ServiceError("estimate_closed", 409)
+    est = estimate_for(visit)
+    if est.status != "draft":
+        # Shown to the customer already: any change is a new version that needs a new approval.
+        est.version += 1
+        est.status = "draft"
+        for line in est.lines:
+            _release(line, visit)
+            line.decision = "pending"
+            line.decline_reason = None
+    return est
+
+
+def _line_from_form(visit: Visit, form) -> EstimateLine:
+    errors: dict[str, str] = {}
+    kind = form.get("kind", "")
+    if kind not in KINDS:
+        raise EstimateInvalid({"kind": "kind_invalid"})
+    line = EstimateLine(site_id=visit.site_id, kind=kind)
+    concern_id = form.get("concern_id")
+    if concern_id:
+        concern = db.session.get(Concern, int(concern_id)) if str(concern_id).isdigit() else None
+        if concern is None or concern.visit_id != visit.id:
+            errors["concern_id"] = "invalid"
+        else:
+            line.concern_id = concern.id
+            line.warranty = concern.warranty == "covered"
+    if form.get("warranty") in ("1", "on", "true"):
+        line.warranty = True
+    elif form.get("warranty") in ("0", "off", "false"):
+        line.warranty = False
+    description = (form.get("description") or "").strip()[:200]
+    if kind == "labour":
+        op_id = form.get("operation_id")
+        op = db.session.get(LabourOperation, int(op_id)) if op_id and str(op_id).isdigit() else None
+        if op_id and (op is None or op.site_id != visit.site_id):
+            errors["operation_id"] = "invalid"
+        hours = money.parse_amount(form.get("quantity") or (op.hours if op else ""), Decimal("0.1"), Decimal("99"))
+        if hours is None:
+            errors["quantity"] = "hours_invalid"
+        line.operation_id = op.id if op else None
+        line.description = description or (op.name_zh if op else "")
+        line.quantity = hours or Decimal("0")
+        rate = money.parse_amount(form.get("unit_price")) if form.get("unit_price") else \
+            labour_rate(visit.site_id, op.kind if op else "default")
+        if rate is None:
+            errors["unit_price"] = "price_invalid"
+        line.unit_price = rate or Decimal("0")
+    elif kind == "part":
+        part_id = form.get("part_id")
+        part = db.session.get(Part, int(part_id)) if part_id and str(part_id).isdigit() else None
+        if part is None or part.site_id != visit.site_id:
+            errors["part_id"] = "part_invalid"
+        qty = money.parse_amount(form.get("quantity") or "1", Decimal("0.01"), money.MAX_QUANTITY)
+        if qty is None:
+            errors["quantity"] = "quantity_invalid"
+        line.part_id = part.id if part else None
+        line.description = description or (part.name_zh if part else "")
+        line.quantity = qty or Decimal("0")
+        price = money.parse_amount(form.get("unit_price")) if form.get("unit_price") else (part.unit_price if part else None)
+        if price is None:
+            errors["unit_price"] = "price_invalid"
+        line.unit_price = price or Decimal("0")
+    else:  # diagnosis
+        line.description = description or "故障诊断"
+        line.price_after_diagnosis = form.get("price_after_diagnosis") in ("1", "on", "true")
+        hours = money.parse_amount(form.get("quantity") or "1", Decimal("0.1"), Decimal("99"))
+        if hours is None:
+            errors["quantity"] = "hours_invalid"
+        line.quantity = hours or Decimal("0")
+        line.unit_price = labour_rate(visit.site_id, "diagnosis")
+    discount = money.parse_amount(form.get("discount_pct") or "0", Decimal("0"), Decimal("100"))
+    if discount is None:
+        errors["discount_pct"] = "discount_invalid"
+    line.discount_pct = discount or Decimal("0")
+    if not line.description:
+        errors["description"] = "required"
+    if errors:
+        raise EstimateInvalid(errors)
+    return line
+
+
+def add_line(visit: Visit, form, actor, recommended: str | None = None) -> EstimateLine:
+    line = _line_from_form(visit, form)
+    est = _editable(visit)
+    line.estimate = est
+    line.position = len(est.lines)
+    line.recommended = recommended
+    line.added_in_version = est.version
+    db.session.add(line)
+    _recompute_promise(visit, est)
+    db.session.commit()
+    _changed(visit, "estimate")
+    return line
+
+
+def _own_line(visit: Visit, line_id: int) -> EstimateLine:
+    line = db.session.get(EstimateLine, line_id)
+    if line is None or line.estimate.visit_id != visit.id:
+        raise ServiceError("line_not_found", 404)
+    return line
+
+
+def delete_line(visit: Visit, line_id: int, actor) -> None:
+    line = _own_line(visit, line_id)
+    est = _editable(visit)
+    _release(line, visit)
+    est.lines.remove(line)
+    _recompute_promise(visit, est)
+    db.session.commit()
+    _changed(visit, "estimate")
+
+
+def set_discount(visit: Visit, raw, actor) -> Estimate:
+    amount = money.parse_amount(raw or "0")
+    if amount is None:
+        raise EstimateInvalid({"discount": "price_invalid"})
+    est = _editable(visit)
+    est.discount = amount
+    db.session.commit()
+    _changed(visit, "estimate")
+    return est
+
+
+# ---------------------------------------------------------------- recommendations
+
+@dataclass(frozen=True)
+class Recommendation:
+    key: str                 # "m<item id>" maintenance due, "d<line id>" declined before
+    why: str                 # maintenance_due, declined_before
+    description: str
+    operation: LabourOperation | None
+    part: Part | None
+    part_quantity: Decimal | None
+    detail: dict
+
+
+def recommendations(visit: Visit) -> list[Recommendation]:
+    vehicle = visit.vehicle
+    if vehicle is None:
+        return []
+    est = visit.estimate
+    present_ops = {line.operation_id for line in est.lines} if est else set()
+    mileage = (visit.intake.mileage if visit.intake and visit.intake.mileage is not None else vehicle.last_mileage)
+    today = local_day(visit.site.timezone)
+    found: list[Recommendation] = []
+    items = db.session.scalars(select(MaintenanceItem).where(MaintenanceItem.site_id == visit.site_id)).all()
+    for item in items:
+        if item.make and item.make != vehicle.make or item.model and item.model != vehicle.model:
+            continue
+        if item.operation_id in present_ops:
+            continue
+        last = _last_done(vehicle.id, item.operation_id, visit.id)
+        due_km = due_time = False
+        if item.every_km and mileage is not None:
+            last_km = last[1] if last else 0
+            due_km = mileage - (last_km or 0) >= item.every_km
+        if item.every_months:
+            since = last[0] if last else (vehicle.warranty_start or None)
+            due_time = since is not None and (today - since).days >= item.every_months * 30
+        if due_km or due_time:
+            found.append(Recommendation(f"m{item.id}", "maintenance_due", item.operation.name_zh, item.operation,
+                                        item.part, item.part_quantity,
+                                        {"last": last, "every_km": item.every_km, "every_months": item.every_months}))
+    declined = db.session.execute(
+        select(EstimateLine).join(Estimate).join(Visit, Estimate.visit_id == Visit.id)
+        .where(Visit.vehicle_id == vehicle.id, Visit.id != visit.id, EstimateLine.decision == "declined")
+        .order_by(EstimateLine.id.desc()).limit(10)).scalars().all()
+    for line in declined:
+        if line.operation_id and line.operation_id in present_ops:
+            continue
+        found.append(Recommendation(f"d{line.id}", "declined_before", line.description, line.operation, line.part,
+                                    line.quantity if line.kind == "part" else None,
+                                    {"declined_at": line.estimate.updated_at}))
+    return found
+
+
+def _last_done(vehicle_id: int, operation_id: int, exclude_visit: int):
+    """(local date, mileage) of the last approved line with this operation on the vehicle."""
+    row = db.session.execute(
+        select(Visit.created_at, Visit.id).join(Estimate, Estimate.visit_id == Visit.id)
+        .join(EstimateLine, EstimateLine.estimate_id == Estimate.id)
+        .where(Visit.vehicle_id == vehicle_id, Visit.id != exclude_visit,
+               EstimateLine.operation_id == operation_id, EstimateLine.decision == "approved")
+        .order_by(Visit.created_at.desc()).limit(1)).first()
+    if row is None:
+        return None
+    visit = db.session.get(Visit, row.id)
+    km = visit.intake.mileage if visit.intake else None
+    return (row.created_at.date(), km)
+
+
+def add_recommended(visit: Visit, key: str, actor) -> list[EstimateLine]:
+    rec = next((r for r in recommendations(visit) if r.key == key), None)
+    if rec is None:
+        raise ServiceError("recommendation_gone", 409)
+    added = []
+    if rec.operation is not None:
+        added.append(add_line(visit, {"kind": "labour", "operation_id": str(rec.operation.id)}, actor, rec.why))
+    if rec.part is not None:
+        added.append(add_line(visit, {"kind": "part", "part_id": str(rec.part.id),
+                                      "quantity": str(rec.part_quantity or 1)}, actor, rec.why))
+    return added
+
+
+# ---------------------------------------------------------------- promise time
+
+def _shop_day(site: Site, day) -> ShopDay:
+    shifts = db.session.scalars(select(TechnicianShift).where(TechnicianShift.site_id == site.id,
+                                                              TechnicianShift.day == day)).all()
+    if shifts:
+        pairs = tuple((hm(s.start), hm(s.end)) for s in shifts)
+    else:
+        # No roster entered: every active technician works the opening hours.
+        n = db.session.scalar(select(func.count(User.id)).where(User.site_id == site.id, User.role == TECHNICIAN,
+                                                                User.active.is_(True))) or 0
+        pairs = tuple((hm(site.opening), hm(site.closing)) for _ in range(n))
+    return ShopDay(hm(site.opening), hm(site.closing), hm(site.break_start) if site.break_start else None,
+                   hm(site.break_end) if site.break_end else None, pairs)
+
+
+def booked_hours(site_id: int, exclude_visit: int) -> Decimal:
+    """Approved labour hours of cars waiting for or in repair (ahead of this one)."""
+    value = db.session.scalar(
+        select(func.coalesce(func.sum(EstimateLine.quantity), 0))
+        .join(Estimate).join(Visit, Estimate.visit_id == Visit.id)
+        .where(Visit.site_id == site_id, Visit.id != exclude_visit,
+               Visit.state.in_((VisitState.DISPATCH.value, VisitState.REPAIR.value)),
+               EstimateLine.kind.in_(("labour", "diagnosis")), EstimateLine.decision == "approved"))
+    return Decimal(value or 0)
+
+
+def _recompute_promise(visit: Visit, est: Estimate):
+    db.session.flush()
+    hours = sum((line.quantity for line in est.lines
+                 if line.kind in ("labour", "diagnosis") and line.decision != "declined"), Decimal("0"))
+    site = visit.site
+    from zoneinfo import ZoneInfo
+    from datetime import timezone
+    now_local = utcnow().replace(tzinfo=timezone.utc).astimezone(ZoneInfo(site.timezone)).replace(tzinfo=None)
+    day = _shop_day(site, now_local.date())
+    local = promise_time(now_local, day, booked_hours(site.id, visit.id), hours)
+    est.promised_at = local.replace(tzinfo=ZoneInfo(site.timezone)).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def refresh_promise(visit: Visit) -> Estimate:
+    """Recompute after the shop's load changed (another car approved, a shift added)."""
+    est = estimate_for(visit)
+    _recompute_promise(visit, est)
+    db.session.commit()
+    return est
+
+
+# ---------------------------------------------------------------- presenting and the repair order
+
+def _next_number(site_id, day, prefix) -> int:
+    from .checkin import _allocate_seq
+    return _allocate_seq(site_id, day, prefix)
+
+
+def save_repair_order(visit: Visit, form, actor) -> RepairOrder:
+    """The repair order's terms; numbered (RO-YYYYMMDD-NNNN, gapless per site and day) the
+    first time it is saved."""
+    errors = {}
+    method = form.get("payment_method") or None
+    if method not in PAYMENT_METHODS:
+        errors["payment_method"] = "invalid"
+    old_parts = form.get("old_parts") or None
+    if old_parts not in ("take", "leave"):
+        errors["old_parts"] = "invalid"
+    wash = form.get("car_wash")
+    if wash not in ("yes", "no"):
+        errors["car_wash"] = "invalid"
+    if not form.get("additional_work_consent"):
+        errors["additional_work_consent"] = "required"
+    if not form.get("delivery_explained"):
+        errors["delivery_explained"] = "required"
+    ro = visit.repair_order
+    if ro is None and not errors:
+        day = local_day(visit.site.timezone)
+        seq = _next_number(visit.site_id, day, "RO")
+        ro = RepairOrder(site_id=visit.site_id, visit=visit, day=day, seq=seq,
+                         number=f"RO-{day:%Y%m%d}-{seq:04d}")
+        db.session.add(ro)
+    if ro is not None:
+        if method in PAYMENT_METHODS:
+            ro.payment_method = method
+        if old_parts in ("take", "leave"):
+            ro.old_parts = old_parts
+        if wash in ("yes", "no"):
+            ro.car_wash = wash == "yes"
+        ro.delivery_explained = bool(form.get("delivery_explained"))
+        ro.additional_work_consent = bool(form.get("additional_work_consent"))
+    db.session.commit()
+    _changed(visit, "repair_order")
+    if errors:
+        raise EstimateInvalid(errors)
+    return ro
+
+
+def present(visit: Visit, actor) -> Estimate:
+    """Show the estimate to the customer for approval (in the shop or on the phone)."""
+    est = estimate_for(visit)
+    if not est.lines:
+        raise EstimateInvalid({"lines": "lines_required"})
+    if visit.repair_order is None:
+        raise EstimateInvalid({"repair_order": "repair_order_required"})
+    previous = visit.state
+    if visit.state == VisitState.ESTIMATE.value:
+        record_transition(visit, VisitState.AUTHORISATION, "present_estimate", actor)
+    est.status = "presented"
+    _recompute_promise(visit, est)
+    db.session.commit()
+    publish(DomainEvent("visit.advanced", visit.site_id, visit.id, visit.ticket.id if visit.ticket else None,
+                        {"from": previous, "to": visit.state}))
+    return est
+
+
+# ---------------------------------------------------------------- approvals
+
+CONSENT_TEXT = ("本人确认以上项目与金额，同意按此委托维修；维修中发现的新增项目，须经本人同意后方可施工。"
+                " / I confirm the items and amounts above and authorise the work; additional work found "
+                "during the repair is done only after I agree to it.")
+
+
+def shown_payload(est: Estimate, locale: str = "zh_CN") -> dict:
+    """What the customer is shown for a decision, canonical and without anything personal."""
+    lines = []
+    for line in est.lines:
+        m = line_money(line)
+        lines.append({"id": line.id, "kind": line.kind, "description": line.description,
+                      "quantity": str(line.quantity), "unit_price": str(line.unit_price),
+                      "discount_pct": str(line.discount_pct or 0), "warranty": line.warranty,
+                      "price_after_diagnosis": line.price_after_diagnosis,
+                      "customer_amount": str(m.customer), "claim": str(m.claim)})
+    t = estimate_totals(est)
+    return {"estimate": est.id, "version": est.version, "lines": lines,
+            "totals": {k: str(v) for k, v in t.__dict__.items() if k != "pending_price"},
+            "tax_rate": str(est.tax_rate), "diagnosis_fee": str(est.visit.site.diagnosis_fee)}
+
+
+def canonical(data) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _refuse(code):
+    db.session.rollback()  # let go of the lock taken for the decision
+    return ServiceError(code, 409)
+
+
+def record_hash(a: Approval) -> str:
+    fields = {"site": a.site_id, "visit": a.visit_id, "estimate": a.estimate_id, "version": a.version,
+              "channel": a.channel, "shown_sha256": a.shown_sha256, "decisions": a.decisions,
+              "signer": a.signer, "signature": a.signature_id, "consent": a.consent_text, "ip": a.ip,
+              "user_agent": a.user_agent, "at": a.at.isoformat(), "prev": a.prev_hash}
+    return sha256(canonical(fields))
+
+
+def decide(visit: Visit, version: int, decisions: dict, channel: str, signer: str | None = None,
+           signature_id: int | None = None, ip: str | None = None, user_agent: str | None = None,
+           actor=None) -> Approval:
+    """Record the customer's decision on every line of estimate ``version``.
+
+    ``decisions``: {line id: ("approved" | "declined", reason or None)} covering every line.
+    Refused: a version that is not the current one (the estimate changed: show it again), an
+    estimate not presented, a version already decided (a double tap or a second device)."""
+    # Serialise the decisions of the site first (row lock on PostgreSQL, the write lock on
+    # SQLite): a second device or a double tap then reads the first decision, never a stale
+    # estimate, and the hash chain never forks.
+    db.session.execute(update(Site).where(Site.id == visit.site_id).values(change_seq=Site.change_seq + 1))
+    est = estimate_for(visit)
+    db.session.refresh(est)
+    if int(version) != est.version:
+        raise _refuse("stale_version")
+    if est.status != "presented":
+        raise _refuse("already_decided" if est.status == "decided" else "not_presented")
+    lines = {line.id: line for line in est.lines}
+    if set(decisions) != set(lines) or any(d[0] not in ("approved", "declined") for d in decisions.values()):
+        db.session.rollback()
+        raise EstimateInvalid({"decisions": "decide_every_line"})
+    prev = db.session.scalar(select(Approval.record_hash).where(Approval.site_id == visit.site_id)
+                             .order_by(Approval.id.desc()).limit(1))
+    shown = canonical(shown_payload(est))
+    approval = Approval(
+        site_id=visit.site_id, visit_id=visit.id, estimate_id=est.id, version=est.version, channel=channel,
+        shown=shown, shown_sha256=sha256(shown),
+        decisions=canonical({str(k): {"decision": v[0], "reason": (v[1] or None)} for k, v in decisions.items()}),
+        signer=(signer or "")[:120] or None, signature_id=signature_id, consent_text=CONSENT_TEXT,
+        ip=(ip or "")[:64] or None, user_agent=(user_agent or "")[:255] or None, at=utcnow(), prev_hash=prev)
+    approval.record_hash = record_hash(approval)
+    db.session.add(approval)
+    for line_id, (decision, reason) in decisions.items():
+        line = lines[line_id]
+        line.decision = decision
+        line.decline_reason = (reason or "").strip()[:200] or None if decision == "declined" else None
+        if decision == "approved":
+            _reserve(line, visit, actor)
+    est.status = "decided"
+    previous = visit.state
+    if any(d[0] == "approved" for d in decisions.values()):
+        target = VisitState.DISPATCH
+    else:
+        # Everything declined: the inspection/diagnosis fee, and the car goes back unrepaired.
+        fee = EstimateLine(site_id=visit.site_id, estimate=est, kind="diagnosis", position=len(est.lines),
+                           description="检测/诊断费 Inspection and diagnosis fee", quantity=Decimal("1"),
+                           unit_price=visit.site.diagnosis_fee, decision="approved",
+                           added_in_version=est.version)
+        db.session.add(fee)
+        target = VisitState.READY
+    if visit.state == VisitState.AUTHORISATION.value:
+        record_transition(visit, target, "authorise", actor, {"channel": channel, "version": est.version})
+    _recompute_promise(visit, est)
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise ServiceError("already_decided", 409) from None
+    publish(DomainEvent("estimate.decided", visit.site_id, visit.id, visit.ticket.id if visit.ticket else None,
+                        {"version": est.version, "channel": channel, "from": previous, "to": visit.state}))
+    return approval
+
+
+def _reserve(line: EstimateLine, visit: Visit, actor):
+    if line.kind != "part" or line.part is None or line.reserved:
+        return
+    line.part.reserved = (line.part.reserved or 0) + line.quantity
+    line.reserved = True
+    db.session.add(StockMovement(site_id=visit.site_id, part_id=line.part_id, kind="reserve",
+                                 quantity=line.quantity, visit_id=visit.id,
+                                 user_id=getattr(actor, "id", None), reference=f"visit {visit.id}"))
+
+
+def _release(line: EstimateLine, visit: Visit):
+    if not line.reserved or line.part is None:
+        return
+    line.part.reserved = max(Decimal("0"), (line.part.reserved or 0) - line.quantity)
+    line.reserved = False
+    db.session.add(StockMovement(site_id=visit.site_id, part_id=line.part_id, kind="release",
+                                 quantity=line.quantity, visit_id=visit.id, reference=f"visit {visit.id}"))
+
+
+def verify_chain(site_id: int) -> bool:
+    """Every approval of the site hashes to its stored value and points at the one before."""
+    prev = None
+    for a in db.session.scalars(select(Approval).where(Approval.site_id == site_id).order_by(Approval.id)):
+        if a.prev_hash != prev or record_hash(a) != a.record_hash or sha256(a.shown) != a.shown_sha256:
+            return False
+        prev = a.record_hash
+    return True
