@@ -370,3 +370,50 @@ def jpeg_bytes(size=(640, 480), colour=(180, 40, 40)):
     buf = io.BytesIO()
     image.save(buf, "JPEG", quality=85)
     return buf.getvalue()
+
+
+# ---------------------------------------------------------------- races on both databases
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def race_app(request, tmp_path):
+    """An app on an empty database of each kind, with one site (code ``race``)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'race.db'}"
+    else:
+        raw = pg_database("servicelane_concurrency")
+        reset_pg_schema(raw)
+        url = raw
+    app = make_app(url, UPLOAD_DIR=str(tmp_path / "uploads"))
+    with app.app_context():
+        _db.create_all()
+        Factory(_db).site(code="race")
+        _db.session.remove()
+    yield app
+    with app.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+def run_together(n, prepare, act, timeout=120):
+    """Run ``act(i, prepare(i))`` in ``n`` threads; ``prepare`` runs before the barrier (app
+    context, detached rows, HTTP session), ``act`` after it, so only the race itself overlaps.
+    Returns each thread's result or exception, in thread order."""
+    barrier = threading.Barrier(n, timeout=60)
+    results = [None] * n
+
+    def worker(i):
+        try:
+            prepared = prepare(i)
+            barrier.wait()
+            results[i] = act(i, prepared)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            results[i] = exc
+            barrier.abort()
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    assert not any(t.is_alive() for t in threads), "a racing thread hung"
+    return results

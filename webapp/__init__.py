@@ -101,12 +101,14 @@ def _register_blueprints(app):
     from .i18n import bp as i18n_bp
     from .views.advisor import bp as advisor_bp
     from .views.auth import bp as auth_bp
+    from .views.catalogue import bp as catalogue_bp
     from .views.intake import bp as intake_bp
     from .views.lobby import bp as lobby_bp
     from .views.main import bp as main_bp
     from .views.status import bp as status_bp
+    from .views.estimate import bp as estimate_bp
 
-    for bp in (i18n_bp, auth_bp, main_bp, kiosk_bp, lobby_bp, status_bp, advisor_bp, intake_bp):
+    for bp in (i18n_bp, auth_bp, main_bp, kiosk_bp, lobby_bp, status_bp, advisor_bp, intake_bp, estimate_bp, catalogue_bp):
         app.register_blueprint(bp)
 
 

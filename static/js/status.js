@@ -1,6 +1,10 @@
 /* Customer status page extras (no inline script: CSP). live.js does the live updates; here:
  * - the tab title follows the live block (the called number shows even in a background tab);
- * - the PIN field keeps digits only (phones may paste "123 456" from an SMS). */
+ * - the PIN field keeps digits only (phones may paste "123 456" from an SMS);
+ * - the estimate's approval card: the total the customer pays follows their taps, computed in
+ *   integer fen from the server's amounts (data-fen, data-tax-bp, data-discount-fen, data-fee-fen)
+ *   with the server's rounding (half up), and their taps survive the live block's refreshes as
+ *   long as the estimate version stays the same. */
 (function () {
   "use strict";
   function syncTitle() {
@@ -17,4 +21,94 @@
       if (digits !== pin.value) { pin.value = digits; }
     });
   }
+
+  // ---------------------------------------------------------------- approval card
+  function yuan(fen) {
+    var whole = String(Math.floor(fen / 100)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    var cents = fen % 100;
+    return "\u00a5" + whole + "." + (cents < 10 ? "0" : "") + cents;
+  }
+  function halfUp(numerator, denominator) {   // round(n / d) half up, for n >= 0
+    return Math.floor((2 * numerator + denominator) / (2 * denominator));
+  }
+  function int(value) { var n = parseInt(value, 10); return isNaN(n) ? 0 : n; }
+
+  function recompute(form) {
+    var lines = form.querySelectorAll("[data-line]");
+    var decided = 0, approved = 0, subtotal = 0;
+    lines.forEach(function (line) {
+      var checked = line.querySelector("input[type=radio]:checked");
+      line.dataset.choice = checked ? checked.value : "";
+      if (!checked) { return; }
+      decided += 1;
+      if (checked.value === "approved") { approved += 1; subtotal += int(line.dataset.fen); }
+    });
+    var allDeclined = lines.length > 0 && decided === lines.length && approved === 0;
+    if (allDeclined) { subtotal = int(form.dataset.feeFen); }   // decide() then bills the fee alone
+    var taxable = subtotal - Math.min(int(form.dataset.discountFen), subtotal);
+    var total = taxable + halfUp(taxable * int(form.dataset.taxBp), 10000);
+    var out = form.querySelector("[data-approve-total]");
+    if (out) { out.textContent = yuan(total); }
+    var count = form.querySelector("[data-approve-count]");
+    if (count) { count.textContent = String(decided); }
+    form.dataset.complete = decided === lines.length ? "true" : "false";
+    form.dataset.allDeclined = allDeclined ? "true" : "false";
+  }
+  function approvalForm() { return document.querySelector("[data-approve-form]"); }
+
+  document.body.addEventListener("change", function (e) {
+    var form = e.target.closest && e.target.closest("[data-approve-form]");
+    if (form) { recompute(form); }
+  });
+  document.body.addEventListener("click", function (e) {
+    var all = e.target.closest && e.target.closest("[data-approve-all]");
+    if (all) {
+      var form = all.closest("[data-approve-form]");
+      form.querySelectorAll('input[type=radio][value="approved"]').forEach(function (r) { r.checked = true; });
+      recompute(form);
+      return;
+    }
+    var toPin = e.target.closest && e.target.closest("[data-approval-pin]");
+    var pinField = document.getElementById("pin");
+    if (toPin && pinField) { setTimeout(function () { pinField.focus(); }, 0); }
+  });
+  document.body.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.matches || !form.matches("[data-approve-form]")) { return; }
+    if (form.dataset.sending === "true") { e.preventDefault(); return; }   // a double tap sends once
+    form.dataset.sending = "true";
+    var button = form.querySelector("[data-approve-confirm]");
+    if (button) { setTimeout(function () { button.disabled = true; }, 0); }
+  });
+
+  // The live block is replaced on every hint: keep the taps (same version only) and the focus.
+  var kept = null;
+  document.body.addEventListener("htmx:beforeSwap", function () {
+    var form = approvalForm();
+    if (!form) { kept = null; return; }
+    var values = {};
+    form.querySelectorAll("input[type=radio]:checked, select").forEach(function (el) { values[el.name] = el.value; });
+    kept = { version: form.dataset.version, values: values, sending: form.dataset.sending,
+             focus: document.activeElement && form.contains(document.activeElement) ? document.activeElement.id || document.activeElement.name : null };
+  });
+  document.body.addEventListener("htmx:afterSwap", function () {
+    var form = approvalForm();
+    if (!form) { kept = null; return; }
+    if (kept && kept.version === form.dataset.version) {
+      Object.keys(kept.values).forEach(function (name) {
+        form.querySelectorAll('[name="' + name + '"]').forEach(function (el) {
+          if (el.type === "radio") { el.checked = el.value === kept.values[name]; } else { el.value = kept.values[name]; }
+        });
+      });
+      if (kept.sending === "true") { form.dataset.sending = "true"; }
+      if (kept.focus) {
+        var el = document.getElementById(kept.focus) || form.querySelector('[name="' + kept.focus + '"]');
+        if (el) { el.focus({ preventScroll: true }); }
+      }
+    }
+    kept = null;
+    recompute(form);
+  });
+  var initial = approvalForm();
+  if (initial) { recompute(initial); }
 })();

@@ -17,7 +17,7 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from conftest import Factory, LiveServer, make_app, pg_database, reset_pg_schema
+from conftest import Factory, LiveServer, make_app, run_together
 from webapp.extensions import db
 from webapp.models import Site, Ticket, TicketCounter, User, Visit, VisitEvent
 from webapp.services import ServiceError
@@ -26,56 +26,6 @@ from webapp.services.checkin import check_in_walkin
 
 N_CHECKINS = 50
 N_SAME_KEY = 10
-
-
-def psycopg2_url(url):
-    # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3, but the project ships psycopg2.
-    return url.replace("postgresql://", "postgresql+psycopg2://", 1)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def race_app(request, tmp_path):
-    """An app on an empty database of each kind, with one site (code ``race``)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'race.db'}"
-    else:
-        raw = pg_database("servicelane_concurrency")
-        reset_pg_schema(raw)
-        url = psycopg2_url(raw)
-    app = make_app(url, UPLOAD_DIR=str(tmp_path / "uploads"))
-    with app.app_context():
-        db.create_all()
-        Factory(db).site(code="race")
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-def run_together(n, prepare, act, timeout=120):
-    """Run ``act(i, prepare(i))`` in ``n`` threads; ``prepare`` runs before the barrier (app
-    context, detached rows, HTTP session), ``act`` after it, so only the race itself overlaps.
-    Returns each thread's result or exception, in thread order."""
-    barrier = threading.Barrier(n, timeout=60)
-    results = [None] * n
-
-    def worker(i):
-        try:
-            prepared = prepare(i)
-            barrier.wait()
-            results[i] = act(i, prepared)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
-            results[i] = exc
-            barrier.abort()
-
-    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout)
-    assert not any(t.is_alive() for t in threads), "a racing thread hung"
-    return results
 
 
 def plate(i):

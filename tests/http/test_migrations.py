@@ -21,12 +21,9 @@ def fresh_url(request, tmp_path):
         return f"sqlite:///{tmp_path / 'migrations.db'}"
     url = pg_database("servicelane_migrations")
     reset_pg_schema(url)
-    return psycopg2_url(url)
+    return url
 
 
-def psycopg2_url(url):
-    # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3, but the project ships psycopg2.
-    return url.replace("postgresql://", "postgresql+psycopg2://", 1)
 
 
 @pytest.fixture

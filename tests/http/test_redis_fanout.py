@@ -31,9 +31,6 @@ DELIVERY_SECONDS = 5
 pytestmark = pytest.mark.redis
 
 
-def psycopg2_url(url):
-    # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3, but the project ships psycopg2.
-    return url.replace("postgresql://", "postgresql+psycopg2://", 1)
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -42,7 +39,7 @@ def shared_db(request, tmp_path_factory):
         return f"sqlite:///{tmp_path_factory.mktemp('fanout') / 'shared.db'}"
     raw = pg_database("servicelane_fanout")
     reset_pg_schema(raw)
-    return psycopg2_url(raw)
+    return raw
 
 
 @pytest.fixture(scope="module")

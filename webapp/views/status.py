@@ -9,7 +9,10 @@ The walk-around inspection shows on the page as it happens (in progress / done, 
 manufacturer); the damage map and the customer's copy of the intake form (/t/<token>/intake, with
 its signature and photo thumbnails) are tied to the car, so they need the PIN as well.
 """
+import json
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from babel.dates import format_skeleton
 from flask import (Blueprint, abort, current_app, redirect, render_template, request, send_file,
@@ -21,9 +24,11 @@ from sqlalchemy import select
 from .. import intake as intake_rules
 from ..extensions import db, limiter
 from ..i18n import COOKIE as LANG_COOKIE
-from ..models import Concern, Photo, Site, Ticket
+from ..models import Approval, Concern, Estimate, EstimateLine, Photo, Site, Ticket
 from ..readmodels import status_state
 from ..rendercache import RenderCache, placeholder_csrf, with_csrf
+from ..services import ServiceError
+from ..services import estimates as estimates_svc
 from ..services import intake as intake_svc
 from ..services import status_access
 from ..storage import open_path
@@ -123,13 +128,122 @@ def _context(ticket: Ticket, **extra):
         masked_plate=mask_plate(ticket.visit.plate), unlocked=_is_unlocked(ticket),
         pin_locked_until=status_access.locked_until(ticket, now),
         fragment_url=url_for("status.fragment", token=ticket.token, lang=_lang_arg()),
-        when=_when, updated_at=now, pin_error=None, pin_value="", pin_next=None,
+        when=_when, yuan=_yuan, decline_reasons=_decline_reasons(), updated_at=now, pin_error=None, pin_value="", pin_next=None,
         inspection=_inspection(visit),
         waiting_manufacturer=bool(intake_svc.pending_manufacturer(visit)),
         marks=list(visit.intake.marks) if visit.intake is not None else [],
+        estimate_ready=_estimate_ready(visit), approval=None, approval_error=None,
     )
+    if ctx["unlocked"]:
+        # Prices only ever after the PIN: the context has no amounts otherwise.
+        ctx["approval"] = _approval_view(visit)
     ctx.update(extra)
     return ctx
+
+
+# ---------------------------------------------------------------- the estimate, for the customer's decision
+
+def _decline_reasons() -> list[str]:
+    """The optional reasons offered when declining a line (stored as the customer read them)."""
+    return [_("Too expensive"), _("Not now, maybe next time"), _("I will have it done elsewhere"),
+            _("Other reason")]
+
+
+def _all_declined(record) -> bool:
+    if record is None:
+        return False
+    try:
+        decisions = json.loads(record.decisions)
+    except ValueError:
+        return False
+    return bool(decisions) and all(d.get("decision") == "declined" for d in decisions.values())
+
+
+@dataclass(frozen=True)
+class ApprovalLine:
+    id: int
+    kind: str
+    description: str
+    quantity: str           # "1.5 h", "× 2"
+    amount: Decimal         # what the customer pays for it (before tax), from money.line_money
+    fen: int                # the same, in integer fen, for the running total in status.js
+    warranty: bool
+    after_diagnosis: bool
+    decision: str           # pending, approved, declined
+    reason: str | None
+    recommended: bool
+
+
+@dataclass(frozen=True)
+class ApprovalView:
+    status: str             # presented (waiting for the customer), decided, draft (being changed again)
+    version: int
+    lines: list
+    full: object            # money.Totals with every line approved
+    decided: object         # money.Totals of the approved lines, once decided
+    tax_bp: int             # tax rate in 1/10000
+    discount_fen: int
+    fee: Decimal            # the inspection/diagnosis fee when everything is declined
+    fee_fen: int
+    record: Approval | None  # the decision recorded for this version
+    all_declined: bool
+    consent: str
+
+
+def _fen(amount) -> int:
+    return int((Decimal(amount) * 100).to_integral_value())
+
+
+def _yuan(amount) -> str:
+    return f"¥{Decimal(amount):,.2f}"
+
+
+def _number(value: Decimal) -> str:
+    text = f"{Decimal(value).normalize():f}"
+    return text
+
+
+def _describe(line: EstimateLine) -> str:
+    """The line's description; a catalogue name left unchanged reads in the customer's language."""
+    locale = str(get_locale())
+    for ref in (line.operation, line.part):
+        if ref is not None and line.description == ref.name_zh:
+            return ref.name(locale)
+    return line.description
+
+
+def _estimate_ready(visit) -> bool:
+    est = visit.estimate
+    return est is not None and est.status == "presented"
+
+
+def _approval_view(visit) -> ApprovalView | None:
+    est: Estimate | None = visit.estimate
+    if est is None or (est.status == "draft" and est.version == 1):
+        return None
+    lines = []
+    for line in est.lines:
+        m = estimates_svc.line_money(line)
+        qty = _number(line.quantity)
+        lines.append(ApprovalLine(
+            id=line.id, kind=line.kind, description=_describe(line),
+            quantity=("× " + qty) if line.kind == "part" else _("%(hours)s h", hours=qty),
+            amount=m.customer, fen=_fen(m.customer), warranty=line.warranty,
+            after_diagnosis=line.price_after_diagnosis, decision=line.decision, reason=line.decline_reason,
+            recommended=bool(line.recommended)))
+    record = None
+    if est.status == "decided":
+        record = db.session.scalar(select(Approval).where(Approval.estimate_id == est.id,
+                                                          Approval.version == est.version)
+                                   .order_by(Approval.id.desc()).limit(1))
+    fee = visit.site.diagnosis_fee
+    return ApprovalView(
+        status=est.status, version=est.version, lines=lines,
+        full=estimates_svc.estimate_totals(est, ("pending", "approved", "declined")),
+        decided=estimates_svc.estimate_totals(est, ("approved",)) if est.status == "decided" else None,
+        tax_bp=int((est.tax_rate * 10000).to_integral_value()), discount_fen=_fen(est.discount or 0),
+        fee=fee, fee_fen=_fen(fee), record=record, all_declined=_all_declined(record),
+        consent=estimates_svc.CONSENT_TEXT)
 
 
 def _site(ticket: Ticket) -> Site:
@@ -240,6 +354,80 @@ def hide(token):
         abort(404)
     _forget_unlock(ticket)
     return redirect(url_for("status.page", token=token), code=303)
+
+
+# ---------------------------------------------------------------- the customer's decision on the estimate
+
+_DECISION_FIELD = "decision-"
+
+
+def _posted_decisions(form) -> dict:
+    """{line id: ("approved" | "declined", reason or None)} from decision-<id> and reason-<id>."""
+    decisions = {}
+    for key, value in form.items():
+        if not key.startswith(_DECISION_FIELD) or not key[len(_DECISION_FIELD):].isdigit():
+            continue
+        if value not in ("approved", "declined"):
+            continue
+        line_id = int(key[len(_DECISION_FIELD):])
+        reason = (form.get(f"reason-{line_id}") or "").strip()[:200] or None
+        decisions[line_id] = (value, reason if value == "declined" else None)
+    return decisions
+
+
+def _approval_answer(ticket: Ticket, message: str, code: int, kind: str):
+    """The page with a message on the approval card, rendered per request (never cached)."""
+    db.session.expire_all()   # read the estimate as the refusal left it
+    html = render_template(PAGE, **_context(ticket, approval_error={"message": message, "kind": kind}))
+    return html, code
+
+
+@bp.post("/t/<token>/approve")
+@limiter.limit(_pin_limit)
+def approve(token):
+    """The customer's decision from the status page: PIN first, then services.estimates.decide."""
+    ticket, error = _unlocked_ticket_or_error(token)
+    if error == 403:
+        return _approval_answer(ticket, _("Please enter the PIN from your ticket first."), 403, "locked")
+    if error:
+        return _unavailable(error, ticket)
+    raw_version = request.form.get("version", "")
+    if not raw_version.isdigit():
+        abort(400)
+    visit = ticket.visit
+    try:
+        estimates_svc.decide(visit, int(raw_version), _posted_decisions(request.form), channel="remote",
+                             ip=request.remote_addr, user_agent=request.headers.get("User-Agent"))
+    except estimates_svc.EstimateInvalid:
+        return _approval_answer(ticket, _("Please approve or decline every line."), 422, "invalid")
+    except ServiceError as exc:
+        if exc.message == "stale_version":
+            return _approval_answer(ticket, _("The estimate was changed by your advisor — please review it again."),
+                                    409, "stale")
+        if exc.message == "already_decided":
+            return _approval_answer(ticket, _("Your decision on this estimate was already recorded."), 409,
+                                    "decided")
+        return _approval_answer(ticket, _("There is no estimate waiting for your approval right now."), 409,
+                                "not_presented")
+    return redirect(url_for("status.page", token=token) + "#approval", code=303)
+
+
+@bp.get("/t/<token>/repair-order")
+@limiter.limit(_status_limit)
+def repair_order(token):
+    """The customer's copy of the repair order: PIN first."""
+    ticket, error = _unlocked_ticket_or_error(token)
+    if error == 403:
+        return redirect(url_for("status.page", token=token) + "#unlock", code=303)
+    if error:
+        return _unavailable(error, ticket)
+    visit = ticket.visit
+    ro = visit.repair_order
+    if ro is None or visit.estimate is None:
+        abort(404)
+    # TODO(repair-order print): render templates/estimate/repair_order_print.html (being written with
+    # webapp/views/estimate.py) with copy="customer" once it exists; until then a plain customer copy.
+    return render_template("status/repair_order.html", **_context(ticket, ro=ro))
 
 
 # ---------------------------------------------------------------- the customer's copy of the intake form

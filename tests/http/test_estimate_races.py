@@ -1,0 +1,148 @@
+"""Races of the authorisation, on SQLite and PostgreSQL: two decisions on the same estimate
+version at once record one (whatever the channels), the approval chain stays linear across
+visits decided together, and repair-order numbers stay gapless and unique."""
+import re
+import uuid
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
+
+from conftest import Factory, run_together
+from webapp.extensions import db
+from webapp.models import Approval, LabourOperation, LabourRate, RepairOrder, Site, User, Visit
+from webapp.services import ServiceError, calling, estimates
+from webapp.services import intake as intake_svc
+
+RO_TERMS = {"payment_method": "wechat", "old_parts": "leave", "car_wash": "yes",
+            "delivery_explained": "1", "additional_work_consent": "1"}
+
+
+def png_data_url():
+    import base64
+    import io
+
+    from PIL import Image, ImageDraw
+    image = Image.new("RGBA", (300, 100), (255, 255, 255, 0))
+    ImageDraw.Draw(image).line((10, 80, 290, 20), fill=(0, 0, 0, 255), width=4)
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def visit_at_estimate(site, advisor, factory, i):
+    ticket = factory.walkin(site, plate=f"京A{20000 + i}", mobile=f"139{i:08d}")
+    calling.call_next(advisor)
+    calling.start_reception(advisor, ticket.id)
+    visit = db.session.get(Visit, ticket.visit_id)
+    intake_svc.start_inspection(visit, advisor)
+    intake_svc.save_inspection(visit, MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
+                                                 "mileage": "1000", "fuel_level": "1/2"}), advisor)
+    intake_svc.sign_intake(visit, png_data_url(), "客户", None, None, advisor)
+    intake_svc.complete_inspection(visit, advisor)
+    intake_svc.add_concern(visit, "保养", advisor)
+    intake_svc.complete_interview(visit, advisor)
+    return visit
+
+
+def seed(app, visits=1, present=True):
+    with app.app_context():
+        f = Factory(db)
+        site = db.session.scalar(select(Site).where(Site.code == "race"))
+        advisor = f.user(site, "advisor", username=f"a{uuid.uuid4().hex[:6]}", desk="1")
+        db.session.add(LabourRate(site_id=site.id, kind="default", rate=Decimal("180.00")))
+        op = LabourOperation(site_id=site.id, code="OIL", name_zh="更换机油机滤", name_en="Oil change",
+                             hours=Decimal("0.5"))
+        db.session.add(op)
+        db.session.commit()
+        ids = []
+        for i in range(visits):
+            visit = visit_at_estimate(site, advisor, f, i)
+            estimates.add_line(visit, {"kind": "labour", "operation_id": str(op.id)}, advisor)
+            if present:
+                estimates.save_repair_order(visit, RO_TERMS, advisor)
+                estimates.present(visit, advisor)
+            ids.append(visit.id)
+        advisor_id = advisor.id
+        db.session.remove()
+    return ids, advisor_id
+
+
+def test_two_decisions_at_once_record_one(race_app):
+    (visit_id,), _ = seed(race_app)
+
+    def prepare(i):
+        ctx = race_app.app_context()
+        ctx.push()
+        visit = db.session.get(Visit, visit_id)
+        est = estimates.estimate_for(visit)
+        decisions = {line.id: ("approved", None) for line in est.lines}
+        return ctx, visit, est.version, decisions
+
+    def act(i, prepared):
+        ctx, visit, version, decisions = prepared
+        try:
+            return estimates.decide(visit, version, decisions, "remote" if i % 2 else "in_shop").id
+        except ServiceError as exc:
+            return exc.message
+        finally:
+            db.session.remove()
+            ctx.pop()
+
+    results = run_together(4, prepare, act)
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    assert sum(isinstance(r, int) for r in results) == 1, results
+    assert all(r == "already_decided" for r in results if not isinstance(r, int)), results
+    with race_app.app_context():
+        assert db.session.scalar(select(func.count(Approval.id))) == 1
+
+
+def test_chain_stays_linear_when_visits_are_decided_together(race_app):
+    visit_ids, _ = seed(race_app, visits=4)
+
+    def prepare(i):
+        ctx = race_app.app_context()
+        ctx.push()
+        visit = db.session.get(Visit, visit_ids[i])
+        est = estimates.estimate_for(visit)
+        return ctx, visit, est.version, {line.id: ("approved", None) for line in est.lines}
+
+    def act(i, prepared):
+        ctx, visit, version, decisions = prepared
+        try:
+            return estimates.decide(visit, version, decisions, "remote").record_hash
+        finally:
+            db.session.remove()
+            ctx.pop()
+
+    results = run_together(4, prepare, act)
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    with race_app.app_context():
+        site = db.session.scalar(select(Site).where(Site.code == "race"))
+        assert estimates.verify_chain(site.id)
+        prevs = db.session.scalars(select(Approval.prev_hash)).all()
+        assert len(set(prevs)) == 4                      # nobody shares a predecessor: no fork
+
+
+def test_repair_order_numbers_gapless_and_unique(race_app):
+    visit_ids, advisor_id = seed(race_app, visits=6, present=False)
+
+    def prepare(i):
+        ctx = race_app.app_context()
+        ctx.push()
+        return ctx, db.session.get(Visit, visit_ids[i]), db.session.get(User, advisor_id)
+
+    def act(i, prepared):
+        ctx, visit, advisor = prepared
+        try:
+            return estimates.save_repair_order(visit, RO_TERMS, advisor).number
+        finally:
+            db.session.remove()
+            ctx.pop()
+
+    results = run_together(6, prepare, act)
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    seqs = sorted(int(re.fullmatch(r"RO-\d{8}-(\d{4})", n).group(1)) for n in results)
+    assert seqs == [1, 2, 3, 4, 5, 6]
+    with race_app.app_context():
+        assert db.session.scalar(select(func.count(RepairOrder.id))) == 6

@@ -1,0 +1,284 @@
+"""The advisor's estimate and repair order on the visit page (/advisor/visits/<id>/estimate/…).
+
+One section (templates/advisor/visit/estimate.html), included by the visit page and rendered
+alone as the HTMX answer to each of its forms. Input problems answer 422 with the section, the
+typed values and a message next to each field; refusals (a stale version, nothing to present)
+answer with their status and a message. The section refetches itself on ``live:refresh`` (the
+customer deciding on the phone) but answers 204 when nothing it shows has changed, so a live
+hint never wipes out what the advisor is typing.
+
+The in-shop approval: the customer taps approve / decline per line on the tablet and signs; the
+signature is stored (document "repair_order", content hash = SHA-256 of what was shown) in the
+same transaction as the decision, so a refused decision leaves no orphan signature row."""
+import base64
+import binascii
+import hashlib
+import json
+import re
+from datetime import timezone
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import money
+from ..extensions import db
+from ..models import Approval, Concern, LabourOperation, Part, Signature, Visit
+from ..roles import ADVISOR
+from ..security import roles_required
+from ..services import ServiceError
+from ..services import estimates as svc
+from ..storage import ImageRefused, store_image
+from ..workflow import VisitState
+from .intake import error_text as intake_error_text
+
+bp = Blueprint("estimate", __name__, url_prefix="/advisor")
+
+BEFORE_ESTIMATE = {VisitState.WAITING.value, VisitState.CALLED.value, VisitState.NO_SHOW.value,
+                   VisitState.RECEPTION.value, VisitState.INSPECTION.value, VisitState.INTERVIEW.value}
+_DATA_URL = re.compile(r"^data:image/png;base64,([A-Za-z0-9+/=\s]+)$")
+
+
+def error_text(code: str) -> str:
+    words = {
+        "kind_invalid": _("Choose labour, part or diagnosis."),
+        "hours_invalid": _("Enter hours between 0.1 and 99, at most two decimals."),
+        "quantity_invalid": _("Enter a quantity between 0.01 and 999, at most two decimals."),
+        "price_invalid": _("Enter an amount between 0 and 1,000,000, at most two decimals."),
+        "discount_invalid": _("Enter a discount between 0 and 100 %, at most two decimals."),
+        "part_invalid": _("Choose a part from the list."),
+        "invalid": _("Choose one of the options."),
+        "required": _("Required."),
+        "lines_required": _("Add at least one line before presenting the estimate."),
+        "repair_order_required": _("Save the repair order terms before presenting the estimate."),
+        "stale_version": _("The estimate changed: show the new version to the customer."),
+        "already_decided": _("The customer has already decided on this version."),
+        "not_presented": _("Present the estimate to the customer first."),
+        "estimate_closed": _("The estimate cannot be changed at this stage."),
+        "line_not_found": _("This line no longer exists."),
+        "recommendation_gone": _("This recommendation is no longer open."),
+        "decide_every_line": _("Approve or decline every line."),
+        "signature_missing": _("Ask the customer to sign in the box."),
+    }
+    return words[code] if code in words else intake_error_text(code)
+
+
+def visit_or_404(visit_id: int) -> Visit:
+    visit = db.session.get(Visit, visit_id)
+    if visit is None or visit.site_id != current_user.site_id:
+        abort(404)
+    return visit
+
+
+def local_time(dt, tz_name):
+    """A naive UTC time in the site's own zone (naive, for strftime)."""
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz_name)).replace(tzinfo=None)
+
+
+def fingerprint(visit: Visit) -> str:
+    """Everything the section shows that others (the customer's phone, a colleague) can change."""
+    est, ro = visit.estimate, visit.repair_order
+    data = [visit.state]
+    if est is not None:
+        data += [est.id, est.version, est.status, str(est.discount), str(est.promised_at),
+                 [(l.id, l.decision, l.decline_reason, str(l.quantity), str(l.unit_price)) for l in est.lines]]
+    if ro is not None:
+        data += [ro.number, ro.payment_method, ro.old_parts, ro.car_wash, ro.delivery_explained,
+                 ro.additional_work_consent]
+    return hashlib.sha256(json.dumps(data, default=str).encode()).hexdigest()[:16]
+
+
+def latest_approval(visit: Visit) -> Approval | None:
+    return db.session.scalar(select(Approval).where(Approval.visit_id == visit.id)
+                             .order_by(Approval.id.desc()).limit(1))
+
+
+def section_context(visit: Visit, **extra) -> dict:
+    est = visit.estimate
+    lines = list(est.lines) if est else []
+    concerns = db.session.scalars(select(Concern).where(Concern.visit_id == visit.id)
+                                  .order_by(Concern.position, Concern.id)).all()
+    groups = [(c, [l for l in lines if l.concern_id == c.id]) for c in concerns]
+    loose = [l for l in lines if l.concern_id is None or l.concern_id not in {c.id for c in concerns}]
+    editable = visit.state in svc.OPEN_FOR_LINES
+    ctx = {
+        "visit": visit, "est": est, "lines": lines, "groups": groups, "loose": loose, "concerns": concerns,
+        "totals": svc.estimate_totals(est) if est else money.totals([]),
+        "money_of": svc.line_money, "availability": svc.availability,
+        "recommendations": svc.recommendations(visit) if editable else [],
+        "operations": db.session.scalars(select(LabourOperation).where(
+            LabourOperation.site_id == visit.site_id, LabourOperation.active.is_(True))
+            .order_by(LabourOperation.kind, LabourOperation.code)).all() if editable else [],
+        "parts": db.session.scalars(select(Part).where(Part.site_id == visit.site_id, Part.active.is_(True))
+                                    .order_by(Part.number)).all() if editable else [],
+        "ro": visit.repair_order, "payment_methods": svc.PAYMENT_METHODS,
+        "editable": editable, "before": visit.state in BEFORE_ESTIMATE,
+        "promised": local_time(est.promised_at, visit.site.timezone) if est else None,
+        "local_time": lambda dt: local_time(dt, visit.site.timezone),
+        "approval": latest_approval(visit),
+        "shown_hash": svc.sha256(svc.canonical(svc.shown_payload(est))) if est and est.lines else None,
+        "fingerprint": fingerprint(visit),
+        "errors": {}, "values": None, "error_text": error_text,
+    }
+    ctx.update(extra)
+    return ctx
+
+
+def render_section(visit: Visit, status: int = 200, trigger_progress: bool = False, **extra):
+    body = render_template("advisor/visit/estimate.html", **section_context(visit, **extra))
+    headers = {}
+    if trigger_progress and status < 400:
+        headers["HX-Trigger"] = json.dumps({"refresh-progress": True})
+    return body, status, headers
+
+
+def _guard(visit, action, form_values=None, trigger_progress=False):
+    try:
+        action()
+    except svc.EstimateInvalid as exc:
+        db.session.rollback()
+        db.session.expire_all()
+        return render_section(visit, 422, errors={k: error_text(v) for k, v in exc.errors.items()},
+                              values=form_values)
+    except ServiceError as exc:
+        db.session.rollback()
+        db.session.expire_all()
+        return render_section(visit, exc.status, errors={"_": error_text(exc.message)}, values=form_values)
+    return render_section(visit, trigger_progress=trigger_progress)
+
+
+# ---------------------------------------------------------------- section
+
+@bp.get("/visits/<int:visit_id>/estimate")
+@roles_required(ADVISOR)
+def section(visit_id):
+    visit = visit_or_404(visit_id)
+    seen = request.args.get("seen")
+    if seen and seen == fingerprint(visit):
+        return "", 204   # a live hint about something else: keep what the advisor is typing
+    return render_section(visit)
+
+
+@bp.post("/visits/<int:visit_id>/estimate/lines")
+@roles_required(ADVISOR)
+def add_line(visit_id):
+    visit = visit_or_404(visit_id)
+    return _guard(visit, lambda: svc.add_line(visit, request.form, current_user), request.form)
+
+
+@bp.post("/visits/<int:visit_id>/estimate/lines/<int:line_id>/delete")
+@roles_required(ADVISOR)
+def delete_line(visit_id, line_id):
+    visit = visit_or_404(visit_id)
+    return _guard(visit, lambda: svc.delete_line(visit, line_id, current_user))
+
+
+@bp.post("/visits/<int:visit_id>/estimate/discount")
+@roles_required(ADVISOR)
+def discount(visit_id):
+    visit = visit_or_404(visit_id)
+    return _guard(visit, lambda: svc.set_discount(visit, request.form.get("discount"), current_user),
+                  request.form)
+
+
+@bp.post("/visits/<int:visit_id>/estimate/recommended")
+@roles_required(ADVISOR)
+def add_recommended(visit_id):
+    visit = visit_or_404(visit_id)
+    return _guard(visit, lambda: svc.add_recommended(visit, request.form.get("key", ""), current_user))
+
+
+@bp.post("/visits/<int:visit_id>/estimate/repair-order")
+@roles_required(ADVISOR)
+def repair_order(visit_id):
+    visit = visit_or_404(visit_id)
+    values = dict(request.form)
+    values["form"] = "ro"
+    return _guard(visit, lambda: svc.save_repair_order(visit, request.form, current_user), values)
+
+
+@bp.post("/visits/<int:visit_id>/estimate/present")
+@roles_required(ADVISOR)
+def present(visit_id):
+    visit = visit_or_404(visit_id)
+    return _guard(visit, lambda: svc.present(visit, current_user), trigger_progress=True)
+
+
+@bp.post("/visits/<int:visit_id>/estimate/approve")
+@roles_required(ADVISOR)
+def approve_in_shop(visit_id):
+    """The customer's decisions on the tablet, with their signature on the repair order."""
+    visit = visit_or_404(visit_id)
+    values = dict(request.form)
+    values["form"] = "approve"
+    values.pop("signature", None)
+
+    def act():
+        est = svc.estimate_for(visit)
+        version = request.form.get("version", "")
+        if not version.isdigit():
+            raise ServiceError("stale_version", 409)
+        if int(version) != est.version:
+            raise ServiceError("stale_version", 409)
+        if est.status != "presented":
+            raise ServiceError("already_decided" if est.status == "decided" else "not_presented", 409)
+        decisions, errors = {}, {}
+        for line in est.lines:
+            choice = request.form.get(f"decision-{line.id}", "")
+            if choice not in ("approved", "declined"):
+                errors[f"decision-{line.id}"] = "invalid"
+                continue
+            decisions[line.id] = (choice, request.form.get(f"reason-{line.id}") or None)
+        match = _DATA_URL.match((request.form.get("signature") or "").strip())
+        raw = None
+        if match:
+            try:
+                raw = base64.b64decode(match.group(1), validate=True)
+            except (binascii.Error, ValueError):
+                raw = None
+        stored = None
+        if raw:
+            try:
+                stored = store_image(raw, visit.site_id, thumbnail=False)
+            except ImageRefused:
+                stored = None
+        if stored is None or stored.content_type != "image/png":
+            errors["signature"] = "signature_missing"
+        if errors:
+            if any(k.startswith("decision-") for k in errors):
+                errors["decisions"] = "decide_every_line"
+            raise svc.EstimateInvalid(errors)
+        shown = svc.sha256(svc.canonical(svc.shown_payload(est)))
+        signer = (request.form.get("signer_name") or "").strip()[:120] or None
+        sig = Signature(site_id=visit.site_id, visit_id=visit.id, document="repair_order", signer_name=signer,
+                        image_path=stored.path, image_sha256=stored.sha256, content_hash=shown,
+                        ip=(request.remote_addr or "")[:64] or None,
+                        user_agent=(request.headers.get("User-Agent") or "")[:255] or None,
+                        witnessed_by_id=current_user.id)
+        db.session.add(sig)
+        db.session.flush()
+        # decide() commits the signature with the approval, or rolls both back when refused.
+        svc.decide(visit, est.version, decisions, "in_shop", signer=signer, signature_id=sig.id,
+                   ip=request.remote_addr, user_agent=request.headers.get("User-Agent"),
+                   actor=current_user._get_current_object())
+
+    return _guard(visit, act, values, trigger_progress=True)
+
+
+# ---------------------------------------------------------------- the printed repair order
+
+@bp.get("/visits/<int:visit_id>/repair-order/print")
+@roles_required(ADVISOR)
+def print_repair_order(visit_id):
+    visit = visit_or_404(visit_id)
+    if visit.repair_order is None:
+        abort(404)
+    ctx = section_context(visit)
+    approval = ctx["approval"]
+    ctx["signature"] = db.session.get(Signature, approval.signature_id) if approval and approval.signature_id \
+        else None
+    return render_template("estimate/print.html", copy="shop", **ctx)
