@@ -173,13 +173,14 @@ def _line_from_form(visit: Visit, form) -> EstimateLine:
 
 
 def add_line(visit: Visit, form, actor, recommended: str | None = None) -> EstimateLine:
-    line = _line_from_form(visit, form)
-    est = _editable(visit)
-    line.estimate = est
-    line.position = len(est.lines)
-    line.recommended = recommended
-    line.added_in_version = est.version
-    db.session.add(line)
+    with db.session.no_autoflush:  # the new line joins the session only once it is complete
+        line = _line_from_form(visit, form)
+        est = _editable(visit)
+        line.position = len(est.lines)
+        line.recommended = recommended
+        line.added_in_version = est.version
+        line.estimate = est
+        db.session.add(line)
     _recompute_promise(visit, est)
     db.session.commit()
     _changed(visit, "estimate")
