@@ -328,11 +328,16 @@ def set_lang(page, base_url, lang):
 
 
 def decode_qr_png(png: bytes) -> str:
-    """Read a QR code from a screenshot the way a phone camera would (OpenCV), trying a few
-    scales and a slight blur because the detector misses some perfectly sharp codes."""
+    """Read a QR code from a screenshot the way a phone camera would (OpenCV)."""
     import cv2
     import numpy as np
-    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
+    return decode_qr_image(cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE))
+
+
+def decode_qr_image(image) -> str:
+    """OpenCV's detector misses some perfectly sharp codes at some scales: try a few scales and
+    a slight blur; the first reading wins."""
+    import cv2
     detectors = [cv2.QRCodeDetector()] + ([cv2.QRCodeDetectorAruco()] if hasattr(cv2, "QRCodeDetectorAruco") else [])
     for detector in detectors:
         for scale in (1.0, 0.5, 1.5):
@@ -417,3 +422,28 @@ def run_together(n, prepare, act, timeout=120):
         t.join(timeout)
     assert not any(t.is_alive() for t in threads), "a racing thread hung"
     return results
+
+
+def sign_in(page, base, username, lang=None, password=PASSWORD):
+    """Staff sign-in through the login form, in the chosen UI language."""
+    import re as _re
+    if lang:
+        set_lang(page, base, lang)
+    page.goto(base + "/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(_re.compile(r".*/advisor$"))
+
+
+def png_data_url(stroke=((20, 70), (80, 20), (140, 75), (260, 30)), size=(300, 100)) -> str:
+    """A signature as the signature pad sends it: a transparent PNG with ink, as a data URL."""
+    import base64
+    import io
+
+    from PIL import Image, ImageDraw
+    image = Image.new("RGBA", size, (255, 255, 255, 0))
+    ImageDraw.Draw(image).line(stroke, fill=(0, 0, 0, 255), width=4)
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()

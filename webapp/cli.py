@@ -68,6 +68,8 @@ def demo_data(site_code="bj01"):
                 scheduled_at=local_to_utc(site.timezone, local), reason=reason,
                 description={"maintenance": "常规保养，换机油机滤", "repair": "空调不制冷",
                              "warranty": "仪表盘故障灯常亮", "bodywork": "右后门刮擦"}[reason]))
+    from . import demo_catalogue
+    demo_catalogue.load(site, db.session.scalar(select(User).where(User.username == "parts")))
     db.session.commit()
     return True
 

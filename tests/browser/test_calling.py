@@ -4,7 +4,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD, Factory, screenshot, set_lang
+from tests.conftest import Factory, screenshot, set_lang, sign_in
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -22,14 +22,6 @@ def shop(live_app):
         return {"site": site.code, "advisor": a1.username}
 
 
-def sign_in(page, base, username, lang=None):
-    if lang:
-        set_lang(page, base, lang)
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/advisor$"))
 
 
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])

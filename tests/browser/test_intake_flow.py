@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD, Factory, draw_signature, jpeg_bytes, screenshot, set_lang
+from tests.conftest import Factory, draw_signature, jpeg_bytes, screenshot, set_lang, sign_in
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -23,13 +23,6 @@ def shop(live_app):
         return {"advisor": "advisor1", "token": ticket.token}
 
 
-def sign_in(page, base, username, lang):
-    set_lang(page, base, lang)
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/advisor$"))
 
 
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
@@ -71,7 +64,7 @@ def test_reception_inspection_interview(live_server, shop, new_page, lang):
     expect(page.locator("#sec-customer .pill.ok")).to_be_visible()
     expect(page.locator("#sec-customer")).to_contain_text("check digit" if en else "校验位")
 
-    page.locator("#sec-documents input[name=licence]").check()
+    page.locator("#sec-documents input[data-document=licence]").check()
     expect(page.locator("#sec-documents")).to_contain_text("王晓明")
 
     # Walk-around: the inspection saves as the advisor goes.

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from conftest import Factory, run_together
+from conftest import Factory, png_data_url, run_together
 from webapp.extensions import db
 from webapp.models import Approval, LabourOperation, LabourRate, RepairOrder, Site, User, Visit
 from webapp.services import ServiceError, calling, estimates
@@ -18,16 +18,6 @@ RO_TERMS = {"payment_method": "wechat", "old_parts": "leave", "car_wash": "yes",
             "delivery_explained": "1", "additional_work_consent": "1"}
 
 
-def png_data_url():
-    import base64
-    import io
-
-    from PIL import Image, ImageDraw
-    image = Image.new("RGBA", (300, 100), (255, 255, 255, 0))
-    ImageDraw.Draw(image).line((10, 80, 290, 20), fill=(0, 0, 0, 255), width=4)
-    buf = io.BytesIO()
-    image.save(buf, "PNG")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
 def visit_at_estimate(site, advisor, factory, i):

@@ -93,12 +93,14 @@ def test_vin_check_digit_is_a_warning(advisor_client, visit, db):
 
 
 def test_documents_record_who_and_when(advisor_client, visit, db):
-    resp = post(advisor_client, f"/advisor/visits/{visit.id}/documents", {"licence": "1"})
+    resp = post(advisor_client, f"/advisor/visits/{visit.id}/documents", {"document": "licence", "received": "1"})
     assert resp.status_code == 200
     form = IntakeForm.query.one()
     assert form.licence_received_at and form.licence_received_by.username == "a1"
     assert form.booklet_received_at is None
-    post(advisor_client, f"/advisor/visits/{visit.id}/documents", {"booklet": "1"})
+    post(advisor_client, f"/advisor/visits/{visit.id}/documents", {"document": "booklet", "received": "1"})
+    post(advisor_client, f"/advisor/visits/{visit.id}/documents", {"document": "licence"})
+    assert post(advisor_client, f"/advisor/visits/{visit.id}/documents", {"document": "x"}).status_code == 400
     db.session.expire_all()
     form = IntakeForm.query.one()
     assert form.licence_received_at is None and form.booklet_received_at is not None

@@ -17,7 +17,7 @@ from flask_babel import gettext
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from tests.conftest import ROOT, csrf_token, make_app
+from tests.conftest import ROOT, csrf_token, decode_qr_image, make_app
 from webapp.extensions import db as _db
 from webapp.models import Appointment, Ticket, Visit
 from webapp.services.checkin import ticket_pin
@@ -71,21 +71,6 @@ def ticket_count():
     return _db.session.scalar(select(func.count(Ticket.id)))
 
 
-def decode_qr(image) -> str:
-    """OpenCV's detector misses some perfectly sharp codes at some scales; a phone camera's image
-    is never that sharp. Try the image as is, softened and rescaled; the first reading wins."""
-    import cv2
-    detectors = [cv2.QRCodeDetector()] + ([cv2.QRCodeDetectorAruco()] if hasattr(cv2, "QRCodeDetectorAruco") else [])
-    for detector in detectors:
-        for scale in (1.0, 0.5, 1.5):
-            img = image if scale == 1.0 else cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-            for variant in (img, cv2.GaussianBlur(img, (5, 5), 0)):
-                data, _points, _ = detector.detectAndDecode(variant)
-                if data:
-                    return data
-    return ""
-
-
 def decode_qr_svg(svg: str) -> str:
     """Rasterise our one-path QR SVG (each run of dark modules is "Mx yhWv1h-Wz") and decode it."""
     import cv2
@@ -93,7 +78,7 @@ def decode_qr_svg(svg: str) -> str:
     grid = np.full((size, size), 255, np.uint8)
     for x, y, w in re.findall(r"M(\d+) (\d+)h(\d+)v1h-\d+z", svg):
         grid[int(y), int(x):int(x) + int(w)] = 0
-    return decode_qr(cv2.resize(grid, (size * 8, size * 8), interpolation=cv2.INTER_NEAREST))
+    return decode_qr_image(cv2.resize(grid, (size * 8, size * 8), interpolation=cv2.INTER_NEAREST))
 
 
 @pytest.fixture

@@ -435,11 +435,12 @@ def _upsert_maintenance(site_id, row):
         if "part_id" in errors:
             errors["part_number"] = errors.pop("part_id")
         return None, errors
-    # Same operation for the same make and model: the row replaces that item.
+    # Same operation and part for the same make and model: the row replaces that item.
     existing = db.session.scalar(select(MaintenanceItem).where(
         MaintenanceItem.site_id == site_id, MaintenanceItem.operation_id == values["operation_id"],
         MaintenanceItem.make.is_(None) if values["make"] is None else MaintenanceItem.make == values["make"],
-        MaintenanceItem.model.is_(None) if values["model"] is None else MaintenanceItem.model == values["model"]))
+        MaintenanceItem.model.is_(None) if values["model"] is None else MaintenanceItem.model == values["model"],
+        MaintenanceItem.part_id.is_(None) if values["part_id"] is None else MaintenanceItem.part_id == values["part_id"]))
     created = existing is None
     if created:
         existing = MaintenanceItem(site_id=site_id)
@@ -454,7 +455,7 @@ UPSERT = {"operations": _upsert_operation, "parts": _upsert_part, "maintenance":
 
 def import_csv(site_id: int, catalogue: str, raw: bytes) -> ImportSummary:
     """Import a CSV (header row, UTF-8 with or without BOM). Valid rows are created or updated
-    (by code / part number / operation+make+model); every bad row is reported with its row
+    (by code / part number / operation+part+make+model); every bad row is reported with its row
     number and field and left out."""
     if catalogue not in COLUMNS:
         raise CatalogueInvalid({"catalogue": "invalid"})

@@ -8,7 +8,7 @@ from ..extensions import db, limiter
 from ..forms import LoginForm
 from ..i18n import safe_next
 from ..models import User
-from ..roles import ADVISOR, SUPERVISORS
+from ..roles import ADVISOR, PARTS, SUPERVISORS
 
 bp = Blueprint("auth", __name__)
 
@@ -16,6 +16,8 @@ bp = Blueprint("auth", __name__)
 def home_for(user) -> str:
     if user.role == ADVISOR or user.role in SUPERVISORS:
         return url_for("advisor.console")
+    if user.role == PARTS:
+        return url_for("catalogue.parts")
     return url_for("main.index")
 
 

@@ -6,6 +6,7 @@ the parts clerk) may read the lists. Plain forms: a good POST redirects back (so
 not post again), bad input answers 422 with the page, the message next to the field and what
 was typed."""
 from datetime import timezone
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -63,7 +64,7 @@ def kind_names():
         "default": _("Default (all work)"),
         "mechanical": _("Mechanical"),
         "electrical": _("Electrical"),
-        "bodywork": _("Bodywork"),
+        "bodywork": _("Body repair"),
         "paint": _("Paint"),
         "diagnosis": _("Diagnosis"),
     }
@@ -99,6 +100,14 @@ def _can_edit_parts():
     return current_user.role in ("manager", "admin", PARTS)
 
 
+def fmt_qty(value) -> str:
+    """A stock quantity without needless decimals: 6, 2.5, 0."""
+    if value is None:
+        return ""
+    text = f"{Decimal(value):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def local_time(at):
     """A stored UTC time as the site's wall clock, e.g. 2026-11-29 14:05."""
     if at is None:
@@ -110,7 +119,7 @@ def local_time(at):
 def _render(template, status=200, **ctx):
     ctx.setdefault("errors", {})
     ctx.setdefault("values", {})
-    return render_template(template, error_text=error_text, local_time=local_time, kinds=kind_names(),
+    return render_template(template, error_text=error_text, local_time=local_time, fmt_qty=fmt_qty, kinds=kind_names(),
                            kind_options=[(k, kind_names()[k]) for k in svc.OPERATION_KINDS], can_edit_catalogue=_can_edit_catalogue(),
                            can_edit_parts=_can_edit_parts(), **ctx), status
 
@@ -273,7 +282,7 @@ def receive(part_id):
         movement = svc.receive_stock(part, form.get("quantity"), form.get("reference"), current_user)
     except CatalogueInvalid as exc:
         return _part_page(part, 422, stock_form="receive", stock_values=form, stock_errors=exc.errors)
-    flash(_("Received %(q)s of %(part)s.", q=movement.quantity, part=part.number))
+    flash(_("Received %(q)s of %(part)s.", q=fmt_qty(movement.quantity), part=part.number))
     return redirect(url_for(".part", part_id=part.id))
 
 
@@ -292,7 +301,7 @@ def issue(part_id):
         movement = svc.issue_stock(part, form.get("quantity"), form.get("reference"), current_user, visit)
     except CatalogueInvalid as exc:
         return _part_page(part, 422, stock_form="issue", stock_values=form, stock_errors=exc.errors)
-    flash(_("Issued %(q)s of %(part)s.", q=movement.quantity, part=part.number))
+    flash(_("Issued %(q)s of %(part)s.", q=fmt_qty(movement.quantity), part=part.number))
     return redirect(url_for(".part", part_id=part.id))
 
 

@@ -19,6 +19,7 @@ from datetime import timezone
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, render_template, request
+from markupsafe import Markup
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -32,7 +33,7 @@ from ..services import ServiceError
 from ..services import estimates as svc
 from ..storage import ImageRefused, store_image
 from ..workflow import VisitState
-from .intake import error_text as intake_error_text
+from ..messages import error_text as intake_error_text
 
 bp = Blueprint("estimate", __name__, url_prefix="/advisor")
 
@@ -149,6 +150,13 @@ def _guard(visit, action, form_values=None, trigger_progress=False):
         db.session.expire_all()
         return render_section(visit, exc.status, errors={"_": error_text(exc.message)}, values=form_values)
     return render_section(visit, trigger_progress=trigger_progress)
+
+
+@bp.app_context_processor
+def _section_global():
+    """The visit page includes the section with the intake's context: it renders itself with its own."""
+    return {"estimate_section": lambda visit: Markup(render_template("advisor/visit/estimate.html",
+                                                                     **section_context(visit)))}
 
 
 # ---------------------------------------------------------------- section

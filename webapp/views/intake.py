@@ -23,6 +23,7 @@ from ..services import intake as svc
 from ..workflow import IllegalTransition, VisitState, next_states
 from ..storage import open_path
 from ..validation import parse_vin
+from ..messages import error_text
 
 bp = Blueprint("intake", __name__, url_prefix="/advisor")
 SECTIONS = ("customer", "documents", "inspection", "damage", "signature", "interview")
@@ -33,44 +34,8 @@ DEPENDS = {
     "inspection": ("damage", "signature", "interview", "progress"),     # opens/closes editing, the signed content
     "damage": ("signature",),
     "signature": ("inspection",),                                        # "not signed" leaves the to-do list
-    "interview": ("progress",),
+    "interview": ("progress", "estimate"),
 }
-
-
-def error_text(code: str) -> str:
-    """Words for the codes services use, next to the field they concern."""
-    return {
-        "mobile_invalid": _("Enter an 11-digit mobile number starting with 1."),
-        "plate_invalid": _("Enter a plate number, e.g. 京A12345."),
-        "vin_invalid": _("A VIN has 17 letters and digits, without I, O or Q."),
-        "year_invalid": _("Enter a year between 1950 and 2100."),
-        "warranty_years_invalid": _("Enter 0 to 30 years."),
-        "warranty_km_invalid": _("Enter 0 to 2,000,000 km."),
-        "date_invalid": _("Enter a date as YYYY-MM-DD."),
-        "range": _("Enter the odometer reading in km (0 to 2,000,000)."),
-        "lower_needs_reason": _("Lower than the last visit: explain why (e.g. instrument cluster replaced)."),
-        "fuel_invalid": _("Choose the fuel level."),
-        "zone_invalid": _("Tap a part of the car first."),
-        "kind_invalid": _("Choose the kind of damage."),
-        "too_large": _("The photo is too large (at most 10 MB)."),
-        "not_image": _("This file is not a photo."),
-        "type": _("Use a JPEG, PNG or WebP photo."),
-        "signature_missing": _("Ask the customer to sign in the box."),
-        "required": _("Required."),
-        "invalid": _("Choose one of the options."),
-        "covers": _("Fit the seat cover, steering-wheel cover and floor mat first."),
-        "mileage": _("Enter the mileage (with a reason if it is lower than last time)."),
-        "fuel": _("Choose the fuel level."),
-        "signature": _("The customer has not signed the current form."),
-        "concerns": _("Record at least one customer concern."),
-        "form_changed": _("The form changed while the customer was signing: show it again and sign anew."),
-        "inspection_not_open": _("The inspection is closed for this visit."),
-        "interview_not_open": _("The interview is closed for this visit."),
-        "request_pending": _("A request to the manufacturer is already pending."),
-        "request_decided": _("This request was already decided."),
-        "concern_has_request": _("A concern sent to the manufacturer cannot be deleted."),
-        "mark_not_found": _("This mark no longer exists."),
-    }.get(code, code)
 
 
 def visit_or_404(visit_id: int) -> Visit:
@@ -126,7 +91,10 @@ def generic_moves(visit: Visit) -> list[VisitState]:
 
 def render_section(visit: Visit, name: str, status: int = 200, **extra):
     body = render_template(f"advisor/visit/{name}.html", **section_context(visit, **extra))
-    headers = {}
+    # Swap into the element that is on the page when the answer arrives: a refresh of the same
+    # section may have replaced the one the request was sent from.
+    target = "#inspection-status" if name == "inspection_status" else f"#sec-{name}"
+    headers = {"HX-Retarget": target, "HX-Reswap": "outerHTML"}
     if request.method == "POST" and status < 400 and DEPENDS.get(name):
         # Sections that show something this one changed (a new damage mark makes the signature
         # stale, a completed inspection opens the interview) are told to refetch themselves;
@@ -181,7 +149,7 @@ def section(visit_id, name):
     if name == "progress":
         return render_block("advisor/visit.html", "visit_body",
                             **section_context(visit, next_states=generic_moves(visit)))
-    if name not in SECTIONS:
+    if name not in SECTIONS + ("inspection_status",):
         abort(404)
     return render_section(visit, name)
 
@@ -214,14 +182,11 @@ def save_customer(visit_id):
 @roles_required(ADVISOR)
 def documents(visit_id):
     visit = visit_or_404(visit_id)
-    def act():
-        for doc in ("licence", "booklet"):
-            wanted = bool(request.form.get(doc))
-            form = visit.intake
-            has = bool(form and getattr(form, f"{doc}_received_at"))
-            if wanted != has:
-                svc.set_document(visit, doc, wanted, current_user)
-    return _guard(visit, "documents", act)
+    document = request.form.get("document", "")
+    if document not in ("licence", "booklet"):
+        abort(400)
+    return _guard(visit, "documents",
+                  lambda: svc.set_document(visit, document, bool(request.form.get("received")), current_user))
 
 
 @bp.post("/visits/<int:visit_id>/inspection/start")
@@ -235,9 +200,16 @@ def start_inspection(visit_id):
 @bp.post("/visits/<int:visit_id>/inspection")
 @roles_required(ADVISOR)
 def save_inspection(visit_id):
+    """Autosave. Success swaps nothing on the page (see inspection.html) and tells the to-do list
+    and the dependent sections to refresh; a refusal re-renders the section with the messages."""
     visit = visit_or_404(visit_id)
-    return _guard(visit, "inspection", lambda: svc.save_inspection(visit, request.form, current_user),
-                  request.form)
+    body, status, headers = _guard(visit, "inspection",
+                                   lambda: svc.save_inspection(visit, request.form, current_user), request.form)
+    if status >= 400:
+        headers.update({"HX-Retarget": "#sec-inspection", "HX-Reswap": "outerHTML"})
+        return body, status, headers
+    events = {f"refresh-{s}": True for s in DEPENDS["inspection"] + ("inspection_status",)}
+    return "", 200, {"HX-Trigger": json.dumps(events)}
 
 
 @bp.post("/visits/<int:visit_id>/inspection/complete")

@@ -145,8 +145,7 @@ def _context(ticket: Ticket, **extra):
 
 def _decline_reasons() -> list[str]:
     """The optional reasons offered when declining a line (stored as the customer read them)."""
-    return [_("Too expensive"), _("Not now, maybe next time"), _("I will have it done elsewhere"),
-            _("Other reason")]
+    return [_("Too expensive"), _("Maybe next time"), _("Done elsewhere"), _("Other reason")]
 
 
 def _all_declined(record) -> bool:
@@ -425,8 +424,6 @@ def repair_order(token):
     ro = visit.repair_order
     if ro is None or visit.estimate is None:
         abort(404)
-    # TODO(repair-order print): render templates/estimate/repair_order_print.html (being written with
-    # webapp/views/estimate.py) with copy="customer" once it exists; until then a plain customer copy.
     return render_template("status/repair_order.html", **_context(ticket, ro=ro))
 
 
