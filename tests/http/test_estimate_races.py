@@ -136,3 +136,31 @@ def test_repair_order_numbers_gapless_and_unique(race_app):
     assert seqs == [1, 2, 3, 4, 5, 6]
     with race_app.app_context():
         assert db.session.scalar(select(func.count(RepairOrder.id))) == 6
+
+
+def test_an_approval_moves_the_promise_of_cars_still_waiting(race_app):
+    """Approved work queues ahead: the next car's promise time slips."""
+    visit_ids, advisor_id = seed(race_app, visits=2)
+    with race_app.app_context():
+        from webapp.models import Estimate
+        from webapp.roles import TECHNICIAN
+        site = db.session.scalar(select(Site).where(Site.code == "race"))
+        Factory(db).user(site, TECHNICIAN, username="tech")
+        first, second = (db.session.get(Visit, i) for i in visit_ids)
+        estimates.refresh_promise(second)
+        before = db.session.scalar(select(Estimate.promised_at).where(Estimate.visit_id == second.id))
+        est = estimates.estimate_for(first)
+        estimates.decide(first, est.version, {line.id: ("approved", None) for line in est.lines}, "remote")
+        db.session.expire_all()
+        after = db.session.scalar(select(Estimate.promised_at).where(Estimate.visit_id == second.id))
+        assert after > before
+
+
+def test_status_page_shows_the_promise_once_presented(race_app):
+    (visit_id,), _ = seed(race_app)
+    with race_app.app_context():
+        visit = db.session.get(Visit, visit_id)
+        token = visit.ticket.token
+    client = race_app.test_client()
+    html = client.get(f"/t/{token}?lang=en", follow_redirects=True).get_data(as_text=True)
+    assert "Expected ready:" in html and "data-promise" in html

@@ -336,6 +336,16 @@ def _recompute_promise(visit: Visit, est: Estimate):
     est.promised_at = local.replace(tzinfo=ZoneInfo(site.timezone)).astimezone(timezone.utc).replace(tzinfo=None)
 
 
+def _refresh_waiting_promises(decided: Visit):
+    """The shop's load changed: cars still waiting for their customer's decision get a new
+    promise (approved work of this car now queues ahead of them)."""
+    others = db.session.scalars(select(Visit).join(Estimate, Estimate.visit_id == Visit.id).where(
+        Visit.site_id == decided.site_id, Visit.id != decided.id,
+        Visit.state.in_((VisitState.ESTIMATE.value, VisitState.AUTHORISATION.value)))).all()
+    for other in others:
+        _recompute_promise(other, other.estimate)
+
+
 def refresh_promise(visit: Visit) -> Estimate:
     """Recompute after the shop's load changed (another car approved, a shift added)."""
     est = estimate_for(visit)
@@ -507,6 +517,7 @@ def decide(visit: Visit, version: int, decisions: dict, channel: str, signer: st
     if visit.state == VisitState.AUTHORISATION.value:
         record_transition(visit, target, "authorise", actor, {"channel": channel, "version": est.version})
     _recompute_promise(visit, est)
+    _refresh_waiting_promises(visit)
     try:
         db.session.commit()
     except Exception:
