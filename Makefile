@@ -32,6 +32,7 @@ run: setup
 	$(FLASK) db upgrade
 	@if $(FLASK) is-empty; then $(FLASK) demo-data; fi
 	@$(PY) scripts/banner.py $(HOST) $(PORT)
+	@echo "Wall board (workshop TV):" && $(FLASK) board-url --base http://$(HOST):$(PORT) | sed 's/^/  /'; echo
 	$(PY) -m webapp --host $(HOST) --port $(PORT)
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own here).

@@ -40,7 +40,9 @@ def demo_data(site_code="bj01"):
     Idempotent: returns False when the site already exists."""
     if db.session.scalar(select(Site).where(Site.code == site_code)):
         return False
-    site = Site(code=site_code, name_zh="星驰汽车4S店（朝阳店）", name_en="Xingchi Motors (Chaoyang)")
+    import secrets
+    site = Site(code=site_code, name_zh="星驰汽车4S店（朝阳店）", name_en="Xingchi Motors (Chaoyang)",
+                board_token=secrets.token_urlsafe(24))
     db.session.add(site)
     db.session.flush()
     for username, role, name, desk in DEMO_USERS:
@@ -88,6 +90,21 @@ def register(app):
     def is_empty_command():
         """Exit 0 when the database has no site yet (used by make run to load demo data once)."""
         raise SystemExit(0 if not db.session.scalar(select(func.count(Site.id))) else 1)
+
+    @app.cli.command("board-url")
+    @click.option("--site", "site_code", default=None)
+    @click.option("--base", default="http://127.0.0.1:5000")
+    def board_url(site_code, base):
+        """Print the wall board's address (it carries the site's board token; no login on the TV)."""
+        import secrets
+        stmt = select(Site).order_by(Site.id)
+        if site_code:
+            stmt = stmt.where(Site.code == site_code)
+        for site in db.session.scalars(stmt):
+            if not site.board_token:
+                site.board_token = secrets.token_urlsafe(24)
+                db.session.commit()
+            click.echo(f"{site.code}: {base}/board?token={site.board_token}")
 
     @app.cli.command("create-user")
     @click.argument("username")

@@ -35,6 +35,8 @@ class Site(db.Model):
     # Bumped in every transaction that changes a record of the site (webapp/changes.py): screens
     # cache what they render per value, and live views can tell that they missed something.
     change_seq: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Capability in the wall board's URL (/board?token=…): the TV has no login.
+    board_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def name(self, locale: str) -> str:
@@ -541,3 +543,83 @@ class Approval(db.Model):
     at: Mapped[datetime] = mapped_column(default=utcnow)
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     record_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+# ---------------------------------------------------------------- workshop: jobs, technicians, QC, board
+
+class Bay(db.Model):
+    """A workshop bay (工位) a car can be assigned to."""
+    __table_args__ = (UniqueConstraint("site_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    name: Mapped[str] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Job(db.Model):
+    """The workshop's job for a visit: the approved work, done by one technician in one bay."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), unique=True)
+    technician_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    bay_id: Mapped[int | None] = mapped_column(ForeignKey("bay.id"))
+    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    # waiting (for a technician), assigned, in_progress, paused, done (waiting QC), passed
+    pause_reason: Mapped[str | None] = mapped_column(String(20))  # waiting_parts, waiting_approval, break, other
+    pause_note: Mapped[str | None] = mapped_column(String(200))
+    rework_count: Mapped[int] = mapped_column(default=0)
+    clocked_seconds: Mapped[int] = mapped_column(default=0)       # closed work periods
+    running_since: Mapped[datetime | None]                        # open work period
+    stage_since: Mapped[datetime] = mapped_column(default=utcnow)  # for "elapsed in stage" on the board
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    visit: Mapped[Visit] = relationship(backref=db.backref("job", uselist=False))
+    technician: Mapped[User | None] = relationship()
+    bay: Mapped[Bay | None] = relationship()
+    events: Mapped[list["JobEvent"]] = relationship(order_by="JobEvent.id", back_populates="job")
+
+
+class JobEvent(db.Model):
+    """Append-only log of a job: assign, start, pause, resume, finish, qc_pass, qc_fail, wash_done."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    job: Mapped[Job] = relationship(back_populates="events")
+    user: Mapped[User | None] = relationship()
+
+
+class AdditionalWork(db.Model):
+    """Additional work (增项) a technician found: the advisor prices it as estimate lines, the
+    customer approves or declines them like the rest of the estimate."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    suggestion: Mapped[str | None] = mapped_column(Text)     # the technician's suggested lines, free text
+    status: Mapped[str] = mapped_column(String(16), default="reported")  # reported, priced, approved, declined
+    reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    reported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    estimate_version: Mapped[int | None]                     # the version that carries its lines
+
+    reported_by: Mapped[User | None] = relationship()
+
+
+class QcCheck(db.Model):
+    """A quality inspection of a job: the checklist as ticked, pass or fail with the reason."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id"), index=True)
+    checklist: Mapped[str] = mapped_column(Text)             # JSON {item: true/false}
+    result: Mapped[str] = mapped_column(String(8))           # pass, fail
+    reason: Mapped[str | None] = mapped_column(Text)
+    inspector_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    inspector: Mapped[User | None] = relationship()

@@ -123,3 +123,62 @@ def status_state(ticket: Ticket) -> StatusState:
         stages = [s for s in stages if s.key != "wash"]
     ahead, wait = position(ticket)
     return StatusState(ticket, state, stages, ahead, wait, state == VisitState.CANCELLED)
+
+
+# ---------------------------------------------------------------- wall board
+
+@dataclass
+class BoardCard:
+    visit_id: int
+    number: str
+    masked_plate: str
+    model: str
+    technician: str | None
+    bay: str | None
+    lane: str
+    stage_since: datetime
+    promised_at: datetime | None
+    risk: str                  # ok, at_risk, overdue
+    rework: int
+
+
+@dataclass
+class BoardState:
+    seq: int
+    lanes: dict                # lane -> [BoardCard]
+    now: datetime
+
+
+BOARD_STATES = ("dispatch", "repair", "authorisation", "qc", "wash", "ready")
+
+
+def board_state(site: Site, now: datetime | None = None) -> BoardState:
+    """Every car in the workshop, by lane. No personal data: masked plate and model only."""
+    from . import jobs as job_rules
+    from .models import Visit
+    from .services.workshop import planned_hours, waiting_manufacturer
+    from .validation import mask_plate
+    now = now or utcnow()
+    seq = db.session.scalar(select(Site.change_seq).where(Site.id == site.id)) or 0
+    visits = db.session.scalars(select(Visit).where(Visit.site_id == site.id, Visit.state.in_(BOARD_STATES))
+                                .order_by(Visit.id)).all()
+    lanes = {name: [] for name in job_rules.LANES}
+    for v in visits:
+        if v.state == "authorisation" and v.job is None:
+            continue  # not in the workshop yet: the customer is still deciding the first estimate
+        job = v.job
+        lane = job_rules.lane(v.state, job.status if job else None, job.pause_reason if job else None,
+                              waiting_manufacturer(v))
+        est = v.estimate
+        worked_h = (job_rules.clocked(job.clocked_seconds, job.running_since, now) / 3600) if job else 0
+        remaining = max(0.0, float(planned_hours(v)) - worked_h) if lane not in ("qc", "wash", "ready") else 0.0
+        promised = est.promised_at if est else None
+        vehicle = v.vehicle
+        lanes[lane].append(BoardCard(
+            visit_id=v.id, number=v.ticket.number if v.ticket else "", masked_plate=mask_plate(v.plate),
+            model=" ".join(x for x in ((vehicle.make if vehicle else None), (vehicle.model if vehicle else None)) if x),
+            technician=job.technician.display_name if job and job.technician else None,
+            bay=job.bay.name if job and job.bay else None, lane=lane,
+            stage_since=job.stage_since if job else v.updated_at, promised_at=promised,
+            risk=job_rules.risk(now, promised, remaining, lane == "ready"), rework=job.rework_count if job else 0))
+    return BoardState(seq, lanes, now)

@@ -8,6 +8,8 @@ applies the same access rules as a page load. Rooms:
 - ``advisor:<site>`` advisor consoles of a site (staff sessions only)
 - ``ticket:<id>``    one customer's status page (joined with the ticket's capability token)
 - ``status-site:<site>`` all status pages of a site, told when the queue moves (no content)
+- ``board:<site>``   the wall board (joined with the site's board token), messages numbered by
+  the site's change sequence
 """
 import time
 
@@ -33,6 +35,10 @@ def ticket_room(ticket_id):
     return f"ticket:{ticket_id}"
 
 
+def board_room(site_id):
+    return f"board:{site_id}"
+
+
 def queue_room(site_id):
     """Every status page of a site: when the queue moves, "people ahead" changes for all."""
     return f"status-site:{site_id}"
@@ -55,6 +61,12 @@ def on_event(event):
         _emit("status", {"event": event.name, "sent_at": payload["sent_at"]}, ticket_room(event.ticket_id))
     if event.name.startswith("ticket."):
         _emit("status", {"event": "queue.moved", "sent_at": payload["sent_at"]}, queue_room(event.site_id))
+    if not event.name.startswith("ticket."):
+        # The wall board numbers its messages with the site's change sequence: a gap (a lost
+        # message), a reconnect or a restart makes it rebuild from /board/state.
+        seq = db.session.scalar(select(Site.change_seq).where(Site.id == event.site_id))
+        _emit("board", {"event": event.name, "seq": seq, "visit": event.visit_id, "sent_at": payload["sent_at"]},
+              board_room(event.site_id))
 
 
 def _on_connect(auth=None):
@@ -72,6 +84,11 @@ def _on_connect(auth=None):
             return False
         join_room(ticket_room(ticket.id))
         join_room(queue_room(ticket.site_id))
+    elif channel == "board":
+        site = db.session.scalar(select(Site).where(Site.board_token == str(auth.get("token", ""))))
+        if site is None or not site.board_token:
+            return False
+        join_room(board_room(site.id))
     elif channel == "advisor":
         if not current_user.is_authenticated:
             return False

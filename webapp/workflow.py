@@ -45,7 +45,8 @@ TRANSITIONS: dict[VisitState, frozenset[VisitState]] = {
     S.INSPECTION: frozenset({S.INTERVIEW, S.CANCELLED}),
     S.INTERVIEW: frozenset({S.ESTIMATE, S.CANCELLED}),
     S.ESTIMATE: frozenset({S.AUTHORISATION, S.READY, S.CANCELLED}),
-    S.AUTHORISATION: frozenset({S.ESTIMATE, S.DISPATCH, S.READY, S.CANCELLED}),
+    # Back to REPAIR when the customer decided on additional work found during the repair.
+    S.AUTHORISATION: frozenset({S.ESTIMATE, S.DISPATCH, S.REPAIR, S.READY, S.CANCELLED}),
     S.DISPATCH: frozenset({S.REPAIR}),
     S.REPAIR: frozenset({S.QC, S.AUTHORISATION}),
     S.QC: frozenset({S.REPAIR, S.WASH, S.READY}),

@@ -26,7 +26,7 @@
   socket.on("connect", function () { setOnline(true); refresh(); });
   socket.on("disconnect", function () { setOnline(false); });
   socket.on("connect_error", function () { setOnline(false); });
-  ["lobby", "queue", "status"].forEach(function (name) {
+  ["lobby", "queue", "status", "board"].forEach(function (name) {
     socket.on(name, function (msg) {
       body.dispatchEvent(new CustomEvent("live:message", { detail: { channel: name, msg: msg } }));
       refresh();

@@ -409,8 +409,10 @@ def present(visit: Visit, actor) -> Estimate:
     if visit.repair_order is None:
         raise EstimateInvalid({"repair_order": "repair_order_required"})
     previous = visit.state
-    if visit.state == VisitState.ESTIMATE.value:
+    if visit.state in (VisitState.ESTIMATE.value, VisitState.REPAIR.value):
         record_transition(visit, VisitState.AUTHORISATION, "present_estimate", actor)
+    from . import workshop
+    workshop.additional_priced(visit, est.version)
     est.status = "presented"
     _recompute_promise(visit, est)
     db.session.commit()
@@ -504,8 +506,11 @@ def decide(visit: Visit, version: int, decisions: dict, channel: str, signer: st
             _reserve(line, visit, actor)
     est.status = "decided"
     previous = visit.state
+    from . import workshop
+    job = visit.job
     if any(d[0] == "approved" for d in decisions.values()):
-        target = VisitState.DISPATCH
+        # Additional work decided during the repair: back to the job already under way.
+        target = VisitState.REPAIR if job is not None and job.status != "waiting" else VisitState.DISPATCH
     else:
         # Everything declined: the inspection/diagnosis fee, and the car goes back unrepaired.
         fee = EstimateLine(site_id=visit.site_id, estimate=est, kind="diagnosis", position=len(est.lines),
@@ -516,6 +521,10 @@ def decide(visit: Visit, version: int, decisions: dict, channel: str, signer: st
         target = VisitState.READY
     if visit.state == VisitState.AUTHORISATION.value:
         record_transition(visit, target, "authorise", actor, {"channel": channel, "version": est.version})
+    if target in (VisitState.DISPATCH, VisitState.REPAIR):
+        workshop.ensure_job(visit)
+        workshop.additional_decided(visit, any(d[0] == "approved" and lines[i].added_in_version == est.version
+                                               and est.version > 1 for i, d in decisions.items()))
     _recompute_promise(visit, est)
     _refresh_waiting_promises(visit)
     try:

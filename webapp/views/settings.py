@@ -1,0 +1,147 @@
+"""Site settings (/admin/site) and the technicians' roster (/admin/shifts).
+
+Managers and admins edit the site; the dispatcher (and managers, admins) keep the roster. Plain
+forms, as in the catalogue admin: a good POST redirects back, bad input answers 422 with the
+page, the message next to the field and what was typed."""
+from datetime import date, timedelta
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..roles import DISPATCHER, MANAGER
+from ..security import roles_required
+from ..services import settings as svc
+from ..services.settings import SettingsInvalid
+from ..timeutil import local_day
+
+bp = Blueprint("settings", __name__, url_prefix="/admin")
+
+SITE_FIELDS = ("name_zh", "name_en", "tax_rate", "diagnosis_fee", "opening", "closing", "break_start", "break_end",
+               "reception_minutes", "appointment_early_minutes", "appointment_late_minutes",
+               "prefix_appointment", "prefix_walkin")
+
+
+def error_text(code: str) -> str:
+    """Words for the codes of the settings service."""
+    return {
+        "required": _("Required."),
+        "too_long": _("Too long."),
+        "tax_range": _("Enter a tax rate from 0 to 30 % (at most two decimals)."),
+        "fee_range": _("Enter a fee from 0 to 100,000 (at most two decimals)."),
+        "time_invalid": _("Enter a time as HH:MM, from 00:00 to 23:59."),
+        "closing_before_opening": _("Closing must be later than opening."),
+        "break_pair": _("Enter both the start and the end of the break, or neither."),
+        "break_order": _("The break must end after it starts."),
+        "break_outside": _("The break must be within the opening hours."),
+        "reception_range": _("Enter 1 to 120 minutes."),
+        "window_range": _("Enter 0 to 240 minutes."),
+        "prefix_invalid": _("Enter one or two capital letters (A–Z)."),
+        "prefix_same": _("Use a different prefix from the appointment prefix."),
+        "not_technician": _("Only technicians of this site can be put on the roster."),
+        "end_before_start": _("The shift must end after it starts."),
+        "day_invalid": _("Choose a day."),
+    }.get(code, code)
+
+
+def _site():
+    return current_user.site
+
+
+def _can_edit_site():
+    return current_user.role in ("manager", "admin")
+
+
+def _render(template, status=200, **ctx):
+    ctx.setdefault("errors", {})
+    ctx.setdefault("values", {})
+    return render_template(template, error_text=error_text, can_edit_site=_can_edit_site(), **ctx), status
+
+
+# ---------------------------------------------------------------- the site
+
+def _site_values(site):
+    values = {name: getattr(site, name) for name in SITE_FIELDS}
+    values["tax_rate"] = svc.tax_percent(site.tax_rate)
+    values["diagnosis_fee"] = f"{site.diagnosis_fee:.2f}"
+    values["break_start"] = site.break_start or ""
+    values["break_end"] = site.break_end or ""
+    return values
+
+
+@bp.get("/site")
+@roles_required(MANAGER)
+def site():
+    return _render("settings/site.html", values=_site_values(_site()))
+
+
+@bp.post("/site")
+@roles_required(MANAGER)
+def save_site():
+    site = _site()
+    form = {name: request.form.get(name, "") for name in SITE_FIELDS}
+    try:
+        svc.save_site_settings(site, form, current_user)
+    except SettingsInvalid as exc:
+        return _render("settings/site.html", 422, values=form, errors=exc.errors)
+    flash(_("Site settings saved."))
+    return redirect(url_for(".site"))
+
+
+# ---------------------------------------------------------------- the roster
+
+def _day():
+    raw = request.values.get("day") or ""
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return local_day(_site().timezone or "Asia/Shanghai")
+
+
+def _shifts_page(day, status=200, row_errors=None, row_values=None):
+    site = _site()
+    shifts = svc.shifts_of(site, day)
+    techs = svc.technicians(site)
+    hours, counted, rostered = svc.technician_hours(site, day)
+    rows = []
+    for tech in techs:
+        shift = shifts.get(tech.id)
+        values = {"start": shift.start if shift else "", "end": shift.end if shift else ""}
+        if row_values and tech.id in row_values:
+            values = row_values[tech.id]
+        rows.append({"user": tech, "shift": shift, "values": values,
+                     "errors": (row_errors or {}).get(tech.id, {})})
+    today = local_day(site.timezone or "Asia/Shanghai")
+    return _render("settings/shifts.html", status, day=day, today=today, prev_day=day - timedelta(days=1),
+                   next_day=day + timedelta(days=1), rows=rows, rostered=rostered, counted=counted,
+                   hours=format_decimal(hours, format="#,##0.0"), roster_errors=(row_errors or {}).get(None, {}),
+                   site=site)
+
+
+@bp.get("/shifts")
+@roles_required(DISPATCHER)
+def shifts():
+    return _shifts_page(_day())
+
+
+@bp.post("/shifts")
+@roles_required(DISPATCHER)
+def save_shift():
+    site = _site()
+    day = _day()
+    user_id = request.form.get("user_id", type=int)
+    action = request.form.get("action", "save")
+    values = {"start": request.form.get("start", "").strip(), "end": request.form.get("end", "").strip()}
+    try:
+        if action == "delete":
+            if svc.delete_shift(site, user_id, day):
+                flash(_("Taken off the roster."))
+        else:
+            svc.save_shift(site, user_id, day, values["start"], values["end"])
+            flash(_("Shift saved."))
+    except SettingsInvalid as exc:
+        if "user_id" in exc.errors:
+            return _shifts_page(day, 422, row_errors={None: exc.errors})
+        return _shifts_page(day, 422, row_errors={user_id: exc.errors}, row_values={user_id: values})
+    return redirect(url_for(".shifts", day=day.isoformat()))
