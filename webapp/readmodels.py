@@ -182,3 +182,16 @@ def board_state(site: Site, now: datetime | None = None) -> BoardState:
             stage_since=job.stage_since if job else v.updated_at, promised_at=promised,
             risk=job_rules.risk(now, promised, remaining, lane == "ready"), rework=job.rework_count if job else 0))
     return BoardState(seq, lanes, now)
+
+
+def visit_risk(visit, now: datetime | None = None) -> str:
+    """'ok', 'at_risk' (the remaining work no longer fits before the promise) or 'overdue'."""
+    from . import jobs as job_rules
+    from .services.workshop import planned_hours
+    now = now or utcnow()
+    est, job = visit.estimate, visit.job
+    if est is None or est.promised_at is None or visit.state not in ("dispatch", "repair", "authorisation", "qc", "wash"):
+        return "ok"
+    worked = job_rules.clocked(job.clocked_seconds, job.running_since, now) / 3600 if job else 0
+    remaining = 0.0 if visit.state in ("qc", "wash") else max(0.0, float(planned_hours(visit)) - worked)
+    return job_rules.risk(now, est.promised_at, remaining, False)

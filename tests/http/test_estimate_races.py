@@ -164,3 +164,25 @@ def test_status_page_shows_the_promise_once_presented(race_app):
     client = race_app.test_client()
     html = client.get(f"/t/{token}?lang=en", follow_redirects=True).get_data(as_text=True)
     assert "Expected ready:" in html and "data-promise" in html
+
+
+def test_a_slipping_promise_alerts_the_advisor_and_tells_the_customer(race_app):
+    from datetime import timedelta
+
+    from conftest import login
+    from webapp.models import Estimate
+    (visit_id,), advisor_id = seed(race_app)
+    with race_app.app_context():
+        visit = db.session.get(Visit, visit_id)
+        est = estimates.estimate_for(visit)
+        estimates.decide(visit, est.version, {line.id: ("approved", None) for line in est.lines}, "remote")
+        est = db.session.scalar(select(Estimate).where(Estimate.visit_id == visit_id))
+        est.promised_at = est.promised_at - timedelta(days=3)       # the promise has passed
+        db.session.commit()
+        token = visit.ticket.token
+        advisor = db.session.get(User, advisor_id)
+    client = race_app.test_client()
+    login(client, advisor)
+    assert 'data-risk="overdue"' in client.get("/advisor").get_data(as_text=True)
+    phone = race_app.test_client()
+    assert 'data-promise="late"' in phone.get(f"/t/{token}").get_data(as_text=True)

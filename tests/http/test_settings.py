@@ -154,7 +154,7 @@ def test_site_validation(client, shop, changes, field, message):
     login(client, shop["manager"])
     before = db.session.get(Site, shop["site"].id)
     before_values = (before.tax_rate, before.name_zh, before.opening)
-    form = dict(GOOD, **changes, name_en=changes.get("name_en", "Typed name"))
+    form = {**GOOD, "name_en": "Typed name", **changes}
     resp = post(client, "/admin/site", form)
     assert resp.status_code == 422
     html = resp.get_data(as_text=True)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Ticket, User, Visit
-from ..readmodels import queue_state
+from ..readmodels import queue_state, visit_risk
 from ..roles import ADVISOR, SUPERVISORS
 from ..security import roles_required
 from ..services import ServiceError, calling
@@ -55,6 +55,7 @@ def _panel_context(message=None, level="info"):
         "in_progress": in_progress,
         "skipped": skipped,
         "colleagues": colleagues,
+        "risks": {v.id: visit_risk(v) for v in in_progress},
         "message": message,
         "level": level,
     }

@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from .. import money
 from ..extensions import db
-from ..models import Approval, Concern, LabourOperation, Part, Signature, Visit
+from ..models import AdditionalWork, Approval, Concern, LabourOperation, Part, Signature, Visit
 from ..roles import ADVISOR
 from ..security import roles_required
 from ..services import ServiceError
@@ -90,7 +90,13 @@ def fingerprint(visit: Visit) -> str:
     if ro is not None:
         data += [ro.number, ro.payment_method, ro.old_parts, ro.car_wash, ro.delivery_explained,
                  ro.additional_work_consent]
+    data += [(w.id, w.status) for w in additional_work(visit)]
     return hashlib.sha256(json.dumps(data, default=str).encode()).hexdigest()[:16]
+
+
+def additional_work(visit: Visit) -> list[AdditionalWork]:
+    return list(db.session.scalars(select(AdditionalWork).where(AdditionalWork.visit_id == visit.id)
+                                   .order_by(AdditionalWork.id)))
 
 
 def latest_approval(visit: Visit) -> Approval | None:
@@ -121,6 +127,7 @@ def section_context(visit: Visit, **extra) -> dict:
         "promised": local_time(est.promised_at, visit.site.timezone) if est else None,
         "local_time": lambda dt: local_time(dt, visit.site.timezone),
         "approval": latest_approval(visit),
+        "additional": additional_work(visit),
         "shown_hash": svc.sha256(svc.canonical(svc.shown_payload(est))) if est and est.lines else None,
         "fingerprint": fingerprint(visit),
         "errors": {}, "values": None, "error_text": error_text,
