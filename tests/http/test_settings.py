@@ -124,9 +124,9 @@ def test_fractional_tax_and_no_break(client, shop):
 
 
 @pytest.mark.parametrize("changes, field, message", [
-    ({"tax_rate": "31"}, "tax_rate", "0 to 30 %"),
-    ({"tax_rate": "-1"}, "tax_rate", "0 to 30 %"),
-    ({"tax_rate": "abc"}, "tax_rate", "0 to 30 %"),
+    ({"tax_rate": "31"}, "tax_rate", "0 to 30 per cent"),
+    ({"tax_rate": "-1"}, "tax_rate", "0 to 30 per cent"),
+    ({"tax_rate": "abc"}, "tax_rate", "0 to 30 per cent"),
     ({"tax_rate": ""}, "tax_rate", "Required."),
     ({"diagnosis_fee": "100000.01"}, "diagnosis_fee", "0 to 100,000"),
     ({"diagnosis_fee": "-5"}, "diagnosis_fee", "0 to 100,000"),

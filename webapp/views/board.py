@@ -4,7 +4,7 @@ No login on the TV: the site's board token in the URL is the capability (wrong o
 No personal data: masked plate, model, technician display name, bay. The page and its ``lanes``
 block are one template; static/js/board.js refetches /board/state after every newer "board"
 message (numbered by the site's change sequence), every reconnect and every minute."""
-from datetime import datetime, timezone
+from datetime import timezone
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, make_response, render_template, request

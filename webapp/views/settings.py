@@ -28,7 +28,7 @@ def error_text(code: str) -> str:
     return {
         "required": _("Required."),
         "too_long": _("Too long."),
-        "tax_range": _("Enter a tax rate from 0 to 30 % (at most two decimals)."),
+        "tax_range": _("Enter a tax rate from 0 to 30 per cent (at most two decimals)."),
         "fee_range": _("Enter a fee from 0 to 100,000 (at most two decimals)."),
         "time_invalid": _("Enter a time as HH:MM, from 00:00 to 23:59."),
         "closing_before_opening": _("Closing must be later than opening."),

@@ -3,7 +3,6 @@
 Like the advisor console, every action answers with the page's ``panel`` block (an HTMX partial
 of the same template) so the screen shows the server's truth after each click; the other
 screens of the site follow through the ``advisor`` Socket.IO room (a hint for every event)."""
-from datetime import timedelta
 from decimal import Decimal
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -15,8 +14,9 @@ from sqlalchemy import select
 
 from .. import jobs as rules
 from ..extensions import db
-from ..models import Bay, Job, JobEvent, QcCheck, TechnicianShift, User, Visit
+from ..models import Bay, Job, QcCheck, TechnicianShift, User, Visit
 from ..roles import DISPATCHER, QC, TECHNICIAN
+from ..security import roles_required
 from ..services import ServiceError
 from ..services import workshop as svc
 from ..timeutil import local_day, utcnow
@@ -168,6 +168,78 @@ def _act(action, page, block, context_fn, endpoint, job_id=None):
 
 
 @bp.get("")
-@roles_required_dispatcher if False else (lambda f: f)  # placeholder replaced below
-def _unused():  # pragma: no cover
-    return ""
+@roles_required(DISPATCHER)
+def dispatch():
+    return render_template(PAGE, **_dispatch_context())
+
+
+@bp.get("/panel")
+@roles_required(DISPATCHER)
+def dispatch_panel():
+    return render_block(PAGE, "panel", **_dispatch_context())
+
+
+@bp.post("/jobs/<int:job_id>/assign")
+@roles_required(DISPATCHER)
+def assign(job_id):
+    me = current_user._get_current_object()
+    tech = request.form.get("technician_id", type=int) or 0
+    bay = request.form.get("bay_id", type=int) or None
+    return _act(lambda: svc.assign(me, job_id, tech, bay), PAGE, "panel", _dispatch_context,
+                ".dispatch", job_id)
+
+
+# ---------------------------------------------------------------- quality control and wash
+
+def _qc_context(message=None, level="info", job_id=None):
+    me = current_user._get_current_object()
+    now = utcnow()
+    in_qc = db.session.scalars(
+        select(Job).join(Visit).where(Job.site_id == me.site_id, Visit.state == VisitState.QC.value)
+        .order_by(Job.stage_since, Job.id)).all()
+    rows = []
+    for job in in_qc:
+        row = job_row(job, now)
+        row["technician"] = job.technician
+        row["last_fail"] = db.session.scalar(select(QcCheck).where(QcCheck.job_id == job.id, QcCheck.result == "fail")
+                                             .order_by(QcCheck.id.desc()).limit(1))
+        rows.append(row)
+    wash = db.session.scalars(
+        select(Visit).where(Visit.site_id == me.site_id, Visit.state == VisitState.WASH.value)
+        .order_by(Visit.updated_at, Visit.id)).all()
+    wash_rows = [job_row(v.job, now) if v.job else {"visit": v, "number": v.ticket.number if v.ticket else "",
+                                                     "plate": v.plate, "model": "", "promise": promise_text(v)}
+                 for v in wash]
+    return {"in_qc": rows, "wash": wash_rows, "message": message, "level": level, "message_job": job_id,
+            "ticked": request.form if request.method == "POST" else {}, **_globals()}
+
+
+@bp.get("/qc")
+@roles_required(QC, DISPATCHER)
+def qc_page():
+    return render_template(QC_PAGE, **_qc_context())
+
+
+@bp.get("/qc/panel")
+@roles_required(QC, DISPATCHER)
+def qc_panel():
+    return render_block(QC_PAGE, "panel", **_qc_context())
+
+
+@bp.post("/qc/jobs/<int:job_id>")
+@roles_required(QC, DISPATCHER)
+def qc_check(job_id):
+    me = current_user._get_current_object()
+    result = request.form.get("result")
+    if result not in ("pass", "fail"):
+        return _respond(QC_PAGE, "panel", _qc_context, ".qc_page", _("Choose pass or fail."), "error", 422, job_id)
+    ticked = {item: request.form.get(item) for item in rules.QC_CHECKLIST}
+    return _act(lambda: svc.qc(me, job_id, ticked, result == "pass", request.form.get("reason")),
+                QC_PAGE, "panel", _qc_context, ".qc_page", job_id)
+
+
+@bp.post("/wash/<int:visit_id>")
+@roles_required(QC, DISPATCHER)
+def wash_done(visit_id):
+    me = current_user._get_current_object()
+    return _act(lambda: svc.wash_done(me, visit_id), QC_PAGE, "panel", _qc_context, ".qc_page")
