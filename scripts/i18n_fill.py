@@ -48,6 +48,9 @@ def main():
         if m.id and isinstance(m.id, str) and m.id in extra:
             m.string = extra[m.id]
             m.flags.discard("fuzzy")
+        elif m.id and isinstance(m.id, tuple) and m.id[0] in extra:
+            m.string = (extra[m.id[0]],)  # Chinese has one plural form
+            m.flags.discard("fuzzy")
     save(path, zh)
     missing = [m.id for m in zh if m.id and (not m.string or (isinstance(m.string, tuple) and not all(m.string)) or m.fuzzy)]
     for mid in missing:
