@@ -110,9 +110,10 @@ def _register_blueprints(app):
     from .views.settings import bp as settings_bp
     from .views.workshop import bp as workshop_bp
     from .views.tech import bp as tech_bp
-    from .views.board import bp as board_bp; app.register_blueprint(board_bp)  # noqa: E702
+    from .views.board import bp as board_bp
 
-    for bp in (i18n_bp, auth_bp, main_bp, kiosk_bp, lobby_bp, status_bp, advisor_bp, intake_bp, estimate_bp, catalogue_bp, settings_bp, workshop_bp, tech_bp):
+    for bp in (i18n_bp, auth_bp, main_bp, kiosk_bp, lobby_bp, status_bp, advisor_bp, intake_bp, estimate_bp,
+               catalogue_bp, settings_bp, workshop_bp, tech_bp, board_bp):
         app.register_blueprint(bp)
 
 

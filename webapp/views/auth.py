@@ -8,7 +8,7 @@ from ..extensions import db, limiter
 from ..forms import LoginForm
 from ..i18n import safe_next
 from ..models import User
-from ..roles import ADVISOR, PARTS, SUPERVISORS
+from ..roles import ADVISOR, DISPATCHER, PARTS, QC, SUPERVISORS, TECHNICIAN
 
 bp = Blueprint("auth", __name__)
 
@@ -18,6 +18,12 @@ def home_for(user) -> str:
         return url_for("advisor.console")
     if user.role == PARTS:
         return url_for("catalogue.parts")
+    if user.role == DISPATCHER:
+        return url_for("workshop.dispatch")
+    if user.role == TECHNICIAN:
+        return url_for("tech.tablet")
+    if user.role == QC:
+        return url_for("workshop.qc_page")
     return url_for("main.index")
 
 

@@ -19,7 +19,8 @@ from ..readmodels import board_state
 
 bp = Blueprint("board", __name__)
 PAGE = "board/page.html"
-MAX_CARDS = 6  # per lane: what fits 1080 px at a size read from 5 m; the rest is "+N more"
+ROOMY = 4      # cards per lane shown full size; a busier lane shows compact cards
+MAX_CARDS = 8  # compact cards that fit 1080 px at a size read from 5 m; the rest is "+N more"
 
 
 def lane_names():
@@ -49,7 +50,7 @@ def _context(site: Site) -> dict:
             return _("{t} left").replace("{t}", duration(minutes))
         return _("{t} late").replace("{t}", duration(-minutes))
 
-    return dict(site=site, state=state, lanes=LANES, token=site.board_token, max_cards=MAX_CARDS,
+    return dict(site=site, state=state, lanes=LANES, token=site.board_token, max_cards=MAX_CARDS, roomy=ROOMY,
                 lane_names=lane_names(), iso=lambda dt: dt.strftime("%Y-%m-%dT%H:%M:%SZ") if dt else "",
                 elapsed=lambda dt: duration((now - dt).total_seconds() // 60) if dt else "",
                 local_hm=lambda dt: local(dt).strftime("%H:%M"), countdown=countdown,

@@ -40,6 +40,8 @@ def _jobs_context(message=None, level="info", job_id=None, form=None):
         row["last_fail"] = db.session.scalar(select(QcCheck).where(QcCheck.job_id == job.id, QcCheck.result == "fail")
                                              .order_by(QcCheck.id.desc()).limit(1)) if job.rework_count else None
         cards.append(row)
+    if job_id not in {c["job"].id for c in cards}:
+        job_id = None   # the job left this list: show the message above it
     return {"cards": cards, "message": message, "level": level, "message_job": job_id, "form": form or {},
             **_globals()}
 

@@ -141,6 +141,8 @@ def _dispatch_context(message=None, level="info", job_id=None):
     load.sort(key=lambda x: (not x["on_shift"], x["user"].display_name))
     bays = db.session.scalars(select(Bay).where(Bay.site_id == me.site_id, Bay.active.is_(True))
                               .order_by(Bay.name)).all()
+    if job_id not in {r["job"].id for r in rows}:
+        job_id = None   # the job left this list: show the message above it
     return {
         "waiting": [r for r in rows if r["job"].status == "waiting"],
         "active": [r for r in rows if r["job"].status in ACTIVE],
@@ -210,6 +212,8 @@ def _qc_context(message=None, level="info", job_id=None):
     wash_rows = [job_row(v.job, now) if v.job else {"visit": v, "number": v.ticket.number if v.ticket else "",
                                                      "plate": v.plate, "model": "", "promise": promise_text(v)}
                  for v in wash]
+    if job_id not in {r["job"].id for r in rows}:
+        job_id = None
     return {"in_qc": rows, "wash": wash_rows, "message": message, "level": level, "message_job": job_id,
             "ticked": request.form if request.method == "POST" else {}, **_globals()}
 
