@@ -45,15 +45,17 @@ chromium:
 	  else echo "WARNING: chromium missing (apt-get install chromium fonts-noto-cjk); browser tests will be skipped"; fi; \
 	fi
 
+# Unit and HTTP tests in two processes (each with its own databases), browser tests in one.
 test: setup chromium
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 tests/unit tests/http
+	$(PY) -m pytest tests/browser
 	@$(MAKE) --no-print-directory test-pg
 
 # The database-touching tests again on PostgreSQL, when a server answers.
 test-pg: setup
 	@if $(PY) scripts/pg_ready.py "$(PG_TEST_URL)"; then \
 	  echo "== PostgreSQL pass ($(PG_TEST_URL))"; \
-	  SERVICELANE_TEST_DB=postgresql SERVICELANE_TEST_PG_ADMIN_URL="$(PG_TEST_URL)" $(PY) -m pytest tests/unit tests/http -q; \
+	  SERVICELANE_TEST_DB=postgresql SERVICELANE_TEST_PG_ADMIN_URL="$(PG_TEST_URL)" $(PY) -m pytest -n 2 tests/http -q; \
 	else echo "== PostgreSQL not reachable at $(PG_TEST_URL): PostgreSQL pass skipped"; fi
 
 bench: setup

@@ -20,7 +20,11 @@ from webapp.extensions import db as _db
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "screenshots"
 PG_ADMIN_URL = os.environ.get("SERVICELANE_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("SERVICELANE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Under pytest-xdist each worker gets its own databases (and Redis db), so parallel workers never
+# share a schema or a Socket.IO channel.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+_WORKER_N = int(WORKER[2:]) if WORKER.startswith("gw") and WORKER[2:].isdigit() else 0
+REDIS_URL = os.environ.get("SERVICELANE_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - _WORKER_N}")
 CHROMIUM = os.environ.get("SERVICELANE_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 PASSWORD = "test-pass-123"
 
@@ -37,7 +41,10 @@ def _pg_reachable():
 
 
 def pg_database(name: str) -> str:
-    """URL of a PostgreSQL database ``name``, created if missing; skips the test without a server."""
+    """URL of a PostgreSQL database ``name`` (per xdist worker), created if missing; skips the test
+    without a server."""
+    if WORKER:
+        name = f"{name}_{WORKER}"
     if not _pg_reachable():
         pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}")
     import psycopg2

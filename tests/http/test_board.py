@@ -166,7 +166,7 @@ def test_english_labels(client, shop):
         assert label in html
 
 
-def test_rate_limited_like_the_lobby(db_url, tmp_path):
+def test_rate_limited_like_the_lobby(app, db_url, tmp_path):  # app: a clean database on PostgreSQL too
     from conftest import make_app
     app = make_app(db_url, RATELIMIT_ENABLED=True, RATELIMIT_STATUS="3 per minute")
     with app.app_context():

@@ -50,6 +50,12 @@ def job_at_dispatch(factory, site, advisor, plate="京A12345", car_wash="yes"):
     return visit
 
 
+@pytest.fixture(autouse=True)
+def english(client):
+    """The assertions read the English wording."""
+    client.set_cookie("lang", "en")
+
+
 @pytest.fixture
 def shop(factory):
     site = factory.site(code="ws1")
@@ -134,6 +140,7 @@ def test_job_from_assignment_to_ready(app, client, factory, shop):
     client.post("/logout", data={"csrf_token": csrf_token(client)})
 
     tech = app.test_client()
+    tech.set_cookie("lang", "en")
     login(tech, p["technician"])
     html = tech.get("/tech").get_data(as_text=True)
     assert f'data-job="{jid}"' in html and "更换前刹车片" in html and "A1" in html
@@ -162,6 +169,7 @@ def test_job_from_assignment_to_ready(app, client, factory, shop):
     assert resp.status_code == 409 and "not possible now" in resp.get_data(as_text=True)
 
     qc = app.test_client()
+    qc.set_cookie("lang", "en")
     login(qc, p["qc"])
     html = qc.get("/workshop/qc").get_data(as_text=True)
     assert f'data-job="{jid}"' in html and "Road test passed" in html
