@@ -8,8 +8,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from conftest import Factory, screenshot, set_lang
-from tests.http.test_workshop import job_at_dispatch
+from conftest import Factory, job_at_dispatch, screenshot, set_lang
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from tests.conftest import csrf_token, login, png_data_url
+from tests.conftest import RO_TERMS as RO, csrf_token, job_at_dispatch, login, png_data_url
 from webapp.extensions import db
 from webapp.jobs import QC_CHECKLIST
 from webapp.models import (AdditionalWork, Bay, Job, JobEvent, LabourOperation, LabourRate, ManufacturerRequest,
@@ -16,38 +16,6 @@ from webapp.services import calling, estimates
 from webapp.services import intake as intake_svc
 
 HX = {"HX-Request": "true"}
-RO = {"payment_method": "wechat", "old_parts": "leave", "car_wash": "yes",
-      "delivery_explained": "1", "additional_work_consent": "1"}
-
-
-def job_at_dispatch(factory, site, advisor, plate="京A12345", car_wash="yes"):
-    """walk-in → reception → inspection → interview → one labour line → RO → presented → approved."""
-    if not db.session.query(LabourRate).filter_by(site_id=site.id).first():
-        db.session.add(LabourRate(site_id=site.id, kind="default", rate=Decimal("180.00")))
-        db.session.commit()
-    factory.customer_vehicle(site, plate=plate, mobile="13800138000", make="大众", model="帕萨特")
-    ticket = factory.walkin(site, plate=plate, mobile="13800138000")
-    calling.call_next(advisor)
-    calling.start_reception(advisor, ticket.id)
-    visit = db.session.get(Visit, ticket.visit_id)
-    intake_svc.start_inspection(visit, advisor)
-    intake_svc.save_inspection(visit, MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                                 "mileage": "1000", "fuel_level": "1/2"}), advisor)
-    intake_svc.sign_intake(visit, png_data_url(), "客户", None, None, advisor)
-    intake_svc.complete_inspection(visit, advisor)
-    intake_svc.add_concern(visit, "刹车异响", advisor)
-    intake_svc.complete_interview(visit, advisor)
-    op = LabourOperation(site_id=site.id, code=f"BRK{uuid.uuid4().hex[:4]}", name_zh="更换前刹车片",
-                         name_en="Replace front brake pads", hours=Decimal("1.5"))
-    db.session.add(op)
-    db.session.commit()
-    estimates.add_line(visit, {"kind": "labour", "operation_id": str(op.id)}, advisor)
-    estimates.save_repair_order(visit, {**RO, "car_wash": car_wash}, advisor)
-    est = estimates.present(visit, advisor)
-    estimates.decide(visit, est.version, {line.id: ("approved", None) for line in est.lines}, "remote")
-    db.session.refresh(visit)
-    assert visit.state == "dispatch" and visit.job is not None
-    return visit
 
 
 @pytest.fixture(autouse=True)
