@@ -6,6 +6,9 @@ Flask-SocketIO in threading mode), plus the bench's baseline routes, which exist
 - ``GET /_bench/page``   a bare route rendering a template of the status page's byte size;
 - ``POST /_bench/insert`` a bare route doing one trivial INSERT + COMMIT;
 - ``GET /_bench/info``   readiness, and the two page sizes (JSON);
+- ``POST /_bench/board/toggle`` (CSRF-exempt, bench server only) pauses the board site's first job
+  for parts, or resumes it, through the real workshop services (``pause``/``resume``: commit,
+  change sequence, "board" message); answers the job, visit, new lane and the site's sequence;
 - Socket.IO ``bench_ping`` → ``bench_pong`` to the sender (echo baseline).
 """
 import argparse
@@ -15,10 +18,15 @@ import os
 from flask import jsonify, render_template, request
 from flask_socketio import emit
 from jinja2 import ChoiceLoader, DictLoader
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from webapp import create_app
-from webapp.extensions import db, socketio
+from webapp.extensions import csrf, db, socketio
+from webapp.jobs import lane as job_lane
+from webapp.models import Job, Site, User
+from webapp.services import workshop
+
+from .setup_db import BOARD_TOKEN, board_job
 
 BASELINE_TEMPLATE = "bench/baseline.html"
 # Deliberately plain: a loop and a few variables, the work any page template does at least.
@@ -76,8 +84,25 @@ def build_app(db_url, secret_key, status_token):
 
     @app.get("/_bench/info")
     def bench_info():
-        return jsonify(pid=os.getpid(), status_bytes=shape["status_bytes"],
+        return jsonify(pid=os.getpid(), board_token=BOARD_TOKEN, status_bytes=shape["status_bytes"],
                        baseline_bytes=shape["baseline_bytes"], baseline_rows=len(shape["rows"]))
+
+    board = {}
+
+    @csrf.exempt
+    @app.post("/_bench/board/toggle")
+    def bench_board_toggle():
+        if not board:
+            board["job"], board["tech"], board["visit"] = board_job(db.session)
+        tech = db.session.get(User, board["tech"])
+        job = db.session.get(Job, board["job"])
+        if job.status == "paused":
+            job = workshop.resume(tech, job.id)
+        else:
+            job = workshop.pause(tech, job.id, "waiting_parts")
+        lane = job_lane(job.visit.state, job.status, job.pause_reason, False)
+        seq = db.session.scalar(select(Site.change_seq).where(Site.board_token == BOARD_TOKEN))
+        return jsonify(job=job.id, visit=board["visit"], lane=lane, seq=seq)
 
     def on_ping(data):
         emit("bench_pong", data)

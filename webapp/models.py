@@ -285,6 +285,7 @@ class Photo(db.Model):
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
     mark_id: Mapped[int | None] = mapped_column(ForeignKey("damage_mark.id"), index=True)
+    additional_work_id: Mapped[int | None] = mapped_column(ForeignKey("additional_work.id"), index=True)
     sha256: Mapped[str] = mapped_column(String(64))
     content_type: Mapped[str] = mapped_column(String(32))
     size: Mapped[int]
@@ -609,6 +610,7 @@ class AdditionalWork(db.Model):
     estimate_version: Mapped[int | None]                     # the version that carries its lines
 
     reported_by: Mapped[User | None] = relationship()
+    photos: Mapped[list["Photo"]] = relationship(order_by="Photo.id", viewonly=True)
 
 
 class QcCheck(db.Model):

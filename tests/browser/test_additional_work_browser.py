@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from conftest import Factory, job_at_dispatch, screenshot, set_lang
+from conftest import Factory, jpeg_bytes, job_at_dispatch, screenshot, set_lang
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -56,6 +56,8 @@ def test_additional_work_reported_approved_and_seen(live_app, live_server, new_p
     # The technician finds worn wiper blades and reports them; the job pauses for the answer.
     card.locator("details.additional summary").click()
     card.locator("textarea[name=description]").fill("雨刮片老化，刮不干净")
+    card.locator("input[name=photos]").set_input_files(
+        files=[{"name": "wiper.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()}])
     card.locator("[data-action=additional]").click()
     expect(card).to_have_attribute("data-status", "paused")
     expect(card.locator("[data-work-status]")).to_have_attribute("data-work-status", "reported")
@@ -81,6 +83,10 @@ def test_additional_work_reported_approved_and_seen(live_app, live_server, new_p
     phone.locator("#pin").press_sequentially(shop["pin"])
     phone.locator(".st-pin button[type=submit]").tap()
     expect(phone.locator("#approval")).to_have_attribute("data-approval", "presented")
+    finding = phone.locator(".st-finding img").first
+    expect(finding).to_be_visible()                               # the technician's photo, after the PIN
+    assert finding.evaluate("i => i.naturalWidth") > 0
+    screenshot(phone, f"phone-additional-work-{lang}")
     phone.locator("[data-approve-all]").tap()
     phone.locator("[data-approve-confirm]").tap()
     expect(phone.locator("#approval")).to_have_attribute("data-approval", "decided")

@@ -275,13 +275,25 @@ def test_report_additional_work_pauses_the_job(client, factory, shop):
     assert post(client, f"/tech/jobs/{visit.job.id}/start").status_code == 200
     resp = post(client, f"/tech/jobs/{visit.job.id}/additional", {"description": "  ", "suggestion": "x"})
     assert resp.status_code == 422 and "Describe the additional work" in resp.get_data(as_text=True)
+    # A file that is not a photo is refused and leaves nothing behind; what was typed stays.
+    import io
     resp = post(client, f"/tech/jobs/{visit.job.id}/additional",
-                {"description": "后刹车片磨损到极限", "suggestion": "更换后刹车片 1.2h"})
+                {"description": "后刹车片磨损到极限", "photos": (io.BytesIO(b"not a picture"), "x.jpg")})
+    assert resp.status_code == 422 and "This file is not a photo." in resp.get_data(as_text=True)
+    assert "后刹车片磨损到极限" in resp.get_data(as_text=True)
+    assert db.session.query(AdditionalWork).count() == 0
+    from conftest import jpeg_bytes
+    resp = post(client, f"/tech/jobs/{visit.job.id}/additional",
+                {"description": "后刹车片磨损到极限", "suggestion": "更换后刹车片 1.2h",
+                 "photos": (io.BytesIO(jpeg_bytes()), "pads.jpg")})
     assert resp.status_code == 200
     job = job_of(visit.id)
     assert job.status == "paused" and job.pause_reason == "waiting_approval"
     work = db.session.query(AdditionalWork).filter_by(job_id=job.id).one()
     assert work.status == "reported" and work.suggestion == "更换后刹车片 1.2h"
+    from webapp.models import Photo
+    photo = db.session.query(Photo).filter_by(additional_work_id=work.id).one()
+    assert photo.visit_id == visit.id and photo.content_type == "image/jpeg"
     html = resp.get_data(as_text=True)
     assert "后刹车片磨损到极限" in html and 'data-work-status="reported"' in html
     # The customer's answer shows on the tablet (the advisor's and the customer's flows set it).

@@ -21,7 +21,7 @@ from ..events import DomainEvent, publish
 from ..extensions import db
 from ..models import (Approval, Concern, Estimate, EstimateLine, LabourOperation, LabourRate,
                       MaintenanceItem, Part, RepairOrder, Site, StockMovement, TechnicianShift,
-                      TicketCounter, User, Visit)
+                      User, Visit)
 from ..promise import ShopDay, hm, promise_time
 from ..roles import TECHNICIAN
 from ..timeutil import local_day, utcnow

@@ -12,7 +12,9 @@ from sqlalchemy import select
 from .. import jobs as rules
 from ..events import DomainEvent, publish
 from ..extensions import db
-from ..models import AdditionalWork, Bay, Concern, Job, JobEvent, ManufacturerRequest, QcCheck, User, Visit
+from ..models import (AdditionalWork, Bay, Concern, Job, JobEvent, ManufacturerRequest, Photo, QcCheck, User,
+                      Visit)
+from ..storage import ImageRefused, store_image
 from ..roles import TECHNICIAN
 from ..timeutil import utcnow
 from ..workflow import VisitState
@@ -157,16 +159,30 @@ def finish(tech, job_id: int) -> Job:
     return job
 
 
-def report_additional(tech, job_id: int, description: str, suggestion: str | None = None) -> AdditionalWork:
-    """增项: found during the repair. The job pauses waiting for the customer's answer."""
+def report_additional(tech, job_id: int, description: str, suggestion: str | None = None,
+                      photos: list[bytes] = ()) -> AdditionalWork:
+    """增项: found during the repair, with photos. The job pauses waiting for the customer's answer.
+    Photos are checked before anything is written, so a refused photo leaves nothing behind."""
     job = _own(tech, job_id)
     description = (description or "").strip()
     if not description:
         raise ServiceError("description_required", 422)
+    stored = []
+    for data in photos[:6]:
+        try:
+            stored.append(store_image(data, job.site_id))
+        except ImageRefused as exc:
+            raise ServiceError(f"photo_{exc.code}", 422) from None
     work = AdditionalWork(site_id=job.site_id, visit_id=job.visit_id, job_id=job.id,
                           description=description[:2000], suggestion=(suggestion or "").strip()[:2000] or None,
                           reported_by_id=tech.id)
     db.session.add(work)
+    db.session.flush()
+    for image in stored:
+        db.session.add(Photo(site_id=job.site_id, visit_id=job.visit_id, additional_work_id=work.id,
+                             sha256=image.sha256, content_type=image.content_type, size=image.size,
+                             width=image.width, height=image.height, path=image.path,
+                             thumb_path=image.thumb_path, uploaded_by_id=tech.id))
     if job.status == "in_progress":
         _apply(job, "pause")
         _stop_clock(job)

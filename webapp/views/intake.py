@@ -8,7 +8,6 @@ values and a message next to each field."""
 import json
 
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import select

@@ -2,7 +2,7 @@
 
 Public (numbers and desks only, never names or plates). The page and its ``board`` block are
 one template; live.js refetches the block after every Socket.IO message and reconnect."""
-from flask import Blueprint, abort, make_response, render_template, request
+from flask import Blueprint, abort, make_response, render_template
 from jinja2_fragments.flask import render_block
 
 from ..extensions import limiter

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from .. import intake as intake_rules
 from ..extensions import db, limiter
 from ..i18n import COOKIE as LANG_COOKIE
-from ..models import Approval, Concern, Estimate, EstimateLine, Photo, Site, Ticket
+from ..models import AdditionalWork, Approval, Concern, Estimate, EstimateLine, Photo, Site, Ticket
 from ..readmodels import status_state
 from ..rendercache import RenderCache, placeholder_csrf, with_csrf
 from ..services import ServiceError
@@ -132,6 +132,8 @@ def _context(ticket: Ticket, **extra):
         inspection=_inspection(visit),
         waiting_manufacturer=bool(intake_svc.pending_manufacturer(visit)),
         marks=list(visit.intake.marks) if visit.intake is not None else [],
+        workshop_findings=db.session.scalars(select(AdditionalWork).where(
+            AdditionalWork.visit_id == visit.id, AdditionalWork.status == "priced")).all(),
         estimate_ready=_estimate_ready(visit), approval=None, approval_error=None,
     )
     if ctx["unlocked"]:

@@ -14,7 +14,7 @@ from ..security import roles_required
 from ..services import ServiceError
 from ..services import workshop as svc
 from ..timeutil import utcnow
-from .workshop import _globals, job_row, messages
+from ..workshop_screens import _globals, job_row, messages
 
 bp = Blueprint("tech", __name__, url_prefix="/tech")
 PAGE = "tech/tablet.html"
@@ -77,7 +77,9 @@ def job_action(job_id, action):
         "pause": lambda: svc.pause(me, job_id, form.get("reason", ""), form.get("note")),
         "resume": lambda: svc.resume(me, job_id),
         "finish": lambda: svc.finish(me, job_id),
-        "additional": lambda: svc.report_additional(me, job_id, form.get("description", ""), form.get("suggestion")),
+        "additional": lambda: svc.report_additional(
+            me, job_id, form.get("description", ""), form.get("suggestion"),
+            [f.read() for f in request.files.getlist("photos") if f and f.filename]),
     }
     if action not in actions:
         abort(404)
