@@ -8,7 +8,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from conftest import ROOT, free_port, screenshot, set_lang
 from webapp.extensions import db

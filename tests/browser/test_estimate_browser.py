@@ -9,8 +9,7 @@ import pytest
 from playwright.sync_api import expect
 from werkzeug.datastructures import MultiDict
 
-from tests.conftest import PASSWORD, Factory, draw_signature, screenshot, set_lang
-from tests.http.test_estimate import png_data_url
+from tests.conftest import png_data_url, PASSWORD, Factory, draw_signature, screenshot, set_lang
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser

@@ -8,8 +8,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from conftest import Factory, screenshot, set_lang, sign_in
-from tests.http.test_remote_approval import RO_FORM, signature_url
+from conftest import RO_TERMS, png_data_url, Factory, screenshot, set_lang, sign_in
 from webapp.extensions import db
 from webapp.services import calling, estimates
 from webapp.services import intake as intake_svc
@@ -44,7 +43,7 @@ def presented_estimate(live_app):
         db.session.expire(visit)
         intake_svc.save_inspection(visit, {"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
                                            "mileage": "45000", "fuel_level": "1/2"}, advisor)
-        intake_svc.sign_intake(visit, signature_url(), "张三", "127.0.0.1", "pytest", advisor)
+        intake_svc.sign_intake(visit, png_data_url(), "张三", "127.0.0.1", "pytest", advisor)
         intake_svc.complete_inspection(visit, advisor)
         intake_svc.add_concern(visit, "刹车时有异响", advisor)
         intake_svc.complete_interview(visit, advisor)
@@ -54,7 +53,7 @@ def presented_estimate(live_app):
                                              "quantity": "0.5", "warranty": "1"}, advisor)
         alignment = estimates.add_line(visit, {"kind": "labour", "description": "四轮定位", "quantity": "1"},
                                        advisor, recommended="maintenance_due")
-        estimates.save_repair_order(visit, RO_FORM, advisor)
+        estimates.save_repair_order(visit, RO_TERMS, advisor)
         estimates.present(visit, advisor)
         shop = {"token": ticket.token, "pin": ticket_pin(ticket.token), "visit": visit.id, "advisor": advisor.username,
                 "number": ticket.number, "labour": labour.id, "pads": pads.id, "covered": covered.id,

@@ -2,7 +2,6 @@
 follow the real workshop services (assign, start, pause, finish, QC)."""
 import re
 import uuid
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest

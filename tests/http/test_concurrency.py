@@ -10,14 +10,13 @@ The check-in races run twice: straight into the service (one app context per thr
 through real HTTP against a threaded server, the way kiosks reach it.
 """
 import re
-import threading
 import uuid
 
 import pytest
 import requests
 from sqlalchemy import func, select
 
-from conftest import Factory, LiveServer, make_app, run_together
+from conftest import Factory, LiveServer, run_together
 from webapp.extensions import db
 from webapp.models import Site, Ticket, TicketCounter, User, Visit, VisitEvent
 from webapp.services import ServiceError

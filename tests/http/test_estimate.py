@@ -1,17 +1,13 @@
 """The advisor's estimate and repair order over HTTP: lines of each kind, validation with kept
 values, warranty and totals to the fen, recommendations, RO numbering, presenting, versions,
 the in-shop signed approval, the printed RO, roles, sites and CSRF."""
-import base64
-import io
 import re
-from datetime import date
 from decimal import Decimal
 
 import pytest
-from PIL import Image, ImageDraw
 from werkzeug.datastructures import MultiDict
 
-from tests.conftest import csrf_token, login
+from tests.conftest import png_data_url, csrf_token, login
 from webapp.extensions import db as _db
 from webapp.models import (Approval, Concern, Estimate, LabourOperation, LabourRate, MaintenanceItem, Part,
                            Signature)
@@ -23,13 +19,6 @@ from webapp.timeutil import local_day
 
 HX = {"HX-Request": "true"}
 
-
-def png_data_url() -> str:
-    image = Image.new("RGBA", (300, 100), (0, 0, 0, 0))
-    ImageDraw.Draw(image).line([(20, 70), (80, 20), (140, 75), (260, 30)], fill=(16, 36, 63, 255), width=3)
-    buf = io.BytesIO()
-    image.save(buf, "PNG")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
 # ---------------------------------------------------------------- catalogue and visits

@@ -1,17 +1,14 @@
 """The customer's remote authorisation on the status page (/t/<token>, /t/<token>/approve): no
 amounts before the PIN, one append-only chained Approval per decision, stale versions and double
 taps refused, everything declined closes with the diagnosis fee, CSRF and other tickets refused."""
-import base64
 import hashlib
-import io
 import json
 from decimal import Decimal
 
 import pytest
-from PIL import Image
 from sqlalchemy import func, select
 
-from conftest import csrf_token
+from conftest import png_data_url, csrf_token
 from webapp.extensions import db
 from webapp.models import Approval, LabourOperation, LabourRate, Part, Visit
 from webapp.services import calling, estimates
@@ -22,14 +19,6 @@ UA = "Mozilla/5.0 (iPhone; PhoneTest) Mobile"
 RO_FORM = {"payment_method": "wechat", "old_parts": "take", "car_wash": "yes",
            "additional_work_consent": "1", "delivery_explained": "1"}
 
-
-def signature_url() -> str:
-    img = Image.new("RGBA", (400, 150), (255, 255, 255, 0))
-    for x in range(40, 360):
-        img.putpixel((x, 75 + (x % 20) - 10), (0, 0, 0, 255))
-    buf = io.BytesIO()
-    img.save(buf, "PNG")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
 @pytest.fixture
@@ -65,7 +54,7 @@ def presented(factory, site, advisor, catalogue, plate="京A12345"):
     db.session.expire(visit)
     intake_svc.save_inspection(visit, {"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
                                        "mileage": "45000", "fuel_level": "1/2"}, advisor)
-    intake_svc.sign_intake(visit, signature_url(), "张三", "127.0.0.1", "pytest", advisor)
+    intake_svc.sign_intake(visit, png_data_url(), "张三", "127.0.0.1", "pytest", advisor)
     intake_svc.complete_inspection(visit, advisor)
     intake_svc.add_concern(visit, "刹车异响", advisor)
     intake_svc.complete_interview(visit, advisor)

@@ -1,19 +1,13 @@
 """Workshop over HTTP: dispatch (/workshop), the technician's tablet (/tech), QC and wash
 (/workshop/qc): roles, the whole job from assignment to ready, illegal moves, site scoping, CSRF."""
-import uuid
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
-from werkzeug.datastructures import MultiDict
 
-from tests.conftest import RO_TERMS as RO, csrf_token, job_at_dispatch, login, png_data_url
+from tests.conftest import csrf_token, job_at_dispatch, login
 from webapp.extensions import db
 from webapp.jobs import QC_CHECKLIST
-from webapp.models import (AdditionalWork, Bay, Job, JobEvent, LabourOperation, LabourRate, ManufacturerRequest,
-                           Visit)
-from webapp.services import calling, estimates
-from webapp.services import intake as intake_svc
+from webapp.models import (AdditionalWork, Bay, JobEvent, ManufacturerRequest, Visit)
 
 HX = {"HX-Request": "true"}
 
