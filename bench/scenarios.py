@@ -1,9 +1,15 @@
-"""The three measurements, each with its baseline, against one running bench server."""
+"""The measurements, each with its baseline, against one running bench server."""
+import json
+import os
 import re
+import shutil
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass
+from pathlib import Path
 
 import socketio
 
@@ -172,3 +178,200 @@ def checkin_throughput(server, clients, total):
     numbers = ticket_numbers(server.db_url, "rush")
     gaps, duplicates = gaps_and_duplicates(numbers)
     return ThroughputResult(checkins, baseline, len(numbers), gaps, duplicates)
+
+
+# ---------------------------------------------------------------- d. change → wall board DOM
+
+
+# As tests/conftest.py launches it (not imported: the bench does not depend on pytest).
+CHROMIUM = os.environ.get("SERVICELANE_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage", "--autoplay-policy=no-user-gesture-required",
+]
+
+
+def card_selector(lane, visit):
+    return f'#lanes section[data-lane="{lane}"] article[data-visit="{visit}"]'
+
+
+def toggle(client):
+    """One board change through the bench's toggle route: {job, visit, lane, seq}."""
+    status, body = client.request("POST", "/_bench/board/toggle")
+    if status != 200:
+        raise RuntimeError(f"POST /_bench/board/toggle: HTTP {status}")
+    return json.loads(body)
+
+
+@dataclass
+class BoardDomResult:
+    change: list            # seconds, sorted: toggle POST sent → card visible in its new lane
+    http: list              # seconds, sorted: toggle POST sent → response read
+    rebuild: list           # seconds, sorted: the page's own rebuild (fetch /board/state + swap)
+    missed: int             # changes not on screen within ``wait`` seconds
+    lanes: dict             # lane -> cards on screen at the end (a sanity check)
+
+
+def board_dom_latency(server, board_token, changes, warmup=5, wait=2.0):
+    """Real Chromium at 1920×1080 on /board. Each round: (1) a change over HTTP, then Playwright
+    waits until the card is visible in its new lane (Socket.IO "board" message → board.js fetches
+    /board/state → swaps #lanes); (2) the baseline: the same page's rebuild alone — the bench fires
+    the window "online" event board.js listens to (the one page-side call), and waits for
+    ``body[data-rebuilds]`` to count the swap: one /board/state round trip + swap, no message."""
+    from playwright.sync_api import TimeoutError as PwTimeout
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"Chromium not found at {CHROMIUM}")
+    client = Client(server.host, server.port)
+    change, http, rebuild, missed = [], [], [], 0
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
+            page.goto(f"{server.url}/board?token={board_token}")
+            # Connected, and the rebuild every (re)connect makes is done.
+            page.wait_for_selector('body[data-live-state="online"][data-rebuilds]', state="attached",
+                                   timeout=15_000)
+            for i in range(-warmup, changes):
+                sent = time.perf_counter()
+                moved = toggle(client)
+                answered = time.perf_counter()
+                selector = card_selector(moved["lane"], moved["visit"])
+                try:
+                    page.wait_for_selector(selector, timeout=wait * 1000)
+                    shown = time.perf_counter()
+                except PwTimeout:
+                    shown = None
+                    page.wait_for_selector(selector, timeout=70_000)   # the page's 60 s safety net
+                n = int(page.get_attribute("body", "data-rebuilds") or 0)
+                t0 = time.perf_counter()
+                page.evaluate("window.dispatchEvent(new Event('online'))")
+                page.wait_for_selector(f'body[data-rebuilds="{n + 1}"]', state="attached", timeout=wait * 1000)
+                t1 = time.perf_counter()
+                if i < 0:
+                    continue
+                http.append(answered - sent)
+                rebuild.append(t1 - t0)
+                if shown is None:
+                    missed += 1
+                else:
+                    change.append(shown - sent)
+            lanes = {lane: page.locator(f'#lanes section[data-lane="{lane}"] article').count()
+                     for lane in ("in_progress", "waiting_parts")}
+        finally:
+            browser.close()
+            client.close()
+    return BoardDomResult(sorted(change), sorted(http), sorted(rebuild), missed, lanes)
+
+
+# ---------------------------------------------------------------- e. fan-out to board clients
+
+
+@dataclass
+class FanoutResult:
+    clients: int            # asked for
+    connected: int
+    changes: int
+    delivery: list          # seconds, sorted: receive time − the message's sent_at, every delivery
+    expected: int           # changes × connected clients
+    received: int           # distinct (client, seq) of those changes
+    connect_seconds: float
+    close_seconds: float
+    first: list = None      # seconds, sorted: per change, its first client's delivery
+    last: list = None       # seconds, sorted: per change, its last client's delivery
+
+    @property
+    def lost(self):
+        return self.expected - self.received
+
+
+def board_fanout(server, board_token, clients, changes, batch=25, wait=3.0):
+    """``clients`` python-socketio clients (websocket) join the board room, in batches; then
+    ``changes`` sequential toggles, each waited for until every client has it (or ``wait`` s). Every
+    "board" message is timed on arrival against its ``sent_at``; the toggle route answers the
+    sequence number of its change, so a missing (client, seq) is a lost message. The clients are
+    threads of this one process (GIL shared with the bench): the figure includes their cost, the
+    first client's delivery of each change is closest to the server's own."""
+    cond = threading.Condition()
+    got = {}                     # seq -> count of clients that received it
+    records = []                 # (client index, seq, receive time − sent_at)
+    sockets = []
+
+    def make(k):
+        sio = socketio.Client(reconnection=False)
+
+        @sio.on("board")
+        def on_board(msg):
+            at = time.time()
+            if not isinstance(msg, dict):
+                return
+            seq = msg.get("seq")
+            with cond:
+                records.append((k, seq, at - float(msg.get("sent_at", at))))
+                got[seq] = got.get(seq, 0) + 1
+                cond.notify_all()
+        return sio
+
+    def connect(sio):
+        try:
+            sio.connect(server.url, auth={"channel": "board", "token": board_token},
+                        transports=["websocket"], wait_timeout=10)
+            return True
+        except Exception:  # noqa: BLE001 - counted as not connected
+            return False
+
+    def close(sio):
+        try:
+            sio.disconnect()
+        except Exception:  # noqa: BLE001
+            pass
+
+    client = Client(server.host, server.port)
+    pool = ThreadPoolExecutor(max_workers=batch)
+    started = time.perf_counter()
+    connected = []
+    try:
+        for start in range(0, clients, batch):
+            group = [make(k) for k in range(start, min(clients, start + batch))]
+            sockets.extend(group)
+            for sio, ok in zip(group, pool.map(connect, group, timeout=30)):
+                if ok:
+                    connected.append(sio)
+        connect_seconds = time.perf_counter() - started
+        if not connected:
+            raise RuntimeError("no board client could connect")
+        time.sleep(0.5)          # let the joins settle before the first change
+        seqs = []
+        for _ in range(changes):
+            seq = toggle(client)["seq"]
+            seqs.append(seq)
+            deadline = time.perf_counter() + wait
+            with cond:
+                while got.get(seq, 0) < len(connected):
+                    left = deadline - time.perf_counter()
+                    if left <= 0:
+                        break
+                    cond.wait(left)
+        time.sleep(0.2)          # stragglers of the last change
+    finally:
+        client.close()
+        pool.shutdown(wait=False, cancel_futures=True)
+        # A clean close (close frames both ways) takes websocket-client up to its 3 s close
+        # timeout per socket: close them all at once, bounded.
+        closing = time.perf_counter()
+        closer = ThreadPoolExecutor(max_workers=max(1, min(len(sockets), 200)))
+        wait_futures([closer.submit(close, sio) for sio in sockets], timeout=30)
+        closer.shutdown(wait=False, cancel_futures=True)
+        close_seconds = time.perf_counter() - closing
+    wanted = set(seqs)
+    with cond:
+        mine = [(k, s, d) for k, s, d in records if s in wanted]
+    received = len({(k, s) for k, s, _d in mine})
+    per_change = {}
+    for _k, s, d in mine:
+        per_change.setdefault(s, []).append(d)
+    return FanoutResult(clients, len(connected), len(seqs), sorted(d for _k, _s, d in mine),
+                        len(seqs) * len(connected), received, connect_seconds, close_seconds,
+                        sorted(min(v) for v in per_change.values()), sorted(max(v) for v in per_change.values()))
