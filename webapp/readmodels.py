@@ -156,19 +156,31 @@ def board_state(site: Site, now: datetime | None = None) -> BoardState:
     """Every car in the workshop, by lane. No personal data: masked plate and model only."""
     from . import jobs as job_rules
     from .models import Visit
-    from .services.workshop import planned_hours, waiting_manufacturer
+    from .services.workshop import planned_hours
     from .validation import mask_plate
     now = now or utcnow()
     seq = db.session.scalar(select(Site.change_seq).where(Site.id == site.id)) or 0
-    visits = db.session.scalars(select(Visit).where(Visit.site_id == site.id, Visit.state.in_(BOARD_STATES))
-                                .order_by(Visit.id)).all()
+    from sqlalchemy.orm import joinedload, selectinload
+
+    from .models import Concern, Estimate, Job, ManufacturerRequest
+    # Everything the cards show in a handful of queries, not a few per car: a TV refetches this
+    # after every change in the workshop.
+    visits = db.session.scalars(
+        select(Visit).where(Visit.site_id == site.id, Visit.state.in_(BOARD_STATES)).order_by(Visit.id)
+        .options(joinedload(Visit.ticket), joinedload(Visit.vehicle),
+                 joinedload(Visit.estimate).selectinload(Estimate.lines),
+                 joinedload(Visit.job).joinedload(Job.technician), joinedload(Visit.job).joinedload(Job.bay))
+    ).unique().all()
+    pending = set(db.session.scalars(
+        select(Concern.visit_id).join(ManufacturerRequest).where(
+            Concern.site_id == site.id, ManufacturerRequest.status == "pending")))
     lanes = {name: [] for name in job_rules.LANES}
     for v in visits:
         if v.state == "authorisation" and v.job is None:
             continue  # not in the workshop yet: the customer is still deciding the first estimate
         job = v.job
         lane = job_rules.lane(v.state, job.status if job else None, job.pause_reason if job else None,
-                              waiting_manufacturer(v))
+                              v.id in pending)
         est = v.estimate
         worked_h = (job_rules.clocked(job.clocked_seconds, job.running_since, now) / 3600) if job else 0
         remaining = max(0.0, float(planned_hours(v)) - worked_h) if lane not in ("qc", "wash", "ready") else 0.0
