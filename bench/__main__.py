@@ -173,7 +173,9 @@ def report(plan, info, status, latency, rush, board, fanout):
                  ms(percentile(fd, 50)), f"{ms(percentile(e, 50))} (Socket.IO echo, round trip)",
                  f"{percentile(fd, 50) / percentile(e, 50):.1f}x", "", ""])
     rows.append([f"   p95 (ms), {len(fd)} deliveries", ms(f95), f"{ms(e95)} (Socket.IO echo, round trip)",
-                 f"{f95 / e95:.1f}x", f"<= {TARGET_FANOUT_P95_MS:.0f} ms", verdict(f95 * 1000 <= TARGET_FANOUT_P95_MS)])
+                 # The issue asks for the figure, not a target: reported against our own 100 ms goal.
+                 f"{f95 / e95:.1f}x", f"(goal <= {TARGET_FANOUT_P95_MS:.0f} ms)",
+                 "ok" if f95 * 1000 <= TARGET_FANOUT_P95_MS else "over"])
     rows.append(["   per change: first / last client p50 (ms)",
                  f"{ms(percentile(fanout.first, 50))} / {ms(percentile(fanout.last, 50))}", "", "", "", ""])
     rows.append(["   lost (expected - received)", f"{fanout.lost} of {fanout.expected}",
