@@ -160,7 +160,7 @@ def board_state(site: Site, now: datetime | None = None) -> BoardState:
     from .validation import mask_plate
     now = now or utcnow()
     seq = db.session.scalar(select(Site.change_seq).where(Site.id == site.id)) or 0
-    from sqlalchemy.orm import joinedload, selectinload
+    from sqlalchemy.orm import joinedload
 
     from .models import Concern, Estimate, Job, ManufacturerRequest
     # Everything the cards show in a handful of queries, not a few per car: a TV refetches this

@@ -19,6 +19,7 @@ from ..extensions import db
 from ..models import (Estimate, EstimateLine, LabourOperation, LabourRate, MaintenanceItem, Part,
                       StockMovement, Visit)
 from ..money import parse_amount
+from .fields import int_field
 
 OPERATION_KINDS = ("mechanical", "electrical", "bodywork", "paint", "diagnosis")
 RATE_KINDS = ("default",) + OPERATION_KINDS
@@ -60,23 +61,6 @@ def _amount(data, name, errors, low, high, code):
     value = parse_amount(raw, low, high)
     if value is None:
         errors[name] = code
-    return value
-
-
-def _int(data, name, errors, low, high, code, required=False):
-    raw = str(data.get(name) or "").strip().replace(",", "")
-    if not raw:
-        if required:
-            errors[name] = "required"
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        errors[name] = code
-        return None
-    if not low <= value <= high:
-        errors[name] = code
-        return None
     return value
 
 
@@ -186,7 +170,7 @@ def _part_values(site_id, data, existing=None, upsert=False):
         other = db.session.scalar(select(Part).where(Part.site_id == site_id, Part.number == number))
         if other is not None and other is not existing and not upsert:
             errors["number"] = "number_taken"
-    lead = _int(data, "lead_days", errors, 0, MAX_LEAD_DAYS, "lead_days_range")
+    lead = int_field(data, "lead_days", errors, 0, MAX_LEAD_DAYS, "lead_days_range")
     values = {
         "number": number,
         "name_zh": _text(data, "name_zh", errors, 120),
@@ -297,14 +281,14 @@ def _maintenance_values(site_id, data):
     values = {
         "make": _text(data, "make", errors, 60, required=False),
         "model": _text(data, "model", errors, 60, required=False),
-        "every_km": _int(data, "every_km", errors, 500, MAX_KM, "km_range"),
-        "every_months": _int(data, "every_months", errors, 1, MAX_MONTHS, "months_range"),
+        "every_km": int_field(data, "every_km", errors, 500, MAX_KM, "km_range"),
+        "every_months": int_field(data, "every_months", errors, 1, MAX_MONTHS, "months_range"),
     }
     if values["model"] and not values["make"] and "make" not in errors:
         errors["make"] = "make_for_model"
     op = None
     if data.get("operation_id"):
-        op = db.session.get(LabourOperation, _int(data, "operation_id", errors, 1, 2**31, "operation_unknown") or 0)
+        op = db.session.get(LabourOperation, int_field(data, "operation_id", errors, 1, 2**31, "operation_unknown") or 0)
     elif data.get("operation_code"):
         op = db.session.scalar(select(LabourOperation).where(
             LabourOperation.site_id == site_id,
@@ -316,7 +300,7 @@ def _maintenance_values(site_id, data):
     values["operation_id"] = op.id if op is not None else None
     part = None
     if data.get("part_id"):
-        part = db.session.get(Part, _int(data, "part_id", errors, 1, 2**31, "part_unknown") or 0)
+        part = db.session.get(Part, int_field(data, "part_id", errors, 1, 2**31, "part_unknown") or 0)
         if part is None or part.site_id != site_id:
             errors.setdefault("part_id", "part_unknown")
     elif str(data.get("part_number") or "").strip():

@@ -19,6 +19,7 @@ from ..money import parse_amount
 from ..roles import TECHNICIAN
 from ..workflow import VisitState
 from . import estimates
+from .fields import int_field
 
 MAX_TAX_PERCENT = Decimal("30")
 MAX_DIAGNOSIS_FEE = Decimal("100000")
@@ -62,22 +63,6 @@ def _text(form, name, errors, max_len=120):
         errors[name] = "required"
     elif len(value) > max_len:
         errors[name] = "too_long"
-    return value
-
-
-def _int(form, name, errors, low, high, code):
-    raw = str(form.get(name) or "").strip()
-    if not raw:
-        errors[name] = "required"
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        errors[name] = code
-        return None
-    if not low <= value <= high:
-        errors[name] = code
-        return None
     return value
 
 
@@ -145,11 +130,10 @@ def _site_values(form) -> tuple[dict, dict]:
             errors["break_start"] = "break_outside"
     values.update(opening=opening, closing=closing, break_start=break_start, break_end=break_end)
 
-    values["reception_minutes"] = _int(form, "reception_minutes", errors, *RECEPTION_RANGE, "reception_range")
-    values["appointment_early_minutes"] = _int(form, "appointment_early_minutes", errors, *WINDOW_RANGE,
-                                               "window_range")
-    values["appointment_late_minutes"] = _int(form, "appointment_late_minutes", errors, *WINDOW_RANGE,
-                                              "window_range")
+    for name, bounds, code in (("reception_minutes", RECEPTION_RANGE, "reception_range"),
+                               ("appointment_early_minutes", WINDOW_RANGE, "window_range"),
+                               ("appointment_late_minutes", WINDOW_RANGE, "window_range")):
+        values[name] = int_field(form, name, errors, *bounds, code, required=True)
 
     for name in ("prefix_appointment", "prefix_walkin"):
         raw = str(form.get(name) or "").strip()
