@@ -462,23 +462,16 @@ RO_TERMS = {"payment_method": "wechat", "old_parts": "leave", "car_wash": "yes",
             "delivery_explained": "1", "additional_work_consent": "1"}
 
 
-def job_at_dispatch(factory, site, advisor, plate="京A12345", car_wash="yes"):
-    """walk-in → reception → inspection → interview → one labour line → RO → presented → approved."""
-    import uuid
-    from decimal import Decimal
-
+def visit_at_estimate(factory, site, advisor, plate="京A12345", mobile="13800138000", concern="保养"):
+    """A walk-in taken through the real services to the estimate stage: called, received,
+    inspected (covers, mileage, fuel, signature), one concern, interview done."""
     from werkzeug.datastructures import MultiDict
 
     from webapp.extensions import db
-    from webapp.models import LabourOperation, LabourRate, Visit
-    from webapp.services import calling, estimates
+    from webapp.models import Visit
+    from webapp.services import calling
     from webapp.services import intake as intake_svc
-    RO = RO_TERMS
-    if not db.session.query(LabourRate).filter_by(site_id=site.id).first():
-        db.session.add(LabourRate(site_id=site.id, kind="default", rate=Decimal("180.00")))
-        db.session.commit()
-    factory.customer_vehicle(site, plate=plate, mobile="13800138000", make="大众", model="帕萨特")
-    ticket = factory.walkin(site, plate=plate, mobile="13800138000")
+    ticket = factory.walkin(site, plate=plate, mobile=mobile)
     calling.call_next(advisor)
     calling.start_reception(advisor, ticket.id)
     visit = db.session.get(Visit, ticket.visit_id)
@@ -487,8 +480,25 @@ def job_at_dispatch(factory, site, advisor, plate="京A12345", car_wash="yes"):
                                                  "mileage": "1000", "fuel_level": "1/2"}), advisor)
     intake_svc.sign_intake(visit, png_data_url(), "客户", None, None, advisor)
     intake_svc.complete_inspection(visit, advisor)
-    intake_svc.add_concern(visit, "刹车异响", advisor)
+    intake_svc.add_concern(visit, concern, advisor)
     intake_svc.complete_interview(visit, advisor)
+    return visit
+
+
+def job_at_dispatch(factory, site, advisor, plate="京A12345", car_wash="yes"):
+    """walk-in → reception → inspection → interview → one labour line → RO → presented → approved."""
+    import uuid
+    from decimal import Decimal
+
+    from webapp.extensions import db
+    from webapp.models import LabourOperation, LabourRate
+    from webapp.services import estimates
+    RO = RO_TERMS
+    if not db.session.query(LabourRate).filter_by(site_id=site.id).first():
+        db.session.add(LabourRate(site_id=site.id, kind="default", rate=Decimal("180.00")))
+        db.session.commit()
+    factory.customer_vehicle(site, plate=plate, mobile="13800138000", make="大众", model="帕萨特")
+    visit = visit_at_estimate(factory, site, advisor, plate=plate, concern="刹车异响")
     op = LabourOperation(site_id=site.id, code=f"BRK{uuid.uuid4().hex[:4]}", name_zh="更换前刹车片",
                          name_en="Replace front brake pads", hours=Decimal("1.5"))
     db.session.add(op)

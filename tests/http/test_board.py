@@ -6,13 +6,11 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
-from werkzeug.datastructures import MultiDict
 
-from conftest import Factory, png_data_url
+from conftest import Factory, visit_at_estimate
 from webapp.extensions import db
-from webapp.models import Bay, LabourOperation, LabourRate, Site, Vehicle, Visit
-from webapp.services import calling, estimates, workshop
-from webapp.services import intake as intake_svc
+from webapp.models import Bay, LabourOperation, LabourRate, Site, Vehicle
+from webapp.services import estimates, workshop
 
 RO_TERMS = {"payment_method": "wechat", "old_parts": "leave", "car_wash": "yes",
             "delivery_explained": "1", "additional_work_consent": "1"}
@@ -35,17 +33,7 @@ def workshop_cars(site, n, f=None, plate_base=30000):
     db.session.commit()
     visits = []
     for i in range(n):
-        ticket = f.walkin(site, plate=f"京A{plate_base + i}", mobile=f"139{plate_base + i:08d}")
-        calling.call_next(advisor)
-        calling.start_reception(advisor, ticket.id)
-        visit = db.session.get(Visit, ticket.visit_id)
-        intake_svc.start_inspection(visit, advisor)
-        intake_svc.save_inspection(visit, MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                                     "mileage": "1000", "fuel_level": "1/2"}), advisor)
-        intake_svc.sign_intake(visit, png_data_url(), "客户", None, None, advisor)
-        intake_svc.complete_inspection(visit, advisor)
-        intake_svc.add_concern(visit, "保养", advisor)
-        intake_svc.complete_interview(visit, advisor)
+        visit = visit_at_estimate(f, site, advisor, plate=f"京A{plate_base + i}", mobile=f"139{plate_base + i:08d}")
         estimates.add_line(visit, {"kind": "labour", "operation_id": str(op.id)}, advisor)
         estimates.save_repair_order(visit, RO_TERMS, advisor)
         estimates.present(visit, advisor)

@@ -6,33 +6,16 @@ import uuid
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from werkzeug.datastructures import MultiDict
 
-from conftest import Factory, png_data_url, run_together
+from conftest import Factory, run_together, visit_at_estimate
 from webapp.extensions import db
 from webapp.models import Approval, LabourOperation, LabourRate, RepairOrder, Site, User, Visit
-from webapp.services import ServiceError, calling, estimates
-from webapp.services import intake as intake_svc
+from webapp.services import ServiceError, estimates
 
 RO_TERMS = {"payment_method": "wechat", "old_parts": "leave", "car_wash": "yes",
             "delivery_explained": "1", "additional_work_consent": "1"}
 
 
-
-
-def visit_at_estimate(site, advisor, factory, i):
-    ticket = factory.walkin(site, plate=f"京A{20000 + i}", mobile=f"139{i:08d}")
-    calling.call_next(advisor)
-    calling.start_reception(advisor, ticket.id)
-    visit = db.session.get(Visit, ticket.visit_id)
-    intake_svc.start_inspection(visit, advisor)
-    intake_svc.save_inspection(visit, MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                                 "mileage": "1000", "fuel_level": "1/2"}), advisor)
-    intake_svc.sign_intake(visit, png_data_url(), "客户", None, None, advisor)
-    intake_svc.complete_inspection(visit, advisor)
-    intake_svc.add_concern(visit, "保养", advisor)
-    intake_svc.complete_interview(visit, advisor)
-    return visit
 
 
 def seed(app, visits=1, present=True):
@@ -47,7 +30,7 @@ def seed(app, visits=1, present=True):
         db.session.commit()
         ids = []
         for i in range(visits):
-            visit = visit_at_estimate(site, advisor, f, i)
+            visit = visit_at_estimate(f, site, advisor, plate=f"京A{20000 + i}", mobile=f"139{i:08d}")
             estimates.add_line(visit, {"kind": "labour", "operation_id": str(op.id)}, advisor)
             if present:
                 estimates.save_repair_order(visit, RO_TERMS, advisor)

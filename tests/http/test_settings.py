@@ -8,8 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import csrf_token, login
-from tests.http.test_estimate_races import visit_at_estimate
+from tests.conftest import csrf_token, login, visit_at_estimate
 from webapp.extensions import db
 from webapp.models import LabourOperation, LabourRate, Site, TechnicianShift
 from webapp.services import estimates
@@ -251,7 +250,7 @@ def open_estimate(shop, factory):
                          hours=Decimal("2"))
     db.session.add(op)
     db.session.commit()
-    visit = visit_at_estimate(site, advisor, factory, 1)
+    visit = visit_at_estimate(factory, site, advisor, plate="京A20001", mobile="13900000001")
     estimates.add_line(visit, {"kind": "labour", "operation_id": str(op.id)}, advisor)
     assert visit.state == "estimate"
     return visit
