@@ -111,9 +111,14 @@ def _register_blueprints(app):
     from .views.workshop import bp as workshop_bp
     from .views.tech import bp as tech_bp
     from .views.board import bp as board_bp
+    from .views.delivery import bp as delivery_bp
+    from .views.cashier import bp as cashier_bp
+    from .views.followup import bp as followup_bp
+    from .views.history import bp as history_bp
 
     for bp in (i18n_bp, auth_bp, main_bp, kiosk_bp, lobby_bp, status_bp, advisor_bp, intake_bp, estimate_bp,
-               catalogue_bp, settings_bp, workshop_bp, tech_bp, board_bp):
+               catalogue_bp, settings_bp, workshop_bp, tech_bp, board_bp, delivery_bp, cashier_bp, followup_bp,
+               history_bp):
         app.register_blueprint(bp)
 
 

@@ -32,6 +32,13 @@ class Site(db.Model):
     closing: Mapped[str] = mapped_column(String(5), default="17:30", server_default="17:30")
     break_start: Mapped[str | None] = mapped_column(String(5), default="12:00", server_default="12:00")
     break_end: Mapped[str | None] = mapped_column(String(5), default="13:00", server_default="13:00")
+    # Follow-up (回访): first call this many days after delivery, retried after no answer.
+    followup_days: Mapped[int] = mapped_column(default=3, server_default="3")
+    followup_retry_hours: Mapped[int] = mapped_column(default=24, server_default="24")
+    followup_max_attempts: Mapped[int] = mapped_column(default=3, server_default="3")
+    # Complaints: a rating at or below this opens a case, due this many days later.
+    complaint_rating: Mapped[int] = mapped_column(default=2, server_default="2")
+    complaint_due_days: Mapped[int] = mapped_column(default=2, server_default="2")
     # Bumped in every transaction that changes a record of the site (webapp/changes.py): screens
     # cache what they render per value, and live views can tell that they missed something.
     change_seq: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -76,6 +83,7 @@ class Customer(db.Model):
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     name: Mapped[str | None] = mapped_column(String(120))
     mobile: Mapped[str | None] = mapped_column(String(20), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))   # for notices (ready for pickup)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -625,3 +633,218 @@ class QcCheck(db.Model):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
     inspector: Mapped[User | None] = relationship()
+
+
+# ---------------------------------------------------------------- delivery, settlement, follow-up, complaints
+
+class Delivery(db.Model):
+    """The handover of the car (交车): the advisor's checklist with the customer, signed by them.
+    The visit is delivered when this is completed and its bill is settled (services/closing.py)."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), unique=True)
+    car_fetched: Mapped[bool] = mapped_column(default=False)        # brought from the workshop
+    exterior_checked: Mapped[bool] = mapped_column(default=False)   # against the intake form's damage map
+    belongings_checked: Mapped[bool] = mapped_column(default=False)  # valuables and accessories of the intake
+    covers_removed: Mapped[bool] = mapped_column(default=False)     # 三件套
+    old_parts_done: Mapped[bool] = mapped_column(default=False)     # returned or left, as the RO says
+    work_explained: Mapped[bool] = mapped_column(default=False)     # work done and advice
+    notes: Mapped[str | None] = mapped_column(Text)
+    signature_id: Mapped[int | None] = mapped_column(ForeignKey("signature.id"))
+    completed_at: Mapped[datetime | None]
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    visit: Mapped[Visit] = relationship(backref=db.backref("delivery", uselist=False))
+    signature: Mapped["Signature | None"] = relationship()
+    completed_by: Mapped[User | None] = relationship()
+
+
+class Notification(db.Model):
+    """A message sent to a customer (ready for pickup, …) through a notifier backend. Append-only
+    log: what was sent, to whom, by which channel, and whether the backend accepted it."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))          # ready, survey, …
+    channel: Mapped[str] = mapped_column(String(16))       # log, email, sms, wechat
+    recipient: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))        # sent, failed, skipped
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Bill(db.Model):
+    """A settlement (结算单) of a visit, or a credit note correcting one. Built from the approved
+    estimate lines; immutable once issued: corrections are credit notes (kind credit_note,
+    negative amounts, ``original_id`` naming the bill)."""
+    __table_args__ = (UniqueConstraint("site_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="invoice")   # invoice, credit_note
+    original_id: Mapped[int | None] = mapped_column(ForeignKey("bill.id"))
+    number: Mapped[str | None] = mapped_column(String(24))            # JS-20261201-0003 once issued
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    # draft (being prepared, differences open), issued (to pay), paid, company (company account), void
+    labour: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    parts: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    subtotal: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    discount: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    tax_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4), default=Decimal("0.13"))
+    tax: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    total: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))   # the customer pays
+    warranty_claims: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    reason: Mapped[str | None] = mapped_column(Text)                 # of a credit note
+    company_name: Mapped[str | None] = mapped_column(String(120))    # company account (挂账)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    issued_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]                               # paid in full / on account
+
+    visit: Mapped[Visit] = relationship(backref=db.backref("bills", order_by="Bill.id", viewonly=True))
+    original: Mapped["Bill | None"] = relationship(remote_side=[id])
+    lines: Mapped[list["BillLine"]] = relationship(order_by="BillLine.position, BillLine.id",
+                                                   back_populates="bill", cascade="all, delete-orphan")
+    payments: Mapped[list["Payment"]] = relationship(order_by="Payment.id", back_populates="bill")
+    created_by: Mapped[User | None] = relationship()
+
+
+class BillLine(db.Model):
+    """A line of a bill, copied from an approved estimate line (or a credit note's line)."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bill.id"), index=True)
+    estimate_line_id: Mapped[int | None] = mapped_column(ForeignKey("estimate_line.id"))
+    position: Mapped[int] = mapped_column(default=0)
+    kind: Mapped[str] = mapped_column(String(12))           # labour, part, diagnosis
+    description: Mapped[str] = mapped_column(String(200))
+    part_id: Mapped[int | None] = mapped_column(ForeignKey("part.id"))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    discount_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"))
+    warranty: Mapped[bool] = mapped_column(default=False)
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))   # what the customer pays for it, before tax
+    claim: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))  # warranty claim
+
+    bill: Mapped[Bill] = relationship(back_populates="lines")
+
+
+class BillDifference(db.Model):
+    """A difference between what was approved and what the parts clerk issued for the visit,
+    flagged to the advisor. Never charged silently: the advisor resolves each one (keep the
+    approved quantity, or charge what was issued because the customer agreed) before issuing."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bill.id"), index=True)
+    part_id: Mapped[int] = mapped_column(ForeignKey("part.id"))
+    approved_quantity: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    issued_quantity: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    resolution: Mapped[str | None] = mapped_column(String(16))   # keep_approved, charge_issued
+    note: Mapped[str | None] = mapped_column(Text)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    resolved_at: Mapped[datetime | None]
+
+    bill: Mapped[Bill] = relationship(backref=db.backref("differences", order_by="BillDifference.id"))
+    part: Mapped[Part] = relationship()
+
+
+class Payment(db.Model):
+    """A payment recorded by the cashier (the app moves no money). Append-only; a refund is a
+    negative payment on a credit note."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bill.id"), index=True)
+    method: Mapped[str] = mapped_column(String(16))             # wechat, alipay, card, cash, company
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))     # applied to the bill
+    tendered: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))  # cash handed over
+    change: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))    # cash given back
+    reference: Mapped[str | None] = mapped_column(String(64))   # transaction / voucher number
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    bill: Mapped[Bill] = relationship(back_populates="payments")
+    received_by: Mapped[User | None] = relationship()
+
+
+class SurveyResponse(db.Model):
+    """The customer's rating and answers: a one-tap rating at pickup on the status page, the short
+    survey after delivery (status page), or the answers taken on a follow-up call."""
+    __table_args__ = (UniqueConstraint("visit_id", "channel"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))       # pickup, survey, call
+    rating: Mapped[int | None]                              # 1–5
+    answers: Mapped[str | None] = mapped_column(Text)       # JSON {question: answer}
+    comment: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FollowUp(db.Model):
+    """The follow-up call (回访) of a delivered visit: due some days after delivery (site setting),
+    retried after no answer, closed when the customer was reached (or the number was wrong)."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), unique=True)
+    due_at: Mapped[datetime] = mapped_column(index=True)      # UTC; moved on after "no answer"
+    status: Mapped[str] = mapped_column(String(16), default="due")   # due, reached, unreachable, wrong_number
+    attempts: Mapped[int] = mapped_column(default=0)
+    closed_at: Mapped[datetime | None]
+
+    visit: Mapped[Visit] = relationship(backref=db.backref("follow_up", uselist=False))
+    calls: Mapped[list["FollowUpCall"]] = relationship(order_by="FollowUpCall.id", back_populates="follow_up")
+
+
+class FollowUpCall(db.Model):
+    """One call attempt and its outcome; append-only."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    follow_up_id: Mapped[int] = mapped_column(ForeignKey("follow_up.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))      # reached, no_answer, wrong_number
+    comment: Mapped[str | None] = mapped_column(Text)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    follow_up: Mapped[FollowUp] = relationship(back_populates="calls")
+    staff: Mapped[User | None] = relationship()
+
+
+class Complaint(db.Model):
+    """A complaint case (投诉): opened by a low rating, on a call, or by staff; has an owner and a
+    due date, and is escalated to the manager when overdue."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"), index=True)
+    source: Mapped[str] = mapped_column(String(16))            # rating, call, staff
+    summary: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open, resolved
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    due_at: Mapped[datetime]
+    escalated_at: Mapped[datetime | None]
+    resolution: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None]
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    visit: Mapped[Visit | None] = relationship(backref=db.backref("complaints", order_by="Complaint.id",
+                                                                  viewonly=True))
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
+    notes: Mapped[list["ComplaintNote"]] = relationship(order_by="ComplaintNote.id", back_populates="complaint")
+
+
+class ComplaintNote(db.Model):
+    """A note on a complaint case; append-only."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    complaint: Mapped[Complaint] = relationship(back_populates="notes")
+    author: Mapped[User | None] = relationship()

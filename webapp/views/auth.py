@@ -8,7 +8,7 @@ from ..extensions import db, limiter
 from ..forms import LoginForm
 from ..i18n import safe_next
 from ..models import User
-from ..roles import ADVISOR, DISPATCHER, PARTS, QC, SUPERVISORS, TECHNICIAN
+from ..roles import ADVISOR, CASHIER, CSI, DISPATCHER, PARTS, QC, SUPERVISORS, TECHNICIAN
 
 bp = Blueprint("auth", __name__)
 
@@ -24,6 +24,10 @@ def home_for(user) -> str:
         return url_for("tech.tablet")
     if user.role == QC:
         return url_for("workshop.qc_page")
+    if user.role == CASHIER:
+        return url_for("cashier.queue")
+    if user.role == CSI:
+        return url_for("followup.queue")
     return url_for("main.index")
 
 

@@ -76,9 +76,10 @@ def previous_marks(visit: Visit):
 
 
 # Stages whose steps have their own use cases (and rules) above; the generic "next step"
-# buttons only drive the later stages until those get theirs.
+# buttons only drive the middle stages. Delivery needs the signed checklist and a settled bill
+# (services/closing.py), the follow-up a call: neither is a button here.
 GENERIC_FROM = {VisitState.ESTIMATE, VisitState.AUTHORISATION, VisitState.DISPATCH, VisitState.REPAIR,
-                VisitState.QC, VisitState.WASH, VisitState.READY, VisitState.DELIVERED}
+                VisitState.QC, VisitState.WASH}
 
 
 def generic_moves(visit: Visit) -> list[VisitState]:
