@@ -510,3 +510,24 @@ def job_at_dispatch(factory, site, advisor, plate="京A12345", car_wash="yes"):
     db.session.refresh(visit)
     assert visit.state == "dispatch" and visit.job is not None
     return visit
+
+
+def visit_ready(factory, site, advisor, plate="京A12345", car_wash="no"):
+    """job_at_dispatch, then through the real workshop services: assigned, started, finished,
+    QC passed (and washed when the RO asked for it) — the car is ready for pickup."""
+    from webapp.extensions import db
+    from webapp.jobs import QC_CHECKLIST
+    from webapp.services import workshop
+    visit = job_at_dispatch(factory, site, advisor, plate=plate, car_wash=car_wash)
+    dispatcher = factory.user(site, role="dispatcher")
+    tech = factory.user(site, role="technician")
+    inspector = factory.user(site, role="qc")
+    workshop.assign(dispatcher, visit.job.id, tech.id, None)
+    workshop.start(tech, visit.job.id)
+    workshop.finish(tech, visit.job.id)
+    workshop.qc(inspector, visit.job.id, {item: True for item in QC_CHECKLIST}, True, None)
+    if car_wash == "yes":
+        workshop.wash_done(inspector, visit.id)
+    db.session.refresh(visit)
+    assert visit.state == "ready"
+    return visit
