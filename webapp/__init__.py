@@ -80,6 +80,8 @@ def create_app(config=None):
     from .labels import register as register_labels
     register_cli(app)
     register_labels(app)
+    from .navigation import register as register_navigation
+    register_navigation(app)
 
     @app.context_processor
     def inject():
