@@ -531,3 +531,120 @@ def visit_ready(factory, site, advisor, plate="京A12345", car_wash="no"):
     db.session.refresh(visit)
     assert visit.state == "ready"
     return visit
+
+
+# ---------------------------------------------------------------- service history: a delivered visit with all it keeps
+
+def visit_delivered_with_history(factory, site, advisor, plate="京A12345", when=None):
+    """A visit through the real services (intake with a scratch, two labour lines: brake pads
+    approved, wiper blades declined "下次再换"; RO; workshop; QC) to READY, then — until the
+    delivery, cashier and follow-up services exist — the rest written as rows: delivered, a paid
+    bill (JS-…) with two payments, a 2-star pickup rating and survey answers, a follow-up call
+    reached, an open complaint. ``when`` (naive UTC) back-dates the visit."""
+    import json
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from webapp.extensions import db
+    from webapp.jobs import QC_CHECKLIST
+    from webapp.models import (Bill, Complaint, DamageMark, FollowUp, FollowUpCall, LabourOperation, LabourRate,
+                               Payment, SurveyResponse, Vehicle)
+    from webapp.services import estimates, workshop
+    from webapp.timeutil import utcnow
+    if not db.session.query(LabourRate).filter_by(site_id=site.id).first():
+        db.session.add(LabourRate(site_id=site.id, kind="default", rate=Decimal("180.00")))
+        db.session.commit()
+    if not db.session.query(Vehicle).filter_by(site_id=site.id, plate=plate).first():
+        factory.customer_vehicle(site, plate=plate, mobile="13800138000", name="张三", make="大众", model="帕萨特",
+                                 vin="LSVAU2180N2183294")
+    visit = visit_at_estimate(factory, site, advisor, plate=plate, concern="刹车时有异响")
+    db.session.add(DamageMark(site_id=site.id, intake_id=visit.intake.id, zone="front_bumper", kind="scratch",
+                              note="右侧 5cm"))
+    ops = {}
+    for code, zh, en, hours in (("BRK", "更换前刹车片", "Replace front brake pads", "1.5"),
+                                ("WIP", "更换雨刮片", "Replace wiper blades", "0.3")):
+        op = db.session.query(LabourOperation).filter_by(site_id=site.id, code=code).first()
+        if op is None:
+            op = LabourOperation(site_id=site.id, code=code, name_zh=zh, name_en=en, hours=Decimal(hours))
+            db.session.add(op)
+        ops[code] = op
+    db.session.commit()
+    brake = estimates.add_line(visit, {"kind": "labour", "operation_id": str(ops["BRK"].id)}, advisor)
+    wiper = estimates.add_line(visit, {"kind": "labour", "operation_id": str(ops["WIP"].id)}, advisor)
+    estimates.save_repair_order(visit, {**RO_TERMS, "car_wash": "no"}, advisor)
+    est = estimates.present(visit, advisor)
+    estimates.decide(visit, est.version, {brake.id: ("approved", None), wiper.id: ("declined", "下次再换")},
+                     "in_shop", signer="张三")
+    dispatcher = factory.user(site, role="dispatcher")
+    tech = factory.user(site, role="technician")
+    inspector = factory.user(site, role="qc")
+    cashier = factory.user(site, role="cashier", display_name="钱收银")
+    csi = factory.user(site, role="csi", display_name="孙回访")
+    workshop.assign(dispatcher, visit.job.id, tech.id, None)
+    workshop.start(tech, visit.job.id)
+    workshop.finish(tech, visit.job.id)
+    workshop.qc(inspector, visit.job.id, {item: True for item in QC_CHECKLIST}, True, None)
+    db.session.refresh(visit)
+    assert visit.state == "ready"
+    now = utcnow()
+    visit.state, visit.delivered_at = "delivered", now
+    n = db.session.query(Bill).filter_by(site_id=site.id).count() + 1
+    bill = Bill(site_id=site.id, visit_id=visit.id, number=f"JS-{now:%Y%m%d}-{n:04d}", status="paid",
+                labour=Decimal("270.00"), subtotal=Decimal("270.00"), tax=Decimal("35.10"), total=Decimal("305.10"),
+                created_by_id=cashier.id, issued_at=now, closed_at=now)
+    db.session.add(bill)
+    db.session.flush()
+    db.session.add_all([
+        Payment(site_id=site.id, bill_id=bill.id, method="wechat", amount=Decimal("200.00"), reference="WX8848",
+                received_by_id=cashier.id),
+        Payment(site_id=site.id, bill_id=bill.id, method="cash", amount=Decimal("105.10"), tendered=Decimal("110.00"),
+                change=Decimal("4.90"), received_by_id=cashier.id),
+        SurveyResponse(site_id=site.id, visit_id=visit.id, channel="pickup", rating=2, comment="等得太久"),
+        SurveyResponse(site_id=site.id, visit_id=visit.id, channel="call", rating=3,
+                       answers=json.dumps({"服务态度": "满意", "完工时间": "不满意"}, ensure_ascii=False)),
+    ])
+    fu = FollowUp(site_id=site.id, visit_id=visit.id, due_at=now + timedelta(days=3), status="reached",
+                  attempts=1, closed_at=now)
+    db.session.add(fu)
+    db.session.flush()
+    db.session.add(FollowUpCall(site_id=site.id, follow_up_id=fu.id, outcome="reached", comment="客户说刹车好了",
+                                staff_id=csi.id))
+    db.session.add(Complaint(site_id=site.id, visit_id=visit.id, source="rating", summary="取车等待时间过长",
+                             status="open", owner_id=csi.id, due_at=now + timedelta(days=2)))
+    if when is not None:
+        visit.created_at = when
+        visit.ticket.issued_at = when
+        visit.delivered_at = when + timedelta(hours=5)
+        visit.repair_order.day = when.date()
+    db.session.commit()
+    db.session.refresh(visit)
+    return visit
+
+
+# ---------------------------------------------------------------- follow-up: a car delivered through closing.py
+
+def visit_delivered(factory, site, advisor, plate="京A12345", car_wash="no"):
+    """visit_ready, then a completed delivery checklist and a paid bill written directly, and the
+    real rule (services.closing.deliver_if_complete): DELIVERED, out time, the follow-up scheduled."""
+    from decimal import Decimal
+
+    from webapp.extensions import db
+    from webapp.models import Bill, Delivery
+    from webapp.services import closing
+    from webapp.timeutil import utcnow
+    visit = visit_ready(factory, site, advisor, plate=plate, car_wash=car_wash)
+    now = utcnow()
+    db.session.add(Delivery(site_id=site.id, visit_id=visit.id, car_fetched=True, exterior_checked=True,
+                            belongings_checked=True, covers_removed=True, old_parts_done=True,
+                            work_explained=True, completed_at=now, completed_by_id=advisor.id))
+    db.session.add(Bill(site_id=site.id, visit_id=visit.id, number=f"FU-{uuid.uuid4().hex[:10]}", status="paid",
+                        labour=Decimal("270.00"), subtotal=Decimal("270.00"), tax=Decimal("35.10"),
+                        total=Decimal("305.10"), issued_at=now, closed_at=now))
+    db.session.flush()
+    db.session.refresh(visit)
+    assert closing.deliver_if_complete(visit, advisor)
+    db.session.commit()
+    closing.publish_delivered(visit)
+    db.session.refresh(visit)
+    assert visit.state == "delivered" and visit.follow_up is not None
+    return visit

@@ -28,7 +28,7 @@ bp = Blueprint("intake", __name__, url_prefix="/advisor")
 SECTIONS = ("customer", "documents", "inspection", "damage", "signature", "interview")
 # section saved -> sections that show something it changes
 DEPENDS = {
-    "customer": ("inspection", "signature", "interview", "progress"),   # last mileage, VIN, warranty terms
+    "customer": ("inspection", "signature", "interview", "progress", "history"),  # last mileage, VIN, warranty; the vehicle's history
     "documents": (),
     "inspection": ("damage", "signature", "interview", "progress"),     # opens/closes editing, the signed content
     "damage": ("signature",),
