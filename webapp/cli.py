@@ -123,3 +123,28 @@ def register(app):
         db.session.add(user)
         db.session.commit()
         click.echo(f"created {username} ({role}) at {site_code}")
+
+
+# ---------------------------------------------------------------- follow-up: complaints past due (cron)
+
+_register_before_complaints = register
+
+
+def register(app):  # noqa: F811 - extends the commands registered above
+    _register_before_complaints(app)
+
+    @app.cli.command("escalate-complaints")
+    @click.option("--site", "site_code", default=None, help="Only this site (default: every site).")
+    def escalate_complaints_command(site_code):
+        """Escalate open complaint cases past their due date to the manager (run it from cron)."""
+        from .services.complaints import escalate_overdue
+        stmt = select(Site).order_by(Site.id)
+        if site_code:
+            stmt = stmt.where(Site.code == site_code)
+        now = utcnow()
+        total = 0
+        for site in db.session.scalars(stmt).all():
+            n = escalate_overdue(site.id, now)
+            total += n
+            click.echo(f"{site.code}: {n} escalated")
+        click.echo(f"{total} complaint case(s) escalated")

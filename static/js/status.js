@@ -4,7 +4,8 @@
  * - the estimate's approval card: the total the customer pays follows their taps, computed in
  *   integer fen from the server's amounts (data-fen, data-tax-bp, data-discount-fen, data-fee-fen)
  *   with the server's rounding (half up), and their taps survive the live block's refreshes as
- *   long as the estimate version stays the same. */
+ *   long as the estimate version stays the same;
+ * - the rating stars and the survey send once. */
 (function () {
   "use strict";
   function syncTitle() {
@@ -111,4 +112,17 @@
   });
   var initial = approvalForm();
   if (initial) { recompute(initial); }
+
+  // ---------------------------------------------------------------- rating and survey
+  // One tap sends once (the server also keeps the first rating only). The survey form carries
+  // hx-preserve, so the answers being typed survive the live block's refreshes.
+  document.body.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.matches || !form.matches("[data-rate-form], [data-survey-form]")) { return; }
+    if (form.dataset.sending === "true") { e.preventDefault(); return; }
+    form.dataset.sending = "true";
+    setTimeout(function () {
+      form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+    }, 0);
+  });
 })();

@@ -27,6 +27,12 @@ RECEPTION_RANGE = (1, 120)
 WINDOW_RANGE = (0, 240)
 PROMISE_STATES = (VisitState.ESTIMATE.value, VisitState.AUTHORISATION.value, VisitState.DISPATCH.value)
 CAPACITY_FIELDS = ("opening", "closing", "break_start", "break_end")
+# Follow-up and complaints: (field, range, error code). A form without them keeps the stored values.
+FOLLOWUP_FIELDS = (("followup_days", (0, 60), "followup_days_range"),
+                   ("followup_retry_hours", (1, 168), "retry_hours_range"),
+                   ("followup_max_attempts", (1, 10), "max_attempts_range"),
+                   ("complaint_rating", (0, 4), "complaint_rating_range"),
+                   ("complaint_due_days", (1, 30), "complaint_due_range"))
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 _PREFIX = re.compile(r"^[A-Z]{1,2}$")
 
@@ -145,6 +151,11 @@ def _site_values(form) -> tuple[dict, dict]:
     if ("prefix_appointment" not in errors and "prefix_walkin" not in errors
             and values["prefix_appointment"] == values["prefix_walkin"]):
         errors["prefix_walkin"] = "prefix_same"
+
+    for name, bounds, code in FOLLOWUP_FIELDS:
+        if form.get(name) is None:
+            continue   # not on the form: keep what is stored
+        values[name] = int_field(form, name, errors, *bounds, code, required=True)
     return values, errors
 
 

@@ -42,6 +42,11 @@ def error_text(code: str) -> str:
         "not_technician": _("Only technicians of this site can be put on the roster."),
         "end_before_start": _("The shift must end after it starts."),
         "day_invalid": _("Choose a day."),
+        "followup_days_range": _("Enter 0 to 60 days."),
+        "retry_hours_range": _("Enter 1 to 168 hours."),
+        "max_attempts_range": _("Enter 1 to 10 attempts."),
+        "complaint_rating_range": _("Enter 0 (never) to 4 stars."),
+        "complaint_due_range": _("Enter 1 to 30 days."),
     }.get(code, code)
 
 
@@ -67,6 +72,7 @@ def _site_values(site):
     values["diagnosis_fee"] = f"{site.diagnosis_fee:.2f}"
     values["break_start"] = site.break_start or ""
     values["break_end"] = site.break_end or ""
+    values.update({name: getattr(site, name) for name, _b, _c in svc.FOLLOWUP_FIELDS})
     return values
 
 
@@ -81,6 +87,7 @@ def site():
 def save_site():
     site = _site()
     form = {name: request.form.get(name, "") for name in SITE_FIELDS}
+    form.update({name: request.form[name] for name, _b, _c in svc.FOLLOWUP_FIELDS if name in request.form})
     try:
         svc.save_site_settings(site, form, current_user)
     except SettingsInvalid as exc:

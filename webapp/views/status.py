@@ -29,6 +29,7 @@ from ..readmodels import status_state
 from ..rendercache import RenderCache, placeholder_csrf, with_csrf
 from ..services import ServiceError
 from ..services import estimates as estimates_svc
+from ..services import followup as followup_svc
 from ..services import intake as intake_svc
 from ..services import status_access
 from ..storage import open_path
@@ -128,19 +129,42 @@ def _context(ticket: Ticket, **extra):
         masked_plate=mask_plate(ticket.visit.plate), unlocked=_is_unlocked(ticket),
         pin_locked_until=status_access.locked_until(ticket, now),
         fragment_url=url_for("status.fragment", token=ticket.token, lang=_lang_arg()),
-        when=_when, yuan=_yuan, decline_reasons=_decline_reasons(), updated_at=now, pin_error=None, pin_value="", pin_next=None,
+        when=_when, yuan=_yuan, survey_questions=survey_questions(), decline_reasons=_decline_reasons(), updated_at=now, pin_error=None, pin_value="", pin_next=None,
         inspection=_inspection(visit),
         waiting_manufacturer=bool(intake_svc.pending_manufacturer(visit)),
         marks=list(visit.intake.marks) if visit.intake is not None else [],
         workshop_findings=db.session.scalars(select(AdditionalWork).where(
             AdditionalWork.visit_id == visit.id, AdditionalWork.status == "priced")).all(),
         estimate_ready=_estimate_ready(visit), approval=None, approval_error=None,
+        feedback=_feedback(visit), feedback_error=None, feedback_kind=None, survey_errors={}, survey_values={},
     )
     if ctx["unlocked"]:
         # Prices only ever after the PIN: the context has no amounts otherwise.
         ctx["approval"] = _approval_view(visit)
     ctx.update(extra)
     return ctx
+
+
+# ---------------------------------------------------------------- rating and survey (follow-up)
+
+def _feedback(visit) -> dict:
+    """What the rating and survey cards show: the same for everyone holding the link (no personal
+    data), and stored with the visit, so the cached page follows through the site's change_seq."""
+    pickup = followup_svc.response(visit.id, "pickup")
+    return {
+        "rate_open": visit.state in followup_svc.RATING_STATES,
+        "rating": pickup.rating if pickup else None,
+        "complaint": pickup is not None and followup_svc.rating_complaint(visit) is not None,
+        "survey_open": visit.state in followup_svc.SURVEY_STATES,
+        "survey_done": followup_svc.response(visit.id, "survey") is not None,
+    }
+
+
+def survey_questions() -> list[tuple[str, str]]:
+    return [("explained", _("Did we explain the work well?")),
+            ("on_time", _("Was your car ready when promised?")),
+            ("clean", _("Was your car clean?")),
+            ("recommend", _("Would you recommend us to a friend?"))]
 
 
 # ---------------------------------------------------------------- the estimate, for the customer's decision
@@ -497,3 +521,53 @@ def intake_photo(token, photo_id):
     if photo is None or photo.visit_id != ticket.visit_id:
         abort(404)
     return _private_file(photo.thumb_path, "image/jpeg")
+
+
+# ---------------------------------------------------------------- rating and survey
+
+def _feedback_answer(ticket: Ticket, code: int, message: str | None = None, errors=None, values=None,
+                     kind="rating"):
+    """The page with a message on the rating or survey card, rendered per request (never cached)."""
+    db.session.expire_all()
+    html = render_template(PAGE, **_context(ticket, feedback_error=message, feedback_kind=kind,
+                                            survey_errors=errors or {}, survey_values=values or {}))
+    return html, code
+
+
+@bp.post("/t/<token>/rate")
+@limiter.limit(_pin_limit)
+def rate(token):
+    """One tap on a star: no PIN (nothing personal is shown or asked). The first tap counts; the
+    same tap again is answered like the first, another star is refused politely."""
+    ticket, error = _ticket_or_error(token)
+    if error:
+        return _unavailable(error, ticket)
+    try:
+        followup_svc.rate(ticket.visit, request.form.get("rating"))
+    except ServiceError as exc:
+        text = {
+            "already_rated": _("You have already rated this visit — thank you! Your first rating is the one we keep."),
+            "rating_not_open": _("You can rate your visit once your car is ready for pickup."),
+        }.get(exc.message, _("Please tap one of the five stars."))
+        return _feedback_answer(ticket, exc.status, text)
+    return redirect(url_for("status.page", token=token) + "#feedback", code=303)
+
+
+@bp.post("/t/<token>/survey")
+@limiter.limit(_pin_limit)
+def survey(token):
+    ticket, error = _ticket_or_error(token)
+    if error:
+        return _unavailable(error, ticket)
+    try:
+        followup_svc.survey(ticket.visit, request.form)
+    except followup_svc.FormInvalid as exc:
+        errors = {k: (_("Too long.") if v == "too_long" else _("Please choose yes or no."))
+                  for k, v in exc.errors.items()}
+        values = {k: request.form.get(k, "") for k in ("explained", "on_time", "clean", "recommend", "comment")}
+        return _feedback_answer(ticket, 422, _("Please answer every question."), errors, values, "survey")
+    except ServiceError as exc:
+        text = (_("Thank you — your answers were already recorded.") if exc.message == "survey_done"
+                else _("The survey opens after your car is delivered."))
+        return _feedback_answer(ticket, exc.status, text, kind="survey")
+    return redirect(url_for("status.page", token=token) + "#survey", code=303)
