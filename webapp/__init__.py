@@ -66,6 +66,7 @@ def create_app(config=None):
         return db.session.get(User, int(user_id))
 
     from . import realtime  # registers the socket handlers before the server is created
+    from . import notify  # noqa: F401  (subscribes the ready-for-pickup notice to domain events)
     socketio.init_app(app, async_mode=app.config["SOCKETIO_ASYNC_MODE"],
                       message_queue=redis_url or None)
     realtime.init_app(app)

@@ -19,6 +19,16 @@ ENV_SETTINGS = {
     "SESSION_COOKIE_SECURE": bool,
     "STATUS_LINK_DAYS": int,
     "UPLOAD_DIR": str,
+    # Customer notices (webapp/notify): "log" (default), "smtp", or "package.module:Class".
+    "NOTIFY_BACKEND": str,
+    "SMTP_HOST": str,
+    "SMTP_PORT": int,
+    "SMTP_USER": str,
+    "SMTP_PASSWORD": str,
+    "SMTP_FROM": str,
+    "SMTP_STARTTLS": bool,
+    "SMTP_SSL": bool,
+    "SMTP_TIMEOUT": int,
 }
 
 
@@ -50,11 +60,33 @@ class Defaults:
     REDIS_URL = None
     SOCKETIO_ASYNC_MODE = "threading"
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    NOTIFY_BACKEND = "log"       # ready-for-pickup notices go to the app log until SMTP is set up
+    SMTP_HOST = "localhost"
+    SMTP_PORT = None             # 465 with SMTP_SSL, 587 with SMTP_STARTTLS, else 25
+    SMTP_USER = None             # no login when empty
+    SMTP_PASSWORD = None
+    SMTP_FROM = None             # e.g. "Service <service@example.com>"; defaults to SMTP_USER
+    SMTP_STARTTLS = False
+    SMTP_SSL = False             # implicit TLS (SMTPS)
+    SMTP_TIMEOUT = 10            # seconds; the notice is sent after the commit, in the request
 
 
-def _parse(kind, raw):
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _parse(kind, raw, name=""):
+    """A setting from the environment; a value that is not of its type stops the start."""
+    value = raw.strip()
     if kind is bool:
-        return raw.strip().lower() in {"1", "true", "yes", "on"}
+        if value.lower() in _TRUE | _FALSE:
+            return value.lower() in _TRUE
+        raise ValueError(f"{ENV_PREFIX}{name}: expected true/false, got {raw!r}")
+    if kind is int:
+        try:
+            return int(value)
+        except ValueError:
+            raise ValueError(f"{ENV_PREFIX}{name}: expected a whole number, got {raw!r}") from None
     return kind(raw)
 
 
@@ -66,7 +98,7 @@ def load(app, overrides=None):
     for name, kind in ENV_SETTINGS.items():
         raw = os.environ.get(ENV_PREFIX + name)
         if raw is not None and raw != "":
-            app.config[name] = _parse(kind, raw)
+            app.config[name] = _parse(kind, raw, name)
     if overrides:
         app.config.update(overrides)
 

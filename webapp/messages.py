@@ -8,6 +8,7 @@ def error_text(code: str) -> str:
     """Words for the codes services use, next to the field they concern."""
     return {
         "mobile_invalid": _("Enter an 11-digit mobile number starting with 1."),
+        "email_invalid": _("Enter an e-mail address such as name@example.com, or leave it empty."),
         "plate_invalid": _("Enter a plate number, e.g. 京A12345."),
         "vin_invalid": _("A VIN has 17 letters and digits, without I, O or Q."),
         "year_invalid": _("Enter a year between 1950 and 2100."),

@@ -3,8 +3,11 @@
 Files are named by their SHA-256 under UPLOAD_DIR/<site>/, so the same picture uploaded twice is
 stored once and a stored file can be checked against its record. The content is decoded with
 Pillow before anything is kept: a file that only claims to be an image is refused."""
+import base64
+import binascii
 import hashlib
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,6 +80,28 @@ def store_image(data: bytes, site_id: int, thumbnail: bool = True) -> StoredImag
             thumb.thumbnail(THUMB)
             thumb.save(thumb_target, "JPEG", quality=80)
     return StoredImage(digest, content_type, len(data), width, height, str(rel), str(thumb_rel))
+
+
+_PNG_DATA_URL = re.compile(r"^data:image/png;base64,([A-Za-z0-9+/=]+)$")
+
+
+def store_signature_png(data_url: str | None, site_id: int) -> StoredImage:
+    """A signature pad's drawing (a PNG data URL, static/js/signature.js) stored like a photo,
+    without a thumbnail. ImageRefused("signature_missing") when empty, not base64 or not a PNG."""
+    match = _PNG_DATA_URL.match((data_url or "").strip())
+    if not match:
+        raise ImageRefused("signature_missing")
+    try:
+        raw = base64.b64decode(match.group(1), validate=True)
+    except (binascii.Error, ValueError):
+        raise ImageRefused("signature_missing") from None
+    try:
+        stored = store_image(raw, site_id, thumbnail=False)
+    except ImageRefused:
+        raise ImageRefused("signature_missing") from None
+    if stored.content_type != "image/png":
+        raise ImageRefused("signature_missing")
+    return stored
 
 
 def open_path(rel: str) -> Path:

@@ -534,6 +534,8 @@ def decide(visit: Visit, version: int, decisions: dict, channel: str, signer: st
         raise ServiceError("already_decided", 409) from None
     publish(DomainEvent("estimate.decided", visit.site_id, visit.id, visit.ticket.id if visit.ticket else None,
                         {"version": est.version, "channel": channel, "from": previous, "to": visit.state}))
+    if visit.state == VisitState.READY.value and previous != VisitState.READY.value:   # everything declined
+        publish(DomainEvent("visit.ready", visit.site_id, visit.id, visit.ticket.id if visit.ticket else None))
     return approval
 
 

@@ -4,8 +4,6 @@ damage marks and photos, the customer's signature, concerns and warranty decisio
 Each function commits, then publishes ``visit.updated`` (or ``visit.advanced``) so the status
 page and the consoles follow along. Validation problems come back as ``IntakeInvalid`` with a
 code per field; everything valid in the same request is still saved, so nothing typed is lost."""
-import base64
-import binascii
 import json
 import re
 
@@ -16,9 +14,10 @@ from ..events import DomainEvent, publish
 from ..extensions import db
 from ..models import (Concern, Customer, DamageMark, IntakeForm, ManufacturerRequest, Photo,
                       ReadinessCheck, Signature, Vehicle, VehicleDriver, Visit)
-from ..storage import ImageRefused, store_image
+from ..storage import ImageRefused, store_image, store_signature_png
 from ..timeutil import local_day, utcnow
 from ..validation import parse_mobile, parse_plate, parse_vin
+from ..notify.address import parse_email
 from ..workflow import VisitState
 from . import ServiceError
 from .visits import record_transition
@@ -144,6 +143,10 @@ def save_customer_vehicle(visit: Visit, form: dict, actor) -> Visit:
     vin = parse_vin(vin_raw) if vin_raw else None
     if vin_raw and vin is None:
         errors["vin"] = "vin_invalid"
+    email_raw = (form.get("email") or "").strip()
+    email = parse_email(email_raw) if email_raw else None
+    if email_raw and email is None:
+        errors["email"] = "email_invalid"
     year = _int_or_none(form.get("year"), 1950, 2100, "year_invalid", errors, "year")
     years = _int_or_none(form.get("warranty_years"), 0, 30, "warranty_years_invalid", errors, "warranty_years")
     km = _int_or_none(form.get("warranty_km"), 0, 2_000_000, "warranty_km_invalid", errors, "warranty_km")
@@ -167,6 +170,8 @@ def save_customer_vehicle(visit: Visit, form: dict, actor) -> Visit:
         db.session.flush()
     elif name:
         customer.name = name
+    if "email" in form:                 # the field shows the stored address: empty clears it
+        customer.email = email
     if vehicle is None:
         vehicle = Vehicle(site_id=site_id, plate=plate.value, customer_id=customer.id)
         db.session.add(vehicle)
@@ -349,9 +354,6 @@ def signature_current(visit: Visit) -> bool:
     return sig is not None and sig.content_hash == rules.content_hash(snapshot(visit))
 
 
-_DATA_URL = re.compile(r"^data:image/png;base64,([A-Za-z0-9+/=]+)$")
-
-
 def sign_intake(visit: Visit, data_url: str, signer_name: str | None, ip: str | None,
                 user_agent: str | None, actor, shown_hash: str | None = None) -> Signature:
     """Store the customer's signature with the hash of the form they saw. ``shown_hash`` is
@@ -361,19 +363,10 @@ def sign_intake(visit: Visit, data_url: str, signer_name: str | None, ip: str | 
     current = rules.content_hash(snapshot(visit))
     if shown_hash and shown_hash != current:
         raise ServiceError("form_changed", 409)
-    match = _DATA_URL.match((data_url or "").strip())
-    if not match:
-        raise IntakeInvalid({"signature": "signature_missing"})
     try:
-        raw = base64.b64decode(match.group(1), validate=True)
-    except (binascii.Error, ValueError):
-        raise IntakeInvalid({"signature": "signature_missing"}) from None
-    try:
-        stored = store_image(raw, visit.site_id, thumbnail=False)
+        stored = store_signature_png(data_url, visit.site_id)
     except ImageRefused:
         raise IntakeInvalid({"signature": "signature_missing"}) from None
-    if stored.content_type != "image/png":
-        raise IntakeInvalid({"signature": "signature_missing"})
     sig = Signature(site_id=visit.site_id, visit_id=visit.id, document="intake",
                     signer_name=(signer_name or "").strip()[:120] or None, image_path=stored.path,
                     image_sha256=stored.sha256, content_hash=current, ip=(ip or "")[:64] or None,

@@ -232,6 +232,8 @@ def qc(inspector, job_id: int, ticked: dict, passed: bool, reason: str | None) -
     _log(job, "qc_pass" if passed else "qc_fail", inspector, check.reason)
     db.session.commit()
     _publish(visit, "job.qc", job=job.id, result=check.result)
+    if visit.state == VisitState.READY.value:      # passed without a wash: ready for pickup
+        _publish(visit, "visit.ready")
     return check
 
 

@@ -1,5 +1,153 @@
 """Delivery on the advisor's visit page (/advisor/visits/<id>/delivery…): the handover checklist
-and the customer's signature; ready-for-pickup notices go out through webapp/notify."""
-from flask import Blueprint
+and the customer's signature; ready-for-pickup notices go out through webapp/notify.
+
+One section (templates/advisor/visit/delivery.html), included by the visit page (which renders
+it with this module's context through ``delivery_section``) and rendered alone as the HTMX
+answer to each of its forms. Ticks and notes save as made; input problems answer 422 with the
+section and a message next to each item; a visit at another stage answers 409 with a message.
+The section refetches itself on live hints (the cashier settling delivers the visit) but
+answers 204 when nothing it shows changed, so a hint never wipes out notes being typed."""
+import hashlib
+import json
+
+from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
+
+from .. import handover as rules
+from ..extensions import db
+from ..messages import error_text as shared_error_text
+from ..models import Visit
+from ..notify import latest_notice
+from ..roles import ADVISOR
+from ..security import roles_required
+from ..services import ServiceError, closing
+from ..services import delivery as svc
 
 bp = Blueprint("delivery", __name__, url_prefix="/advisor")
+
+
+def error_text(code: str) -> str:
+    words = {
+        "tick": _("Tick this item with the customer first."),
+        "delivery_signature": _("The customer has not signed the checklist as it stands."),
+        "signature_missing": _("Ask the customer to sign in the box."),
+        "checklist_changed": _("The checklist changed while the customer was signing: show it again and sign anew."),
+        "delivery_not_ready": _("The handover is only possible while the car is ready for pickup."),
+        "delivery_completed": _("The handover is already completed."),
+        "notes_too_long": _("At most 2,000 characters."),
+    }
+    return words[code] if code in words else shared_error_text(code)
+
+
+def visit_or_404(visit_id: int) -> Visit:
+    visit = db.session.get(Visit, visit_id)
+    if visit is None or visit.site_id != current_user.site_id:
+        abort(404)
+    return visit
+
+
+def fingerprint(visit: Visit) -> str:
+    """Everything the section shows that someone else (the cashier, a colleague) can change."""
+    d = visit.delivery
+    bill = closing.current_bill(visit)
+    notice = latest_notice(visit.id)
+    sig = svc.signature(visit)
+    data = [visit.state, str(visit.delivered_at), svc.items_of(d), d.notes if d else None,
+            str(d.completed_at) if d else None, sig.id if sig else None,
+            (bill.id, bill.status) if bill else None, (notice.id, notice.status) if notice else None]
+    return hashlib.sha256(json.dumps(data, default=str).encode()).hexdigest()[:16]
+
+
+def section_context(visit: Visit, **extra) -> dict:
+    d = visit.delivery
+    marks, accessories, valuables = svc.intake_lists(visit)
+    ctx = {
+        "visit": visit, "d": d, "items": svc.items_of(d), "item_keys": rules.ITEMS,
+        "marks": marks, "accessories": accessories, "valuables": valuables, "ro": visit.repair_order,
+        "dsig": svc.signature(visit), "dsig_current": svc.signature_current(visit),
+        "dhash": svc.content_hash(visit), "bill": closing.current_bill(visit),
+        "settled": closing.bill_settled(visit), "notice": latest_notice(visit.id),
+        "dfingerprint": fingerprint(visit), "errors": {}, "values": None, "error_text": error_text,
+    }
+    ctx.update(extra)
+    return ctx
+
+
+def render_section(visit: Visit, status: int = 200, **extra):
+    body = render_template("advisor/visit/delivery.html", **section_context(visit, **extra))
+    # No HX-Retarget: htmx would resolve it from the element that sent the request, which a
+    # live refetch may have swapped out meanwhile; the forms target the page's #delivery-slot.
+    headers = {}
+    if request.method == "POST" and status < 400:
+        headers["HX-Trigger"] = json.dumps({"refresh-progress": True})
+    return body, status, headers
+
+
+def _guard(visit, action, form_values=None):
+    try:
+        action()
+    except svc.DeliveryInvalid as exc:
+        db.session.rollback()
+        db.session.expire_all()
+        return render_section(visit, 422, errors={k: error_text(v) for k, v in exc.errors.items()},
+                              values=form_values)
+    except ServiceError as exc:
+        db.session.rollback()
+        db.session.expire_all()
+        return render_section(visit, exc.status, errors={"_": error_text(exc.message)}, values=form_values)
+    return render_section(visit)
+
+
+@bp.app_context_processor
+def _section_global():
+    """The visit page includes the section with the intake's context: it renders itself with its own."""
+    return {"delivery_section": lambda visit: Markup(render_template("advisor/visit/delivery.html",
+                                                                     **section_context(visit)))}
+
+
+@bp.get("/visits/<int:visit_id>/delivery")
+@roles_required(ADVISOR)
+def section(visit_id):
+    visit = visit_or_404(visit_id)
+    seen = request.args.get("seen")
+    if seen and seen == fingerprint(visit):
+        return "", 204
+    return render_section(visit)
+
+
+@bp.post("/visits/<int:visit_id>/delivery/items")
+@roles_required(ADVISOR)
+def item(visit_id):
+    visit = visit_or_404(visit_id)
+    name = request.form.get("item", "")
+    if name not in rules.ITEMS:
+        abort(400)
+    return _guard(visit, lambda: svc.set_item(visit, name, request.form.get("checked") in ("1", "on", "true"),
+                                              current_user))
+
+
+@bp.post("/visits/<int:visit_id>/delivery/notes")
+@roles_required(ADVISOR)
+def notes(visit_id):
+    visit = visit_or_404(visit_id)
+    return _guard(visit, lambda: svc.save_notes(visit, request.form.get("notes"), current_user), request.form)
+
+
+@bp.post("/visits/<int:visit_id>/delivery/signature")
+@roles_required(ADVISOR)
+def sign(visit_id):
+    visit = visit_or_404(visit_id)
+    values = {k: v for k, v in request.form.items() if k != "signature"}
+    return _guard(visit, lambda: svc.sign(
+        visit, request.form.get("signature", ""), request.form.get("signer_name"), request.remote_addr,
+        request.headers.get("User-Agent"), current_user._get_current_object(),
+        request.form.get("content_hash")), values)
+
+
+@bp.post("/visits/<int:visit_id>/delivery/complete")
+@roles_required(ADVISOR)
+def complete(visit_id):
+    visit = visit_or_404(visit_id)
+    return _guard(visit, lambda: svc.complete(visit, current_user._get_current_object()))
