@@ -10,11 +10,8 @@ hint never wipes out what the advisor is typing.
 The in-shop approval: the customer taps approve / decline per line on the tablet and signs; the
 signature is stored (document "repair_order", content hash = SHA-256 of what was shown) in the
 same transaction as the decision, so a refused decision leaves no orphan signature row."""
-import base64
-import binascii
 import hashlib
 import json
-import re
 from datetime import timezone
 from zoneinfo import ZoneInfo
 
@@ -31,7 +28,7 @@ from ..roles import ADVISOR
 from ..security import roles_required
 from ..services import ServiceError
 from ..services import estimates as svc
-from ..storage import ImageRefused, store_image
+from ..storage import ImageRefused, store_signature_png
 from ..workflow import VisitState
 from ..messages import error_text as intake_error_text
 
@@ -39,7 +36,6 @@ bp = Blueprint("estimate", __name__, url_prefix="/advisor")
 
 BEFORE_ESTIMATE = {VisitState.WAITING.value, VisitState.CALLED.value, VisitState.NO_SHOW.value,
                    VisitState.RECEPTION.value, VisitState.INSPECTION.value, VisitState.INTERVIEW.value}
-_DATA_URL = re.compile(r"^data:image/png;base64,([A-Za-z0-9+/=\s]+)$")
 
 
 def error_text(code: str) -> str:
@@ -248,21 +244,10 @@ def approve_in_shop(visit_id):
                 errors[f"decision-{line.id}"] = "invalid"
                 continue
             decisions[line.id] = (choice, request.form.get(f"reason-{line.id}") or None)
-        match = _DATA_URL.match((request.form.get("signature") or "").strip())
-        raw = None
-        if match:
-            try:
-                raw = base64.b64decode(match.group(1), validate=True)
-            except (binascii.Error, ValueError):
-                raw = None
-        stored = None
-        if raw:
-            try:
-                stored = store_image(raw, visit.site_id, thumbnail=False)
-            except ImageRefused:
-                stored = None
-        if stored is None or stored.content_type != "image/png":
-            errors["signature"] = "signature_missing"
+        try:
+            stored = store_signature_png(request.form.get("signature"), visit.site_id)
+        except ImageRefused:
+            stored, errors["signature"] = None, "signature_missing"
         if errors:
             if any(k.startswith("decision-") for k in errors):
                 errors["decisions"] = "decide_every_line"
