@@ -73,6 +73,8 @@ def demo_data(site_code="bj01"):
     from . import demo_catalogue
     demo_catalogue.load(site, db.session.scalar(select(User).where(User.username == "parts")))
     db.session.commit()
+    from . import demo_visits
+    demo_visits.load(site)
     return True
 
 

@@ -139,6 +139,30 @@ def test_demo_data_cli(app):
     assert Appointment.query.count() >= 3
 
 
+def test_demo_data_tells_a_past_visit_and_a_car_waiting_for_pickup(app):
+    """The aftercare screens have something true to show: a visit of four days ago delivered and
+    paid, its follow-up call due now; a car ready today with its bill at the cashier."""
+    from datetime import timedelta
+
+    from webapp.models import Bill, FollowUp, Site, Ticket, Visit
+    from webapp.services.estimates import verify_chain
+    from webapp.timeutil import local_day, utcnow
+    assert "demo1234" in app.test_cli_runner().invoke(args=["demo-data"]).output
+    site = Site.query.one()
+    past, today = Visit.query.order_by(Visit.id).all()
+    assert past.state == "delivered" and today.state == "ready"
+    assert local_day(site.timezone, past.delivered_at) == local_day(site.timezone) - timedelta(days=4)
+    assert past.ticket.day == local_day(site.timezone, past.ticket.issued_at) and past.ticket.number == "W001"
+    assert [b.status for b in Bill.query.order_by(Bill.id)] == ["paid", "issued"]
+    assert Bill.query.first().number.endswith(f"{past.ticket.day:%Y%m%d}-0001")
+    due = FollowUp.query.one()
+    assert due.visit_id == past.id and due.status == "due" and due.due_at <= utcnow()
+    assert any(line.decision == "declined" for line in past.estimate.lines)
+    assert verify_chain(site.id)
+    # the kiosk's first walk-in today follows the demo's own
+    assert Ticket.query.filter_by(day=local_day(site.timezone)).count() == 1
+
+
 def test_rate_limit_on_login(db_url, factory):
     app = make_app(db_url, RATELIMIT_ENABLED=True)
     with app.app_context():
