@@ -8,7 +8,7 @@ Run from the repository root::
 Options: ``--quick``; ``--keep`` (keep the temporary directory with the database and the
 server log); ``--port P`` (default: a free port).
 
-What it does, in one run and on one server setup:
+What it does, in one run (one server setup for everything but c', see there):
 
 - builds a temporary SQLite database (WAL, as deployed small) with three sites, and starts one
   server process (``python -m bench.server``): the real app, served like ``python -m webapp``
@@ -39,6 +39,11 @@ b. check-in → lobby message latency (HTTP POST sent → Socket.IO "lobby" mess
 c. check-ins/s over HTTP (20 clients, 1000 walk-ins through the kiosk form), then the site's
    ticket numbers are checked for gaps and duplicates (target ≥ 200/s, 0 gaps, 0 duplicates),
    next to the bare insert route;
+c'. the same run (its own site, ``deploy``) on the README's production setup instead of the one
+   werkzeug process: one gunicorn process per CPU core, each on its own port with 100 threads
+   (``gunicorn -w 1 --threads 100``), on the same SQLite file; each client keeps to one port, as
+   behind a proxy with sticky sessions. The bare insert baseline runs on that same setup in the
+   same run, so the ratio stays fair. The load generator shares the machine's cores with it;
 d. change → wall board DOM latency in real Chromium at 1920×1080 (``/board?token=…``): the bench
    toggles the job over HTTP and Playwright waits until the card is visible in its new lane; p50/p95
    over ≥ 100 changes (quick: 20), next to the same page's own rebuild (the "online" event board.js

@@ -62,7 +62,7 @@ class ServerProcess:
         self._log = open(log_path, "w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bench.server", "--db", db_url, "--port", str(port),
-             "--status-token", token, "--secret-key", secrets.token_hex(16)],
+             f"--status-token={token}", "--secret-key", secrets.token_hex(16)],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
         self.url = f"http://127.0.0.1:{port}"
 
@@ -93,6 +93,62 @@ class ServerProcess:
         self._log.close()
 
 
+class DeploymentServers:
+    """The README's production setup, for the throughput figure c': one gunicorn process per core,
+    each on its own port with threads (``-w 1 --threads 100``), on the same database. The load
+    generator keeps each client on one port, as a proxy with sticky sessions would."""
+
+    THREADS = 100
+
+    def __init__(self, db_url, ports, token, log_dir):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SERVICELANE_")}
+        env.update(PYTHONUNBUFFERED="1", BENCH_DB=db_url, BENCH_STATUS_TOKEN=token,
+                   BENCH_SECRET_KEY=secrets.token_hex(16))   # one secret: any process accepts a session
+        self.ports, self.procs, self.logs = list(ports), [], []
+        for port in self.ports:
+            log_path = Path(log_dir) / f"gunicorn-{port}.log"
+            log = open(log_path, "w")
+            self.logs.append((log, log_path))
+            self.procs.append(subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-w", "1", "--threads", str(self.THREADS),
+                 "-b", f"127.0.0.1:{port}", "bench.server:deployment_app()"],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+
+    def wait_ready(self, timeout=60):
+        deadline = time.monotonic() + timeout
+        for proc, port in zip(self.procs, self.ports):
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"gunicorn on port {port} exited ({proc.returncode}):\n{self.tail()}")
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_bench/info", timeout=1):
+                        break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"gunicorn on port {port} not ready after {timeout}s:\n{self.tail()}")
+                    time.sleep(0.2)
+
+    def tail(self):
+        out = []
+        for log, path in self.logs:
+            log.flush()
+            out.append(f"[{path.name}]\n" + path.read_text(errors="replace")[-1500:])
+        return "\n".join(out)
+
+    def stop(self):
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+        for log, _path in self.logs:
+            log.close()
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -115,7 +171,21 @@ def table(rows, headers):
     return "\n".join(out)
 
 
-def report(plan, info, status, latency, rush, board, fanout):
+def throughput_rows(label, rush):
+    c, b = rush.checkins, rush.baseline
+    rows = [[label, f"{c.rate:.0f}", f"{b.rate:.0f} (bare insert+commit, same setup)",
+             f"{c.rate / b.rate:.0%}" if b.rate else "-", f">= {TARGET_CHECKINS_PER_S:.0f}/s",
+             verdict(c.rate >= TARGET_CHECKINS_PER_S)]]
+    rows.append(["   latency p50 / p95 (ms)", f"{ms(c.p(50))} / {ms(c.p(95))}",
+                 f"{ms(b.p(50))} / {ms(b.p(95))}", "", "", ""])
+    ok_count = rush.tickets == c.requests and not c.errors
+    rows.append(["   tickets / gaps / duplicates", f"{rush.tickets} / {rush.gaps} / {rush.duplicates}",
+                 f"{c.requests} answered 200, {c.errors} errors", "",
+                 f"{c.requests} / 0 / 0", verdict(ok_count and rush.gaps == 0 and rush.duplicates == 0)])
+    return rows
+
+
+def report(plan, info, status, latency, rush, deploy, board, fanout):
     rows = []
     for clients, (page, base) in status.items():
         ratio = page.rate / base.rate if base.rate else 0
@@ -141,17 +211,8 @@ def report(plan, info, status, latency, rush, board, fanout):
     if latency.lost:
         rows.append(["   messages lost", str(latency.lost), "", "", "0", "MISS"])
 
-    c, b = rush.checkins, rush.baseline
-    rows.append([f"c. check-ins/s, {plan.clients} clients x {plan.total}",
-                 f"{c.rate:.0f}", f"{b.rate:.0f} (bare insert+commit)",
-                 f"{c.rate / b.rate:.0%}" if b.rate else "-", f">= {TARGET_CHECKINS_PER_S:.0f}/s",
-                 verdict(c.rate >= TARGET_CHECKINS_PER_S)])
-    rows.append(["   latency p50 / p95 (ms)", f"{ms(c.p(50))} / {ms(c.p(95))}",
-                 f"{ms(b.p(50))} / {ms(b.p(95))}", "", "", ""])
-    ok_count = rush.tickets == c.requests and not c.errors
-    rows.append(["   tickets / gaps / duplicates", f"{rush.tickets} / {rush.gaps} / {rush.duplicates}",
-                 f"{c.requests} answered 200, {c.errors} errors", "",
-                 f"{c.requests} / 0 / 0", verdict(ok_count and rush.gaps == 0 and rush.duplicates == 0)])
+    rows += throughput_rows(f"c. check-ins/s, {plan.clients} clients x {plan.total}, this server", rush)
+    rows += throughput_rows(f"c'. the same, production setup ({deploy.setup})", deploy)
 
     ch, rb = board.change, board.rebuild
     b95 = percentile(ch, 95)
@@ -184,7 +245,11 @@ def report(plan, info, status, latency, rush, board, fanout):
 
     print()
     print(table(rows, ["figure", "measured", "baseline (same run)", "ratio", "target", "result"]))
-    print(f"\nstatus page {info['status_bytes']} bytes; bare template {info['baseline_bytes']} bytes "
+    print(f"\nc' ran on the README's production setup ({deploy.setup}, each process on its own port, "
+          "the same SQLite file), each client kept to one port as behind a proxy with sticky sessions; "
+          "its bare-insert baseline ran on that same setup in the same run. Everything else ran on the one "
+          "threaded werkzeug process.")
+    print(f"status page {info['status_bytes']} bytes; bare template {info['baseline_bytes']} bytes "
           f"({info['baseline_rows']} rows + padding).")
     print(f"board: {sum(board.lanes.values())} cards on screen in the two lanes toggled at the end "
           f"({board.lanes}); fan-out clients connected in {fanout.connect_seconds:.1f} s, "
@@ -207,7 +272,7 @@ def main(argv=None):
     started = time.monotonic()
     print(f"ServiceLane bench{' (quick)' if args.quick else ''}: Python {platform.python_version()}, "
           f"{os.cpu_count()} CPUs, SQLite (WAL) in {workdir}, one threaded werkzeug server process on "
-          f"127.0.0.1:{port}, rate limits off.", flush=True)
+          f"127.0.0.1:{port} (c' also on gunicorn, one process per core), rate limits off.", flush=True)
     load = os.getloadavg()[0]
     if load > (os.cpu_count() or 1) / 2:
         print(f"Note: load average {load:.1f} at start; other work on this machine skews the figures "
@@ -230,6 +295,22 @@ def main(argv=None):
               flush=True)
         rush = checkin_throughput(target, plan.clients, plan.total)
 
+        processes = os.cpu_count() or 1
+        label = (f"gunicorn, {processes} process{'es' if processes > 1 else ''} x "
+                 f"{DeploymentServers.THREADS} threads, one per core")
+        print(f"c'. the same on the production setup ({label}; the baseline on it too)…", flush=True)
+        deployment = DeploymentServers(db_url, [free_port() for _ in range(processes)], token, workdir)
+        try:
+            deployment.wait_ready()
+            deploy = checkin_throughput(Server("127.0.0.1", deployment.ports, db_url, token),
+                                        plan.clients, plan.total, site="deploy")
+        except Exception:
+            print(f"\nDeployment servers' log (tail):\n{deployment.tail()}", file=sys.stderr)
+            raise
+        finally:
+            deployment.stop()
+        deploy.setup = label
+
         print(f"d. change -> board DOM latency in Chromium: {plan.board_changes} changes…", flush=True)
         board = board_dom_latency(target, info["board_token"], plan.board_changes)
 
@@ -237,7 +318,7 @@ def main(argv=None):
               flush=True)
         fanout = board_fanout(target, info["board_token"], plan.fanout_clients, plan.fanout_changes)
 
-        report(plan, info, status, latency, rush, board, fanout)
+        report(plan, info, status, latency, rush, deploy, board, fanout)
         print(f"\nTotal {time.monotonic() - started:.0f} s.")
     except Exception:
         print(f"\nServer log (tail):\n{server.tail()}", file=sys.stderr)

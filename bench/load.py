@@ -93,8 +93,10 @@ def run_load(host, port, clients, call, *, duration=None, total=None, warmup=0.0
     """Run ``call(client, i)`` from ``clients`` threads released together, until ``duration``
     seconds have passed or ``total`` calls were made (whichever comes first; at least one bound).
 
-    ``call`` returns the HTTP status; 2xx counts as success. ``prepare(client)`` runs per thread
-    before the start (e.g. to fetch a CSRF token). ``warmup`` seconds of calls run first and are
+    ``call`` returns the HTTP status; 2xx counts as success. ``port`` may be a list of ports (one
+    server process each, as behind a proxy with sticky sessions): client ``k`` keeps to
+    ``port[k % len(port)]``. ``prepare(client)`` runs per thread before the start (e.g. to fetch a
+    CSRF token). ``warmup`` seconds of calls run first and are
     not counted. Latency is measured per call; the rate over the wall time of the counted part.
     """
     assert duration or total, "a load run needs a bound"
@@ -113,8 +115,10 @@ def run_load(host, port, clients, call, *, duration=None, total=None, warmup=0.0
             issued[0] += 1
             return issued[0] - 1
 
+    ports = list(port) if isinstance(port, (list, tuple)) else [port]
+
     def worker(k):
-        client = Client(host, port)
+        client = Client(host, ports[k % len(ports)])
         lat, statuses, errors = [], {}, 0
         try:
             if prepare:

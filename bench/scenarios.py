@@ -22,7 +22,7 @@ TICKET_NUMBER = re.compile(rb'data-ticket-number="([^"]+)"')
 @dataclass
 class Server:
     host: str
-    port: int
+    port: object            # int, or a list of ports (one process each) for the throughput run
     db_url: str
     status_token: str
 
@@ -160,11 +160,12 @@ class ThroughputResult:
     tickets: int
     gaps: int
     duplicates: int
+    setup: str = ""         # the server setup it ran on, for the report
 
 
-def checkin_throughput(server, clients, total):
+def checkin_throughput(server, clients, total, site="rush"):
     def prepare(client):
-        client.fetch_csrf("/kiosk/walkin?site=rush")
+        client.fetch_csrf(f"/kiosk/walkin?site={site}")
 
     def insert(client, i):
         return client.request("POST", "/_bench/insert", form={"csrf_token": client.csrf, "note": f"n{i}"})[0]
@@ -175,7 +176,7 @@ def checkin_throughput(server, clients, total):
 
     baseline = run_load(server.host, server.port, clients, insert, total=total, prepare=prepare)
     checkins = run_load(server.host, server.port, clients, checkin, total=total, prepare=prepare)
-    numbers = ticket_numbers(server.db_url, "rush")
+    numbers = ticket_numbers(server.db_url, site)
     gaps, duplicates = gaps_and_duplicates(numbers)
     return ThroughputResult(checkins, baseline, len(numbers), gaps, duplicates)
 

@@ -1,7 +1,10 @@
 """The benchmark's server process: ``python -m bench.server --db URL --port P --status-token T``.
 
 The real app (``webapp.create_app``) served as ``python -m webapp`` serves it (threaded werkzeug,
-Flask-SocketIO in threading mode), plus the bench's baseline routes, which exist only here:
+Flask-SocketIO in threading mode), plus the bench's baseline routes, which exist only here.
+``deployment_app()`` is the same app for gunicorn (the README's production setup:
+``gunicorn -w 1 --threads 100 -b 127.0.0.1:P 'bench.server:deployment_app()'``, one process per
+port), configured from ``BENCH_DB``, ``BENCH_SECRET_KEY`` and ``BENCH_STATUS_TOKEN``. Routes:
 
 - ``GET /_bench/page``   a bare route rendering a template of the status page's byte size;
 - ``POST /_bench/insert`` a bare route doing one trivial INSERT + COMMIT;
@@ -123,6 +126,12 @@ def build_app(db_url, secret_key, status_token):
     shape["status_bytes"] = status_bytes
     shape["baseline_bytes"] = len(app.test_client().get("/_bench/page").get_data())
     return app
+
+
+def deployment_app():
+    """For gunicorn: the same app and baseline routes, from the environment (see the docstring)."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    return build_app(os.environ["BENCH_DB"], os.environ["BENCH_SECRET_KEY"], os.environ["BENCH_STATUS_TOKEN"])
 
 
 def main():

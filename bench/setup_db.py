@@ -3,6 +3,7 @@
 - ``status``: 20 waiting walk-ins; the status page measured is the 11th's (10 people ahead);
 - ``lobby``: empty; the latency run checks in here, watched by a lobby client;
 - ``rush``: empty; the throughput run checks in here, then its numbers are checked;
+- ``deploy``: empty; the same throughput run against the production setup (gunicorn processes);
 - ``board``: the wall board's site (``BOARD_TOKEN``), ``BOARD_VISITS`` cars in the workshop: walk-ins
   checked in, then (cheaply, rows written directly) at dispatch with an approved one-line estimate
   and a promise time, then assigned and started through the real workshop services; the last
@@ -22,7 +23,7 @@ from webapp.services import workshop
 from webapp.services.checkin import check_in_walkin
 from webapp.timeutil import utcnow
 
-SITES = ("status", "lobby", "rush", "board")
+SITES = ("status", "lobby", "rush", "deploy", "board")
 BOARD_TOKEN = "bench-board-" + "0" * 20   # fixed: the bench server and the clients know it
 BOARD_VISITS = 20
 BOARD_WAITING_PARTS = 3

@@ -20,7 +20,8 @@ from webapp.extensions import db, limiter
 from webapp.models import Ticket
 from webapp.readmodels import position
 from webapp.services import ServiceError
-from webapp.services.checkin import REASONS, check_in_appointment, check_in_walkin, find_appointments, ticket_pin
+from webapp.services.checkin import (REASONS, check_in_appointment, check_in_walkin, find_appointments, ticket_for_key,
+                                     ticket_pin)
 from webapp.sites import all_sites, public_site, remember
 from webapp.timeutil import utcnow
 from webapp.validation import PROVINCES, mask_mobile, mask_plate
@@ -201,8 +202,10 @@ def walkin_submit():
     if picker is not None:
         return picker
     form = WalkinForm.from_form(request.form)
-    existing = db.session.scalar(select(Ticket).where(Ticket.idempotency_key == form.key))
-    if existing is None and not form.validate():
+    existing = ticket_for_key(form.key)
+    if existing is not None:  # a replay (double tap, retry): the ticket already issued, as is
+        return _ticket_screen(site, existing)
+    if not form.validate():
         return _render("kiosk/walkin.html", 422, site=site, form=form)
     try:
         ticket = check_in_walkin(site, form.plate, form.mobile, form.reason, form.description,

@@ -6,7 +6,7 @@ reconnect, so a lost Socket.IO message can never leave a screen wrong for long.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 
 from . import queueing
 from .extensions import db
@@ -57,22 +57,35 @@ def queue_state(advisor: User, now: datetime | None = None) -> list[QueueRow]:
             for i, e in enumerate(ordered)]
 
 
+def _count_ahead_statements():
+    t = Ticket.__table__
+    p_id, p_queued, p_key_at = bindparam("id"), bindparam("queued_at"), bindparam("key_at")
+    waiting = (t.c.site_id == bindparam("site_id"), t.c.status == "waiting", t.c.id != p_id)
+    count = select(func.count(t.c.id))
+    at = func.coalesce(t.c.appointment_at, t.c.queued_at)
+    on_time = count.where(*waiting, t.c.on_time_appointment.is_(True), or_(
+        at < p_key_at,
+        and_(at == p_key_at, t.c.queued_at < p_queued),
+        and_(at == p_key_at, t.c.queued_at == p_queued, t.c.id < p_id)))
+    others = count.where(*waiting, or_(
+        t.c.on_time_appointment.is_(True),
+        t.c.queued_at < p_queued,
+        and_(t.c.queued_at == p_queued, t.c.id < p_id)))
+    return on_time, others
+
+
+# Built once: every kiosk ticket and every status page asks (see count_ahead).
+_AHEAD_ON_TIME, _AHEAD_OTHERS = _count_ahead_statements()
+
+
 def count_ahead(ticket: Ticket) -> int:
     """queueing.people_ahead computed by the database: two COUNTs on the indexed waiting tickets
     instead of loading the whole queue (the kiosk and every status page ask this)."""
-    waiting = (Ticket.site_id == ticket.site_id, Ticket.status == "waiting", Ticket.id != ticket.id)
-    count = lambda *cond: db.session.scalar(select(db.func.count(Ticket.id)).where(*waiting, *cond)) or 0
+    params = {"site_id": ticket.site_id, "id": ticket.id, "queued_at": ticket.queued_at}
     if ticket.on_time_appointment:
-        key_at = ticket.appointment_at or ticket.queued_at
-        at = db.func.coalesce(Ticket.appointment_at, Ticket.queued_at)
-        return count(Ticket.on_time_appointment.is_(True), or_(
-            at < key_at,
-            and_(at == key_at, Ticket.queued_at < ticket.queued_at),
-            and_(at == key_at, Ticket.queued_at == ticket.queued_at, Ticket.id < ticket.id)))
-    return count(or_(
-        Ticket.on_time_appointment.is_(True),
-        Ticket.queued_at < ticket.queued_at,
-        and_(Ticket.queued_at == ticket.queued_at, Ticket.id < ticket.id)))
+        params["key_at"] = ticket.appointment_at or ticket.queued_at
+        return db.session.execute(_AHEAD_ON_TIME, params).scalar() or 0
+    return db.session.execute(_AHEAD_OTHERS, params).scalar() or 0
 
 
 def position(ticket: Ticket) -> tuple[int, int]:

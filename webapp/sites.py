@@ -4,18 +4,20 @@ Staff pages use the signed-in user's site. A kiosk or TV is set up once with ``?
 the choice is kept in a cookie so the bookmarked URL (``/kiosk``, ``/lobby``) stays short.
 With a single site nothing needs configuring."""
 from flask import abort, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from .extensions import db
 from .models import Site
 
 COOKIE = "site"
+# Built once: every kiosk and lobby request asks.
+_BY_CODE = select(Site).where(Site.code == bindparam("code"))
 
 
 def public_site() -> Site | None:
     code = request.args.get("site") or request.cookies.get(COOKIE)
     if code:
-        site = db.session.scalar(select(Site).where(Site.code == code))
+        site = db.session.scalar(_BY_CODE, {"code": code})
         if site is None and request.args.get("site"):
             abort(404)
         if site is not None:

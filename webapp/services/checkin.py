@@ -3,12 +3,16 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import queueing
+from .. import changes, queueing
 from ..events import DomainEvent, publish
 from ..extensions import db
 from ..models import Appointment, Customer, Site, Ticket, TicketCounter, Vehicle, Visit, VisitEvent
@@ -63,60 +67,147 @@ def find_appointments(site: Site, query: str, now: datetime | None = None) -> li
     return list(db.session.scalars(stmt))
 
 
-def _existing(idempotency_key):
+# The check-in is the hottest write of the app (a lobby rush at opening time: issue 2). Its
+# statements are built once, with bound parameters, and run as Core statements: no unit of work,
+# no flush, no per-request statement building. Its rows are written with INSERT … RETURNING and
+# come back as persistent instances built from the returned rows, so nothing is reloaded after
+# the commit. The numbering stays one atomic upsert in the same transaction as the ticket.
+
+class _Statements:
+    def __init__(self, dialect_name):
+        if dialect_name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert
+        ticket, visit, counter = Ticket.__table__, Visit.__table__, TicketCounter.__table__
+        vehicle, customer = Vehicle.__table__, Customer.__table__
+        self.ticket_by_key = select(ticket.c.id).where(ticket.c.idempotency_key == bindparam("key"))
+        self.known_ids = select(
+            select(vehicle.c.id).where(vehicle.c.site_id == bindparam("site_id"), vehicle.c.plate == bindparam("plate"))
+            .limit(1).scalar_subquery(),
+            select(customer.c.id).where(customer.c.site_id == bindparam("site_id"),
+                                        customer.c.mobile == bindparam("mobile"))
+            .limit(1).scalar_subquery())
+        self.insert_visit = insert(visit).returning(*visit.c)
+        self.insert_ticket = insert(ticket).returning(*ticket.c)
+        self.insert_event = insert(VisitEvent.__table__)
+        # Atomic upsert: the row lock (PostgreSQL) or write lock (SQLite) it takes is held until
+        # the ticket commits, so two check-ins can never draw the same number and a rollback
+        # leaves no gap.
+        self.next_seq = upsert(counter).values(
+            site_id=bindparam("site_id"), day=bindparam("day"), prefix=bindparam("prefix"), value=1,
+        ).on_conflict_do_update(
+            index_elements=[counter.c.site_id, counter.c.day, counter.c.prefix],
+            set_={"value": counter.c.value + 1},
+        ).returning(counter.c.value)
+        self.appointment_with_contact = (
+            select(Appointment, Vehicle.plate, Customer.mobile)
+            .join(Vehicle, Appointment.vehicle_id == Vehicle.id)
+            .join(Customer, Appointment.customer_id == Customer.id)
+            .where(Appointment.id == bindparam("appointment_id")))
+        appointment = Appointment.__table__
+        self.appointment_arrived = (update(appointment).where(appointment.c.id == bindparam("appointment_id"))
+                                    .values(status="arrived"))
+
+
+@lru_cache(maxsize=None)
+def _statements_for(dialect_name) -> _Statements:
+    return _Statements(dialect_name)
+
+
+def _statements() -> _Statements:
+    return _statements_for(db.session.get_bind().dialect.name)
+
+
+def ticket_for_key(idempotency_key: str | None) -> Ticket | None:
+    """The ticket a check-in with this idempotency key already issued, if any."""
     if not idempotency_key:
         return None
-    return db.session.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key))
+    # The id first (almost always: none), the entity only on a replay.
+    ticket_id = db.session.execute(_statements().ticket_by_key, {"key": idempotency_key}).scalar()
+    return db.session.get(Ticket, ticket_id) if ticket_id is not None else None
+
+
+_existing = ticket_for_key
 
 
 def _allocate_seq(site_id, day, prefix) -> int:
-    """Atomic upsert: the row lock (PostgreSQL) or write lock (SQLite) it takes is held until the
-    ticket commits, so two check-ins can never draw the same number and a rollback leaves no gap."""
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    table = TicketCounter.__table__
-    stmt = insert(table).values(site_id=site_id, day=day, prefix=prefix, value=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.site_id, table.c.day, table.c.prefix],
-        set_={"value": table.c.value + 1},
-    ).returning(table.c.value)
-    return db.session.execute(stmt).scalar_one()
+    """The next number of the site's day and prefix (see ``_Statements.next_seq``)."""
+    return db.session.execute(_statements().next_seq,
+                              {"site_id": site_id, "day": day, "prefix": prefix}).scalar_one()
 
 
-def _issue(site, visit, kind, idempotency_key, appointment=None, now=None):
-    """Number and store the ticket for a new visit, commit, publish."""
+@lru_cache(maxsize=None)
+def _columns(model):
+    return tuple((attr.key, attr.columns[0]) for attr in sa_inspect(model).column_attrs)
+
+
+def _instance(model, row):
+    """A persistent instance for a row just written, as if loaded: no SQL now or on access."""
+    mapping = row._mapping
+    obj = model(**{key: mapping[column] for key, column in _columns(model)})
+    make_transient_to_detached(obj)
+    db.session.add(obj)
+    return obj
+
+
+def _commit_keeping_state(site):
+    """Commit without expiring what this session holds: the check-in's rows come back from
+    RETURNING, and the site and appointment were read in this very transaction. Only the site's
+    change sequence (bumped by webapp.changes with a bulk UPDATE) is left to reload if asked."""
+    session = db.session()
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
+    if site in session:
+        session.expire(site, ["change_seq"])
+
+
+def _issue(site, visit_values, kind, idempotency_key, appointment=None, now=None):
+    """Store the visit, number and store its ticket and the check-in event, commit, publish;
+    all in one transaction. An IntegrityError on the visit (an appointment checked in twice at
+    once) goes to the caller; one on the ticket (the same idempotency key won a race elsewhere)
+    is answered with the ticket that won."""
     now = now or utcnow()
     day = local_day(site.timezone, now)
     prefix = site.prefix_appointment if kind == KIND_APPOINTMENT else site.prefix_walkin
-    token = new_token()
-    db.session.add(visit)
-    db.session.flush()
-    seq = _allocate_seq(site.id, day, prefix)
-    ticket = Ticket(
-        site_id=site.id, visit_id=visit.id, kind=kind, day=day, prefix=prefix, seq=seq,
-        number=f"{prefix}{seq:03d}", token=token,
-        idempotency_key=idempotency_key or None, issued_at=now, queued_at=now,
-        appointment_at=appointment.scheduled_at if appointment else None,
-        assigned_advisor_id=appointment.advisor_id if appointment else None,
-        on_time_appointment=bool(appointment) and queueing.on_time(
-            now, appointment.scheduled_at, site.appointment_early_minutes, site.appointment_late_minutes),
-    )
-    db.session.add(ticket)
-    db.session.add(VisitEvent(site_id=site.id, visit_id=visit.id, actor_kind="customer",
-                              action="check_in", from_state=None, to_state=visit.state, at=now))
-    if appointment is not None:
-        appointment.status = "arrived"
+    # Core writes do not pass through the unit of work: tell webapp.changes which site changed.
+    db.session.info.setdefault(changes.KEY, set()).add(site.id)
+    sql = _statements()
+    visit_row = db.session.execute(sql.insert_visit, {
+        **visit_values, "site_id": site.id, "created_at": now, "updated_at": now}).one()
     try:
-        db.session.commit()
+        seq = _allocate_seq(site.id, day, prefix)
+        ticket_row = db.session.execute(sql.insert_ticket, dict(
+            site_id=site.id, visit_id=visit_row.id, kind=kind, day=day, prefix=prefix, seq=seq,
+            number=f"{prefix}{seq:03d}", token=new_token(),
+            idempotency_key=idempotency_key or None, issued_at=now, queued_at=now,
+            appointment_at=appointment.scheduled_at if appointment else None,
+            assigned_advisor_id=appointment.advisor_id if appointment else None,
+            on_time_appointment=bool(appointment) and queueing.on_time(
+                now, appointment.scheduled_at, site.appointment_early_minutes, site.appointment_late_minutes),
+        )).one()
+        db.session.execute(sql.insert_event, dict(
+            site_id=site.id, visit_id=visit_row.id, actor_kind="customer", action="check_in",
+            from_state=None, to_state=visit_row.state, at=now))
+        if appointment is not None:
+            db.session.execute(sql.appointment_arrived, {"appointment_id": appointment.id})
+        _commit_keeping_state(site)
     except IntegrityError:
-        # The same idempotency key won a race in another request: answer with that ticket.
         db.session.rollback()
         existing = _existing(idempotency_key)
         if existing is None:
             raise
         return existing
+    if appointment is not None and appointment in db.session:
+        set_committed_value(appointment, "status", "arrived")
+    visit = _instance(Visit, visit_row)
+    ticket = _instance(Ticket, ticket_row)
+    set_committed_value(ticket, "visit", visit)
+    set_committed_value(visit, "ticket", ticket)
     publish(DomainEvent("ticket.issued", site.id, visit.id, ticket.id,
                         {"number": ticket.number, "kind": kind}))
     return ticket
@@ -126,7 +217,9 @@ def check_in_appointment(site: Site, appointment_id: int, idempotency_key: str |
     existing = _existing(idempotency_key)
     if existing is not None:
         return existing
-    appointment = db.session.get(Appointment, appointment_id)
+    found = db.session.execute(_statements().appointment_with_contact,
+                               {"appointment_id": appointment_id}).first()
+    appointment = found[0] if found else None
     if appointment is None or appointment.site_id != site.id:
         raise ServiceError("appointment_not_found", 404)
     if appointment.status != "booked":
@@ -135,11 +228,10 @@ def check_in_appointment(site: Site, appointment_id: int, idempotency_key: str |
         if visit is not None and visit.ticket is not None:
             return visit.ticket
         raise ServiceError("appointment_not_open", 409)
-    visit = Visit(
-        site_id=site.id, customer_id=appointment.customer_id, vehicle_id=appointment.vehicle_id,
-        appointment_id=appointment.id, plate=appointment.vehicle.plate,
-        mobile=appointment.customer.mobile, reason=appointment.reason,
-        description=appointment.description, consent_at=utcnow(),
+    visit = dict(
+        customer_id=appointment.customer_id, vehicle_id=appointment.vehicle_id,
+        appointment_id=appointment.id, plate=found.plate, mobile=found.mobile,
+        reason=appointment.reason, description=appointment.description, consent_at=utcnow(),
     )
     try:
         return _issue(site, visit, KIND_APPOINTMENT, idempotency_key, appointment)
@@ -168,13 +260,11 @@ def check_in_walkin(site: Site, plate: str, mobile: str, reason: str, descriptio
     if not consent:
         raise ServiceError("consent_required", 422, "consent")
     description = (description or "").strip()[:500] or None
-    vehicle = db.session.scalar(
-        select(Vehicle).where(Vehicle.site_id == site.id, Vehicle.plate == parsed.value).limit(1))
-    customer = db.session.scalar(
-        select(Customer).where(Customer.site_id == site.id, Customer.mobile == number).limit(1))
-    visit = Visit(
-        site_id=site.id, plate=parsed.value, mobile=number, reason=reason, description=description,
-        vehicle_id=vehicle.id if vehicle else None, customer_id=customer.id if customer else None,
-        consent_at=utcnow(),
+    # Known car and customer of this site, if any: both ids in one round trip.
+    vehicle_id, customer_id = db.session.execute(
+        _statements().known_ids, {"site_id": site.id, "plate": parsed.value, "mobile": number}).one()
+    visit = dict(
+        plate=parsed.value, mobile=number, reason=reason, description=description,
+        vehicle_id=vehicle_id, customer_id=customer_id, consent_at=utcnow(),
     )
     return _issue(site, visit, KIND_WALKIN, idempotency_key)
