@@ -50,3 +50,18 @@ def roles_required(*roles):
             return view(*args, **kwargs)
         return wrapped
     return decorator
+
+
+def record_of_my_site(model, record_id: int):
+    """The record if it belongs to the signed-in user's site, else 404 (never 403: another site's
+    ids are not even confirmed to exist). The one place staff routes scope records by site."""
+    from .extensions import db
+    record = db.session.get(model, record_id)
+    if record is None or record.site_id != current_user.site_id:
+        abort(404)
+    return record
+
+
+def visit_or_404(visit_id: int):
+    from .models import Visit
+    return record_of_my_site(Visit, visit_id)

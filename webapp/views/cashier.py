@@ -25,7 +25,7 @@ from .. import billing as rules
 from ..extensions import db
 from ..models import Bill, Visit
 from ..roles import ADVISOR, CASHIER
-from ..security import roles_required
+from ..security import roles_required, visit_or_404
 from ..services import ServiceError
 from ..services import billing as svc
 from ..timeutil import day_bounds_utc, local_day
@@ -79,12 +79,6 @@ def local_time(dt, tz_name):
         return None
     return dt.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz_name)).replace(tzinfo=None)
 
-
-def visit_or_404(visit_id: int) -> Visit:
-    visit = db.session.get(Visit, visit_id)
-    if visit is None or visit.site_id != current_user.site_id:
-        abort(404)
-    return visit
 
 
 def bill_or_404(bill_id: int) -> Bill:

@@ -21,7 +21,7 @@ from ..messages import error_text as shared_error_text
 from ..models import Visit
 from ..notify import latest_notice
 from ..roles import ADVISOR
-from ..security import roles_required
+from ..security import roles_required, visit_or_404
 from ..services import ServiceError, closing
 from ..services import delivery as svc
 
@@ -40,12 +40,6 @@ def error_text(code: str) -> str:
     }
     return words[code] if code in words else shared_error_text(code)
 
-
-def visit_or_404(visit_id: int) -> Visit:
-    visit = db.session.get(Visit, visit_id)
-    if visit is None or visit.site_id != current_user.site_id:
-        abort(404)
-    return visit
 
 
 def fingerprint(visit: Visit) -> str:

@@ -25,7 +25,7 @@ from .. import money
 from ..extensions import db
 from ..models import AdditionalWork, Approval, Concern, LabourOperation, Part, Signature, Visit
 from ..roles import ADVISOR
-from ..security import roles_required
+from ..security import roles_required, visit_or_404
 from ..services import ServiceError
 from ..services import estimates as svc
 from ..storage import ImageRefused, store_signature_png
@@ -61,12 +61,6 @@ def error_text(code: str) -> str:
     }
     return words[code] if code in words else intake_error_text(code)
 
-
-def visit_or_404(visit_id: int) -> Visit:
-    visit = db.session.get(Visit, visit_id)
-    if visit is None or visit.site_id != current_user.site_id:
-        abort(404)
-    return visit
 
 
 def local_time(dt, tz_name):

@@ -15,11 +15,10 @@ from markupsafe import Markup
 from werkzeug.routing import BuildError
 
 from .. import history as rules
-from ..extensions import db
 from ..labels import state_label
 from ..models import Visit
 from ..roles import ADMIN, ADVISOR, CASHIER, CSI, MANAGER
-from ..security import roles_required
+from ..security import roles_required, visit_or_404
 from ..services import ServiceError
 from ..services import history as svc
 
@@ -202,7 +201,4 @@ def _panel_global():
 @bp.get("/visits/<int:visit_id>/panel")
 @roles_required(ADVISOR)
 def visit_panel(visit_id):
-    visit = db.session.get(Visit, visit_id)
-    if visit is None or visit.site_id != current_user.site_id:
-        abort(404)
-    return render_panel(visit)
+    return render_panel(visit_or_404(visit_id))

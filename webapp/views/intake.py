@@ -16,7 +16,7 @@ from .. import intake as rules
 from ..extensions import db
 from ..models import Concern, IntakeForm, Photo, Signature, Visit
 from ..roles import ADVISOR
-from ..security import roles_required
+from ..security import roles_required, visit_or_404
 from ..services import ServiceError, visits
 from ..services import intake as svc
 from ..workflow import IllegalTransition, VisitState, next_states
@@ -36,12 +36,6 @@ DEPENDS = {
     "interview": ("progress", "estimate"),
 }
 
-
-def visit_or_404(visit_id: int) -> Visit:
-    visit = db.session.get(Visit, visit_id)
-    if visit is None or visit.site_id != current_user.site_id:
-        abort(404)
-    return visit
 
 
 def section_context(visit: Visit, **extra) -> dict:
