@@ -431,16 +431,22 @@ def run_together(n, prepare, act, timeout=120):
     return results
 
 
-def sign_in(page, base, username, lang=None, password=PASSWORD):
-    """Staff sign-in through the login form, in the chosen UI language."""
+def sign_in(page, base, username, lang=None, password=PASSWORD, path=None, live=False):
+    """Staff sign-in through the login form, in the chosen UI language: lands on ``path`` (asked
+    for as ?next=) or, without one, on the advisor console. ``live``: wait until the page's
+    Socket.IO connection is up, so what happens next reaches it."""
     import re as _re
+
+    from playwright.sync_api import expect
     if lang:
         set_lang(page, base, lang)
-    page.goto(base + "/login")
+    page.goto(base + "/login" + (f"?next={path}" if path else ""))
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("button[type=submit]")
-    page.wait_for_url(_re.compile(r".*/advisor$"))
+    page.wait_for_url(_re.compile(".*" + _re.escape(path or "/advisor") + "$"))
+    if live:
+        expect(page.locator("body")).to_have_attribute("data-live-state", "online")
 
 
 def png_data_url(stroke=((20, 70), (80, 20), (140, 75), (260, 30)), size=(300, 100)) -> str:

@@ -32,6 +32,15 @@
   }
   document.addEventListener("input", mark);
   document.addEventListener("change", mark);
+  // The click on a summary counts at once: "toggle" comes a task later, and a refetch landing in
+  // between would close the details the person just opened.
+  document.addEventListener("click", function (evt) {
+    var summary = evt.target.closest && evt.target.closest("[data-live-guard] details > summary");
+    if (summary) {
+      summary.parentElement.dataset.opened = String(Date.now());
+      acted[summary.closest("[data-live-guard]").id] = Date.now();
+    }
+  }, true);
   document.addEventListener("toggle", function (evt) {   // toggle does not bubble: listen while capturing
     var details = evt.target;
     var block = details.tagName === "DETAILS" && details.open && details.closest("[data-live-guard]");

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from conftest import PASSWORD, Factory, draw_signature, screenshot, set_lang, visit_ready
+from conftest import Factory, draw_signature, screenshot, sign_in, visit_ready
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -33,13 +33,7 @@ def seed(live_app):
 
 def staff(new_page, base, username, path):
     page = new_page("console")
-    set_lang(page, base, "zh_CN")
-    page.goto(f"{base}/login?next={path}")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(f".*{re.escape(path)}$"))
-    expect(page.locator("body")).to_have_attribute("data-live-state", "online")
+    sign_in(page, base, username, "zh_CN", path=path, live=True)
     return page
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from conftest import Factory, set_lang, visit_ready
+from conftest import Factory, sign_in, visit_ready
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -59,14 +59,6 @@ def seed(live_app):
         return data
 
 
-def staff_login(page, base, username, lang, landing):
-    set_lang(page, base, lang)
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", "test-pass-123")
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(f".*{landing}$"))
-
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
 def test_issue_then_pay_with_two_methods(live_app, live_server, new_page, browser, lang):
@@ -76,13 +68,13 @@ def test_issue_then_pay_with_two_methods(live_app, live_server, new_page, browse
     base = live_server.url
 
     till = new_page("console", lang="en" if en else None)
-    staff_login(till, base, shop["cashier"], code, "/cashier/")
+    sign_in(till, base, shop["cashier"], code, path="/cashier/")
     expect(till.locator("body")).to_have_attribute("data-live-state", "online")
     expect(till.locator("#waiting-bills .bill-row")).to_have_count(1)
     expect(till.locator("#waiting-bills")).not_to_contain_text("京A12345")
 
     desk = new_page("console", lang="en" if en else None)
-    staff_login(desk, base, shop["advisor"], code, "/advisor")
+    sign_in(desk, base, shop["advisor"], code, path="/advisor")
     desk.goto(f"{base}/advisor/visits/{shop['visit']}#sec-bill")
     expect(desk.locator("body")).to_have_attribute("data-live-state", "online")
     section = desk.locator("#sec-bill")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from conftest import Factory, draw_signature, set_lang, visit_ready
+from conftest import Factory, draw_signature, sign_in, visit_ready
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -76,15 +76,6 @@ def quiet(page):
     page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')")
 
 
-def staff_login(page, base, username, path, lang):
-    set_lang(page, base, lang)
-    page.goto(f"{base}/login?next={path}")
-    page.fill("#username", username)
-    page.fill("#password", "test-pass-123")
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(f".*{re.escape(path)}$"))
-    expect(page.locator("body")).to_have_attribute("data-live-state", "online")
-
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
 def test_handover_checklist_signature_and_settlement(live_app, live_server, new_page, lang):
@@ -94,9 +85,9 @@ def test_handover_checklist_signature_and_settlement(live_app, live_server, new_
     path = f"/advisor/visits/{data['visit']}"
 
     page = new_page("console", lang="en" if en else None)
-    staff_login(page, base, data["advisor"], path, lang)
+    sign_in(page, base, data["advisor"], lang, path=path, live=True)
     other = new_page("console", lang="en" if en else None)       # the service manager's screen
-    staff_login(other, base, data["manager"], path, lang)
+    sign_in(other, base, data["manager"], lang, path=path, live=True)
 
     # the customer's e-mail (for this notice) sits with the mobile in the customer section
     page.fill("#c-email", "zhang.san@example")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from conftest import Factory, set_lang, visit_delivered
+from conftest import Factory, set_lang, visit_delivered, sign_in
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -57,14 +57,6 @@ def seed(live_app):
         return data
 
 
-def staff_login(page, base, username, path, lang):
-    set_lang(page, base, lang)
-    page.goto(f"{base}/login?next={path}")
-    page.fill("#username", username)
-    page.fill("#password", "test-pass-123")
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(f".*{path}$"))
-
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
 def test_two_stars_open_a_case_the_manager_sees_and_the_call_is_recorded(live_app, live_server, new_page, lang):
@@ -74,7 +66,7 @@ def test_two_stars_open_a_case_the_manager_sees_and_the_call_is_recorded(live_ap
     base = live_server.url
 
     manager = new_page("console", lang="en" if en else None)
-    staff_login(manager, base, shop["manager"], "/complaints", code)
+    sign_in(manager, base, shop["manager"], code, path="/complaints")
     expect(manager.locator("body")).to_have_attribute("data-live-state", "online")
     expect(manager.locator("#open-cases tr[data-escalated]")).to_have_count(1)   # escalated on load
     manager.evaluate("window.__noReload = 'still here'")
@@ -142,7 +134,7 @@ def test_two_stars_open_a_case_the_manager_sees_and_the_call_is_recorded(live_ap
 
     # The CSI staff member records the due call.
     csi = new_page("console", lang="en" if en else None)
-    staff_login(csi, base, shop["csi"], "/followup", code)
+    sign_in(csi, base, shop["csi"], code, path="/followup")
     expect(csi.locator("body")).to_have_attribute("data-live-state", "online")
     due = csi.locator(f'#due tr[data-follow-up="{shop["call"]}"]')
     expect(due).to_contain_text("京B67890")

@@ -2,13 +2,12 @@
 technician's tablet shows it without a reload and the technician starts it, the customer's phone
 shows "Repair in progress" without a reload. Screenshots of /workshop, /workshop/qc and /tech in
 both languages."""
-import re
 import uuid
 
 import pytest
 from playwright.sync_api import expect
 
-from conftest import Factory, job_at_dispatch, screenshot, set_lang
+from conftest import Factory, job_at_dispatch, screenshot, set_lang, sign_in
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -53,15 +52,6 @@ def seed(live_app):
         return data
 
 
-def staff_login(page, base, username, path, lang):
-    set_lang(page, base, lang)
-    page.goto(f"{base}/login?next={path}")
-    page.fill("#username", username)
-    page.fill("#password", "test-pass-123")
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(f".*{path}$"))
-    expect(page.locator("body")).to_have_attribute("data-live-state", "online")
-
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
 def test_assign_start_and_everyone_sees_it(live_app, live_server, new_page, lang):
@@ -71,13 +61,13 @@ def test_assign_start_and_everyone_sees_it(live_app, live_server, new_page, lang
     base = live_server.url
 
     dispatcher = new_page("console", lang="en" if en else None)
-    staff_login(dispatcher, base, shop["dispatcher"], "/workshop", code)
+    sign_in(dispatcher, base, shop["dispatcher"], code, path="/workshop", live=True)
     row = dispatcher.locator(f'#waiting tr[data-job="{shop["job"]}"]')
     expect(row).to_be_visible()
     screenshot(dispatcher, f"workshop-dispatch-{lang}")
 
     tablet = new_page("console", lang="en" if en else None, viewport={"width": 1024, "height": 768})
-    staff_login(tablet, base, shop["tech"], "/tech", code)
+    sign_in(tablet, base, shop["tech"], code, path="/tech", live=True)
     expect(tablet.locator(".empty")).to_be_visible()
     tablet.evaluate("window.__noReload = 'still here'")
 
@@ -114,7 +104,7 @@ def test_assign_start_and_everyone_sees_it(live_app, live_server, new_page, lang
     screenshot(dispatcher, f"workshop-dispatch-after-{lang}")
 
     qc = new_page("console", lang="en" if en else None)
-    staff_login(qc, base, shop["qc"], "/workshop/qc", code)
+    sign_in(qc, base, shop["qc"], code, path="/workshop/qc", live=True)
     expect(qc.locator(".qc-card")).to_have_count(1)
     qc.locator(".qc-card button[value=pass]").click()
     expect(qc.locator(".qc-card [data-message]")).to_be_visible()
