@@ -45,10 +45,10 @@ chromium:
 	  else echo "WARNING: chromium missing (apt-get install chromium fonts-noto-cjk); browser tests will be skipped"; fi; \
 	fi
 
-# Unit and HTTP tests in two processes (each with its own databases), browser tests in one.
+# Unit, HTTP and browser tests each in two processes (each with its own databases and servers).
 test: setup chromium
 	$(PY) -m pytest -n 2 tests/unit tests/http
-	$(PY) -m pytest tests/browser
+	$(PY) -m pytest -n 2 tests/browser
 	@$(MAKE) --no-print-directory test-pg
 
 # The database-touching tests again on PostgreSQL, when a server answers.

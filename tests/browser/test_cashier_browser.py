@@ -60,7 +60,9 @@ def seed(live_app):
 
 
 
-@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+# In English here; test_aftercare_journey drives the same screens in Chinese (the default), so the
+# suite runs each flow once per language instead of twice in Chinese.
+@pytest.mark.parametrize("lang", ["en"])
 def test_issue_then_pay_with_two_methods(live_app, live_server, new_page, browser, lang):
     en = lang == "en"
     code = "en" if en else "zh_CN"

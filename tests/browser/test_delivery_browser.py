@@ -77,7 +77,9 @@ def quiet(page):
 
 
 
-@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+# In English here; test_aftercare_journey drives the same screens in Chinese (the default), so the
+# suite runs each flow once per language instead of twice in Chinese.
+@pytest.mark.parametrize("lang", ["en"])
 def test_handover_checklist_signature_and_settlement(live_app, live_server, new_page, lang):
     en = lang == "en"
     data = seed(live_app)

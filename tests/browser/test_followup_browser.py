@@ -58,7 +58,9 @@ def seed(live_app):
 
 
 
-@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+# In English here; test_aftercare_journey drives the same screens in Chinese (the default), so the
+# suite runs each flow once per language instead of twice in Chinese.
+@pytest.mark.parametrize("lang", ["en"])
 def test_two_stars_open_a_case_the_manager_sees_and_the_call_is_recorded(live_app, live_server, new_page, lang):
     en = lang == "en"
     code = "en" if en else "zh_CN"
