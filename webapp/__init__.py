@@ -42,7 +42,7 @@ def create_app(config=None):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
     db.init_app(app)
-    from . import changes  # noqa: F401  (registers the change-sequence session events)
+    from . import changes, sqlite_writer  # noqa: F401  (session events: change sequence, one SQLite writer)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     htmx.init_app(app)
 
