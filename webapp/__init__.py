@@ -39,6 +39,8 @@ def create_app(config=None):
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
         options.setdefault("connect_args", {"timeout": 30})
+        # A file on this machine does not drop connections: no ping before every checkout.
+        options["pool_pre_ping"] = False
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
     db.init_app(app)
