@@ -76,8 +76,16 @@ def fromjson(value):
     return json.loads(value) if value else []
 
 
+def join_list(items, label=None) -> str:
+    """A list in running text: 甲、乙、丙 in Chinese, "a, b, c" in English; ``label`` words each code."""
+    from flask_babel import get_locale
+    sep = ", " if str(get_locale() or "").startswith("en") else "、"
+    return sep.join(str(label(i) if label else i) for i in items)
+
+
 def register(app):
     app.jinja_env.filters["fromjson"] = fromjson
+    app.jinja_env.filters["join_list"] = join_list
     app.jinja_env.globals.update(
         light_label=_label(LIGHTS), accessory_label=_label(ACCESSORIES), damage_label=_label(DAMAGE_KINDS),
         zone_label=_label(ZONES), warranty_label=_label(WARRANTY), diagnosis_label=_label(DIAGNOSIS),
