@@ -10,6 +10,10 @@ ServiceLane demo shop — {base}
   Kiosk (lobby, 1080×1920 touch)   {base}/kiosk
   Lobby calling display (TV)       {base}/lobby
   Advisor console                  {base}/advisor
+  Workshop dispatch / technician   {base}/workshop   {base}/tech
+  Cashier (settlement)             {base}/cashier
+  Follow-up calls, complaints      {base}/followup   {base}/complaints
+  Service history                  {base}/history
   Start page                       {base}/start
 Demo logins (password {DEMO_PASSWORD}):""")
 for username, role, name, desk in DEMO_USERS:
