@@ -9,7 +9,6 @@
   settled bills; follows the advisor Socket.IO room (a bill issued appears without a reload).
   Each action answers with the page's ``panel`` block; the list block refetches itself.
 - /cashier/bills/<id>/print, /receipt: the A4 settlement statement and the 80 mm receipt."""
-import hashlib
 import json
 import uuid
 from datetime import timezone
@@ -19,8 +18,8 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
-from markupsafe import Markup
 
+from .. import fragments
 from .. import billing as rules
 from ..extensions import db
 from ..models import Bill, Visit
@@ -100,8 +99,6 @@ def bill_facts(bill: Bill | None) -> dict:
             "credit_left": svc.credit_left(bill) if bill.kind == "invoice" and bill.status in svc.SETTLED else 0}
 
 
-def _fp(*data) -> str:
-    return hashlib.sha256(json.dumps(data, default=str).encode()).hexdigest()[:16]
 
 
 # ---------------------------------------------------------------- the advisor's section
@@ -112,7 +109,7 @@ def section_fingerprint(visit: Visit, bill: Bill | None) -> str:
         data += [bill.id, bill.status, bill.number, str(bill.total), [p.id for p in bill.payments],
                  [(d.id, str(d.approved_quantity), str(d.issued_quantity), d.resolution) for d in bill.differences],
                  [c.id for c in svc.credited(bill)]]
-    return _fp(data)
+    return fragments.fingerprint(data)
 
 
 def section_context(visit: Visit, **extra) -> dict:
@@ -150,18 +147,15 @@ def _guard_section(visit, action, values=None, error_for=None):
     return render_section(visit)
 
 
-@bp.app_context_processor
-def _section_global():
-    """The visit page includes the section with the intake's context: it renders itself with its own."""
-    return {"bill_section": lambda visit: Markup(render_template(SECTION, **section_context(visit)))}
+# The visit page includes the section with the intake's context: it renders itself with its own.
+fragments.page_global(bp, "bill_section", lambda visit: render_template(SECTION, **section_context(visit)))
 
 
 @bp.get("/visits/<int:visit_id>/bill")
 @roles_required(ADVISOR)
 def bill_section(visit_id):
     visit = visit_or_404(visit_id)
-    seen = request.args.get("seen")
-    if seen and seen == section_fingerprint(visit, svc.current_bill(visit)):
+    if fragments.unchanged(section_fingerprint(visit, svc.current_bill(visit))):
         return "", 204
     return render_section(visit)
 
@@ -208,8 +202,8 @@ def list_context() -> dict:
 
 def panel_fingerprint(bill: Bill | None) -> str:
     if bill is None:
-        return _fp(None)
-    return _fp(bill.id, bill.status, str(bill.total), [p.id for p in bill.payments],
+        return fragments.fingerprint(None)
+    return fragments.fingerprint(bill.id, bill.status, str(bill.total), [p.id for p in bill.payments],
                [c.id for c in svc.credited(bill)] if bill.kind == "invoice" else [])
 
 
@@ -279,8 +273,7 @@ def queue_list():
 def bill(bill_id):
     b = bill_or_404(bill_id)
     if request.htmx:
-        seen = request.args.get("seen")
-        if seen and seen == panel_fingerprint(b):
+        if fragments.unchanged(panel_fingerprint(b)):
             return "", 204
         return render_block(PAGE, "panel", **panel_context(b))
     return render_template(PAGE, **page_context(b))

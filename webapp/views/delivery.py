@@ -7,14 +7,13 @@ answer to each of its forms. Ticks and notes save as made; input problems answer
 section and a message next to each item; a visit at another stage answers 409 with a message.
 The section refetches itself on live hints (the cashier settling delivers the visit) but
 answers 204 when nothing it shows changed, so a hint never wipes out notes being typed."""
-import hashlib
 import json
 
 from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup
 
+from .. import fragments
 from .. import handover as rules
 from ..extensions import db
 from ..messages import error_text as shared_error_text
@@ -51,7 +50,7 @@ def fingerprint(visit: Visit) -> str:
     data = [visit.state, str(visit.delivered_at), svc.items_of(d), d.notes if d else None,
             str(d.completed_at) if d else None, sig.id if sig else None,
             (bill.id, bill.status) if bill else None, (notice.id, notice.status) if notice else None]
-    return hashlib.sha256(json.dumps(data, default=str).encode()).hexdigest()[:16]
+    return fragments.fingerprint(data)
 
 
 def section_context(visit: Visit, **extra) -> dict:
@@ -94,19 +93,16 @@ def _guard(visit, action, form_values=None):
     return render_section(visit)
 
 
-@bp.app_context_processor
-def _section_global():
-    """The visit page includes the section with the intake's context: it renders itself with its own."""
-    return {"delivery_section": lambda visit: Markup(render_template("advisor/visit/delivery.html",
-                                                                     **section_context(visit)))}
+# The visit page includes the section with the intake's context: it renders itself with its own.
+fragments.page_global(bp, "delivery_section",
+                      lambda visit: render_template("advisor/visit/delivery.html", **section_context(visit)))
 
 
 @bp.get("/visits/<int:visit_id>/delivery")
 @roles_required(ADVISOR)
 def section(visit_id):
     visit = visit_or_404(visit_id)
-    seen = request.args.get("seen")
-    if seen and seen == fingerprint(visit):
+    if fragments.unchanged(fingerprint(visit)):
         return "", 204
     return render_section(visit)
 

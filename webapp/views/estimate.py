@@ -10,17 +10,16 @@ hint never wipes out what the advisor is typing.
 The in-shop approval: the customer taps approve / decline per line on the tablet and signs; the
 signature is stored (document "repair_order", content hash = SHA-256 of what was shown) in the
 same transaction as the decision, so a refused decision leaves no orphan signature row."""
-import hashlib
 import json
 from datetime import timezone
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, render_template, request
-from markupsafe import Markup
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import fragments
 from .. import money
 from ..extensions import db
 from ..models import AdditionalWork, Approval, Concern, LabourOperation, Part, Signature, Visit
@@ -81,7 +80,7 @@ def fingerprint(visit: Visit) -> str:
         data += [ro.number, ro.payment_method, ro.old_parts, ro.car_wash, ro.delivery_explained,
                  ro.additional_work_consent]
     data += [(w.id, w.status) for w in additional_work(visit)]
-    return hashlib.sha256(json.dumps(data, default=str).encode()).hexdigest()[:16]
+    return fragments.fingerprint(data)
 
 
 def additional_work(visit: Visit) -> list[AdditionalWork]:
@@ -149,11 +148,9 @@ def _guard(visit, action, form_values=None, trigger_progress=False):
     return render_section(visit, trigger_progress=trigger_progress)
 
 
-@bp.app_context_processor
-def _section_global():
-    """The visit page includes the section with the intake's context: it renders itself with its own."""
-    return {"estimate_section": lambda visit: Markup(render_template("advisor/visit/estimate.html",
-                                                                     **section_context(visit)))}
+# The visit page includes the section with the intake's context: it renders itself with its own.
+fragments.page_global(bp, "estimate_section",
+                      lambda visit: render_template("advisor/visit/estimate.html", **section_context(visit)))
 
 
 # ---------------------------------------------------------------- section
@@ -162,8 +159,7 @@ def _section_global():
 @roles_required(ADVISOR)
 def section(visit_id):
     visit = visit_or_404(visit_id)
-    seen = request.args.get("seen")
-    if seen and seen == fingerprint(visit):
+    if fragments.unchanged(fingerprint(visit)):
         return "", 204   # a live hint about something else: keep what the advisor is typing
     return render_section(visit)
 

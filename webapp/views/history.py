@@ -11,9 +11,9 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup
 from werkzeug.routing import BuildError
 
+from .. import fragments
 from .. import history as rules
 from ..labels import state_label
 from ..models import Visit
@@ -192,10 +192,8 @@ def render_panel(visit: Visit) -> str:
     return render_template("advisor/visit/history.html", **_context(visit=visit, panel=svc.visit_panel(visit)))
 
 
-@bp.app_context_processor
-def _panel_global():
-    """The visit page includes the panel with the intake's context: it renders itself with its own."""
-    return {"history_panel": lambda visit: Markup(render_panel(visit))}
+# The visit page includes the panel with the intake's context: it renders itself with its own.
+fragments.page_global(bp, "history_panel", render_panel)
 
 
 @bp.get("/visits/<int:visit_id>/panel")
