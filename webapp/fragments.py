@@ -23,3 +23,22 @@ def unchanged(current: str) -> bool:
 def page_global(bp, name, render):
     """``{{ name(visit) }}`` on any page: the section as ``render(visit)`` draws it."""
     bp.app_context_processor(lambda: {name: lambda visit: Markup(render(visit))})
+
+
+def refused(action, invalid, error_text, render):
+    """Run a section's service. Bad input (``invalid``, carrying ``errors`` {field: code}) →
+    ``render(422, {field: message})``; a refusal (ServiceError) → ``render(status, {"_": message})``,
+    after a rollback so the section shows the database as it is. None when the action went through."""
+    from .extensions import db
+    from .services import ServiceError
+    try:
+        action()
+    except invalid as exc:
+        db.session.rollback()
+        db.session.expire_all()
+        return render(422, {k: error_text(v) for k, v in exc.errors.items()})
+    except ServiceError as exc:
+        db.session.rollback()
+        db.session.expire_all()
+        return render(exc.status, {"_": error_text(exc.message)})
+    return None

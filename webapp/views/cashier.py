@@ -134,17 +134,8 @@ def render_section(visit: Visit, status: int = 200, **extra):
 
 
 def _guard_section(visit, action, values=None, error_for=None):
-    try:
-        action()
-    except svc.BillInvalid as exc:
-        db.session.rollback()
-        return render_section(visit, 422, errors={k: error_text(v) for k, v in exc.errors.items()},
-                              values=values, error_for=error_for)
-    except ServiceError as exc:
-        db.session.rollback()
-        return render_section(visit, exc.status, errors={"_": error_text(exc.message)}, values=values,
-                              error_for=error_for)
-    return render_section(visit)
+    return fragments.refused(action, svc.BillInvalid, error_text, lambda status, errors: render_section(
+        visit, status, errors=errors, values=values, error_for=error_for)) or render_section(visit)
 
 
 # The visit page includes the section with the intake's context: it renders itself with its own.

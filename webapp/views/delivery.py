@@ -15,13 +15,12 @@ from flask_login import current_user
 
 from .. import fragments
 from .. import handover as rules
-from ..extensions import db
 from ..messages import error_text as shared_error_text
 from ..models import Visit
 from ..notify import latest_notice
 from ..roles import ADVISOR
 from ..security import roles_required, visit_or_404
-from ..services import ServiceError, closing
+from ..services import closing
 from ..services import delivery as svc
 
 bp = Blueprint("delivery", __name__, url_prefix="/advisor")
@@ -79,18 +78,8 @@ def render_section(visit: Visit, status: int = 200, **extra):
 
 
 def _guard(visit, action, form_values=None):
-    try:
-        action()
-    except svc.DeliveryInvalid as exc:
-        db.session.rollback()
-        db.session.expire_all()
-        return render_section(visit, 422, errors={k: error_text(v) for k, v in exc.errors.items()},
-                              values=form_values)
-    except ServiceError as exc:
-        db.session.rollback()
-        db.session.expire_all()
-        return render_section(visit, exc.status, errors={"_": error_text(exc.message)}, values=form_values)
-    return render_section(visit)
+    return fragments.refused(action, svc.DeliveryInvalid, error_text, lambda status, errors: render_section(
+        visit, status, errors=errors, values=form_values)) or render_section(visit)
 
 
 # The visit page includes the section with the intake's context: it renders itself with its own.

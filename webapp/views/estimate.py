@@ -134,18 +134,8 @@ def render_section(visit: Visit, status: int = 200, trigger_progress: bool = Fal
 
 
 def _guard(visit, action, form_values=None, trigger_progress=False):
-    try:
-        action()
-    except svc.EstimateInvalid as exc:
-        db.session.rollback()
-        db.session.expire_all()
-        return render_section(visit, 422, errors={k: error_text(v) for k, v in exc.errors.items()},
-                              values=form_values)
-    except ServiceError as exc:
-        db.session.rollback()
-        db.session.expire_all()
-        return render_section(visit, exc.status, errors={"_": error_text(exc.message)}, values=form_values)
-    return render_section(visit, trigger_progress=trigger_progress)
+    return fragments.refused(action, svc.EstimateInvalid, error_text, lambda status, errors: render_section(
+        visit, status, errors=errors, values=form_values)) or render_section(visit, trigger_progress=trigger_progress)
 
 
 # The visit page includes the section with the intake's context: it renders itself with its own.

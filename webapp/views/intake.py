@@ -12,12 +12,13 @@ from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 
+from .. import fragments
 from .. import intake as rules
 from ..extensions import db
 from ..models import Concern, IntakeForm, Photo, Signature, Visit
 from ..roles import ADVISOR
 from ..security import roles_required, visit_or_404
-from ..services import ServiceError, visits
+from ..services import visits
 from ..services import intake as svc
 from ..workflow import IllegalTransition, VisitState, next_states
 from ..storage import open_path
@@ -99,17 +100,8 @@ def render_section(visit: Visit, name: str, status: int = 200, **extra):
 
 def _guard(visit, name, action, form_values=None):
     """Run a service; on bad input answer 422 with the section, the messages and what was typed."""
-    try:
-        action()
-    except svc.IntakeInvalid as exc:
-        db.session.expire_all()
-        return render_section(visit, name, 422, errors={k: error_text(v) for k, v in exc.errors.items()},
-                              values=form_values)
-    except ServiceError as exc:
-        db.session.expire_all()
-        return render_section(visit, name, exc.status, errors={"_": error_text(exc.message)},
-                              values=form_values)
-    return render_section(visit, name)
+    return fragments.refused(action, svc.IntakeInvalid, error_text, lambda status, errors: render_section(
+        visit, name, status, errors=errors, values=form_values)) or render_section(visit, name)
 
 
 # ---------------------------------------------------------------- page and sections
