@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: setup run test test-pg bench messages translations chromium clean
+.PHONY: setup run worker test test-browser test-pg bench messages translations chromium clean
 
 setup: $(VENV)/.installed translations
 
@@ -35,6 +35,11 @@ run: setup
 	@echo "Wall board (workshop TV):" && $(FLASK) board-url --base http://$(HOST):$(PORT) | sed 's/^/  /'; echo
 	$(PY) -m webapp --host $(HOST) --port $(PORT)
 
+# The standalone task consumer (notices, escalation, follow-ups due) for production; run the
+# servers with `python -m webapp --no-worker` or gunicorn beside it. `make run` needs no worker.
+worker: setup
+	$(FLASK) worker
+
 # Debian's Chromium for the browser tests (Playwright cannot download its own here).
 chromium:
 	@if ! command -v chromium >/dev/null 2>&1; then \
@@ -45,17 +50,22 @@ chromium:
 	  else echo "WARNING: chromium missing (apt-get install chromium fonts-noto-cjk); browser tests will be skipped"; fi; \
 	fi
 
-# Unit, HTTP and browser tests each in two processes (each with its own databases and servers).
+# Unit, HTTP and browser tests each in two processes (each with its own databases and servers),
+# then the HTTP tests again on PostgreSQL. One after the other: each pass keeps both CPUs busy.
 test: setup chromium
 	$(PY) -m pytest -n 2 tests/unit tests/http
-	$(PY) -m pytest -n 2 tests/browser
+	@$(MAKE) --no-print-directory test-browser
 	@$(MAKE) --no-print-directory test-pg
 
-# The database-touching tests again on PostgreSQL, when a server answers.
+test-browser: setup chromium
+	$(PY) -m pytest -n 2 tests/browser
+
+# The tests whose outcome the database decides, again on PostgreSQL (tests/conftest.py: PG_PASS).
 test-pg: setup
 	@if $(PY) scripts/pg_ready.py "$(PG_TEST_URL)"; then \
 	  echo "== PostgreSQL pass ($(PG_TEST_URL))"; \
-	  SERVICELANE_TEST_DB=postgresql SERVICELANE_TEST_PG_ADMIN_URL="$(PG_TEST_URL)" $(PY) -m pytest -n 2 tests/http -q; \
+	  SERVICELANE_TEST_NS=$${SERVICELANE_TEST_NS:-1} SERVICELANE_TEST_DB=postgresql SERVICELANE_TEST_PG_ADMIN_URL="$(PG_TEST_URL)" \
+	    $(PY) -m pytest -n 2 tests/http -q; \
 	else echo "== PostgreSQL not reachable at $(PG_TEST_URL): PostgreSQL pass skipped"; fi
 
 bench: setup

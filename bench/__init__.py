@@ -41,7 +41,8 @@ c. check-ins/s over HTTP (20 clients, 1000 walk-ins through the kiosk form), the
    next to the bare insert route;
 c'. the same run (its own site, ``deploy``) on the README's production setup instead of the one
    werkzeug process: one gunicorn process per CPU core, each on its own port with 100 threads
-   (``gunicorn -w 1 --threads 100``), on the same SQLite file; each client keeps to one port, as
+   (``gunicorn -w 1 --threads 100``), on a fresh PostgreSQL database ``servicelane_bench`` (skipped
+   without a server: SQLite serves one process); each client keeps to one port, as
    behind a proxy with sticky sessions. The bare insert baseline runs on that same setup in the
    same run, so the ratio stays fair. The load generator shares the machine's cores with it;
 d. change → wall board DOM latency in real Chromium at 1920×1080 (``/board?token=…``): the bench

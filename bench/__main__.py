@@ -212,7 +212,8 @@ def report(plan, info, status, latency, rush, deploy, board, fanout):
         rows.append(["   messages lost", str(latency.lost), "", "", "0", "MISS"])
 
     rows += throughput_rows(f"c. check-ins/s, {plan.clients} clients x {plan.total}, this server", rush)
-    rows += throughput_rows(f"c'. the same, production setup ({deploy.setup})", deploy)
+    if deploy is not None:
+        rows += throughput_rows(f"c'. the same, production setup ({deploy.setup})", deploy)
 
     ch, rb = board.change, board.rebuild
     b95 = percentile(ch, 95)
@@ -245,16 +246,35 @@ def report(plan, info, status, latency, rush, deploy, board, fanout):
 
     print()
     print(table(rows, ["figure", "measured", "baseline (same run)", "ratio", "target", "result"]))
-    print(f"\nc' ran on the README's production setup ({deploy.setup}, each process on its own port, "
-          "the same SQLite file), each client kept to one port as behind a proxy with sticky sessions; "
-          "its bare-insert baseline ran on that same setup in the same run. Everything else ran on the one "
-          "threaded werkzeug process.")
+    if deploy is not None:
+        print(f"\nc' ran on the README's production setup ({deploy.setup}, each process on its own port, "
+              "one PostgreSQL database), each client kept to one port as behind a proxy with sticky sessions; "
+              "its bare-insert baseline ran on that same setup in the same run. Everything else ran on the one "
+              "threaded werkzeug process on SQLite.")
     print(f"status page {info['status_bytes']} bytes; bare template {info['baseline_bytes']} bytes "
           f"({info['baseline_rows']} rows + padding).")
     print(f"board: {sum(board.lanes.values())} cards on screen in the two lanes toggled at the end "
           f"({board.lanes}); fan-out clients connected in {fanout.connect_seconds:.1f} s, "
           f"closed in {fanout.close_seconds:.1f} s. Delivery = receive time - the message's sent_at "
           "(one host, one clock).")
+
+
+PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def production_database():
+    """A fresh PostgreSQL database for c' (several processes need PostgreSQL), or None without a server."""
+    try:
+        import psycopg2
+        conn = psycopg2.connect(PG_ADMIN_URL, connect_timeout=3)
+    except Exception:  # noqa: BLE001 - no server: c' is skipped with that reason
+        return None
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("DROP DATABASE IF EXISTS servicelane_bench")
+        cur.execute("CREATE DATABASE servicelane_bench")
+    conn.close()
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/servicelane_bench"
 
 
 def main(argv=None):
@@ -297,19 +317,26 @@ def main(argv=None):
 
         processes = os.cpu_count() or 1
         label = (f"gunicorn, {processes} process{'es' if processes > 1 else ''} x "
-                 f"{DeploymentServers.THREADS} threads, one per core")
-        print(f"c'. the same on the production setup ({label}; the baseline on it too)…", flush=True)
-        deployment = DeploymentServers(db_url, [free_port() for _ in range(processes)], token, workdir)
-        try:
-            deployment.wait_ready()
-            deploy = checkin_throughput(Server("127.0.0.1", deployment.ports, db_url, token),
-                                        plan.clients, plan.total, site="deploy")
-        except Exception:
-            print(f"\nDeployment servers' log (tail):\n{deployment.tail()}", file=sys.stderr)
-            raise
-        finally:
-            deployment.stop()
-        deploy.setup = label
+                 f"{DeploymentServers.THREADS} threads, one per core, PostgreSQL")
+        deploy = None
+        pg_url = production_database()
+        if pg_url is None:
+            print("c'. skipped: PostgreSQL not reachable at "
+                  f"{PG_ADMIN_URL} (several server processes need PostgreSQL; SQLite is one process).", flush=True)
+        else:
+            print(f"c'. the same on the production setup ({label}; the baseline on it too)…", flush=True)
+            pg_token = build(pg_url, "bench-setup")
+            deployment = DeploymentServers(pg_url, [free_port() for _ in range(processes)], pg_token, workdir)
+            try:
+                deployment.wait_ready()
+                deploy = checkin_throughput(Server("127.0.0.1", deployment.ports, pg_url, pg_token),
+                                            plan.clients, plan.total, site="deploy")
+            except Exception:
+                print(f"\nDeployment servers' log (tail):\n{deployment.tail()}", file=sys.stderr)
+                raise
+            finally:
+                deployment.stop()
+            deploy.setup = label
 
         print(f"d. change -> board DOM latency in Chromium: {plan.board_changes} changes…", flush=True)
         board = board_dom_latency(target, info["board_token"], plan.board_changes)

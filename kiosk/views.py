@@ -20,12 +20,14 @@ from webapp.extensions import db, limiter
 from webapp.models import Ticket
 from webapp.readmodels import position
 from webapp.services import ServiceError
-from webapp.services.checkin import (REASONS, check_in_appointment, check_in_walkin, find_appointments, ticket_for_key,
+from webapp.services.checkin import (REASONS, AlreadyCheckedIn, check_in_appointment, check_in_walkin,
+                                     checked_in_appointment, find_appointments, ticket_for_key, ticket_in_queue,
                                      ticket_pin)
 from webapp.sites import all_sites, public_site, remember
 from webapp.timeutil import utcnow
 from webapp.validation import PROVINCES, mask_mobile, mask_plate
 
+from . import matching
 from .forms import CONCERNS, MESSAGES, REASON_HINTS, REASON_LABELS, SearchForm, WalkinForm, clean_key, new_key
 from .qr import qr_svg
 
@@ -75,8 +77,33 @@ def _site_or_picker():
     return None, _render("kiosk/sites.html", 200 if sites else 503, sites=sites)
 
 
-def _message(site, status, title, text, walkin=False):
-    return _render("kiosk/message.html", status, site=site, title=title, text=text, walkin=walkin)
+def _message(site, status, title, text, walkin=False, search_again=False):
+    return _render("kiosk/message.html", status, site=site, title=title, text=text, walkin=walkin,
+                   search_again=search_again)
+
+
+def _already_checked_in(site, refusal: AlreadyCheckedIn):
+    """The person already holds a ticket today: its number and the way to the desk, nothing more
+    (no PIN, no QR code: whoever typed the plate or mobile may not be its holder)."""
+    if refusal.message == "appointment_checked_in":
+        return _message(site, 409, _("Already checked in"),
+                        _("Already checked in as %(number)s — please ask at the service desk.",
+                          number=refusal.number))
+    return _message(site, 409, _("You are already in the queue"),
+                    _("You are already in the queue as %(number)s. Please wait to be called, "
+                      "or ask at the service desk if you need help.", number=refusal.number))
+
+
+def _replayed(site, key):
+    """(ticket, None) for a repeated tap of a check-in this kiosk just made (same idempotency
+    key), (None, refusal) for a key of another site or of long ago, (None, None) for a new key."""
+    ticket = ticket_for_key(key)
+    if ticket is None:
+        return None, None
+    if ticket.site_id != site.id or ticket.issued_at < utcnow() - timedelta(minutes=RESHOW_MINUTES):
+        return None, _message(site, 404, _("This ticket can no longer be shown"),
+                              _("Please ask at the service desk if you need it again."))
+    return ticket, None
 
 
 def _local(site, when):
@@ -87,11 +114,14 @@ def _local(site, when):
 
 def status_url(token: str) -> str:
     """Absolute link to the customer's status page, for the QR code. Behind a proxy the request's
-    host may be internal, so PUBLIC_BASE_URL wins when set."""
+    host may be internal, so PUBLIC_BASE_URL wins when set. A customer who used the kiosk in
+    another language than the default gets the phone page in it too (?lang=, remembered there)."""
+    lang = i18n.locale_param()
+    args = {"lang": lang} if lang != current_app.config["BABEL_DEFAULT_LOCALE"] else {}
     base = current_app.config.get("PUBLIC_BASE_URL")
     if base:
-        return base.rstrip("/") + url_for("status.page", token=token)
-    return url_for("status.page", token=token, _external=True)
+        return base.rstrip("/") + url_for("status.page", token=token, **args)
+    return url_for("status.page", token=token, _external=True, **args)
 
 
 def _ticket_screen(site, ticket, autoprint=True):
@@ -141,16 +171,27 @@ def appointment_search():
     if not search.validate():
         return _render("kiosk/appointment.html", 422, site=site, search=search, matches=None)
     matches = find_appointments(site, search.q)
+    if not matches:
+        earlier = checked_in_appointment(site, search.q) or _queued_for_query(site, search)
+        if earlier is not None:
+            return _already_checked_in(site, AlreadyCheckedIn(
+                "appointment_checked_in" if earlier.kind == "appointment" else "already_queued", earlier.number))
     rows = [{
-        "id": a.id, "plate": mask_plate(a.vehicle.plate), "at": _local(site, a.scheduled_at),
+        "pick": index, "plate": mask_plate(a.vehicle.plate), "at": _local(site, a.scheduled_at),
         "reason": a.reason, "key": new_key(),
-    } for a in matches]
+    } for index, a in enumerate(matches)]
     # A match is a stored record: echo the query masked, as the matches are. "Not found" shows
     # what was typed, so a typo can be spotted.
     carry = search.carry()
     shown = mask_mobile(carry["mobile"]) if "mobile" in carry else mask_plate(carry["plate"])
     return _render("kiosk/appointment.html", site=site, search=search, matches=rows, carry=carry,
+                   match_token=matching.sign(site, [a.id for a in matches]) if matches else None,
                    query_shown=shown if rows else search.q)
+
+
+def _queued_for_query(site, search):
+    carry = search.carry()
+    return ticket_in_queue(site, carry.get("plate"), carry.get("mobile"))
 
 
 @bp.post("/appointment/confirm")
@@ -159,12 +200,24 @@ def appointment_confirm():
     site, picker = _site_or_picker()
     if picker is not None:
         return picker
+    key = clean_key(request.form.get("key"))
+    replay, refusal = _replayed(site, key)
+    if replay is not None or refusal is not None:
+        return refusal or _ticket_screen(site, replay)
     try:
-        appointment_id = int(request.form.get("appointment_id", ""))
-    except ValueError:
-        appointment_id = 0
+        match = matching.resolve(site, request.form.get("match"), request.form.get("pick"))
+    except matching.MatchRefused as exc:
+        if exc.code == "expired":
+            return _message(site, 410, _("Please search again"),
+                            _("This search has expired. Please search for your appointment again."),
+                            search_again=True)
+        return _message(site, 400, _("Please search again"),
+                        _("This check-in could not be completed. Please search for your appointment again."),
+                        search_again=True)
     try:
-        ticket = check_in_appointment(site, appointment_id, clean_key(request.form.get("key")))
+        ticket = check_in_appointment(site, match.appointment_id, key)
+    except AlreadyCheckedIn as exc:
+        return _already_checked_in(site, exc)
     except ServiceError as exc:
         if exc.message == "appointment_not_found":
             return _message(site, exc.status, _("Appointment not found"), MESSAGES[exc.message], walkin=True)
@@ -202,14 +255,16 @@ def walkin_submit():
     if picker is not None:
         return picker
     form = WalkinForm.from_form(request.form)
-    existing = ticket_for_key(form.key)
-    if existing is not None:  # a replay (double tap, retry): the ticket already issued, as is
-        return _ticket_screen(site, existing)
+    replay, refusal = _replayed(site, form.key)
+    if replay is not None or refusal is not None:  # a double tap, a retry: the ticket already issued
+        return refusal or _ticket_screen(site, replay)
     if not form.validate():
         return _render("kiosk/walkin.html", 422, site=site, form=form)
     try:
         ticket = check_in_walkin(site, form.plate, form.mobile, form.reason, form.description,
                                  form.consent, form.key)
+    except AlreadyCheckedIn as exc:
+        return _already_checked_in(site, exc)
     except ServiceError as exc:
         if exc.field:
             form.errors = {exc.field: exc.message}

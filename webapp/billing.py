@@ -121,10 +121,13 @@ class PaymentInvalid(Exception):
 
 
 def read_amount(raw) -> tuple[Decimal | None, str | None]:
-    """A money amount typed by the cashier: (value, None) or (None, why it is refused)."""
+    """A money amount typed by the cashier: (value, None) or (None, why it is refused). The size
+    is checked before the decimals: rounding 1e309 to the fen raises instead of answering."""
     text = str(raw if raw is not None else "").strip().replace(",", "").replace("¥", "").replace("￥", "")
     if not text:
         return None, "amount_required"
+    if len(text) > 32:
+        return None, "amount_not_number"
     try:
         value = Decimal(text)
     except (InvalidOperation, ValueError):
@@ -133,10 +136,10 @@ def read_amount(raw) -> tuple[Decimal | None, str | None]:
         return None, "amount_not_number"
     if value <= 0:
         return None, "amount_not_positive"
-    if value != q(value):
-        return None, "amount_decimals"
-    if money.parse_amount(value, Decimal("0.01"), MAX_PAYMENT) is None:
+    if value > MAX_PAYMENT:
         return None, "amount_too_large"
+    if money.parse_amount(value, Decimal("0.01"), MAX_PAYMENT) is None:
+        return None, "amount_decimals"
     return value, None
 
 

@@ -1,4 +1,4 @@
-"""Command-line tasks: ``flask --app webapp demo-data`` and ``flask --app webapp create-user``."""
+"""Command-line tasks: ``flask --app webapp demo-data``, ``create-user`` and ``deactivate-user``."""
 from datetime import datetime, timedelta
 
 import click
@@ -126,27 +126,13 @@ def register(app):
         db.session.commit()
         click.echo(f"created {username} ({role}) at {site_code}")
 
-
-# ---------------------------------------------------------------- follow-up: complaints past due (cron)
-
-_register_before_complaints = register
-
-
-def register(app):  # noqa: F811 - extends the commands registered above
-    _register_before_complaints(app)
-
-    @app.cli.command("escalate-complaints")
-    @click.option("--site", "site_code", default=None, help="Only this site (default: every site).")
-    def escalate_complaints_command(site_code):
-        """Escalate open complaint cases past their due date to the manager (run it from cron)."""
-        from .services.complaints import escalate_overdue
-        stmt = select(Site).order_by(Site.id)
-        if site_code:
-            stmt = stmt.where(Site.code == site_code)
-        now = utcnow()
-        total = 0
-        for site in db.session.scalars(stmt).all():
-            n = escalate_overdue(site.id, now)
-            total += n
-            click.echo(f"{site.code}: {n} escalated")
-        click.echo(f"{total} complaint case(s) escalated")
+    @app.cli.command("deactivate-user")
+    @click.argument("username")
+    def deactivate_user_command(username):
+        """Deactivate a staff account: no more sign-ins, and its open sessions end at once."""
+        from .services.auth import deactivate_user
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise click.ClickException(f"no user {username}")
+        ended = deactivate_user(user)
+        click.echo(f"deactivated {username}; {ended} open session(s) ended")

@@ -15,10 +15,14 @@ ENV_SETTINGS = {
     "SECRET_KEY": str,
     "REDIS_URL": str,
     "RATELIMIT_ENABLED": bool,
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host/-Port are believed.
+    "PROXY_HOPS": int,
     "PUBLIC_BASE_URL": str,
     "SESSION_COOKIE_SECURE": bool,
     "STATUS_LINK_DAYS": int,
+    "NO_SHOW_LINK_HOURS": int,
     "UPLOAD_DIR": str,
+    "UPLOAD_MAX_PIXELS": int,
     # Customer notices (webapp/notify): "log" (default), "smtp", or "package.module:Class".
     "NOTIFY_BACKEND": str,
     "SMTP_HOST": str,
@@ -29,6 +33,16 @@ ENV_SETTINGS = {
     "SMTP_STARTTLS": bool,
     "SMTP_SSL": bool,
     "SMTP_TIMEOUT": int,
+    "NOTIFY_MAX_ATTEMPTS": int,
+    # The task queue (webapp/tasks): auto, sqlite, redis, memory or immediate.
+    "TASKS_BACKEND": str,
+    "TASKS_SQLITE_PATH": str,
+    # Staff sessions and sign-in lockout (webapp/services/auth.py).
+    "SESSION_IDLE_MINUTES": int,
+    "SESSION_MAX_HOURS": int,
+    "LOGIN_MAX_FAILURES": int,
+    "LOGIN_FAILURE_WINDOW_MINUTES": int,
+    "LOGIN_LOCK_MINUTES": int,
 }
 
 
@@ -46,20 +60,38 @@ class Defaults:
     LANGUAGES = ("zh_CN", "en")
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down must not take the public side down: count in this process until it is back
+    # (Flask-Limiter rechecks it with a backoff), and never turn a limiter error into a 500.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
     # Public endpoints; one kiosk is one IP, so its limit is a flood guard, not a per-person quota.
     RATELIMIT_KIOSK = "120 per minute"
+    # Status pages (/t/<token>/...) count per ticket: fifty phones on the lounge Wi-Fi share one
+    # address, so the address only gets a generous flood guard shared by all status routes.
     RATELIMIT_STATUS = "120 per minute"
     RATELIMIT_PIN = "10 per minute"
+    RATELIMIT_STATUS_ADDRESS = "1200 per minute"
+    # 0: the app faces the clients and ignores X-Forwarded-* (anyone can send them); N: that many
+    # proxies of ours in front, each appending to X-Forwarded-For (werkzeug's ProxyFix).
+    PROXY_HOPS = 0
     PIN_MAX_FAILURES = 5
     PIN_LOCK_MINUTES = 15
     STATUS_LINK_DAYS = 14
+    # A ticket that never reached a desk (no-show, or its day ended uncalled) is a link to nothing
+    # the customer still needs: it stops working this many hours after its last activity.
+    NO_SHOW_LINK_HOURS = 4
     KIOSK_IDLE_SECONDS = 60
     KIOSK_TICKET_SECONDS = 20
+    KIOSK_ASK_SECONDS = 15      # "Still there?" counts down this long before a half-filled form is cleared
     KIOSK_AUTOPRINT = True  # the kiosk prints each new ticket by itself (launcher uses --kiosk-printing)
     PUBLIC_BASE_URL = None  # e.g. https://service.example.com, for QR codes behind a proxy
     REDIS_URL = None
+    REDIS_TIMEOUT = 1.0  # seconds to connect/answer; a request never waits longer on Redis
     SOCKETIO_ASYNC_MODE = "threading"
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # Photos larger than this (width × height) are refused from their header, before decoding:
+    # a 154 KB PNG can hold 40 Mpx (160 MB decoded). 16 Mpx fits phone and tablet cameras.
+    UPLOAD_MAX_PIXELS = 16_000_000
     NOTIFY_BACKEND = "log"       # ready-for-pickup notices go to the app log until SMTP is set up
     SMTP_HOST = "localhost"
     SMTP_PORT = None             # 465 with SMTP_SSL, 587 with SMTP_STARTTLS, else 25
@@ -68,7 +100,25 @@ class Defaults:
     SMTP_FROM = None             # e.g. "Service <service@example.com>"; defaults to SMTP_USER
     SMTP_STARTTLS = False
     SMTP_SSL = False             # implicit TLS (SMTPS)
-    SMTP_TIMEOUT = 10            # seconds; the notice is sent after the commit, in the request
+    SMTP_TIMEOUT = 10            # seconds; notices are sent by a task (webapp/tasks), never in a request
+    NOTIFY_MAX_ATTEMPTS = 5      # sends refused (server down, …) before a notice is given up as failed
+    # The task queue (Huey, webapp/tasks): "auto" = Redis when REDIS_URL is set, else an SQLite
+    # file beside the SQLite database (instance/tasks.db with PostgreSQL); or "sqlite", "redis",
+    # "memory" (this process only: tests drain it), "immediate" (run at enqueue).
+    TASKS_BACKEND = "auto"
+    TASKS_SQLITE_PATH = None     # the SQLite queue file for "sqlite"/"auto" (default: see above)
+    # Staff sessions live on the server (table staff_session): logout and deactivation end every
+    # copy of the cookie. A session ends after this long without the staff member doing anything
+    # (live refreshes do not count), and in any case this long after sign-in (one long shift).
+    SESSION_IDLE_MINUTES = 120
+    SESSION_MAX_HOURS = 12
+    # last_seen_at is written at most this often, so a busy console does not write on every request.
+    SESSION_TOUCH_SECONDS = 60
+    # Per account, whatever the address: this many failed sign-ins within the window lock the
+    # username for LOGIN_LOCK_MINUTES (the per-address rate limit alone allows ~28,800 a day).
+    LOGIN_MAX_FAILURES = 10
+    LOGIN_FAILURE_WINDOW_MINUTES = 15
+    LOGIN_LOCK_MINUTES = 15
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -108,6 +158,8 @@ def load(app, overrides=None):
         )
         app.config["SQLALCHEMY_DATABASE_URI"] = url
     app.config["SQLALCHEMY_DATABASE_URI"] = _with_driver(app.config["SQLALCHEMY_DATABASE_URI"])
+    if app.config["PROXY_HOPS"] < 0:
+        raise ValueError(f"{ENV_PREFIX}PROXY_HOPS: expected 0 or more, got {app.config['PROXY_HOPS']}")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app)
     app.config.setdefault("UPLOAD_DIR", str(Path(app.instance_path) / "uploads"))

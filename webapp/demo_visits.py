@@ -52,6 +52,8 @@ def _repair(site, staff, plate, mobile, reason, concern, mileage, lines, move=No
     calling.call_next(advisor)
     calling.start_reception(advisor, ticket.id)
     visit = db.session.get(Visit, ticket.visit_id)
+    if intake_svc.suggested_records(visit):   # the advisor confirms the stored customer at the desk
+        intake_svc.link_suggested(visit, advisor)
     intake_svc.start_inspection(visit, advisor)
     intake_svc.save_inspection(visit, MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
                                                  "mileage": str(mileage), "fuel_level": "1/2"}), advisor)

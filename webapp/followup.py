@@ -85,6 +85,15 @@ def opens_complaint(rating: int | None, threshold: int) -> bool:
     return rating is not None and rating in RATINGS and rating <= int(threshold)
 
 
+RATING_CHANGE_MINUTES = 10     # a mis-tapped star can be changed this long after the tap
+
+
+def may_change_rating(rated_at: datetime, now: datetime, complaint_opened: bool) -> bool:
+    """A rating stands once a complaint was opened for it (someone will call); otherwise the
+    customer may change it shortly after the tap."""
+    return not complaint_opened and now - rated_at <= timedelta(minutes=RATING_CHANGE_MINUTES)
+
+
 def complaint_due(now: datetime, days: int) -> datetime:
     return now + timedelta(days=max(0, int(days)))
 

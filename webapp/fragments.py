@@ -1,23 +1,8 @@
 """What the live sections of a page share (estimate, delivery, settlement, history panel, the
-cashier's bill): a fingerprint of what a section shows, the ``?seen=`` answer "nothing changed"
-(204, so a live hint about something else never swaps away what someone is typing), and the Jinja
-global through which the visit page includes a section rendered with its own context."""
-import hashlib
-import json
-
-from flask import request
+cashier's bill): the Jinja global through which the visit
+page includes a section rendered with its own context. (Live refreshes merge into the page, see
+static/js/live.js: no "nothing changed" shortcut is needed to keep what someone is typing.)"""
 from markupsafe import Markup
-
-
-def fingerprint(*data) -> str:
-    """A short digest of everything a section shows that someone else can change."""
-    return hashlib.sha256(json.dumps(data, default=str).encode()).hexdigest()[:16]
-
-
-def unchanged(current: str) -> bool:
-    """The refetch says it already shows ``current`` (``?seen=``): answer 204, keep the screen."""
-    seen = request.args.get("seen")
-    return bool(seen) and seen == current
 
 
 def page_global(bp, name, render):

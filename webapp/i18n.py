@@ -9,11 +9,28 @@ COOKIE = "lang"
 
 
 def select_locale():
+    """The language asked for (?lang=, then the cookie of the language switch), else the one the
+    device prefers (a customer's phone set to English), else the default."""
     supported = current_app.config["LANGUAGES"]
     asked = request.args.get("lang") or request.cookies.get(COOKIE)
     if asked in supported:
         return asked
+    preferred = request.accept_languages.best_match(
+        [code.replace("_", "-") for code in supported] + ["zh", "en"])
+    if preferred:
+        match = next((code for code in supported if code.replace("_", "-").split("-")[0] == preferred.split("-")[0]), None)
+        if match:
+            return match
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def locale_param() -> str:
+    """The current language as ?lang= and the cookie spell it (a LANGUAGES entry)."""
+    from flask_babel import get_locale
+    current = str(get_locale() or "")
+    supported = current_app.config["LANGUAGES"]
+    return next((code for code in supported if code.split("_")[0] == current.split("_")[0]),
+                current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def locale_code() -> str:

@@ -83,9 +83,31 @@ def join_list(items, label=None) -> str:
     return sep.join(str(label(i) if label else i) for i in items)
 
 
+def line_name(line, locale=None) -> str:
+    """An estimate or bill line's name in the reader's language.
+
+    Lines copy the catalogue's Chinese name when added (the papers and the bill keep what was
+    agreed); while that copy is unchanged, the catalogue's own English name is the right reading
+    for an English reader. A description the advisor typed or edited stays exactly as typed."""
+    from flask_babel import get_locale
+    locale = str(locale or get_locale() or "")
+    for ref in (getattr(line, "operation", None), getattr(line, "part", None)):
+        if ref is not None and line.description == ref.name_zh:
+            return ref.name(locale)
+    return line.description
+
+
+def yuan(amount) -> str:
+    """An amount in yuan the way the reader's language writes it (Babel: ¥1,234.50 / CN¥1,234.50)."""
+    from flask_babel import format_currency
+    return format_currency(amount if amount is not None else 0, "CNY")
+
+
 def register(app):
     app.jinja_env.filters["fromjson"] = fromjson
+    app.jinja_env.globals["yuan"] = yuan
     app.jinja_env.filters["join_list"] = join_list
+    app.jinja_env.filters["line_name"] = line_name
     app.jinja_env.globals.update(
         light_label=_label(LIGHTS), accessory_label=_label(ACCESSORIES), damage_label=_label(DAMAGE_KINDS),
         zone_label=_label(ZONES), warranty_label=_label(WARRANTY), diagnosis_label=_label(DIAGNOSIS),

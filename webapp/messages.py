@@ -1,6 +1,7 @@
 """Words for the codes that services raise, shown next to the field they concern.
 
 Shared by the staff views (intake, estimate) so that one refusal reads the same everywhere."""
+from flask import current_app
 from flask_babel import gettext as _
 
 
@@ -21,6 +22,8 @@ def error_text(code: str) -> str:
         "zone_invalid": _("Tap a part of the car first."),
         "kind_invalid": _("Choose the kind of damage."),
         "too_large": _("The photo is too large (at most 10 MB)."),
+        "too_many_pixels": _("The photo has too many pixels (at most %(mp)s megapixels): take it at a lower resolution.",
+                                mp=current_app.config["UPLOAD_MAX_PIXELS"] // 1_000_000),
         "not_image": _("This file is not a photo."),
         "type": _("Use a JPEG, PNG or WebP photo."),
         "signature_missing": _("Ask the customer to sign in the box."),
@@ -38,4 +41,5 @@ def error_text(code: str) -> str:
         "request_decided": _("This request was already decided."),
         "concern_has_request": _("A concern sent to the manufacturer cannot be deleted."),
         "mark_not_found": _("This mark no longer exists."),
+        "suggestion_gone": _("Nothing left to link: the visit is already linked, or the stored record changed."),
     }.get(code, code)

@@ -8,6 +8,8 @@ from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .statuses import (BillStatus, ComplaintStatus, EstimateStatus, FollowUpStatus, JobStatus, LineDecision,
+                       TicketStatus, status_type)
 from .extensions import db
 from .timeutil import utcnow
 from .workflow import VisitState
@@ -76,6 +78,30 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
+
+
+class StaffSession(db.Model):
+    """One signed-in staff session. The cookie carries a random token; the table keeps its SHA-256,
+    so logout, deactivation and the lifetimes end every copy of the cookie on the server side.
+    No site: it belongs to a user, who has one."""
+    __tablename__ = "staff_session"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins per username, whether or not such an account exists (a lock only for real
+    accounts would tell which ones exist). Usernames are unique across sites, so no site here."""
+    __tablename__ = "login_throttle"
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime] = mapped_column(index=True)
+    locked_until: Mapped[datetime | None]
 
 
 class Customer(db.Model):
@@ -172,7 +198,7 @@ class Ticket(db.Model):
     pin_failures: Mapped[int] = mapped_column(default=0)
     pin_locked_until: Mapped[datetime | None]
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting, called, serving, skipped, done, cancelled
+    status: Mapped[str] = mapped_column(status_type(TicketStatus), default=TicketStatus.WAITING)
     on_time_appointment: Mapped[bool] = mapped_column(default=False)
     appointment_at: Mapped[datetime | None]
     assigned_advisor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -473,7 +499,7 @@ class Estimate(db.Model):
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), unique=True)
     version: Mapped[int] = mapped_column(default=1)
-    status: Mapped[str] = mapped_column(String(16), default="draft")   # draft, presented, decided
+    status: Mapped[str] = mapped_column(status_type(EstimateStatus), default=EstimateStatus.DRAFT)
     discount: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))  # on the customer total
     tax_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4), default=Decimal("0.13"))
     promised_at: Mapped[datetime | None]       # UTC
@@ -501,7 +527,7 @@ class EstimateLine(db.Model):
     warranty: Mapped[bool] = mapped_column(default=False)        # customer pays 0, claimed from the maker
     price_after_diagnosis: Mapped[bool] = mapped_column(default=False)
     recommended: Mapped[str | None] = mapped_column(String(16))  # maintenance_due, declined_before
-    decision: Mapped[str] = mapped_column(String(12), default="pending")  # pending, approved, declined
+    decision: Mapped[str] = mapped_column(status_type(LineDecision, "decision"), default=LineDecision.PENDING)
     decline_reason: Mapped[str | None] = mapped_column(String(200))
     reserved: Mapped[bool] = mapped_column(default=False)        # parts reserved on approval
     added_in_version: Mapped[int] = mapped_column(default=1)
@@ -572,8 +598,7 @@ class Job(db.Model):
     visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), unique=True)
     technician_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     bay_id: Mapped[int | None] = mapped_column(ForeignKey("bay.id"))
-    status: Mapped[str] = mapped_column(String(16), default="waiting")
-    # waiting (for a technician), assigned, in_progress, paused, done (waiting QC), passed
+    status: Mapped[str] = mapped_column(status_type(JobStatus), default=JobStatus.WAITING)
     pause_reason: Mapped[str | None] = mapped_column(String(20))  # waiting_parts, waiting_approval, break, other
     pause_note: Mapped[str | None] = mapped_column(String(200))
     rework_count: Mapped[int] = mapped_column(default=0)
@@ -661,8 +686,11 @@ class Delivery(db.Model):
 
 
 class Notification(db.Model):
-    """A message sent to a customer (ready for pickup, …) through a notifier backend. Append-only
-    log: what was sent, to whom, by which channel, and whether the backend accepted it."""
+    """A message to a customer (ready for pickup, …) through a notifier backend: written
+    ``pending`` in the transaction that calls for it, sent later by a task (webapp/tasks), and
+    kept as the log of what was sent, to whom, by which channel, and whether the backend accepted
+    it. A sender first claims the row (``claim_key``/``claimed_at`` set by a conditional UPDATE
+    while ``claimed_at`` is NULL), so a retried or duplicated task never sends it twice."""
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"), index=True)
@@ -671,9 +699,13 @@ class Notification(db.Model):
     recipient: Mapped[str] = mapped_column(String(255))
     subject: Mapped[str] = mapped_column(String(255))
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16))        # sent, failed, skipped
+    status: Mapped[str] = mapped_column(String(16), index=True)   # pending, sent, failed, skipped
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")   # sends tried and refused
+    claim_key: Mapped[str | None] = mapped_column(String(32))     # the sender holding the row
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
 
 
 class Bill(db.Model):
@@ -687,8 +719,7 @@ class Bill(db.Model):
     kind: Mapped[str] = mapped_column(String(16), default="invoice")   # invoice, credit_note
     original_id: Mapped[int | None] = mapped_column(ForeignKey("bill.id"))
     number: Mapped[str | None] = mapped_column(String(24))            # JS-20261201-0003 once issued
-    status: Mapped[str] = mapped_column(String(16), default="draft")
-    # draft (being prepared, differences open), issued (to pay), paid, company (company account), void
+    status: Mapped[str] = mapped_column(status_type(BillStatus), default=BillStatus.DRAFT)
     labour: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     parts: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     subtotal: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
@@ -730,6 +761,13 @@ class BillLine(db.Model):
     claim: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))  # warranty claim
 
     bill: Mapped[Bill] = relationship(back_populates="lines")
+    estimate_line: Mapped[EstimateLine | None] = relationship()
+    part: Mapped[Part | None] = relationship()
+
+    @property
+    def operation(self):
+        """The catalogue operation of the estimate line this bill line was copied from."""
+        return self.estimate_line.operation if self.estimate_line is not None else None
 
 
 class BillDifference(db.Model):
@@ -791,9 +829,12 @@ class FollowUp(db.Model):
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), unique=True)
     due_at: Mapped[datetime] = mapped_column(index=True)      # UTC; moved on after "no answer"
-    status: Mapped[str] = mapped_column(String(16), default="due")   # due, reached, unreachable, wrong_number
+    status: Mapped[str] = mapped_column(status_type(FollowUpStatus), default=FollowUpStatus.DUE)
     attempts: Mapped[int] = mapped_column(default=0)
     closed_at: Mapped[datetime | None]
+    # When the follow-up screens were last told this call is due (webapp/tasks/periodic.py):
+    # before due_at (or never) means the call became due since and is announced again.
+    reminded_at: Mapped[datetime | None]
 
     visit: Mapped[Visit] = relationship(backref=db.backref("follow_up", uselist=False))
     calls: Mapped[list["FollowUpCall"]] = relationship(order_by="FollowUpCall.id", back_populates="follow_up")
@@ -821,7 +862,7 @@ class Complaint(db.Model):
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"), index=True)
     source: Mapped[str] = mapped_column(String(16))            # rating, call, staff
     summary: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open, resolved
+    status: Mapped[str] = mapped_column(status_type(ComplaintStatus), default=ComplaintStatus.OPEN, index=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     due_at: Mapped[datetime]
     escalated_at: Mapped[datetime | None]

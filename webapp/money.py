@@ -18,16 +18,10 @@ def q(value) -> Decimal:
 
 
 def parse_amount(raw, low=Decimal("0"), high=MAX_UNIT_PRICE) -> Decimal | None:
-    """A money or quantity field from a form: None when it is not a number within [low, high]."""
-    try:
-        value = Decimal(str(raw).strip().replace(",", ""))
-    except Exception:  # noqa: BLE001 - decimal.InvalidOperation and friends
-        return None
-    if not value.is_finite() or value < low or value > high:
-        return None
-    if value != value.quantize(CENT, rounding=ROUND_HALF_UP):
-        return None  # at most two decimals
-    return value
+    """A money or quantity field from a form: None when it is not a number within [low, high]
+    with at most two decimals (webapp/parsing.py: bounded before any rounding)."""
+    from .parsing import parse_money
+    return parse_money(raw, low=low, high=high)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ SCREENS = (
     ("followup.queue", _l("Follow-up calls"), (CSI,)),
     ("followup.complaints", _l("Complaints"), (CSI,)),
     ("history.search", _l("Service history"), (ADVISOR, CASHIER, CSI)),
+    ("parts.desk", _l("Parts to issue"), (PARTS, DISPATCHER)),
     ("catalogue.index", _l("Catalogue and stock"), (PARTS, ADVISOR)),
     ("settings.site", _l("Site settings"), ()),
 )

@@ -1,34 +1,64 @@
-"""Turns domain events into Socket.IO messages, from this one place.
+"""Turns domain events into Socket.IO hints, from this one place: each goes only where it matters.
 
-Messages are small hints ("ticket W012 called at desk 3"), never personal data: every live
-page answers a hint (and every reconnect) by fetching its fragment from the server, which
-applies the same access rules as a page load. Rooms:
+A hint names what changed — the visit and its topics (``queue``, ``intake``, ``estimate``, ``job``,
+``bill``, ``delivery``, ``progress``, ``followup``) — never personal data: a page answers it (and
+every reconnect) by fetching the concerned section from the server, which applies the same
+access rules as a page load. A screen that shows nothing of what changed receives nothing.
+Rooms, joined on connect only when the caller may (``_on_connect``):
 
+- ``visit:<id>``     the advisor's page of one visit: every topic of that visit
+- ``queue:<site>``   advisor consoles: the waiting queue and the visits' states
+- ``workshop:<site>`` dispatch, QC, technicians' tablets and the parts desk: jobs, parts issued, cars entering
+  or leaving the workshop
+- ``cashier:<site>`` the cashier: bills and payments
+- ``followup:<site>`` follow-up calls and complaints
 - ``lobby:<site>``   lobby TV: calls and queue length (public, numbers only)
-- ``advisor:<site>`` advisor consoles of a site (staff sessions only)
 - ``ticket:<id>``    one customer's status page (joined with the ticket's capability token)
 - ``status-site:<site>`` all status pages of a site, told when the queue moves (no content)
 - ``board:<site>``   the wall board (joined with the site's board token), messages numbered by
   the site's change sequence
+
+The page that sent the request behind an event already has its answer: its socket (named by
+the X-Live-Sid header or the live_sid field live.js adds to requests) is left out.
 """
+import logging
 import time
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_login import current_user
 from flask_socketio import join_room
 from sqlalchemy import select
 
 from .events import subscribe
 from .extensions import db, socketio
-from .models import Site, Ticket
+from .models import Site, Ticket, Visit
+from .roles import ADVISOR, CASHIER, CSI, DISPATCHER, PARTS, QC, SUPERVISORS, TECHNICIAN
+
+log = logging.getLogger(__name__)
 
 
 def lobby_room(site_id):
     return f"lobby:{site_id}"
 
 
-def advisor_room(site_id):
-    return f"advisor:{site_id}"
+def console_room(site_id):
+    return f"queue:{site_id}"
+
+
+def visit_room(visit_id):
+    return f"visit:{visit_id}"
+
+
+def workshop_room(site_id):
+    return f"workshop:{site_id}"
+
+
+def cashier_room(site_id):
+    return f"cashier:{site_id}"
+
+
+def followup_room(site_id):
+    return f"followup:{site_id}"
 
 
 def ticket_room(ticket_id):
@@ -44,29 +74,153 @@ def queue_room(site_id):
     return f"status-site:{site_id}"
 
 
-def _emit(name, payload, room):
+# ---------------------------------------------------------------- what an event is about
+
+# visit.updated's "what" → the topic of the visit page's section that shows it
+_UPDATED_TOPIC = {"estimate": "estimate", "repair_order": "estimate", "delivery": "delivery"}
+STATE_EVENTS = {"visit.advanced", "estimate.decided", "visit.ready", "visit.delivered"}
+QUEUE_STATES = {"waiting", "called", "reception", "cancelled"}
+WORKSHOP_STATES = {"dispatch", "repair", "qc", "wash", "ready"}
+CLOSING_STATES = {"ready", "delivered", "followed_up", "cancelled"}
+
+
+def topics_of(event) -> frozenset:
+    name = event.name
+    what = event.data.get("what")
+    if name.startswith("ticket."):
+        return frozenset({"queue", "progress"})
+    if name == "visit.updated":
+        return frozenset({_UPDATED_TOPIC.get(what, "intake")})
+    topics = set()
+    if name in STATE_EVENTS:
+        topics.add("progress")
+        if not _states(event) or _states(event) & CLOSING_STATES:
+            topics.update({"delivery", "bill"})   # the handover and the settlement open or close
+    if name == "estimate.decided":
+        topics.add("estimate")
+    if name.startswith(("job.", "stock.")):
+        topics.add("job")           # parts issued to a job: the parts desk and dispatch follow
+    if name.startswith(("bill.", "payment.")) or name == "visit.delivered":
+        topics.add("bill")
+    if name in ("visit.delivered", "visit.notified"):
+        topics.add("delivery")
+    if name.startswith(("followup.", "survey.", "complaint.")) or name == "visit.delivered":
+        topics.add("followup")
+    return frozenset(topics or {"progress"})
+
+
+def _states(event) -> set:
+    return {event.data.get("from"), event.data.get("to")} - {None}
+
+
+def site_rooms(event, topics) -> list:
+    """The rooms of staff screens and public displays of the site concerned by ``event``."""
+    site = event.site_id
+    moved = event.name in STATE_EVENTS
+    rooms = []
+    if topics & {"queue"} or moved:
+        rooms.append(console_room(site))
+    if "job" in topics or (moved and (not _states(event) or _states(event) & WORKSHOP_STATES)):
+        rooms.append(workshop_room(site))
+    if "bill" in topics:
+        rooms.append(cashier_room(site))
+    if "followup" in topics:
+        rooms.append(followup_room(site))
+    return rooms
+
+
+def _sender_sid():
+    """The socket of the page whose request caused the event: it has its answer already."""
+    if not has_request_context():
+        return None
+    # htmx requests carry it in a header, plain form posts (the phone's approval) in a field.
+    sid = request.headers.get("X-Live-Sid") or (request.form.get("live_sid") if request.method == "POST" else None)
+    return sid or None
+
+
+def _emit(name, payload, room, skip_sid=None):
     # The Socket.IO server of the app that handled the request: tests run several apps in one
     # process, and the shared extension object only remembers the last one created.
     server = current_app.extensions.get("servicelane.sio_server") or socketio.server
-    server.emit(name, payload, to=room, namespace="/")
+    try:
+        server.emit(name, payload, to=room, namespace="/", skip_sid=skip_sid)
+    except Exception:  # noqa: BLE001 - a hint is best-effort: never fail the request, send the others
+        log.exception("live hint %s to %s not sent", name, room)
+
+
+# Room prefix → the message name its pages listen to (the same pairs as on_event uses).
+_ROOM_MESSAGES = (("lobby:", "lobby"), ("board:", "board"), ("queue:", "hint"), ("visit:", "hint"),
+                  ("workshop:", "hint"), ("cashier:", "hint"), ("followup:", "hint"), ("ticket:", "hint"),
+                  ("status-site:", "hint"))
+
+
+def resync_local(server):
+    """Tell every screen connected to this process to refetch its state.
+
+    Called when the Redis message queue is back after an outage: the hints other processes
+    published meanwhile were lost, and the browsers' sockets to this process never dropped, so
+    no reconnect would make them refetch. A message without ``seq`` makes the wall board
+    rebuild; ``resync`` rings no lobby chime. Sent to this process's sockets only."""
+    payload = {"event": "resync", "sent_at": time.time()}
+    rooms = [room for room in list(server.manager.rooms.get("/", {})) if isinstance(room, str)]
+    for room in rooms:
+        for prefix, name in _ROOM_MESSAGES:
+            if room.startswith(prefix):
+                server.emit(name, payload, to=room, namespace="/", ignore_queue=True)
 
 
 def on_event(event):
-    payload = {"event": event.name, "sent_at": time.time()}
-    if event.name.startswith("ticket.") and "number" in event.data:
-        payload.update(number=event.data["number"], desk=event.data.get("desk"))
-    _emit("lobby", payload, lobby_room(event.site_id))
-    _emit("queue", {"event": event.name, "sent_at": payload["sent_at"]}, advisor_room(event.site_id))
+    sent_at = time.time()
+    topics = topics_of(event)
+    sender = _sender_sid()
+    hint = {"event": event.name, "visit": event.visit_id, "topics": sorted(topics), "sent_at": sent_at}
+    if event.visit_id is not None:
+        _emit("hint", hint, visit_room(event.visit_id), skip_sid=sender)
     if event.ticket_id is not None:
-        _emit("status", {"event": event.name, "sent_at": payload["sent_at"]}, ticket_room(event.ticket_id))
+        _emit("hint", hint, ticket_room(event.ticket_id), skip_sid=sender)
+    for room in site_rooms(event, topics):
+        _emit("hint", hint, room, skip_sid=sender)
     if event.name.startswith("ticket."):
-        _emit("status", {"event": "queue.moved", "sent_at": payload["sent_at"]}, queue_room(event.site_id))
-    if not event.name.startswith("ticket."):
+        _emit("hint", {"event": "queue.moved", "topics": ["queue"], "sent_at": sent_at}, queue_room(event.site_id))
+    if event.name.startswith("ticket.") or (event.name in STATE_EVENTS and _states(event) & QUEUE_STATES):
+        lobby = {"event": event.name, "sent_at": sent_at}
+        if "number" in event.data:
+            lobby.update(number=event.data["number"], desk=event.data.get("desk"))
+        _emit("lobby", lobby, lobby_room(event.site_id))
+    if topics & {"progress", "job", "estimate"} and not event.name.startswith("ticket."):
         # The wall board numbers its messages with the site's change sequence: a gap (a lost
         # message), a reconnect or a restart makes it rebuild from /board/state.
         seq = db.session.scalar(select(Site.change_seq).where(Site.id == event.site_id))
-        _emit("board", {"event": event.name, "seq": seq, "visit": event.visit_id, "sent_at": payload["sent_at"]},
+        _emit("board", {"event": event.name, "seq": seq, "visit": event.visit_id, "sent_at": sent_at},
               board_room(event.site_id))
+
+
+# Staff channel → (roles that may join, room of the user's site)
+_STAFF_CHANNELS = {
+    "advisor": ((ADVISOR,), console_room),
+    "workshop": ((DISPATCHER, QC, TECHNICIAN, PARTS), workshop_room),
+    "cashier": ((CASHIER,), cashier_room),
+    "followup": ((CSI,), followup_room),
+}
+
+
+def _may(user, roles) -> bool:
+    return user.is_authenticated and (user.role in roles or user.role in SUPERVISORS)
+
+
+def _join_staff(channel, auth) -> bool:
+    if channel == "visit":
+        visit_id = str(auth.get("visit", ""))
+        visit = db.session.get(Visit, int(visit_id)) if visit_id.isdigit() else None
+        if visit is None or not _may(current_user, (ADVISOR,)) or visit.site_id != current_user.site_id:
+            return False
+        join_room(visit_room(visit.id))
+        return True
+    roles, room = _STAFF_CHANNELS[channel]
+    if not _may(current_user, roles):
+        return False
+    join_room(room(current_user.site_id))
+    return True
 
 
 def _on_connect(auth=None):
@@ -89,10 +243,10 @@ def _on_connect(auth=None):
         if site is None or not site.board_token:
             return False
         join_room(board_room(site.id))
-    elif channel == "advisor":
-        if not current_user.is_authenticated:
+    elif channel == "visit" or channel in _STAFF_CHANNELS:
+        if not _join_staff(channel, auth):
+            db.session.remove()
             return False
-        join_room(advisor_room(current_user.site_id))
     else:
         return False
     db.session.remove()

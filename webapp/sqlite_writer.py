@@ -1,31 +1,18 @@
-"""One writing transaction at a time on SQLite, across the threads and processes of a deployment.
+"""One writing transaction at a time on SQLite, across the threads of the server process.
 
-SQLite lets one connection write at a time; the others wait in its busy handler, which sleeps
-in steps of up to 100 ms and so leaves the database idle while writers queue. Taking a lock at a
-transaction's first write (an ORM flush, or an INSERT/UPDATE/DELETE run through the session) and
-releasing it when the transaction ends makes writers queue on locks that wake the next one at
-once: a thread lock inside the process, then an exclusive ``flock`` on a file beside the
-database for the other processes (several gunicorn workers on one file). The kernel drops the
-flock of a process that dies. PostgreSQL (row locks) is left alone."""
-import fcntl
-import os
+SQLite lets one connection write at a time; the others wait in its busy handler, which sleeps in
+steps of up to 100 ms and so leaves the database idle while writers queue. Taking a thread lock at
+a transaction's first write (an ORM flush, or an INSERT/UPDATE/DELETE run through the session) and
+releasing it when the transaction ends makes writers queue on a lock that wakes the next one at
+once. On SQLite ServiceLane runs as one server process (the README says so); several processes
+mean PostgreSQL, which has row locks and is left alone here."""
 import threading
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 _lock = threading.RLock()   # re-entrant: a second session of the same thread must not deadlock here
-_held = threading.local()   # how many of this thread's sessions hold it (the flock is taken once)
 KEY = "servicelane.sqlite_writer"
-
-
-def _open_lock(path: str) -> int | None:
-    """The lock file's descriptor, opened for one transaction (closing it drops the flock): cheap,
-    nothing to leak, and a forked worker never shares its parent's lock."""
-    try:
-        return os.open(path + ".writer-lock", os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError:
-        return None
 
 
 def _take(session):
@@ -38,14 +25,7 @@ def _take(session):
     if url.get_backend_name() != "sqlite":
         return
     _lock.acquire()
-    depth = getattr(_held, "depth", 0)
-    fd = None
-    if depth == 0 and url.database and url.database != ":memory:":
-        fd = _open_lock(url.database)
-        if fd is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-    _held.depth = depth + 1
-    session.info[KEY] = fd
+    session.info[KEY] = True
 
 
 @event.listens_for(Session, "before_flush")
@@ -62,9 +42,5 @@ def _before_write(state):
 
 @event.listens_for(Session, "after_transaction_end")
 def _release(session, transaction):
-    if transaction.parent is None and KEY in session.info:
-        fd = session.info.pop(KEY)
-        _held.depth -= 1
-        if fd is not None:
-            os.close(fd)        # drops the flock
+    if transaction.parent is None and session.info.pop(KEY, None):
         _lock.release()

@@ -2,6 +2,7 @@
 times, and one job as a row. Shared by webapp/views/workshop.py and webapp/views/tech.py."""
 from decimal import Decimal
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -45,6 +46,8 @@ def messages():
         "qc_reason_required": _("Give the reason why the vehicle fails inspection."),
         "not_in_wash": _("This vehicle is not in the car wash."),
         "photo_too_large": _("The photo is too large (at most 10 MB)."),
+        "photo_too_many_pixels": _("The photo has too many pixels (at most %(mp)s megapixels): take it at a lower resolution.",
+                                mp=current_app.config["UPLOAD_MAX_PIXELS"] // 1_000_000),
         "photo_not_image": _("This file is not a photo."),
         "photo_type": _("Use a JPEG, PNG or WebP photo."),
     }

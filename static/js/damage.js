@@ -26,7 +26,10 @@
     editor.setAttribute("data-selected-zone", zone);
 
     var input = editor.querySelector("input[data-zone-input]");
-    if (input) { input.value = zone; }
+    if (input) {
+      input.value = zone;
+      input.dispatchEvent(new Event("input", { bubbles: true }));   // the person's choice: a refresh keeps it
+    }
     var name = editor.querySelector("[data-zone-name]");
     if (name) {
       var title = zoneEl.querySelector("title");
@@ -40,6 +43,16 @@
       }
     }
   }
+
+  // A refresh merges the section from the server (morph): the chosen zone stays in its field
+  // (static/js/live.js), its highlight and name on the map are drawn again from it.
+  document.addEventListener("htmx:afterSettle", function () {
+    document.querySelectorAll("[data-damage-editor]").forEach(function (editor) {
+      var input = editor.querySelector("input[data-zone-input]");
+      var zoneEl = input && input.value && editor.querySelector('.carmap--interactive [data-zone="' + input.value + '"]');
+      if (zoneEl && !zoneEl.classList.contains("is-selected")) { choose(zoneEl); }
+    });
+  });
 
   document.addEventListener("click", function (e) {
     var zone = e.target.closest ? e.target.closest(ZONE) : null;

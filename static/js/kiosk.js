@@ -185,15 +185,37 @@
     return 0;
   }
 
+  // A screen someone was filling in is not cleared behind their back: first "Still there?" with a
+  // countdown; a tap anywhere (or the button) keeps everything as it was.
+  var asking = false;
+  function stillThere() { return document.getElementById("still-there"); }
+
+  function ask() {
+    asking = true;
+    deadline = Date.now() + (parseInt(cfg.kioskAsk, 10) || 15) * 1000;
+    var dialog = stillThere();
+    if (dialog) {
+      dialog.hidden = false;
+      var button = dialog.querySelector("[data-kiosk-still-here]");
+      if (button) { button.focus(); }
+    }
+  }
+
   function tick() {
     var left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
-    $$("[data-kiosk-countdown]").forEach(function (el) { el.textContent = String(left); });
-    if (left <= 0) { goHome(); }
+    var target = asking ? "[data-kiosk-ask-countdown]" : "[data-kiosk-countdown]";
+    $$(target).forEach(function (el) { el.textContent = String(left); });
+    if (left > 0) { return; }
+    var s = screen();
+    if (!asking && s && s.dataset.kioskTimeout === "idle" && stillThere()) { ask(); tick(); return; }
+    goHome();
   }
 
   function arm() {
     clearInterval(timer);
     timer = null;
+    asking = false;
+    if (stillThere()) { stillThere().hidden = true; }
     var secs = secondsFor(screen());
     if (!secs) { return; }
     deadline = Date.now() + secs * 1000;

@@ -6,18 +6,14 @@
  * (htmx:configRequest), so the post always carries what is on the screen; an empty box sends ""
  * and the server answers 422 with a message next to the box.
  *
- * The section is re-rendered by htmx after every save on the page (refresh-signature), so pads
- * are set up on htmx:load. A drawing in progress survives such a refresh as long as the form's
- * content hash is unchanged; if the form changed, the customer must see it again and re-sign.
+ * The section is refreshed after saves elsewhere on the page (refresh-signature) and on live
+ * hints; refreshes are merged (morph) and leave the canvas alone (static/js/live.js), so a
+ * drawing in progress stays. If the signed content changed meanwhile (content_hash), the customer
+ * must see it again and re-sign: the drawing is cleared. New pads are set up on htmx:load.
  * No inline script and no eval (CSP). */
 (function () {
   "use strict";
   if (typeof window.SignaturePad === "undefined") { return; }
-
-  // The drawing of a signature section being swapped out: {hash, data, until}. The new section's
-  // pad takes it if it shows the same form; other sections settling in between (one save
-  // refreshes them all) must not lose it, so it simply expires after a few seconds.
-  var kept = null;
 
   function ratio() { return Math.max(window.devicePixelRatio || 1, 1); }
 
@@ -61,9 +57,10 @@
       canvas.dataset.empty = pad.isEmpty() ? "true" : "false";
     }
     pad.addEventListener("endStroke", sync);
-
-    if (kept && kept.until > Date.now() && kept.hash === hashOf(form)) { pad.fromData(kept.data); }
-    kept = null;
+    pad.addEventListener("beginStroke", function () {
+      if (pad.isEmpty()) { canvas.signedHash = hashOf(formOf(canvas)); }
+    });
+    canvas.addEventListener("signature:cleared", sync);
     sync();
 
     var clear = form && form.querySelector("[data-signature-clear]");
@@ -85,13 +82,15 @@
     Array.prototype.forEach.call(root.querySelectorAll("canvas[data-signature-pad]"), setup);
   }
 
-  document.body.addEventListener("htmx:beforeSwap", function (e) {
-    var target = e.detail && e.detail.target;
-    if (!target || !target.querySelector) { return; }
-    var canvas = target.querySelector("canvas[data-signature-pad]");
-    if (canvas && canvas.signaturePad && !canvas.signaturePad.isEmpty()) {
-      kept = { hash: hashOf(formOf(canvas)), data: canvas.signaturePad.toData(), until: Date.now() + 5000 };
-    }
+  // A drawing signs what was on screen when it began: if a refresh changed that, start again.
+  document.body.addEventListener("htmx:afterSettle", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("canvas[data-signature-pad]"), function (canvas) {
+      var pad = canvas.signaturePad;
+      if (pad && !pad.isEmpty() && canvas.signedHash && canvas.signedHash !== hashOf(formOf(canvas))) {
+        pad.clear();
+        canvas.dispatchEvent(new Event("signature:cleared"));
+      }
+    });
   });
   document.body.addEventListener("htmx:load", function (e) { scan(e.detail && e.detail.elt); });
 

@@ -3,8 +3,8 @@
  * - the PIN field keeps digits only (phones may paste "123 456" from an SMS);
  * - the estimate's approval card: the total the customer pays follows their taps, computed in
  *   integer fen from the server's amounts (data-fen, data-tax-bp, data-discount-fen, data-fee-fen)
- *   with the server's rounding (half up), and their taps survive the live block's refreshes as
- *   long as the estimate version stays the same;
+ *   with the server's rounding (half up); their taps survive the live block's refreshes (morph,
+ *   static/js/live.js) and the server refuses a decision on an older version;
  * - the rating stars and the survey send once. */
 (function () {
   "use strict";
@@ -24,11 +24,9 @@
   }
 
   // ---------------------------------------------------------------- approval card
-  function yuan(fen) {
-    var whole = String(Math.floor(fen / 100)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-    var cents = fen % 100;
-    return "\u00a5" + whole + "." + (cents < 10 ? "0" : "") + cents;
-  }
+  // The browser's CLDR formatter spells the yuan as the server's Babel filter does (¥ / CN¥).
+  var money = new Intl.NumberFormat(document.documentElement.lang || "zh-CN", { style: "currency", currency: "CNY" });
+  function yuan(fen) { return money.format(fen / 100); }
   function halfUp(numerator, denominator) {   // round(n / d) half up, for n >= 0
     return Math.floor((2 * numerator + denominator) / (2 * denominator));
   }
@@ -65,7 +63,10 @@
     var all = e.target.closest && e.target.closest("[data-approve-all]");
     if (all) {
       var form = all.closest("[data-approve-form]");
-      form.querySelectorAll('input[type=radio][value="approved"]').forEach(function (r) { r.checked = true; });
+      form.querySelectorAll('input[type=radio][value="approved"]').forEach(function (r) {
+        r.checked = true;
+        r.dispatchEvent(new Event("change", { bubbles: true }));   // the person's choice: a refresh keeps it
+      });
       recompute(form);
       return;
     }
@@ -82,33 +83,10 @@
     if (button) { setTimeout(function () { button.disabled = true; }, 0); }
   });
 
-  // The live block is replaced on every hint: keep the taps (same version only) and the focus.
-  var kept = null;
-  document.body.addEventListener("htmx:beforeSwap", function () {
+  // The live block is merged (morph) on every hint: the taps stay (live.js), the total follows them.
+  document.body.addEventListener("htmx:afterSettle", function () {
     var form = approvalForm();
-    if (!form) { kept = null; return; }
-    var values = {};
-    form.querySelectorAll("input[type=radio]:checked, select").forEach(function (el) { values[el.name] = el.value; });
-    kept = { version: form.dataset.version, values: values, sending: form.dataset.sending,
-             focus: document.activeElement && form.contains(document.activeElement) ? document.activeElement.id || document.activeElement.name : null };
-  });
-  document.body.addEventListener("htmx:afterSwap", function () {
-    var form = approvalForm();
-    if (!form) { kept = null; return; }
-    if (kept && kept.version === form.dataset.version) {
-      Object.keys(kept.values).forEach(function (name) {
-        form.querySelectorAll('[name="' + name + '"]').forEach(function (el) {
-          if (el.type === "radio") { el.checked = el.value === kept.values[name]; } else { el.value = kept.values[name]; }
-        });
-      });
-      if (kept.sending === "true") { form.dataset.sending = "true"; }
-      if (kept.focus) {
-        var el = document.getElementById(kept.focus) || form.querySelector('[name="' + kept.focus + '"]');
-        if (el) { el.focus({ preventScroll: true }); }
-      }
-    }
-    kept = null;
-    recompute(form);
+    if (form) { recompute(form); }
   });
   var initial = approvalForm();
   if (initial) { recompute(initial); }

@@ -85,7 +85,10 @@ def test_additional_work_reported_approved_and_seen(live_app, live_server, new_p
     expect(phone.locator("#approval")).to_have_attribute("data-approval", "presented")
     finding = phone.locator(".st-finding img").first
     expect(finding).to_be_visible()                               # the technician's photo, after the PIN
-    assert finding.evaluate("i => i.naturalWidth") > 0
+    # Visible is not loaded: wait for the picture itself, then check it decoded.
+    width = finding.evaluate("i => i.complete ? i.naturalWidth : new Promise(done => "
+                             "i.addEventListener('load', () => done(i.naturalWidth), {once: true}))")
+    assert width > 0
     screenshot(phone, f"phone-additional-work-{lang}")
     phone.locator("[data-approve-all]").tap()
     phone.locator("[data-approve-confirm]").tap()

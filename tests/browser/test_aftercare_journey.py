@@ -111,6 +111,7 @@ def test_delivered_paid_rated_complained_and_kept_in_history(live_app, live_serv
     expect(phone.locator("body")).to_have_attribute("data-live-state", "online")
     expect(phone.locator('[data-stage="delivered"]')).to_have_attribute("aria-current", "step")
     phone.locator('#feedback [data-star="2"]').tap()
+    phone.locator("[data-rate-confirm] button[name=confirm]").tap()     # a low rating: confirmed once more
     expect(phone.locator("#feedback")).to_have_attribute("data-rating", "2")
     expect(phone.locator("[data-rate-sorry]")).to_be_visible()
     screenshot(phone, "aftercare-phone-rated-zh")

@@ -65,6 +65,7 @@ def seed(live_app):
 @pytest.mark.parametrize("lang", ["en"])
 def test_issue_then_pay_with_two_methods(live_app, live_server, new_page, browser, lang):
     en = lang == "en"
+    Y = "CN¥" if en else "¥"   # Babel/CLDR: the yuan sign is spelt CN¥ in English
     code = "en" if en else "zh_CN"
     shop = seed(live_app)
     base = live_server.url
@@ -96,7 +97,7 @@ def test_issue_then_pay_with_two_methods(live_app, live_server, new_page, browse
     section.locator("[data-difference] button[type=submit]").click()
     expect(section.locator("[data-difference]")).to_have_attribute("data-resolution", "charge_issued")
     expect(section.locator('tr[data-kind="part"] [data-qty]')).to_have_text("2")
-    expect(section.locator('[data-total="total"]')).to_have_text("¥458.78")   # (270 + 136) × 1.13
+    expect(section.locator('[data-total="total"]')).to_have_text(f"{Y}458.78")   # (270 + 136) × 1.13
     section.locator("[data-bill-issue]").click()
     expect(section).to_have_attribute("data-bill-state", "issued")
     number = section.locator("[data-bill-number]").inner_text()
@@ -107,7 +108,7 @@ def test_issue_then_pay_with_two_methods(live_app, live_server, new_page, browse
     # The cashier's list shows it without a reload.
     row = till.locator("#waiting-bills .bill-row", has_text="京A12345")
     expect(row).to_be_visible()
-    expect(row).to_contain_text("¥458.78")
+    expect(row).to_contain_text(f"{Y}458.78")
     expect(row).to_contain_text("张三")
     row.click()
     panel = till.locator("#bill-panel")
@@ -128,11 +129,11 @@ def test_issue_then_pay_with_two_methods(live_app, live_server, new_page, browse
     expect(panel.locator("#pay-tendered")).to_be_visible()
     expect(panel.locator("#pay-ref")).to_be_hidden()
     panel.locator("#pay-tendered").fill("400")
-    expect(panel.locator("[data-change]")).to_have_text("¥41.22")
+    expect(panel.locator("[data-change]")).to_have_text(f"{Y}41.22")
     shot(till, f"cashier-cash-{lang}")
     panel.locator("[data-pay-submit]").click()
     expect(panel).to_have_attribute("data-bill-state", "paid")
-    expect(panel.locator("[data-payment=cash]")).to_contain_text("¥41.22")
+    expect(panel.locator("[data-payment=cash]")).to_contain_text(f"{Y}41.22")
     expect(panel.locator("dd[data-balance]")).to_have_attribute("data-balance", "0.00")
     expect(till.locator("#settled-bills")).to_contain_text("京A12345")
     expect(till.locator("#waiting-bills")).not_to_contain_text("京A12345")
@@ -150,7 +151,7 @@ def test_issue_then_pay_with_two_methods(live_app, live_server, new_page, browse
     a4.context.add_cookies(till.context.cookies())
     a4.goto(f"{base}/cashier/bills/{bill_id}/print")
     expect(a4.locator("[data-bill-number]")).to_have_text(number)
-    expect(a4.locator("[data-print-total]")).to_have_text("¥458.78")
+    expect(a4.locator("[data-print-total]")).to_have_text(f"{Y}458.78")
     expect(a4.locator("[data-print-payments] tr")).to_have_count(2)
     a4.emulate_media(media="print")
     shot(a4, f"print-a4-{lang}", full_page=True)
@@ -161,11 +162,20 @@ def test_issue_then_pay_with_two_methods(live_app, live_server, new_page, browse
     slip = new_page("console", lang="en" if en else None, viewport={"width": 302, "height": 900})
     slip.context.add_cookies(till.context.cookies())
     slip.goto(f"{base}/cashier/bills/{bill_id}/receipt")
-    expect(slip.locator("[data-receipt-total]")).to_have_text("¥458.78")
-    expect(slip.locator("[data-receipt-balance]")).to_have_text("¥0.00")
+    expect(slip.locator("[data-receipt-total]")).to_have_text(f"{Y}458.78")
+    expect(slip.locator("[data-receipt-balance]")).to_have_text(f"{Y}0.00")
     slip.emulate_media(media="print")
     shot(slip, f"receipt-80mm-{lang}", full_page=True)
     width = slip.evaluate("document.querySelector('.receipt').getBoundingClientRect().width")
     assert width <= 303
     scroll = slip.evaluate("document.documentElement.scrollWidth")
     assert scroll <= 303, scroll
+    # Thermal paper is a roll: one page, as long as the receipt and no longer (no blank paper).
+    expect(slip.locator("[data-roll-paper]")).to_have_attribute("data-page-mm", re.compile(r"\d+"))
+    content_mm = slip.evaluate("document.querySelector('.receipt').getBoundingClientRect().height") * 25.4 / 96
+    pdf = slip.pdf(prefer_css_page_size=True, print_background=True)
+    boxes = re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)
+    assert len(boxes) == 1, f"{len(boxes)} pages"
+    width_mm, height_mm = (float(v) / 72 * 25.4 for v in boxes[0])
+    assert abs(width_mm - 80) < 1
+    assert content_mm <= height_mm <= content_mm + 6, (content_mm, height_mm)

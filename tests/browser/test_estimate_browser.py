@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 from werkzeug.datastructures import MultiDict
 
-from tests.conftest import png_data_url, PASSWORD, Factory, draw_signature, screenshot, set_lang
+from tests.conftest import confirm_suggestion, png_data_url, PASSWORD, Factory, draw_signature, screenshot, set_lang
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -48,6 +48,7 @@ def setup_visit(live_app):
         ticket = f.walkin(site, plate=PLATE, mobile="13800138000")
         calling.call_next(advisor)
         calling.start_reception(advisor, ticket.id)
+        confirm_suggestion(ticket.visit, advisor)   # the stored car, checked at the desk
         visit = ticket.visit
         svc.start_inspection(visit, advisor)
         svc.save_inspection(visit, MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
@@ -73,6 +74,7 @@ def sign_in(page, base, username, lang):
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
 def test_advisor_builds_presents_and_prints_the_estimate(live_app, live_server, new_page, lang):
     en = lang == "en"
+    Y = "CN¥" if en else "¥"   # Babel/CLDR: the yuan sign is spelt CN¥ in English
     base = live_server.url
     shop = setup_visit(live_app)
     page = new_page("console", lang="en" if en else None)
@@ -85,7 +87,8 @@ def test_advisor_builds_presents_and_prints_the_estimate(live_app, live_server, 
     # The recommended oil service (due by mileage): one click adds labour and the filter.
     rec = sec.locator("[data-why=maintenance_due]")
     expect(rec).to_have_count(1)
-    rec.locator("button").click()
+    # Each recommendation's button names what it adds (not seven buttons all called "Add").
+    rec.get_by_role("button", name="Add Oil and filter change to the estimate" if en else "将“更换机油机滤”加入报价").click()
     expect(sec.locator("tr[data-line]")).to_have_count(2)
     expect(sec.locator("[data-why=maintenance_due]")).to_have_count(0)
 
@@ -119,7 +122,7 @@ def test_advisor_builds_presents_and_prints_the_estimate(live_app, live_server, 
     sec = page.locator("#sec-estimate")
     expect(sec.locator("[data-pending-price]")).to_be_visible()
     # 0.5×300 + 68 + 1.2×300 + 480 = 1058; tax 137.54; pays 1195.54
-    expect(sec.locator('[data-total="customer_pays"]')).to_have_text("¥1,195.54")
+    expect(sec.locator('[data-total="customer_pays"]')).to_have_text(f"{Y}1,195.54")
     sec.locator("#sec-estimate-title").scroll_into_view_if_needed()
     page.evaluate("document.getElementById('sec-estimate').scrollIntoView()")
     screenshot(page, f"estimate-lines-{lang}")

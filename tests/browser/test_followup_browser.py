@@ -45,7 +45,7 @@ def seed(live_app):
         fu = db.session.get(FollowUp, called.follow_up.id)
         fu.due_at = utcnow() - timedelta(hours=3)
         db.session.add(SurveyResponse(site_id=site.id, visit_id=called.id, channel="pickup", rating=4))
-        # An older case past its due date: the list escalates it as it loads.
+        # An older case past its due date: the periodic task escalates it.
         from webapp.models import Complaint
         db.session.add(Complaint(site_id=site.id, visit_id=soon.id, source="call", summary="上次保养后仍有异响，客户不满意",
                                  owner_id=csi.id, due_at=utcnow() - timedelta(hours=5),
@@ -70,7 +70,11 @@ def test_two_stars_open_a_case_the_manager_sees_and_the_call_is_recorded(live_ap
     manager = new_page("console", lang="en" if en else None)
     sign_in(manager, base, shop["manager"], code, path="/complaints")
     expect(manager.locator("body")).to_have_attribute("data-live-state", "online")
-    expect(manager.locator("#open-cases tr[data-escalated]")).to_have_count(1)   # escalated on load
+    expect(manager.locator("#open-cases tr.is-late")).to_have_count(1)            # overdue, not escalated yet
+    expect(manager.locator("#open-cases tr[data-escalated]")).to_have_count(0)
+    from webapp.tasks.periodic import escalate_complaints
+    assert escalate_complaints.call_local() == 1          # the five-minute task, as a consumer runs it
+    expect(manager.locator("#open-cases tr[data-escalated]")).to_have_count(1)   # the list follows live
     manager.evaluate("window.__noReload = 'still here'")
 
     phone = new_page("phone", lang="en" if en else None)
@@ -88,6 +92,12 @@ def test_two_stars_open_a_case_the_manager_sees_and_the_call_is_recorded(live_ap
 
     # The customer taps two stars.
     card.locator('[data-star="2"]').tap()
+    # A low rating opens a complaint: the phone asks once more before sending it.
+    confirm = phone.locator("[data-rate-confirm]")
+    expect(phone.locator("#st-rate-title")).to_have_text("You chose 2 of 5 stars" if en else "您选择了 2 颗星")
+    scroll_to(phone, "feedback")
+    shot(phone, f"status-rate-confirm-{lang}")
+    confirm.locator("button[name=confirm]").tap()
     expect(phone.locator("#feedback")).to_have_attribute("data-rating", "2")
     expect(phone.locator("[data-rate-sorry]")).to_be_visible()
     if en:

@@ -61,6 +61,7 @@ WORDS = {
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
 def test_advisor_reads_the_whole_visit(live_app, live_server, new_page, lang):
     en = lang == "en"
+    Y = "CN¥" if en else "¥"   # Babel/CLDR: the yuan sign is spelt CN¥ in English
     code = "en" if en else "zh_CN"
     shop = seed(live_app)
     base = live_server.url
@@ -92,7 +93,7 @@ def test_advisor_reads_the_whole_visit(live_app, live_server, new_page, lang):
     expect(card.locator("[data-block=estimate] [data-line=approved]")).to_contain_text("更换前刹车片")
     expect(card.locator("[data-block=estimate] [data-line=declined]")).to_contain_text(WORDS[lang]["reason"])
     bill = card.locator(f'[data-bill="{shop["bill"]}"]')
-    expect(bill).to_contain_text("¥305.10")
+    expect(bill).to_contain_text(f"{Y}305.10")
     expect(bill.locator(".h-bill-status.s-paid")).to_be_visible()
     expect(bill.locator(".h-payments li")).to_have_count(2)
     expect(bill).to_contain_text(WORDS[lang]["wechat"])

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD, SCREENSHOTS, Factory, screenshot, set_lang
+from tests.conftest import confirm_suggestion, PASSWORD, SCREENSHOTS, Factory, screenshot, set_lang
 from webapp.extensions import db
 from webapp.services import calling
 from webapp.services import intake as svc
@@ -48,6 +48,7 @@ def setup_visit(live_app, previous_marks=False):
             first = f.walkin(site, plate="京A12345")
             calling.call_next(advisor)
             calling.start_reception(advisor, first.id)
+            confirm_suggestion(first.visit, advisor)   # the stored car, checked at the desk
             svc.start_inspection(first.visit, advisor)
             db.session.expire(first.visit)   # expire_on_commit=False: reload visit.intake
             svc.add_mark(first.visit, "right_rear_door", "dent", "停车场剐蹭", advisor)
@@ -59,6 +60,7 @@ def setup_visit(live_app, previous_marks=False):
         ticket = f.walkin(site, plate="京A12345")
         calling.call_next(advisor)
         calling.start_reception(advisor, ticket.id)
+        confirm_suggestion(ticket.visit, advisor)   # the stored car, checked at the desk
         svc.start_inspection(ticket.visit, advisor)
         visit_id = ticket.visit_id
         db.session.remove()

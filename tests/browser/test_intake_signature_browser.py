@@ -10,7 +10,7 @@ from PIL import Image
 from playwright.sync_api import expect
 from werkzeug.datastructures import MultiDict
 
-from tests.conftest import PASSWORD, Factory, draw_signature, screenshot, set_lang
+from tests.conftest import confirm_suggestion, PASSWORD, Factory, draw_signature, screenshot, set_lang
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -40,6 +40,7 @@ def setup_visit(live_app):
         ticket = f.walkin(site, plate=PLATE, mobile="13800138000")
         calling.call_next(advisor)
         calling.start_reception(advisor, ticket.id)
+        confirm_suggestion(ticket.visit, advisor)   # the stored car, checked at the desk
         visit = ticket.visit
         svc.set_document(visit, "licence", True, advisor)
         svc.set_document(visit, "booklet", True, advisor)

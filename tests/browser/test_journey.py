@@ -52,7 +52,8 @@ def test_kiosk_to_phone_to_call(live_server, shop, new_page, lang):
     expect(kiosk.locator("#ticket-number")).to_have_text("W002")
     pin = kiosk.locator("#ticket-pin").inner_text().replace(" ", "")
     url = decode_qr_png(kiosk.locator("#ticket-qr svg").screenshot())
-    assert re.fullmatch(re.escape(base) + r"/t/[A-Za-z0-9_-]{32}", url)
+    # An English kiosk's link carries the customer's language to the phone.
+    assert re.fullmatch(re.escape(base) + r"/t/[A-Za-z0-9_-]{32}" + (r"\?lang=en" if lang == "en" else ""), url)
     expect(tv.locator("#waiting-count")).to_have_text("2")          # the TV counted them in
 
     # The phone opens what the QR code says: the number, one person ahead, nothing personal.

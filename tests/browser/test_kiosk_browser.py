@@ -133,8 +133,10 @@ def test_walkin_with_the_on_screen_keyboards(live_server, live_app, shop, new_pa
         visit = db.session.get(Visit, ticket.visit_id)
         assert (visit.plate, visit.mobile, visit.reason) == ("京A12345", "13800138000", "repair")
     decoded = decode_qr_png(page.locator("#ticket-qr svg").screenshot())
-    assert re.fullmatch(re.escape(base) + r"/t/[A-Za-z0-9_-]{32}", decoded)
-    assert decoded == f"{base}/t/{ticket.token}"
+    # In English, the link carries the language: the phone page opens in English too.
+    suffix = "?lang=en" if lang == "en" else ""
+    assert re.fullmatch(re.escape(base) + r"/t/[A-Za-z0-9_-]{32}" + re.escape(suffix), decoded)
+    assert decoded == f"{base}/t/{ticket.token}{suffix}"
 
     # Printed: the ticket alone, 80 mm wide.
     page.emulate_media(media="print")
@@ -274,17 +276,22 @@ def test_language_switch_keeps_what_was_typed(live_server, shop, new_page):
     expect(page.locator(".k-error")).to_have_count(0)
 
 
-def test_idle_screen_returns_to_start_and_touch_postpones(live_server, live_app, shop, new_page):
-    live_app.config["KIOSK_IDLE_SECONDS"] = 3
+def test_idle_screen_asks_still_there_before_it_clears(live_server, live_app, shop, new_page):
+    live_app.config.update(KIOSK_IDLE_SECONDS=2, KIOSK_ASK_SECONDS=3)
     page = open_kiosk(new_page, live_server.url, "en")
     page.click("#choose-walkin")
-    expect(page.locator("#walkin-form")).to_be_visible()
-    time.sleep(2)
-    tap(page, ".osk-plate", ["京"])  # someone is there: the count starts again
-    time.sleep(2)
-    expect(page.locator("#kiosk")).to_have_attribute("data-kiosk-screen", "walkin")
-    # Back to the start, in the default language, for the next customer.
-    expect(page.locator("#kiosk")).to_have_attribute("data-kiosk-screen", "start", timeout=6000)
+    page.fill("#plate", "京A12345")
+    # Idle: the kiosk asks first, with a countdown, and nothing typed is gone.
+    dialog = page.get_by_role("alertdialog", name="Still there?")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("[data-kiosk-ask-countdown]")).to_have_text(re.compile(r"^[123]$"))
+    screenshot(page, "kiosk-still-there-en")
+    dialog.get_by_role("button", name="Yes, I'm still here").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#plate")).to_have_value("京A12345")
+    # Asked again and not answered: back to the start, in the default language, for the next customer.
+    expect(dialog).to_be_visible()
+    expect(page.locator("#kiosk")).to_have_attribute("data-kiosk-screen", "start", timeout=8000)
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
 
 
@@ -301,3 +308,74 @@ def test_ticket_screen_returns_to_start(live_server, live_app, shop, new_page):
     expect(page.locator("[data-kiosk-countdown]")).to_have_text(re.compile(r"^[12]$"))
     expect(page.locator("#kiosk")).to_have_attribute("data-kiosk-screen", "start", timeout=6000)
     assert "W001" not in page.content()
+
+
+# ---------------------------------------------------------------- already in the queue (issue 10, defect 4)
+
+
+def seed_walkin(live_app, shop, plate="京A12345", mobile="13800138000"):
+    from webapp.models import Site
+    with live_app.app_context():
+        number = Factory(db).walkin(db.session.get(Site, shop["id"]), plate=plate, mobile=mobile).number
+        db.session.remove()
+    return number
+
+
+def refusals_only(page):
+    # 409 is the kiosk's "already in the queue" answer, shown as a screen.
+    return [e for e in real_errors(page) if "status of 409" not in e]
+
+
+@pytest.mark.parametrize("lang, tag", LANGS)
+def test_already_in_the_queue_is_told_not_given_a_second_number(live_server, live_app, shop, new_page, lang, tag):
+    seed_walkin(live_app, shop)
+    page = open_kiosk(new_page, live_server.url, lang)
+    page.click("#choose-walkin")
+    tap(page, ".osk-plate", ["京", "A", "1", "2", "3", "4", "5"])
+    page.locator('.osk-plate[data-osk-target="plate"] [data-osk-action="next"]').click()
+    tap(page, ".osk-mobile", "13911112222")       # the same car, another phone
+    page.click("label[for=reason-repair]")
+    page.click("label[for=consent]")
+    page.click("#walkin-submit")
+
+    expect(page.locator("#kiosk")).to_have_attribute("data-kiosk-screen", "message")
+    with live_app.test_request_context(f"/?lang={lang}"):
+        from flask_babel import gettext
+        title = gettext("You are already in the queue")   # as the catalogue has it (merged or not)
+    expect(page.locator(".k-message .k-title")).to_have_text(title)
+    expect(page.locator(".k-message .k-lead")).to_contain_text("W001")
+    # No ticket: no number screen, no PIN, no QR code, nothing printed.
+    expect(page.locator("#ticket-number")).to_have_count(0)
+    expect(page.locator("#ticket-pin")).to_have_count(0)
+    expect(page.locator("#ticket-qr")).to_have_count(0)
+    screenshot(page, f"kiosk-already-queued-{tag}")
+    assert page.evaluate("window.__prints") == 0
+    assert tickets(live_app) == 1
+    assert refusals_only(page) == []
+
+
+def test_checked_in_appointment_searched_again_says_so(live_server, live_app, shop, new_page):
+    import uuid
+
+    from webapp.models import Site
+    from webapp.services.checkin import check_in_appointment
+    with live_app.app_context():
+        f = Factory(db)
+        site = db.session.get(Site, shop["id"])
+        customer, car = f.customer_vehicle(site, plate="京A12345", mobile="13800138000", name="张三")
+        appointment = f.appointment(site, customer, car, scheduled_at=utcnow() + timedelta(minutes=10))
+        check_in_appointment(site, appointment.id, str(uuid.uuid4()))
+        db.session.remove()
+    page = open_kiosk(new_page, live_server.url, "en")
+    page.click("#choose-appointment")
+    tap(page, ".k-by-plate", ["京", "A", "1", "2", "3", "4", "5"])
+    page.click("#search-submit")
+    expect(page.locator("#kiosk")).to_have_attribute("data-kiosk-screen", "message")
+    expect(page.locator(".k-message .k-lead")).to_have_text(
+        "Already checked in as A001 — please ask at the service desk.")
+    expect(page.locator("#continue-walkin")).to_have_count(0)
+    expect(page.locator("#ticket-pin")).to_have_count(0)
+    assert "张三" not in page.content()
+    screenshot(page, "kiosk-already-checked-in-en")
+    assert tickets(live_app) == 1
+    assert refusals_only(page) == []

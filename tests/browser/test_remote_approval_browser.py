@@ -74,6 +74,7 @@ def choose(page, line_id, what):
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
 def test_customer_approves_on_the_phone_and_the_advisor_sees_it(live_app, live_server, new_page, lang):
     en = lang == "en"
+    Y = "CN¥" if en else "¥"   # Babel/CLDR: the yuan sign is spelt CN¥ in English
     shop = presented_estimate(live_app)
 
     # The advisor's console: the visit waits for the customer's authorisation.
@@ -102,7 +103,7 @@ def test_customer_approves_on_the_phone_and_the_advisor_sees_it(live_app, live_s
     expect(card).to_have_attribute("data-approval", "presented")
     expect(phone.locator("body")).to_have_attribute("data-live-state", "online")
     total = phone.locator("[data-approve-total]")
-    expect(total).to_have_text("¥0.00")
+    expect(total).to_have_text(f"{Y}0.00")
     phone.evaluate("document.getElementById('approval').scrollIntoView()")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(phone, f"approval-card-before-{lang}")
@@ -110,12 +111,12 @@ def test_customer_approves_on_the_phone_and_the_advisor_sees_it(live_app, live_s
 
     # The total follows the taps, in fen, with the server's rounding.
     choose(phone, shop["labour"], "approve")
-    expect(total).to_have_text("¥508.50")                       # 450.00 + 13 %
+    expect(total).to_have_text(f"{Y}508.50")                       # 450.00 + 13 %
     phone.locator("[data-approve-all]").tap()
-    expect(total).to_have_text("¥1,725.51")                     # (450 + 777 + 0 + 300) × 1.13
+    expect(total).to_have_text(f"{Y}1,725.51")                     # (450 + 777 + 0 + 300) × 1.13
     expect(phone.locator("[data-approve-count]")).to_have_text("4")
     choose(phone, shop["alignment"], "decline")
-    expect(total).to_have_text("¥1,386.51")
+    expect(total).to_have_text(f"{Y}1,386.51")
     reason = phone.locator(f"#reason-{shop['alignment']}")
     expect(reason).to_be_visible()
     reason.select_option(index=2)
@@ -130,7 +131,7 @@ def test_customer_approves_on_the_phone_and_the_advisor_sees_it(live_app, live_s
         expect(card.locator("h2")).to_have_text("Thank you — your decision was sent")
     expect(card.locator(f'[data-line="{shop["alignment"]}"]')).to_have_attribute("data-decision", "declined")
     expect(card.locator(f'[data-line="{shop["pads"]}"]')).to_have_attribute("data-decision", "approved")
-    expect(card.locator("[data-decided-total]")).to_have_text("¥1,386.51")
+    expect(card.locator("[data-decided-total]")).to_have_text(f"{Y}1,386.51")
     phone.evaluate("document.getElementById('approval').scrollIntoView()")
     screenshot(phone, f"approval-card-after-{lang}")
     assert phone.console_errors == []

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from conftest import Factory, screenshot, set_lang
+from conftest import Factory, confirm_suggestion, screenshot, set_lang
 from webapp.extensions import db
 from webapp.services import calling
 from webapp.services.checkin import ticket_pin
@@ -76,7 +76,11 @@ def test_live_status_on_a_phone(live_app, live_server, new_page, lang):
     screenshot(page, f"status-called-{lang}")
 
     # The advisor starts the reception: the timeline moves on, still without a reload.
-    serve(live_app, lambda db, T, U: calling.start_reception(db.session.get(U, shop["ours"]), shop["id"]))
+    def receive(db, T, U):
+        advisor = db.session.get(U, shop["ours"])
+        calling.start_reception(advisor, shop["id"])
+        confirm_suggestion(db.session.get(T, shop["id"]).visit, advisor)   # the stored customer, checked at the desk
+    serve(live_app, receive)
     expect(live).to_have_attribute("data-phase", "with_advisor")
     expect(page.locator('[data-stage="checked_in"]')).to_have_attribute("data-step", "done")
     expect(page.locator('[data-stage="with_advisor"]')).to_have_attribute("data-step", "current")

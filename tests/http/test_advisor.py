@@ -108,8 +108,17 @@ def test_start_reception_moves_visit_on(client, factory, shop, db):
     assert f"/advisor/visits/{t.visit_id}" in resp.get_data(as_text=True)
 
 
+def on_duty(db, *advisors):
+    """The advisors did today's start-of-day checklist (接待准备): they are at work."""
+    from webapp.services import intake as intake_svc
+    for a in advisors:
+        for item in intake_svc.READINESS_ITEMS:
+            intake_svc.save_readiness_item(a, item, True)
+
+
 def test_transfer_to_colleague(client, factory, shop, db):
     site, a1, a2 = shop
+    on_duty(db, a2)
     t = factory.walkin(site)
     factory.walkin(site, plate="京A22222")
     login(client, a1)
@@ -126,15 +135,31 @@ def test_transfer_to_colleague(client, factory, shop, db):
     assert 'data-ticket="W001"' in resp.get_data(as_text=True).split("queue-title")[0]
 
 
-def test_transfer_to_someone_invalid(client, factory, shop):
-    site, a1, _ = shop
+def test_transfer_to_someone_invalid(client, factory, shop, db):
+    site, a1, a2 = shop
     other_site = factory.site()
     stranger = factory.user(other_site, "advisor")
+    manager = factory.user(site, "manager")
+    on_duty(db, stranger, manager)
     t = factory.walkin(site)
     login(client, a1)
     post(client, "/advisor/call-next")
-    for target in (stranger.id, a1.id, 99999):
+    # a2 has not started the day: not offered, and refused if posted anyway.
+    for target in (stranger.id, a1.id, 99999, manager.id, a2.id):
         assert post(client, f"/advisor/tickets/{t.id}/transfer", {"to_advisor": target}).status_code == 422
+
+
+def test_transfer_offers_only_the_advisors_at_work_today(client, factory, shop, db):
+    site, a1, a2 = shop
+    a3 = factory.user(site, "advisor", display_name="值班顾问")
+    manager = factory.user(site, "manager", display_name="经理")
+    on_duty(db, a3, manager)
+    factory.walkin(site)
+    login(client, a1)
+    html = post(client, "/advisor/call-next").get_data(as_text=True)
+    offered = html.split('id="to_advisor"')[1].split("</select>")[0]
+    assert f'value="{a3.id}"' in offered
+    assert f'value="{a2.id}"' not in offered and f'value="{manager.id}"' not in offered
 
 
 def test_cannot_act_on_another_advisors_call(client, factory, shop):

@@ -59,7 +59,7 @@ def test_the_cashier_sees_bills_waiting_for_payment(client, factory, shop):
     resp = client.get("/cashier/")
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
-    assert 'data-live-channel="advisor"' in html
+    assert 'data-live-channel="cashier"' in html
     assert f'data-bill="{bill.id}"' in html and "京A12345" in html and "张三" in html and "¥305.10" in html
     assert "京B99999" not in html
     assert client.get("/cashier/list", headers=HX).status_code == 200
@@ -112,7 +112,7 @@ def test_csrf_is_required(client, factory, shop):
     ("wechat", "-5", "", "amount", "The amount must be more than zero."),
     ("card", "abc", "", "amount", "Enter the amount in figures, e.g. 100 or 100.50."),
     ("alipay", "10.123", "", "amount", "At most two decimals (fen)."),
-    ("card", "400", "", "amount", "More than the balance of ¥305.10: only cash may be tendered above it."),
+    ("card", "400", "", "amount", "More than the balance of CN¥305.10: only cash may be tendered above it."),
     ("wechat", "", "", "amount", "Enter an amount."),
     ("cash", "305.10", "1O0", "tendered", "Enter the amount in figures, e.g. 100 or 100.50."),
     ("bitcoin", "10", "", "method", "Choose a payment method."),
@@ -149,7 +149,7 @@ def test_two_methods_then_paid_in_full(client, factory, shop):
                 {"method": "cash", "amount": "205.10", "tendered": "300", "key": "k2"})
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
-    assert "tendered ¥300.00, change ¥94.90" in html and "Paid in full." in html
+    assert "tendered CN¥300.00, change CN¥94.90" in html and "Paid in full." in html
     got = [(x.method, x.amount, x.tendered, x.change, x.reference) for x in payments(bill.id)]
     assert got == [("wechat", Decimal("100.00"), None, None, "WX4200001"),
                    ("cash", Decimal("205.10"), Decimal("300.00"), Decimal("94.90"), None)]
@@ -245,7 +245,7 @@ def test_credit_note_and_refund(client, factory, shop):
     resp = post(client, f"/cashier/bills/{bill.id}/credit-note", {"amount": "50", "reason": "", "refund_method": "card"})
     assert resp.status_code == 422 and "Give the reason for the credit note." in resp.get_data(as_text=True)
     resp = post(client, f"/cashier/bills/{bill.id}/credit-note", {"amount": "400", "reason": "工时多算", "refund_method": "card"})
-    assert resp.status_code == 422 and "More than what is left to credit (¥305.10)." in resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "More than what is left to credit (CN¥305.10)." in resp.get_data(as_text=True)
 
     resp = post(client, f"/cashier/bills/{bill.id}/credit-note",
                 {"amount": "113", "reason": "工时多算0.5小时", "refund_method": "card", "reference": "RF1"})
@@ -259,7 +259,7 @@ def test_credit_note_and_refund(client, factory, shop):
     assert fresh(bill.id).status == "paid" and fresh(bill.id).total == Decimal("305.10")   # the bill itself is untouched
 
     resp = post(client, f"/cashier/bills/{bill.id}/credit-note", {"amount": "200", "reason": "再退", "refund_method": "card"})
-    assert resp.status_code == 422 and "(¥192.10)" in resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "(CN¥192.10)" in resp.get_data(as_text=True)
     # The rest, in full (amount left empty = what is left).
     assert post(client, f"/cashier/bills/{bill.id}/credit-note",
                 {"amount": "", "reason": "整单退款", "refund_method": "card"}).status_code == 200

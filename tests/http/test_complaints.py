@@ -1,5 +1,5 @@
 """Complaint cases (/complaints) over HTTP: roles, the open list (escalated and overdue first, the
-count badge), lazy escalation when the list or a case loads, the case page (visit facts, owner,
+count badge), escalation by the periodic task (never by a page load), the case page (visit facts, owner,
 append-only notes, resolution required), site scoping, CSRF, double submits, and the rating on the
 status page that opens a case the manager then sees."""
 import re
@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token, login, visit_delivered
+from tests.conftest import csrf_token, login, run_tasks, visit_delivered
 from webapp.extensions import db
 from webapp.models import Complaint, ComplaintNote
+from webapp.tasks.periodic import escalate_complaints
 from webapp.timeutil import utcnow
 
 
@@ -60,15 +61,18 @@ def test_roles(client, shop, role, code):
     assert post(client, f"/complaints/{c.id}/notes", {"text": "x"}).status_code in ((303,) if code == 200 else (403,))
 
 
-def test_list_orders_escalated_and_overdue_first_and_escalates_lazily(client, shop):
+def test_list_orders_escalated_and_overdue_first_after_the_periodic_escalation(client, shop):
     site, p = shop
     later = case(site, "later", due=utcnow() + timedelta(days=1))
     overdue = case(site, "overdue", due=utcnow() - timedelta(hours=2))
     already = case(site, "already", due=utcnow() - timedelta(hours=1), escalated_at=utcnow() - timedelta(minutes=5))
     case(site, "done", status="resolved", resolution="ok", resolved_at=utcnow())
     login(client, p["manager"])
+    client.get("/complaints")
+    assert fresh(overdue.id).escalated_at is None          # a page load changes nothing
+    escalate_complaints()                                  # the five-minute periodic task, queued
+    assert run_tasks() == 1
     html = client.get("/complaints").get_data(as_text=True)
-    # Loading the list escalated the overdue case.
     assert fresh(overdue.id).escalated_at is not None
     assert fresh(later.id).escalated_at is None
     open_part = html.split('id="resolved-cases"')[0]
@@ -77,7 +81,7 @@ def test_list_orders_escalated_and_overdue_first_and_escalates_lazily(client, sh
     assert 'data-count="open">3<' in html and "2 escalated" in html
     assert f'data-complaint="{overdue.id}" class="is-escalated" data-escalated' in html
     assert "done" in html.split('id="resolved-cases"')[1]
-    assert 'data-live-channel="advisor"' in html and 'style="' not in html
+    assert 'data-live-channel="followup"' in html and 'style="' not in html
 
 
 def test_site_scoped(client, shop):
@@ -139,10 +143,14 @@ def test_manager_sees_the_visit_link(client, factory, shop):
     assert f'href="/advisor/visits/{visit.id}" data-visit-link' in html
 
 
-def test_case_page_escalates_lazily(client, shop):
+def test_case_page_shows_the_escalation_of_the_periodic_task(client, shop):
     site, p = shop
     c = case(site, due=utcnow() - timedelta(minutes=1))
     login(client, p["csi"])
+    html = client.get(f"/complaints/{c.id}").get_data(as_text=True)
+    assert fresh(c.id).escalated_at is None and "Escalated to the manager" not in html
+    escalate_complaints()
+    run_tasks()
     html = client.get(f"/complaints/{c.id}").get_data(as_text=True)
     assert fresh(c.id).escalated_at is not None and "Escalated to the manager" in html
 
@@ -163,7 +171,7 @@ def test_two_stars_on_the_phone_reach_the_managers_list(client, app, factory, sh
     phone = app.test_client()
     token = visit.ticket.token
     csrf = csrf_token(phone, f"/t/{token}")
-    assert phone.post(f"/t/{token}/rate", data={"rating": "2", "csrf_token": csrf}).status_code == 303
+    assert phone.post(f"/t/{token}/rate", data={"rating": "2", "confirm": "1", "csrf_token": csrf}).status_code == 303
     login(client, p["manager"])
     html = client.get("/complaints/panel").get_data(as_text=True)
     assert "★★☆☆☆ 2/5" in html and "Rating on the status page" in html and "csi-name" in html

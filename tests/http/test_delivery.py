@@ -137,17 +137,6 @@ def test_before_ready_the_section_says_so_and_refuses_ticks(client, factory, sho
     assert fresh(visit.id).delivery is None
 
 
-def test_live_refetch_answers_204_when_nothing_changed(client, shop, ready):
-    import re
-    login(client, shop[1])
-    html = client.get(base(ready), headers=HX).get_data(as_text=True)
-    assert 'id="delivery-slot"' not in html                 # the answer is the section, for the page's slot
-    seen = re.search(r'id="delivery-seen" name="seen" value="([0-9a-f]+)"', html).group(1)
-    assert client.get(base(ready) + f"?seen={seen}", headers=HX).status_code == 204
-    tick_all(client, ready, ["car_fetched"])
-    assert client.get(base(ready) + f"?seen={seen}", headers=HX).status_code == 200
-
-
 # ---------------------------------------------------------------- ticks, refusals
 
 def test_ticks_save_as_made_and_untick(client, shop, ready):

@@ -2,7 +2,7 @@
 staff screen, work done, pickup rating), upcoming calls, the three outcomes and their rules (retry
 within opening hours, unreachable after the last attempt, wrong number closes, reached moves the
 visit to FOLLOWED_UP with the answers), a complaint opened from the call, double submit, bad
-input next to the field, site scoping, CSRF, and the CLI command that escalates complaints."""
+input next to the field, site scoping, CSRF, and the periodic task that escalates complaints."""
 import json
 import re
 from datetime import timedelta
@@ -92,7 +92,7 @@ def test_queue_lists_due_and_upcoming(client, factory, shop):
     assert "更换前刹车片" in due and 'data-rating="4"' in due
     assert p["advisor"].display_name in due
     assert f'data-follow-up="{v2.follow_up.id}"' in upcoming and "京B22222" not in due
-    assert 'data-live-channel="advisor"' in html and 'hx-get="/followup/panel"' in html
+    assert 'data-live-channel="followup"' in html and 'hx-get="/followup/panel"' in html
     assert 'style="' not in html and "<script>" not in html
     # The panel alone (live refetch) is the same block.
     panel = client.get("/followup/panel").get_data(as_text=True)
@@ -269,19 +269,18 @@ def test_low_rating_on_the_call_opens_a_case(client, factory, shop):
     assert count(Complaint, source="call") == 1
 
 
-def test_cli_escalates(app, factory, shop):
+def test_periodic_task_escalates_once(app, factory, shop):
+    from webapp.tasks.periodic import escalate_complaints
     site, p = shop
     db.session.add(Complaint(site_id=site.id, source="staff", summary="late", due_at=utcnow() - timedelta(hours=1)))
     db.session.add(Complaint(site_id=site.id, source="staff", summary="not yet", due_at=utcnow() + timedelta(hours=1)))
     db.session.commit()
-    result = app.test_cli_runner().invoke(args=["escalate-complaints"])
-    assert result.exit_code == 0, result.output
-    assert "1 complaint case(s) escalated" in result.output
-    result = app.test_cli_runner().invoke(args=["escalate-complaints", "--site", "fu1"])
-    assert "0 complaint case(s) escalated" in result.output
+    assert escalate_complaints.call_local() == 1
+    assert escalate_complaints.call_local() == 0          # a second run (another consumer) escalates nothing
     db.session.expire_all()
     late = db.session.scalar(select(Complaint).where(Complaint.summary == "late"))
     assert late.escalated_at is not None
+    assert db.session.scalar(select(Complaint).where(Complaint.summary == "not yet")).escalated_at is None
 
 
 # ---------------------------------------------------------------- site settings for follow-up

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token, login, confirm_suggestion
 from webapp.models import Concern, Customer, IntakeForm, ManufacturerRequest, Vehicle, VehicleDriver, Visit
 from webapp.services import calling
 
@@ -20,6 +20,7 @@ def visit(factory, db):
     ticket = factory.walkin(site, plate="京A12345", mobile="13800138000")
     calling.call_next(advisor)
     calling.start_reception(advisor, ticket.id)
+    confirm_suggestion(ticket.visit, advisor)  # the advisor links the stored car at the desk
     return ticket.visit
 
 
@@ -46,8 +47,9 @@ def test_visit_page_renders_every_section(advisor_client, visit):
     assert "Start walk-around inspection" in html
 
 
-def test_walkin_matched_the_known_vehicle(visit):
+def test_advisor_linked_the_known_vehicle_the_plate_suggested(visit):
     assert visit.vehicle is not None and visit.vehicle.plate == "京A12345"
+    assert visit.customer is not None and visit.customer.name == "张三"
 
 
 def test_find_records(advisor_client, visit):

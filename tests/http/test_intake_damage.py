@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token, login, confirm_suggestion
 from webapp.extensions import db
 from webapp.intake import DAMAGE_ZONES
 from webapp.models import DamageMark, Photo, Visit
@@ -47,6 +47,7 @@ def start_visit(factory, site, advisor, plate="京A12345", inspect=True) -> Visi
     ticket = factory.walkin(site, plate=plate)
     calling.call_next(advisor)
     calling.start_reception(advisor, ticket.id)
+    confirm_suggestion(ticket.visit, advisor)  # the advisor links the stored car at the desk
     if inspect:
         svc.start_inspection(ticket.visit, advisor)
         # The session keeps objects after commit (expire_on_commit=False) and intake_for() sets

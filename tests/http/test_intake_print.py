@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw
 from werkzeug.datastructures import MultiDict
 
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token, login, confirm_suggestion
 from webapp.models import Photo, Signature
 from webapp.services import calling
 from webapp.services import intake as svc
@@ -39,6 +39,7 @@ def inspected(factory, site, advisor, plate=PLATE, mobile="13800138000", complet
     ticket = factory.walkin(site, plate=plate, mobile=mobile)
     calling.call_next(advisor)
     calling.start_reception(advisor, ticket.id)
+    confirm_suggestion(ticket.visit, advisor)  # the advisor links the stored car at the desk
     visit = ticket.visit
     svc.set_document(visit, "licence", True, advisor)
     svc.start_inspection(visit, advisor)

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, ImageDraw
 from werkzeug.datastructures import MultiDict
 
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token, login, confirm_suggestion
 from webapp import intake as rules
 from webapp.models import Signature, Visit
 from webapp.services import calling
@@ -50,6 +50,7 @@ def visit(factory, advisor):
     ticket = factory.walkin(site, plate="京A12345", mobile="13800138000")
     calling.call_next(advisor)
     calling.start_reception(advisor, ticket.id)
+    confirm_suggestion(ticket.visit, advisor)  # the advisor links the stored car at the desk
     v = ticket.visit
     svc.start_inspection(v, advisor)
     svc.save_inspection(v, MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",

@@ -17,7 +17,7 @@ from flask_babel import gettext
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from tests.conftest import ROOT, csrf_token, decode_qr_image, make_app
+from tests.conftest import ROOT, csrf_token, decode_qr_svg, make_app
 from webapp.extensions import db as _db
 from webapp.models import Appointment, Ticket, Visit
 from webapp.services.checkin import ticket_pin
@@ -67,18 +67,15 @@ def field_block(html, name):
     return html[start:nxt if nxt > 0 else None]
 
 
+def confirm_fields(html, row=0):
+    """What the confirm form of the ``row``-th match posts: the search's signed token, the row, a key."""
+    forms = re.findall(r'<form[^>]*action="/kiosk/appointment/confirm".*?</form>', html, re.S)
+    form = forms[row]
+    return {name: re.search(rf'name="{name}" value="([^"]*)"', form).group(1) for name in ("match", "pick", "key")}
+
+
 def ticket_count():
     return _db.session.scalar(select(func.count(Ticket.id)))
-
-
-def decode_qr_svg(svg: str) -> str:
-    """Rasterise our one-path QR SVG (each run of dark modules is "Mx yhWv1h-Wz") and decode it."""
-    import cv2
-    size = int(re.search(r'viewBox="0 0 (\d+) \d+"', svg).group(1))
-    grid = np.full((size, size), 255, np.uint8)
-    for x, y, w in re.findall(r"M(\d+) (\d+)h(\d+)v1h-\d+z", svg):
-        grid[int(y), int(x):int(x) + int(w)] = 0
-    return decode_qr_image(cv2.resize(grid, (size * 8, size * 8), interpolation=cv2.INTER_NEAREST))
 
 
 @pytest.fixture
@@ -192,7 +189,8 @@ def test_walkin_issues_w001_then_w002(client, app, site, token):
     assert re.search(r'id="ticket-ahead">\s*<strong>0</strong>', html)
     assert first.headers["Cache-Control"] == "no-store"
 
-    second = client.post("/kiosk/walkin", data=walkin_data(token, plate="京BD12345", reason="maintenance"))
+    second = client.post("/kiosk/walkin", data=walkin_data(token, plate="京BD12345", mobile="13900139000",
+                                                           reason="maintenance"))
     assert number_of(second.get_data(as_text=True)) == "W002"
     assert re.search(r'id="ticket-ahead">\s*<strong>1</strong>', second.get_data(as_text=True))
     visit = _db.session.scalar(select(Visit).where(Visit.plate == "京BD12345"))
@@ -351,7 +349,7 @@ def test_find_and_confirm_the_appointment(client, app, site, token, booked, by, 
     resp = client.post("/kiosk/appointment", data={"csrf_token": token, "by": by, f"q_{by}": typed})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200
-    assert f'name="appointment_id" value="{booked.id}"' in html
+    assert 'name="appointment_id"' not in html  # no id to alter: the search's signed token and a row
     assert "京A·***45" in html and tr(app, "zh_CN", "Maintenance") in html
     local = (booked.scheduled_at + timedelta(hours=8)).strftime("%H:%M")  # Asia/Shanghai
     assert f"<strong>{local}</strong>" in html
@@ -361,16 +359,17 @@ def test_find_and_confirm_the_appointment(client, app, site, token, booked, by, 
     text = visible_text(html)
     assert "13800138000" not in text and "京A12345" not in text
     assert "京A·***45" in text and ("138****8000" in text or by == "plate")
-    key_ = re.search(r'name="key" value="([^"]+)"', html).group(1)
-
-    confirm = {"csrf_token": token, "appointment_id": booked.id, "key": key_}
+    confirm = {"csrf_token": token, **confirm_fields(html)}
     ticket = client.post("/kiosk/appointment/confirm", data=confirm)
     assert ticket.status_code == 200 and number_of(ticket.get_data(as_text=True)) == "A001"
     assert tr(app, "zh_CN", "Appointment at %(time)s", time=local) in ticket.get_data(as_text=True)
-    # Double tap, and a second kiosk confirming the same booking: still one ticket.
+    # Double tap: the ticket just printed. A second kiosk confirming the same booking: its number
+    # only, never the ticket (its PIN) again. Still one ticket.
     assert number_of(client.post("/kiosk/appointment/confirm", data=confirm).get_data(as_text=True)) == "A001"
-    other = {**confirm, "key": key()}
-    assert number_of(client.post("/kiosk/appointment/confirm", data=other).get_data(as_text=True)) == "A001"
+    other = client.post("/kiosk/appointment/confirm", data={**confirm, "key": key()})
+    assert other.status_code == 409 and number_of(other.get_data(as_text=True)) is None
+    assert tr(app, "zh_CN", "Already checked in as %(number)s — please ask at the service desk.",
+              number="A001") in other.get_data(as_text=True)
     assert ticket_count() == 1
     assert _db.session.get(Appointment, booked.id).status == "arrived"
 
@@ -425,16 +424,26 @@ def test_search_bad_input(client, app, site, token, by, typed, message):
 
 
 def test_confirm_refusals(client, app, factory, site, token, booked):
-    missing = client.post("/kiosk/appointment/confirm?lang=en", data={"csrf_token": token, "appointment_id": "999", "key": key()})
+    found = client.post("/kiosk/appointment", data={"csrf_token": token, "by": "plate", "q": "京A12345"})
+    confirm = {"csrf_token": token, **confirm_fields(found.get_data(as_text=True))}
+    junk = client.post("/kiosk/appointment/confirm?lang=en", data={"csrf_token": token, "appointment_id": "x"})
+    assert junk.status_code == 400 and "Please search for your appointment again." in junk.get_data(as_text=True)
+
+    _db.session.delete(booked)
+    _db.session.commit()
+    missing = client.post("/kiosk/appointment/confirm?lang=en", data={**confirm, "key": key()})
     assert missing.status_code == 404
     assert "We could not find this appointment." in missing.get_data(as_text=True)
     assert 'href="/kiosk/walkin"' in missing.get_data(as_text=True)
-    junk = client.post("/kiosk/appointment/confirm", data={"csrf_token": token, "appointment_id": "x"})
-    assert junk.status_code == 404
+    assert ticket_count() == 0
 
+
+def test_confirm_refuses_a_cancelled_appointment(client, app, factory, site, token, booked):
+    found = client.post("/kiosk/appointment", data={"csrf_token": token, "by": "plate", "q": "京A12345"})
+    confirm = {"csrf_token": token, **confirm_fields(found.get_data(as_text=True))}
     booked.status = "cancelled"
     _db.session.commit()
-    gone = client.post("/kiosk/appointment/confirm?lang=en", data={"csrf_token": token, "appointment_id": booked.id, "key": key()})
+    gone = client.post("/kiosk/appointment/confirm?lang=en", data=confirm)
     assert gone.status_code == 409 and "already been checked in or cancelled" in gone.get_data(as_text=True)
     assert ticket_count() == 0
 
@@ -525,3 +534,30 @@ def test_launcher_refuses_without_browser_or_with_bad_url(tmp_path):
     assert none.returncode == 2 and "chromium" in none.stderr.lower()
     bad = run_launcher("--url", "javascript:alert(1)", "--dry-run")
     assert bad.returncode == 2 and "--url" in bad.stderr
+
+
+def test_an_english_kiosk_customer_gets_the_phone_page_in_english(client, site, token):
+    client.set_cookie("lang", "en")
+    html = client.post("/kiosk/walkin", data=walkin_data(token)).get_data(as_text=True)
+    ticket = _db.session.scalar(select(Ticket))
+    svg = re.search(r'<svg class="qr".*?</svg>', html, re.S).group(0)
+    url = decode_qr_svg(svg)
+    assert url == f"http://localhost/t/{ticket.token}?lang=en"
+
+    phone = client.application.test_client()                      # the customer's own phone
+    landed = phone.get(url.replace("http://localhost", ""), follow_redirects=True)
+    assert landed.request.path == f"/t/{ticket.token}" and '<html lang="en"' in landed.get_data(as_text=True)
+
+
+def test_the_phone_s_own_language_is_honoured_without_a_choice(app, site, token, client):
+    client.post("/kiosk/walkin", data=walkin_data(token))
+    ticket = _db.session.scalar(select(Ticket))
+    phone = app.test_client()
+    english = phone.get(f"/t/{ticket.token}", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert '<html lang="en"' in english.get_data(as_text=True)
+    chinese = app.test_client().get(f"/t/{ticket.token}", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    assert '<html lang="zh-CN"' in chinese.get_data(as_text=True)
+    switched = app.test_client()
+    switched.set_cookie("lang", "zh_CN")                          # the page's switch wins over the phone
+    assert '<html lang="zh-CN"' in switched.get(f"/t/{ticket.token}", headers={"Accept-Language": "en"}).get_data(
+        as_text=True)

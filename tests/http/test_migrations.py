@@ -75,3 +75,15 @@ def test_downgrade_to_base_then_upgrade_again(migrated_app):
     assert current_revision() == head_revision(migrated_app)
     diff = schema_diff()
     assert diff == [], "after downgrade and upgrade, migrations and models differ:\n" + "\n".join(map(repr, diff))
+
+
+STATUS_COLUMNS = (("ticket", "status"), ("estimate", "status"), ("estimate_line", "decision"), ("job", "status"),
+                  ("bill", "status"), ("follow_up", "status"), ("complaint", "status"))
+
+
+def test_the_migrated_database_checks_every_status_column(migrated_app):
+    flask_migrate.upgrade()
+    insp = inspect(db.engine)
+    for table, column in STATUS_COLUMNS:
+        names = {c["name"] for c in insp.get_check_constraints(table)}
+        assert f"ck_{table}_{column}" in names, (table, names)

@@ -133,7 +133,7 @@ def test_unlocked_card_lists_lines_with_prices(en, factory, site, advisor, catal
         assert f'data-line="{lines[0].id}" data-fen="45000"' in html and 'data-fen="77700"' in html
         assert 'data-tax-bp="1300"' in html and 'data-fee-fen="20000"' in html
         assert "¥1,386.51" in html                                      # everything approved, with tax
-        assert "inspection and diagnosis fee of ¥200.00" in html
+        assert "inspection and diagnosis fee of CN¥200.00" in html
         assert estimates.CONSENT_TEXT in html
         assert 'name="csrf_token" value="' in html and "\x00" not in html
 

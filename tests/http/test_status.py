@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from conftest import csrf_token, make_app
+from conftest import confirm_suggestion, csrf_token, make_app
 from webapp.extensions import db
 from webapp.models import Ticket, VisitEvent
 from webapp.services import calling
@@ -23,9 +23,12 @@ def site(factory):
 
 @pytest.fixture
 def ticket(factory, site):
-    """A walk-in whose plate and mobile match a known customer and car (so there is a name)."""
+    """A walk-in whose plate and mobile match a known customer and car, linked to them by the
+    advisor (so there is a name)."""
     factory.customer_vehicle(site, plate=PLATE, mobile=MOBILE, name=NAME, vin=VIN, make="大众", model="帕萨特")
-    return factory.walkin(site, plate=PLATE, mobile=MOBILE)
+    ticket = factory.walkin(site, plate=PLATE, mobile=MOBILE)
+    confirm_suggestion(ticket.visit, None)
+    return ticket
 
 
 @pytest.fixture
@@ -90,7 +93,8 @@ def test_fragment_is_the_live_block(en, ticket):
     assert resp.status_code == 200
     assert html.lstrip().startswith('<div id="status-live"') and "<html" not in html
     assert f'hx-get="/t/{ticket.token}/fragment"' in html
-    assert 'hx-trigger="live:refresh from:body, every 30s"' in html and 'hx-swap="outerHTML"' in html
+    assert 'hx-trigger="live:hint from:body, live:refresh from:body, every 30s"' in html
+    assert 'hx-swap="morph:outerHTML"' in html   # merged: the customer's taps stay
     assert ticket.number in html and "京A·***45" in html and PLATE not in html
     # The page embeds the same block (not a copy): same opening element and same stages.
     _r, full = page(en, ticket)
@@ -423,6 +427,7 @@ def test_previous_visits_marks_are_not_on_the_customers_map(en, factory, site, t
     again = factory.walkin(site, plate=PLATE, mobile=MOBILE)
     calling.call_next(advisor)
     calling.start_reception(advisor, again.id)
+    confirm_suggestion(again.visit, advisor)  # the advisor links the stored car at the desk
     intake.start_inspection(again.visit, advisor)
     intake.save_inspection(again.visit, {"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
                                          "mileage": "31000", "fuel_level": "F"}, advisor)

@@ -2,6 +2,7 @@
 is ready (rating) or delivered (survey), no PIN and nothing personal shown, one rating per visit
 (the same tap again is a replay, another star is refused politely), a low rating opens a complaint
 case for the CSI staff member with the fewest open cases, CSRF, rate limits, the cached page follows."""
+from datetime import timedelta
 import json
 
 import pytest
@@ -64,7 +65,8 @@ def test_rating_at_pickup_without_pin_and_nothing_personal(client, factory, shop
     assert resp.status_code == 303 and resp.headers["Location"].endswith("#feedback")
     html = client.get(f"/t/{token}").get_data(as_text=True)   # the cached page follows the change
     assert "Thank you for your rating" in html and 'data-rating="4"' in html
-    assert "will call you" not in html and 'name="rating"' not in html
+    assert "will call you" not in html
+    assert "data-rate-change" in html          # a mis-tap may be changed for a few minutes
     assert count(SurveyResponse, channel="pickup", rating=4) == 1 and count(Complaint) == 0
     # The fragment (live) shows the same.
     assert "Thank you for your rating" in client.get(f"/t/{token}/fragment").get_data(as_text=True)
@@ -77,12 +79,45 @@ def test_second_tap_replays_or_is_refused(client, factory, shop):
     assert post(client, token, "rate", {"rating": "5"}).status_code == 303
     # The same star again (a double tap): answered like the first, nothing twice.
     assert post(client, token, "rate", {"rating": "5"}).status_code == 303
-    # Another star: refused politely, the first counts.
-    resp = post(client, token, "rate", {"rating": "1"})
+    # Another star soon after: a mis-tap may be corrected (one response, now 4 stars) ...
+    assert post(client, token, "rate", {"rating": "4"}).status_code == 303
+    assert count(SurveyResponse, channel="pickup") == 1 and count(SurveyResponse, rating=4) == 1
+    # ... but not once the change window has passed: refused politely, the rating stands.
+    row = db.session.scalar(select(SurveyResponse).where(SurveyResponse.visit_id == visit.id))
+    row.at = utcnow() - timedelta(minutes=11)
+    db.session.commit()
+    resp = post(client, token, "rate", {"rating": "1", "confirm": "1"})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 409 and "Your first rating is the one we keep" in html
-    assert count(SurveyResponse, channel="pickup") == 1 and count(SurveyResponse, rating=5) == 1
+    assert count(SurveyResponse, channel="pickup") == 1 and count(SurveyResponse, rating=4) == 1
     assert count(Complaint) == 0
+
+
+def test_a_low_rating_asks_for_a_second_tap_before_opening_a_complaint(client, factory, shop):
+    site, advisor, *_ = shop
+    visit = visit_ready(factory, site, advisor)
+    token = visit.ticket.token
+    client.set_cookie("lang", "en")
+    assert post(client, token, "rate", {"rating": "2"}).status_code == 303
+    for url in (f"/t/{token}", f"/t/{token}/fragment"):          # a live refresh keeps asking
+        html = client.get(url).get_data(as_text=True)
+        assert "You chose 2 of 5 stars" in html and "data-rate-confirm" in html
+    assert count(SurveyResponse, channel="pickup") == 0 and count(Complaint) == 0   # nothing recorded yet
+    # "Choose again", then five stars: no complaint ever opened.
+    assert post(client, token, "rate", {"cancel": "1"}).status_code == 303
+    assert "How was your visit?" in client.get(f"/t/{token}").get_data(as_text=True)
+    assert post(client, token, "rate", {"rating": "5"}).status_code == 303
+    assert count(Complaint) == 0 and count(SurveyResponse, rating=5) == 1
+
+
+def test_a_rating_that_opened_a_complaint_cannot_be_changed(client, factory, shop):
+    site, advisor, *_ = shop
+    visit = visit_ready(factory, site, advisor)
+    token = visit.ticket.token
+    assert post(client, token, "rate", {"rating": "1", "confirm": "1"}).status_code == 303
+    assert count(Complaint, visit_id=visit.id) == 1
+    assert post(client, token, "rate", {"rating": "5"}).status_code == 409
+    assert count(SurveyResponse, rating=1) == 1
 
 
 @pytest.mark.parametrize("raw", ["0", "6", "abc", ""])
@@ -110,7 +145,7 @@ def test_low_rating_opens_a_complaint_for_the_least_busy_csi(client, factory, sh
     db.session.commit()
     visit = visit_ready(factory, site, advisor)
     token = visit.ticket.token
-    assert post(client, token, "rate", {"rating": "2"}).status_code == 303
+    assert post(client, token, "rate", {"rating": "2", "confirm": "1"}).status_code == 303
     db.session.expire_all()
     case = db.session.scalar(select(Complaint).where(Complaint.visit_id == visit.id))
     assert case.source == "rating" and case.status == "open" and case.owner_id == csi_free.id
@@ -120,7 +155,7 @@ def test_low_rating_opens_a_complaint_for_the_least_busy_csi(client, factory, sh
     html = client.get(f"/t/{token}").get_data(as_text=True)
     assert "will call you soon" in html
     # Replaying the tap opens nothing twice.
-    assert post(client, token, "rate", {"rating": "2"}).status_code == 303
+    assert post(client, token, "rate", {"rating": "2", "confirm": "1"}).status_code == 303
     assert count(Complaint, visit_id=visit.id) == 1
 
 
@@ -129,7 +164,7 @@ def test_threshold_is_the_sites(client, factory, shop):
     site.complaint_rating = 3
     db.session.commit()
     visit = visit_ready(factory, site, advisor)
-    assert post(client, visit.ticket.token, "rate", {"rating": "3"}).status_code == 303
+    assert post(client, visit.ticket.token, "rate", {"rating": "3", "confirm": "1"}).status_code == 303
     assert count(Complaint, visit_id=visit.id) == 1
 
 
@@ -137,7 +172,7 @@ def test_no_csi_staff_means_no_owner(client, factory):
     site = factory.site(code="fb2")
     advisor = factory.user(site, "advisor")
     visit = visit_ready(factory, site, advisor)
-    assert post(client, visit.ticket.token, "rate", {"rating": "1"}).status_code == 303
+    assert post(client, visit.ticket.token, "rate", {"rating": "1", "confirm": "1"}).status_code == 303
     db.session.expire_all()
     case = db.session.scalar(select(Complaint).where(Complaint.visit_id == visit.id))
     assert case is not None and case.owner_id is None

@@ -82,7 +82,7 @@ def test_dispatch_board_lists_the_waiting_job(client, factory, shop):
     html = client.get("/workshop").get_data(as_text=True)
     assert visit.ticket.number in html and "京A12345" in html and "帕萨特" in html
     assert "1.5 h" in html
-    assert 'data-live-channel="advisor"' in html and "A1" in html and p["tech2"].display_name in html
+    assert 'data-live-channel="workshop"' in html and "A1" in html and p["tech2"].display_name in html
     assert 'style="' not in html and "<script>" not in html
 
 
@@ -105,7 +105,7 @@ def test_job_from_assignment_to_ready(app, client, factory, shop):
     tech.set_cookie("lang", "en")
     login(tech, p["technician"])
     html = tech.get("/tech").get_data(as_text=True)
-    assert f'data-job="{jid}"' in html and "更换前刹车片" in html and "A1" in html
+    assert f'data-job="{jid}"' in html and "Replace front brake pads" in html and "A1" in html
 
     assert post(tech, f"/tech/jobs/{jid}/start").status_code == 200
     assert state(vid) == "repair" and job_of(vid).status == "in_progress"

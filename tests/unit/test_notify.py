@@ -1,10 +1,11 @@
-"""Customer notices: backend selection, the ready message, addresses, at most one notice per visit."""
+"""Customer notices: backend selection, the ready message, addresses, at most one notice per visit
+(written pending with the use case, sent by its task: run_tasks)."""
 import logging
 import smtplib
 
 import pytest
 
-from tests.conftest import visit_ready
+from tests.conftest import run_tasks, visit_ready
 from webapp import notify
 from webapp.extensions import db
 from webapp.models import Notification
@@ -171,15 +172,16 @@ def test_ready_with_email_sends_once_even_when_replayed(ready_shop, factory, cap
     site, advisor = ready_shop
     caplog.set_level(logging.INFO, logger="servicelane.notify")
     visit = ready_with_email(factory, site, advisor, "wang@example.com")
+    assert [r.status for r in _notices(visit.id)] == ["pending"]
+    assert run_tasks() == 1
     rows = _notices(visit.id)
     assert [(r.status, r.channel, r.recipient) for r in rows] == [("sent", "log", "wang@example.com")]
     assert f"https://service.example.com/t/{visit.ticket.token}" in rows[0].body
     assert visit.ticket.number in rows[0].subject
     assert "wang@example.com" in caplog.text
-    # the event again (a replay, a second process): nothing more is sent or logged
-    from webapp.events import DomainEvent, publish
-    publish(DomainEvent("visit.ready", site.id, visit.id, visit.ticket.id))
-    assert notify.ready_notice(visit.id) is None
+    # the send again (a replay, a second process) and the notice asked for again: nothing more
+    assert notify.deliver(rows[0].id) is None
+    assert notify.add_ready_notice(visit) is None
     assert len(_notices(visit.id)) == 1
 
 
@@ -197,6 +199,8 @@ def test_a_failing_backend_is_logged_failed_and_the_service_still_succeeds(ready
     try:
         site, advisor = ready_shop
         visit = visit_ready(factory, site, advisor)     # asserts the visit is READY
+        assert [r.status for r in _notices(visit.id)] == ["pending"]
+        run_tasks()        # a backend that raises: the outcome is unknown, failed at once, never resent
     finally:
         BACKENDS.pop("broken")
     rows = _notices(visit.id)
@@ -208,7 +212,7 @@ def test_not_ready_sends_nothing(ready_shop, factory):
     from tests.conftest import job_at_dispatch
     site, advisor = ready_shop
     visit = job_at_dispatch(factory, site, advisor)
-    assert notify.ready_notice(visit.id) is None
+    assert run_tasks() == 0
     assert _notices(visit.id) == []
 
 

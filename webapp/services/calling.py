@@ -1,5 +1,5 @@
 """The advisor's side of the queue: call next, recall, no-show, requeue, transfer, start reception."""
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import aliased
@@ -7,9 +7,9 @@ from sqlalchemy.orm import aliased
 from .. import queueing
 from ..events import DomainEvent, publish
 from ..extensions import db
-from ..models import Ticket, User
+from ..models import ReadinessCheck, Ticket, User
 from ..roles import ADVISOR, SUPERVISORS
-from ..timeutil import utcnow
+from ..timeutil import local_day, local_to_utc, utcnow
 from ..workflow import VisitState
 from . import ServiceError
 from .visits import record_transition
@@ -123,14 +123,27 @@ def requeue(advisor: User, ticket_id: int) -> Ticket:
     return ticket
 
 
+def transfer_candidates(advisor: User) -> list[User]:
+    """The other advisors who are at work today, for a hand-over: those who did today's
+    start-of-day checklist or have called a customer since midnight. A manager or the admin is
+    not a reception desk, and a colleague off today would leave the customer waiting."""
+    day = local_day(advisor.site.timezone)
+    midnight = local_to_utc(advisor.site.timezone, datetime.combine(day, time.min))
+    checked_in = select(ReadinessCheck.user_id).where(ReadinessCheck.day == day)
+    called = select(Ticket.called_by_id).where(Ticket.site_id == advisor.site_id, Ticket.called_at >= midnight)
+    return list(db.session.scalars(
+        select(User).where(User.site_id == advisor.site_id, User.active.is_(True), User.role == ADVISOR,
+                           User.id != advisor.id, User.id.in_(checked_in.union(called)))
+        .order_by(User.desk, User.display_name)))
+
+
 def transfer(advisor: User, ticket_id: int, to_advisor_id: int) -> Ticket:
     """Hand a waiting or called ticket to another advisor (e.g. the customer's regular one):
     it goes back to the queue, first in line for that advisor only."""
     ticket = _own_ticket(advisor, ticket_id, {"waiting", "called"})
-    target = db.session.get(User, to_advisor_id)
-    if (target is None or target.site_id != advisor.site_id or not target.active
-            or target.role not in (ADVISOR, *SUPERVISORS) or target.id == advisor.id):
+    if to_advisor_id not in {u.id for u in transfer_candidates(advisor)}:
         raise ServiceError("transfer_target_invalid", 422, "to_advisor")
+    target = db.session.get(User, to_advisor_id)
     was_called = ticket.status == "called"
     ticket.status = "waiting"
     ticket.assigned_advisor_id = target.id

@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, or_, select, text, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
@@ -23,6 +23,18 @@ from . import ServiceError
 REASONS = ("maintenance", "repair", "warranty", "bodywork", "other")
 KIND_APPOINTMENT = "appointment"
 KIND_WALKIN = "walkin"
+IN_QUEUE = ("waiting", "called")   # ticket statuses of someone who is still to be seen at a desk
+# Namespace of the PostgreSQL advisory lock that serialises a site's walk-in check-ins, so the
+# "already in the queue?" check and the new ticket are one step (two taps on two kiosks).
+_WALKIN_LOCK = 0x5311
+
+
+class AlreadyCheckedIn(ServiceError):
+    """The person already holds a ticket today. Carries only its number: no PIN, no link."""
+
+    def __init__(self, message, number, status=409):
+        super().__init__(message, status)
+        self.number = number
 
 
 def new_token() -> str:
@@ -67,6 +79,59 @@ def find_appointments(site: Site, query: str, now: datetime | None = None) -> li
     return list(db.session.scalars(stmt))
 
 
+def _today(site: Site, now: datetime | None = None):
+    return local_day(site.timezone, now or utcnow())
+
+
+def ticket_in_queue(site: Site, plate: str | None, mobile: str | None) -> Ticket | None:
+    """Today's ticket of this site still waiting or called for the car (plate) or the person
+    (mobile), if any: a second number would only put them in the queue twice."""
+    conditions = []
+    if plate:
+        conditions.append(Visit.plate == plate)
+    if mobile:
+        conditions.append(Visit.mobile == mobile)
+    if not conditions:
+        return None
+    return db.session.scalar(
+        select(Ticket).join(Visit, Ticket.visit_id == Visit.id)
+        .where(Ticket.site_id == site.id, Ticket.day == _today(site), Ticket.status.in_(IN_QUEUE),
+               or_(*conditions))
+        .order_by(Ticket.id).limit(1))
+
+
+def checked_in_appointment(site: Site, query: str, now: datetime | None = None) -> Ticket | None:
+    """The ticket of today's appointment matching the query that was already checked in, if any."""
+    now = now or utcnow()
+    start, end = day_bounds_utc(site.timezone, local_day(site.timezone, now))
+    stmt = (select(Ticket).join(Visit, Ticket.visit_id == Visit.id)
+            .join(Appointment, Visit.appointment_id == Appointment.id)
+            .join(Vehicle, Appointment.vehicle_id == Vehicle.id)
+            .join(Customer, Appointment.customer_id == Customer.id)
+            .where(Appointment.site_id == site.id, Appointment.status == "arrived",
+                   Appointment.scheduled_at >= start, Appointment.scheduled_at < end)
+            .order_by(Ticket.id.desc()).limit(1))
+    mobile = parse_mobile(query)
+    if mobile:
+        stmt = stmt.where(Customer.mobile == mobile)
+    else:
+        plate = normalise_plate(query)
+        if not plate:
+            return None
+        stmt = stmt.where(Vehicle.plate == plate)
+    return db.session.scalar(stmt)
+
+
+def _serialise_walkins(site: Site):
+    """Make the caller's "already queued?" check and its insert atomic against other check-ins
+    of the site. On SQLite the visit INSERT that precedes the check already holds the database's
+    single write lock (and webapp.sqlite_writer's); PostgreSQL needs a lock of its own, held to
+    the end of the transaction."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:ns, :site)"),
+                           {"ns": _WALKIN_LOCK, "site": site.id})
+
+
 # The check-in is the hottest write of the app (a lobby rush at opening time: issue 2). Its
 # statements are built once, with bound parameters, and run as Core statements: no unit of work,
 # no flush, no per-request statement building. Its rows are written with INSERT … RETURNING and
@@ -80,14 +145,7 @@ class _Statements:
         else:
             from sqlalchemy.dialects.sqlite import insert as upsert
         ticket, visit, counter = Ticket.__table__, Visit.__table__, TicketCounter.__table__
-        vehicle, customer = Vehicle.__table__, Customer.__table__
         self.ticket_by_key = select(ticket.c.id).where(ticket.c.idempotency_key == bindparam("key"))
-        self.known_ids = select(
-            select(vehicle.c.id).where(vehicle.c.site_id == bindparam("site_id"), vehicle.c.plate == bindparam("plate"))
-            .limit(1).scalar_subquery(),
-            select(customer.c.id).where(customer.c.site_id == bindparam("site_id"),
-                                        customer.c.mobile == bindparam("mobile"))
-            .limit(1).scalar_subquery())
         self.insert_visit = insert(visit).returning(*visit.c)
         self.insert_ticket = insert(ticket).returning(*ticket.c)
         self.insert_event = insert(VisitEvent.__table__)
@@ -166,11 +224,14 @@ def _commit_keeping_state(site):
         session.expire(site, ["change_seq"])
 
 
-def _issue(site, visit_values, kind, idempotency_key, appointment=None, now=None):
+def _issue(site, visit_values, kind, idempotency_key, appointment=None, now=None, queued_already=None):
     """Store the visit, number and store its ticket and the check-in event, commit, publish;
     all in one transaction. An IntegrityError on the visit (an appointment checked in twice at
     once) goes to the caller; one on the ticket (the same idempotency key won a race elsewhere)
-    is answered with the ticket that won."""
+    is answered with the ticket that won.
+
+    ``queued_already`` runs right after the visit's INSERT, inside the transaction and its
+    locks; a ticket it returns (the person is already in the queue) cancels this check-in."""
     now = now or utcnow()
     day = local_day(site.timezone, now)
     prefix = site.prefix_appointment if kind == KIND_APPOINTMENT else site.prefix_walkin
@@ -179,6 +240,15 @@ def _issue(site, visit_values, kind, idempotency_key, appointment=None, now=None
     sql = _statements()
     visit_row = db.session.execute(sql.insert_visit, {
         **visit_values, "site_id": site.id, "created_at": now, "updated_at": now}).one()
+    if queued_already is not None:
+        earlier = queued_already()
+        if earlier is not None:
+            number = earlier.number
+            db.session.rollback()
+            replay = _existing(idempotency_key)   # the same tap arriving twice: its own ticket
+            if replay is not None:
+                return replay
+            raise AlreadyCheckedIn("already_queued", number)
     try:
         seq = _allocate_seq(site.id, day, prefix)
         ticket_row = db.session.execute(sql.insert_ticket, dict(
@@ -213,33 +283,44 @@ def _issue(site, visit_values, kind, idempotency_key, appointment=None, now=None
     return ticket
 
 
-def check_in_appointment(site: Site, appointment_id: int, idempotency_key: str | None):
+def check_in_appointment(site: Site, appointment_id: int, idempotency_key: str | None,
+                         now: datetime | None = None):
+    """Check in an appointment the kiosk's own search found (the caller vouches for the id: see
+    kiosk.matching). Only this site's open appointments of today; one already checked in is
+    refused with its ticket number, never handed out again (its PIN unlocks personal data)."""
     existing = _existing(idempotency_key)
     if existing is not None:
         return existing
+    now = now or utcnow()
     found = db.session.execute(_statements().appointment_with_contact,
                                {"appointment_id": appointment_id}).first()
     appointment = found[0] if found else None
-    if appointment is None or appointment.site_id != site.id:
+    start, end = day_bounds_utc(site.timezone, local_day(site.timezone, now))
+    if appointment is None or appointment.site_id != site.id or not start <= appointment.scheduled_at < end:
         raise ServiceError("appointment_not_found", 404)
     if appointment.status != "booked":
-        # Already checked in (e.g. on another kiosk): hand back that ticket, never a second one.
-        visit = db.session.scalar(select(Visit).where(Visit.appointment_id == appointment.id))
-        if visit is not None and visit.ticket is not None:
-            return visit.ticket
-        raise ServiceError("appointment_not_open", 409)
+        _refuse_checked_in(appointment.id)
     visit = dict(
         customer_id=appointment.customer_id, vehicle_id=appointment.vehicle_id,
         appointment_id=appointment.id, plate=found.plate, mobile=found.mobile,
-        reason=appointment.reason, description=appointment.description, consent_at=utcnow(),
+        reason=appointment.reason, description=appointment.description, consent_at=now,
     )
     try:
-        return _issue(site, visit, KIND_APPOINTMENT, idempotency_key, appointment)
+        return _issue(site, visit, KIND_APPOINTMENT, idempotency_key, appointment, now=now)
     except IntegrityError:
         # Two kiosks confirmed the same appointment at once (unique visit.appointment_id).
         db.session.rollback()
-        visit = db.session.scalar(select(Visit).where(Visit.appointment_id == appointment_id))
-        return visit.ticket
+        replay = _existing(idempotency_key)
+        if replay is not None:
+            return replay
+        _refuse_checked_in(appointment_id)
+
+
+def _refuse_checked_in(appointment_id):
+    visit = db.session.scalar(select(Visit).where(Visit.appointment_id == appointment_id))
+    if visit is not None and visit.ticket is not None:
+        raise AlreadyCheckedIn("appointment_checked_in", visit.ticket.number)
+    raise ServiceError("appointment_not_open", 409)
 
 
 def check_in_walkin(site: Site, plate: str, mobile: str, reason: str, description: str | None,
@@ -260,11 +341,15 @@ def check_in_walkin(site: Site, plate: str, mobile: str, reason: str, descriptio
     if not consent:
         raise ServiceError("consent_required", 422, "consent")
     description = (description or "").strip()[:500] or None
-    # Known car and customer of this site, if any: both ids in one round trip.
-    vehicle_id, customer_id = db.session.execute(
-        _statements().known_ids, {"site_id": site.id, "plate": parsed.value, "mobile": number}).one()
-    visit = dict(
-        plate=parsed.value, mobile=number, reason=reason, description=description,
-        vehicle_id=vehicle_id, customer_id=customer_id, consent_at=utcnow(),
-    )
-    return _issue(site, visit, KIND_WALKIN, idempotency_key)
+    # Anyone can type any plate and mobile at the kiosk: the visit holds only what was typed.
+    # Matching it to a stored customer and car is the advisor's, face to face at reception
+    # (services.intake.suggested_records / link_suggested); until then nothing of the stored
+    # records shows on this ticket's status page and the visit joins no one's history.
+    visit = dict(plate=parsed.value, mobile=number, reason=reason, description=description,
+                 vehicle_id=None, customer_id=None, consent_at=utcnow())
+
+    def queued_already():
+        _serialise_walkins(site)
+        return ticket_in_queue(site, parsed.value, number)
+
+    return _issue(site, visit, KIND_WALKIN, idempotency_key, queued_already=queued_already)

@@ -41,6 +41,11 @@ def deliver_if_complete(visit: Visit, actor) -> bool:
     record_transition(visit, VisitState.DELIVERED, "deliver", actor)
     now = utcnow()
     visit.delivered_at = now                      # vehicle out (出厂) time
+    # The car's "last visit" reading becomes this visit's only now: during the visit the advisor
+    # compares today's reading with the previous one (and a first visit has none to compare).
+    intake = visit.intake
+    if visit.vehicle is not None and intake is not None and intake.mileage is not None:
+        visit.vehicle.last_mileage = intake.mileage
     ticket = visit.ticket
     if ticket is not None and ticket.status not in ("done", "cancelled"):
         ticket.status, ticket.closed_at = "done", now

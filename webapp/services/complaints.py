@@ -4,8 +4,8 @@ and escalated to the manager once when past due.
 
 Owner of a new case: the site's active CSI staff member with the fewest open cases (ties: the
 longest-serving account, lowest id); none when the site has no CSI staff — the manager assigns.
-Escalation runs lazily when the complaint screens load and from ``flask --app webapp
-escalate-complaints`` (cron); one conditional UPDATE, so two runners escalate a case once."""
+Escalation is a periodic task (webapp/tasks/periodic.py, every five minutes); one conditional
+UPDATE, so two runners escalate a case once."""
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -14,10 +14,11 @@ from .. import changes
 from .. import followup as rules
 from ..events import DomainEvent, publish
 from ..extensions import db
-from ..models import Complaint, ComplaintNote, User, Visit
+from ..models import Complaint, ComplaintNote, Site, User, Visit
 from ..roles import CSI, MANAGER
 from ..timeutil import utcnow
 from . import ServiceError
+from ..parsing import parse_id
 
 OWNER_ROLES = (CSI, MANAGER)
 MAX_TEXT = 4000
@@ -107,6 +108,12 @@ def escalate_overdue(site_id: int, now: datetime | None = None) -> int:
     return done
 
 
+def escalate_all(now: datetime | None = None) -> int:
+    """Escalate the overdue cases of every site (the periodic task). Returns how many."""
+    now = now or utcnow()
+    return sum(escalate_overdue(site_id, now) for site_id in db.session.scalars(select(Site.id).order_by(Site.id)).all())
+
+
 def _open_case(actor, complaint_id: int) -> Complaint:
     case = get(actor.site_id, complaint_id)
     if case.status != "open":
@@ -116,10 +123,8 @@ def _open_case(actor, complaint_id: int) -> Complaint:
 
 def assign(actor, complaint_id: int, owner_id) -> Complaint:
     case = _open_case(actor, complaint_id)
-    try:
-        owner = db.session.get(User, int(owner_id))
-    except (TypeError, ValueError):
-        owner = None
+    owner_id = parse_id(owner_id)
+    owner = db.session.get(User, owner_id) if owner_id else None
     if owner is None or owner.site_id != case.site_id or owner.role not in OWNER_ROLES or not owner.active:
         raise ServiceError("owner_invalid", 422, "owner_id")
     if case.owner_id != owner.id:

@@ -17,6 +17,7 @@ from decimal import Decimal
 from sqlalchemy import func, select, update
 
 from .. import money
+from .. import notify
 from ..events import DomainEvent, publish
 from ..extensions import db
 from ..models import (Approval, Concern, Estimate, EstimateLine, LabourOperation, LabourRate,
@@ -28,6 +29,7 @@ from ..timeutil import local_day, utcnow
 from ..workflow import VisitState
 from . import ServiceError
 from .visits import record_transition
+from ..parsing import parse_id
 
 KINDS = ("labour", "part", "diagnosis")
 PAYMENT_METHODS = ("wechat", "alipay", "card", "cash", "company")
@@ -111,7 +113,7 @@ def _line_from_form(visit: Visit, form) -> EstimateLine:
     line = EstimateLine(site_id=visit.site_id, kind=kind)
     concern_id = form.get("concern_id")
     if concern_id:
-        concern = db.session.get(Concern, int(concern_id)) if str(concern_id).isdigit() else None
+        concern = db.session.get(Concern, parse_id(concern_id)) if parse_id(concern_id) else None
         if concern is None or concern.visit_id != visit.id:
             errors["concern_id"] = "invalid"
         else:
@@ -124,7 +126,7 @@ def _line_from_form(visit: Visit, form) -> EstimateLine:
     description = (form.get("description") or "").strip()[:200]
     if kind == "labour":
         op_id = form.get("operation_id")
-        op = db.session.get(LabourOperation, int(op_id)) if op_id and str(op_id).isdigit() else None
+        op = db.session.get(LabourOperation, parse_id(op_id)) if parse_id(op_id) else None
         if op_id and (op is None or op.site_id != visit.site_id):
             errors["operation_id"] = "invalid"
         hours = money.parse_amount(form.get("quantity") or (op.hours if op else ""), Decimal("0.1"), Decimal("99"))
@@ -140,7 +142,7 @@ def _line_from_form(visit: Visit, form) -> EstimateLine:
         line.unit_price = rate or Decimal("0")
     elif kind == "part":
         part_id = form.get("part_id")
-        part = db.session.get(Part, int(part_id)) if part_id and str(part_id).isdigit() else None
+        part = db.session.get(Part, parse_id(part_id)) if parse_id(part_id) else None
         if part is None or part.site_id != visit.site_id:
             errors["part_id"] = "part_invalid"
         qty = money.parse_amount(form.get("quantity") or "1", Decimal("0.01"), money.MAX_QUANTITY)
@@ -378,26 +380,23 @@ def save_repair_order(visit: Visit, form, actor) -> RepairOrder:
         errors["additional_work_consent"] = "required"
     if not form.get("delivery_explained"):
         errors["delivery_explained"] = "required"
+    if errors:
+        # All or nothing: the section shows the terms as typed, the saved order stays as it was.
+        raise EstimateInvalid(errors)
     ro = visit.repair_order
-    if ro is None and not errors:
+    if ro is None:
         day = local_day(visit.site.timezone)
         seq = _next_number(visit.site_id, day, "RO")
         ro = RepairOrder(site_id=visit.site_id, visit=visit, day=day, seq=seq,
                          number=f"RO-{day:%Y%m%d}-{seq:04d}")
         db.session.add(ro)
-    if ro is not None:
-        if method in PAYMENT_METHODS:
-            ro.payment_method = method
-        if old_parts in ("take", "leave"):
-            ro.old_parts = old_parts
-        if wash in ("yes", "no"):
-            ro.car_wash = wash == "yes"
-        ro.delivery_explained = bool(form.get("delivery_explained"))
-        ro.additional_work_consent = bool(form.get("additional_work_consent"))
+    ro.payment_method = method
+    ro.old_parts = old_parts
+    ro.car_wash = wash == "yes"
+    ro.delivery_explained = True
+    ro.additional_work_consent = True
     db.session.commit()
     _changed(visit, "repair_order")
-    if errors:
-        raise EstimateInvalid(errors)
     return ro
 
 
@@ -527,6 +526,8 @@ def decide(visit: Visit, version: int, decisions: dict, channel: str, signer: st
                                                and est.version > 1 for i, d in decisions.items()))
     _recompute_promise(visit, est)
     _refresh_waiting_promises(visit)
+    ready_now = visit.state == VisitState.READY.value and previous != VisitState.READY.value   # everything declined
+    notice = notify.add_ready_notice(visit) if ready_now else None
     try:
         db.session.commit()
     except Exception:
@@ -534,8 +535,9 @@ def decide(visit: Visit, version: int, decisions: dict, channel: str, signer: st
         raise ServiceError("already_decided", 409) from None
     publish(DomainEvent("estimate.decided", visit.site_id, visit.id, visit.ticket.id if visit.ticket else None,
                         {"version": est.version, "channel": channel, "from": previous, "to": visit.state}))
-    if visit.state == VisitState.READY.value and previous != VisitState.READY.value:   # everything declined
+    if ready_now:
         publish(DomainEvent("visit.ready", visit.site_id, visit.id, visit.ticket.id if visit.ticket else None))
+        notify.enqueue(notice)
     return approval
 
 

@@ -27,6 +27,7 @@ from . import ServiceError
 from . import complaints
 from .complaints import touched
 from .visits import record_transition
+from ..parsing import parse_whole
 
 RATING_STATES = (VisitState.READY.value, VisitState.DELIVERED.value, VisitState.FOLLOWED_UP.value)
 SURVEY_STATES = (VisitState.DELIVERED.value, VisitState.FOLLOWED_UP.value)
@@ -75,20 +76,38 @@ class Rated:
     replay: bool = False
 
 
-def rate(visit: Visit, raw_rating) -> Rated:
+class ConfirmLowRating(ServiceError):
+    """A rating that would open a complaint needs a second, deliberate tap."""
+
+    def __init__(self, rating: int):
+        super().__init__("confirm_low_rating", 200, "rating")
+        self.rating = rating
+
+
+def rate(visit: Visit, raw_rating, confirmed: bool = False) -> Rated:
+    """The one-tap pickup rating. A low rating (one that opens a complaint) is recorded only when
+    confirmed; a rating may be changed within a few minutes unless it already opened a complaint."""
     rating = rules.parse_rating(raw_rating)
     if rating is None:
         raise ServiceError("rating_invalid", 422, "rating")
     if visit.state not in RATING_STATES:
         raise ServiceError("rating_not_open", 409)
+    low = rules.opens_complaint(rating, visit.site.complaint_rating)
     existing = response(visit.id, "pickup")
-    if existing is not None:
-        if existing.rating == rating:
-            return Rated(existing, rating_complaint(visit), replay=True)
+    if existing is not None and existing.rating == rating:
+        return Rated(existing, rating_complaint(visit), replay=True)
+    if existing is not None and not rules.may_change_rating(existing.at, utcnow(),
+                                                            rating_complaint(visit) is not None):
         raise ServiceError("already_rated", 409)
+    if low and not confirmed:
+        raise ConfirmLowRating(rating)
     now = utcnow()
-    resp = SurveyResponse(site_id=visit.site_id, visit_id=visit.id, channel="pickup", rating=rating, at=now)
-    db.session.add(resp)
+    if existing is not None:
+        existing.rating = rating            # changed within minutes, before anyone acted on it
+        resp = existing
+    else:
+        resp = SurveyResponse(site_id=visit.site_id, visit_id=visit.id, channel="pickup", rating=rating, at=now)
+        db.session.add(resp)
     try:
         db.session.flush()
     except IntegrityError:
@@ -98,7 +117,7 @@ def rate(visit: Visit, raw_rating) -> Rated:
             return Rated(existing, rating_complaint(visit), replay=True)
         raise ServiceError("already_rated", 409) from None
     case = None
-    if rules.opens_complaint(rating, visit.site.complaint_rating):
+    if low:
         case = complaints.new_case(visit, "rating", f"{rules.stars(rating)} {rating}/5", now)
     db.session.commit()
     _publish(visit, "survey.rated", rating=rating)
@@ -147,6 +166,28 @@ def upcoming_calls(site_id: int, now: datetime | None = None, days: int = UPCOMI
                                    .order_by(FollowUp.due_at, FollowUp.id)))
 
 
+def announce_due(now: datetime | None = None) -> int:
+    """Tell the follow-up screens of each site about calls that became due (a first call, or a
+    retry whose time came) since they were last announced — the periodic task. One conditional
+    UPDATE per site, so two runners announce a call once. Returns how many calls."""
+    now = now or utcnow()
+    fresh = ((FollowUp.status == "due") & (FollowUp.due_at <= now)
+             & (FollowUp.reminded_at.is_(None) | (FollowUp.reminded_at < FollowUp.due_at)))
+    sites = list(db.session.scalars(select(FollowUp.site_id).where(fresh).distinct()))
+    counts = {}
+    for site_id in sites:
+        counts[site_id] = db.session.execute(update(FollowUp).where(FollowUp.site_id == site_id, fresh)
+                                             .values(reminded_at=now)
+                                             .execution_options(synchronize_session=False)).rowcount
+        if counts[site_id]:
+            touched(site_id)
+    db.session.commit()
+    for site_id, count in counts.items():
+        if count:
+            publish(DomainEvent("followup.due", site_id, None, None, {"count": count}))
+    return sum(counts.values())
+
+
 def get(site_id: int, follow_up_id: int) -> FollowUp:
     fu = db.session.get(FollowUp, follow_up_id)
     if fu is None or fu.site_id != site_id:
@@ -164,10 +205,9 @@ def work_done(visit: Visit) -> list[EstimateLine]:
 def record_call(actor, follow_up_id: int, attempt, outcome: str, form) -> FollowUpCall:
     fu = get(actor.site_id, follow_up_id)
     visit, site = fu.visit, fu.visit.site
-    try:
-        attempt = int(attempt)
-    except (TypeError, ValueError):
-        raise ServiceError("call_stale", 409) from None
+    attempt = parse_whole(attempt)
+    if attempt is None:
+        raise ServiceError("call_stale", 409)
     if fu.status != "due" or attempt != fu.attempts:
         raise ServiceError("call_already_recorded", 409)
     now = utcnow()

@@ -6,6 +6,7 @@ page and the consoles follow along. Validation problems come back as ``IntakeInv
 code per field; everything valid in the same request is still saved, so nothing typed is lost."""
 import json
 import re
+from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 
@@ -96,6 +97,47 @@ def find_records(site_id: int, query: str) -> list[Vehicle]:
         return []
     return list(db.session.scalars(select(Vehicle).where(Vehicle.site_id == site_id, or_(*conditions))
                                    .order_by(Vehicle.plate).limit(20)))
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """Stored records that match what was typed at the kiosk: a hint for the advisor, who checks
+    it with the customer at the desk before linking (the kiosk cannot tell who is typing)."""
+    customer: Customer | None
+    vehicle: Vehicle | None
+
+    def __bool__(self):
+        return self.customer is not None or self.vehicle is not None
+
+
+def suggested_records(visit: Visit) -> Suggestion:
+    """The site's stored customer with the visit's mobile and car with its plate, where the
+    visit is not linked to one yet."""
+    customer = vehicle = None
+    if visit.customer_id is None and visit.mobile:
+        customer = db.session.scalar(select(Customer).where(
+            Customer.site_id == visit.site_id, Customer.mobile == visit.mobile).order_by(Customer.id).limit(1))
+    if visit.vehicle_id is None and visit.plate:
+        vehicle = db.session.scalar(select(Vehicle).where(
+            Vehicle.site_id == visit.site_id, Vehicle.plate == visit.plate).order_by(Vehicle.id).limit(1))
+    return Suggestion(customer, vehicle)
+
+
+def link_suggested(visit: Visit, actor) -> Visit:
+    """The advisor confirmed the suggestion: the visit joins the stored customer's and car's
+    history. Recomputed here rather than taken from the form, so only a real match is linked."""
+    suggestion = suggested_records(visit)
+    if not suggestion:
+        raise ServiceError("suggestion_gone", 409)
+    if suggestion.customer is not None:
+        visit.customer_id = suggestion.customer.id
+    if suggestion.vehicle is not None:
+        visit.vehicle_id = suggestion.vehicle.id
+        if visit.customer_id is None:
+            visit.customer_id = suggestion.vehicle.customer_id
+    db.session.commit()
+    _changed(visit, "customer")
+    return visit
 
 
 def link_vehicle(visit: Visit, vehicle_id: int, actor) -> Visit:
@@ -392,8 +434,6 @@ def complete_inspection(visit: Visit, actor) -> Visit:
         raise IntakeInvalid({p: p for p in problems})
     intake = intake_for(visit)
     intake.completed_at, intake.completed_by_id = utcnow(), actor.id
-    if visit.vehicle is not None and intake.mileage is not None:
-        visit.vehicle.last_mileage = intake.mileage
     previous = visit.state
     record_transition(visit, VisitState.INTERVIEW, "complete_inspection", actor)
     db.session.commit()
@@ -441,31 +481,30 @@ def _concern(visit: Visit, concern_id: int) -> Concern:
 
 
 def update_concern(visit: Visit, concern_id: int, form: dict, actor) -> Concern:
+    """Save the concern's fields all together or not at all: with one field refused, nothing is
+    written and the section shows everything as typed (IntakeInvalid)."""
     _require_interview(visit)
     concern = _concern(visit, concern_id)
     errors = {}
-    text = (form.get("text") or "").strip()
-    if text:
-        concern.text = text[:1000]
-    else:
+    text = (form.get("text") or "").strip()[:1000]
+    if not text:
         errors["text"] = "required"
-    concern.note_internal = (form.get("note_internal") or "").strip()[:2000] or None
-    concern.note_customer = (form.get("note_customer") or "").strip()[:2000] or None
     diagnosis = form.get("diagnosis") or concern.diagnosis
-    if diagnosis in rules.DIAGNOSIS:
-        concern.diagnosis = diagnosis
-    else:
+    if diagnosis not in rules.DIAGNOSIS:
         errors["diagnosis"] = "invalid"
-    concern.proposed_repair = (form.get("proposed_repair") or "").strip()[:2000] or None
     warranty = form.get("warranty") or concern.warranty
-    if warranty in rules.WARRANTY:
-        concern.warranty = warranty
-    else:
+    if warranty not in rules.WARRANTY:
         errors["warranty"] = "invalid"
-    db.session.commit()
-    _changed(visit, "concern")
     if errors:
         raise IntakeInvalid(errors)
+    concern.text = text
+    concern.note_internal = (form.get("note_internal") or "").strip()[:2000] or None
+    concern.note_customer = (form.get("note_customer") or "").strip()[:2000] or None
+    concern.diagnosis = diagnosis
+    concern.proposed_repair = (form.get("proposed_repair") or "").strip()[:2000] or None
+    concern.warranty = warranty
+    db.session.commit()
+    _changed(visit, "concern")
     return concern
 
 

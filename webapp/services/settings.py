@@ -20,6 +20,7 @@ from ..roles import TECHNICIAN
 from ..workflow import VisitState
 from . import estimates
 from .fields import int_field
+from ..parsing import parse_id
 
 MAX_TAX_PERCENT = Decimal("30")
 MAX_DIAGNOSIS_FEE = Decimal("100000")
@@ -189,10 +190,8 @@ def shifts_of(site: Site, day: date) -> dict[int, TechnicianShift]:
 
 
 def _technician(site: Site, user_id) -> User | None:
-    try:
-        user = db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
-        return None
+    user_id = parse_id(user_id)
+    user = db.session.get(User, user_id) if user_id else None
     if user is None or user.site_id != site.id or user.role != TECHNICIAN or not user.active:
         return None
     return user

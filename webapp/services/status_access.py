@@ -16,12 +16,13 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Ticket
-from ..timeutil import utcnow
+from ..timeutil import local_day, utcnow
 from ..workflow import VisitState
 from .checkin import pin_matches
 
 _PIN = re.compile(r"^[0-9]{6}$")
 _CLOSED = {VisitState.DELIVERED.value, VisitState.FOLLOWED_UP.value}
+_NEVER_SERVED = {VisitState.WAITING.value, VisitState.CALLED.value}
 
 
 def find_ticket(token: str) -> Ticket | None:
@@ -34,9 +35,16 @@ def find_ticket(token: str) -> Ticket | None:
 
 def link_expired(ticket: Ticket, now: datetime | None = None) -> bool:
     """A link works while the car is here and for ``STATUS_LINK_DAYS`` after the visit ended
-    (delivered, or cancelled: then counted from the last change)."""
+    (delivered, or cancelled: then counted from the last change). A ticket that never became a
+    visit lives ``NO_SHOW_LINK_HOURS`` after its last activity: a no-show from the skip, a ticket
+    never called once its day is over (while the day lasts, a long queue must not end it)."""
     now = now or utcnow()
     visit = ticket.visit
+    if visit.state == VisitState.NO_SHOW.value:
+        return _quiet_for(ticket, now) > timedelta(hours=current_app.config["NO_SHOW_LINK_HOURS"])
+    if visit.state in _NEVER_SERVED:
+        day_over = ticket.day < local_day(ticket.site.timezone, now)
+        return day_over and _quiet_for(ticket, now) > timedelta(hours=current_app.config["NO_SHOW_LINK_HOURS"])
     if visit.state in _CLOSED:
         ended = visit.delivered_at or visit.updated_at
     elif visit.state == VisitState.CANCELLED.value:
@@ -44,6 +52,16 @@ def link_expired(ticket: Ticket, now: datetime | None = None) -> bool:
     else:
         return False
     return ended is not None and now - ended > timedelta(days=current_app.config["STATUS_LINK_DAYS"])
+
+
+def _quiet_for(ticket: Ticket, now: datetime) -> timedelta:
+    """Time since anything last happened to the ticket (issued, re-queued, called, skipped)."""
+    moments = [m for m in (ticket.issued_at, ticket.queued_at, ticket.called_at, ticket.visit.updated_at) if m]
+    return now - max(moments)
+
+
+def never_served(ticket: Ticket) -> bool:
+    return ticket.visit.state in _NEVER_SERVED or ticket.visit.state == VisitState.NO_SHOW.value
 
 
 def locked_until(ticket: Ticket, now: datetime | None = None) -> datetime | None:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from .. import jobs as rules
+from .. import notify
 from ..events import DomainEvent, publish
 from ..extensions import db
 from ..models import (AdditionalWork, Bay, Concern, Job, JobEvent, ManufacturerRequest, Photo, QcCheck, User,
@@ -230,10 +231,12 @@ def qc(inspector, job_id: int, ticked: dict, passed: bool, reason: str | None) -
         job.rework_count += 1
         record_transition(visit, VisitState.REPAIR, "qc_fail", inspector, {"reason": check.reason})
     _log(job, "qc_pass" if passed else "qc_fail", inspector, check.reason)
+    notice = notify.add_ready_notice(visit) if visit.state == VisitState.READY.value else None
     db.session.commit()
     _publish(visit, "job.qc", job=job.id, result=check.result)
     if visit.state == VisitState.READY.value:      # passed without a wash: ready for pickup
         _publish(visit, "visit.ready")
+        notify.enqueue(notice)
     return check
 
 
@@ -244,6 +247,8 @@ def wash_done(user, visit_id: int) -> Visit:
     if visit.state != VisitState.WASH.value:
         raise ServiceError("not_in_wash", 409)
     record_transition(visit, VisitState.READY, "wash_done", user)
+    notice = notify.add_ready_notice(visit)
     db.session.commit()
     _publish(visit, "visit.ready")
+    notify.enqueue(notice)
     return visit

@@ -10,14 +10,15 @@ from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Ticket, User, Visit
+from ..models import Ticket, Visit
 from ..readmodels import queue_state, visit_risk
-from ..roles import ADVISOR, SUPERVISORS
+from ..roles import ADVISOR
 from ..security import roles_required
 from ..services import ServiceError, calling
 from ..services import intake as intake_svc
 from ..services.calling import current_call
 from ..workflow import OPEN_STATES
+from ..parsing import read_id
 
 bp = Blueprint("advisor", __name__, url_prefix="/advisor")
 PAGE = "advisor/console.html"
@@ -30,7 +31,7 @@ def _messages():
         "ticket_not_found": _("This ticket does not exist."),
         "ticket_state_changed": _("This ticket was changed in the meantime; the list is up to date now."),
         "ticket_not_yours": _("This ticket was called by another advisor."),
-        "transfer_target_invalid": _("Choose another advisor of this site."),
+        "transfer_target_invalid": _("Choose an advisor who is at work today."),
     }
 
 
@@ -44,10 +45,7 @@ def _panel_context(message=None, level="info"):
         select(Ticket).where(Ticket.site_id == me.site_id, Ticket.status == "skipped",
                              Ticket.called_by_id == me.id)
         .order_by(Ticket.closed_at.desc()).limit(5)).all()
-    colleagues = db.session.scalars(
-        select(User).where(User.site_id == me.site_id, User.active.is_(True), User.id != me.id,
-                           User.role.in_((ADVISOR, *SUPERVISORS)))
-        .order_by(User.display_name)).all()
+    colleagues = calling.transfer_candidates(me)
     return {
         "readiness": intake_svc.readiness_today(me),
         "current": current_call(me),
@@ -106,7 +104,7 @@ def ticket_action(ticket_id, action):
         "skip": lambda: calling.skip(me, ticket_id),
         "requeue": lambda: calling.requeue(me, ticket_id),
         "start": lambda: calling.start_reception(me, ticket_id),
-        "transfer": lambda: calling.transfer(me, ticket_id, request.form.get("to_advisor", type=int) or 0),
+        "transfer": lambda: calling.transfer(me, ticket_id, read_id("to_advisor") or 0),
     }
     if action not in actions:
         abort(404)

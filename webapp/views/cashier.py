@@ -22,6 +22,7 @@ from jinja2_fragments.flask import render_block
 from .. import fragments
 from .. import billing as rules
 from ..extensions import db
+from ..labels import yuan
 from ..models import Bill, Visit
 from ..roles import ADVISOR, CASHIER
 from ..security import roles_required, visit_or_404
@@ -29,6 +30,7 @@ from ..services import ServiceError
 from ..services import billing as svc
 from ..timeutil import day_bounds_utc, local_day
 from ..workflow import VisitState
+from ..parsing import read_id
 
 bp = Blueprint("cashier", __name__, url_prefix="/cashier")
 PAGE = "cashier/queue.html"
@@ -69,10 +71,6 @@ def error_text(code: str, **kw) -> str:
     return words.get(code, code)
 
 
-def yuan(x) -> str:
-    return "¥{:,.2f}".format(x)
-
-
 def local_time(dt, tz_name):
     if dt is None:
         return None
@@ -103,15 +101,6 @@ def bill_facts(bill: Bill | None) -> dict:
 
 # ---------------------------------------------------------------- the advisor's section
 
-def section_fingerprint(visit: Visit, bill: Bill | None) -> str:
-    data = [visit.state]
-    if bill is not None:
-        data += [bill.id, bill.status, bill.number, str(bill.total), [p.id for p in bill.payments],
-                 [(d.id, str(d.approved_quantity), str(d.issued_quantity), d.resolution) for d in bill.differences],
-                 [c.id for c in svc.credited(bill)]]
-    return fragments.fingerprint(data)
-
-
 def section_context(visit: Visit, **extra) -> dict:
     db.session.expire(visit, ["bills"])
     bill = svc.closing.current_bill(visit)
@@ -120,7 +109,7 @@ def section_context(visit: Visit, **extra) -> dict:
         "diff_kind": svc.difference_kind,
         "can_prepare": visit.state == VisitState.READY.value and (bill is None or bill.status == "draft"),
         "open_differences": [d for d in bill.differences if d.resolution is None] if bill else [],
-        "bill_fp": section_fingerprint(visit, bill),
+        "own_context": True,
         "local_time": lambda dt: local_time(dt, visit.site.timezone),
         "errors": {}, "values": None, "error_for": None,
     }
@@ -146,8 +135,6 @@ fragments.page_global(bp, "bill_section", lambda visit: render_template(SECTION,
 @roles_required(ADVISOR)
 def bill_section(visit_id):
     visit = visit_or_404(visit_id)
-    if fragments.unchanged(section_fingerprint(visit, svc.current_bill(visit))):
-        return "", 204
     return render_section(visit)
 
 
@@ -188,20 +175,13 @@ def list_context() -> dict:
     waiting = [{"bill": b, "balance": svc.bill_balance(b)} for b in svc.waiting_bills(me.site_id)]
     return {"waiting": waiting, "settled": svc.settled_between(me.site_id, start, end),
             "tz": me.site.timezone, "local_time": lambda dt: local_time(dt, me.site.timezone),
-            "selected": request.args.get("bill", type=int)}
-
-
-def panel_fingerprint(bill: Bill | None) -> str:
-    if bill is None:
-        return fragments.fingerprint(None)
-    return fragments.fingerprint(bill.id, bill.status, str(bill.total), [p.id for p in bill.payments],
-               [c.id for c in svc.credited(bill)] if bill.kind == "invoice" else [])
+            "selected": read_id("bill", request.args)}
 
 
 def panel_context(bill: Bill | None, **extra) -> dict:
     site = current_user.site
     ctx = {**bill_facts(bill), "visit": bill.visit if bill else None,
-           "key": uuid.uuid4().hex, "panel_fp": panel_fingerprint(bill),
+           "key": uuid.uuid4().hex,
            "local_time": lambda dt: local_time(dt, site.timezone),
            "methods": [m for m in rules.METHODS if m != "company"],
            "errors": {}, "values": None, "form": None, "message": None}
@@ -264,8 +244,6 @@ def queue_list():
 def bill(bill_id):
     b = bill_or_404(bill_id)
     if request.htmx:
-        if fragments.unchanged(panel_fingerprint(b)):
-            return "", 204
         return render_block(PAGE, "panel", **panel_context(b))
     return render_template(PAGE, **page_context(b))
 

@@ -22,6 +22,7 @@ from ..security import roles_required
 from ..services import catalogue as svc
 from ..services.catalogue import CatalogueInvalid
 from ..workflow import OPEN_STATES
+from ..parsing import read_id
 
 bp = Blueprint("catalogue", __name__, url_prefix="/admin/catalogue")
 
@@ -155,7 +156,7 @@ def operations():
     editing = None
     values = {"kind": "mechanical", "active": True}
     if request.args.get("edit") and _can_edit_catalogue():
-        editing = _get(LabourOperation, request.args.get("edit", type=int) or 0)
+        editing = _get(LabourOperation, read_id("edit", request.args) or 0)
         values = _operation_values(editing)
     return _render("catalogue/operations.html", operations=_operations(), editing=editing, values=values)
 
@@ -293,7 +294,7 @@ def issue(part_id):
     form = request.form.to_dict()
     visit = None
     if form.get("visit_id"):
-        visit = db.session.get(Visit, request.form.get("visit_id", type=int) or 0)
+        visit = db.session.get(Visit, read_id("visit_id") or 0)
         if visit is None or visit.site_id != _site_id():
             return _part_page(part, 422, stock_form="issue", stock_values=form,
                               stock_errors={"visit_id": "visit_invalid"})
@@ -332,7 +333,7 @@ def maintenance():
     editing = None
     values = {}
     if request.args.get("edit") and _can_edit_catalogue():
-        editing = _get(MaintenanceItem, request.args.get("edit", type=int) or 0)
+        editing = _get(MaintenanceItem, read_id("edit", request.args) or 0)
         values = {"make": editing.make or "", "model": editing.model or "", "operation_id": editing.operation_id,
                   "part_id": editing.part_id or "", "part_quantity": editing.part_quantity or "",
                   "every_km": editing.every_km or "", "every_months": editing.every_months or ""}

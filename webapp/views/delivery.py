@@ -40,18 +40,6 @@ def error_text(code: str) -> str:
 
 
 
-def fingerprint(visit: Visit) -> str:
-    """Everything the section shows that someone else (the cashier, a colleague) can change."""
-    d = visit.delivery
-    bill = closing.current_bill(visit)
-    notice = latest_notice(visit.id)
-    sig = svc.signature(visit)
-    data = [visit.state, str(visit.delivered_at), svc.items_of(d), d.notes if d else None,
-            str(d.completed_at) if d else None, sig.id if sig else None,
-            (bill.id, bill.status) if bill else None, (notice.id, notice.status) if notice else None]
-    return fragments.fingerprint(data)
-
-
 def section_context(visit: Visit, **extra) -> dict:
     d = visit.delivery
     marks, accessories, valuables = svc.intake_lists(visit)
@@ -61,7 +49,7 @@ def section_context(visit: Visit, **extra) -> dict:
         "dsig": svc.signature(visit), "dsig_current": svc.signature_current(visit),
         "dhash": svc.content_hash(visit), "bill": closing.current_bill(visit),
         "settled": closing.bill_settled(visit), "notice": latest_notice(visit.id),
-        "dfingerprint": fingerprint(visit), "errors": {}, "values": None, "error_text": error_text,
+        "own_context": True, "errors": {}, "values": None, "error_text": error_text,
     }
     ctx.update(extra)
     return ctx
@@ -91,8 +79,6 @@ fragments.page_global(bp, "delivery_section",
 @roles_required(ADVISOR)
 def section(visit_id):
     visit = visit_or_404(visit_id)
-    if fragments.unchanged(fingerprint(visit)):
-        return "", 204
     return render_section(visit)
 
 

@@ -30,6 +30,7 @@ from ..services import estimates as svc
 from ..storage import ImageRefused, store_signature_png
 from ..workflow import VisitState
 from ..messages import error_text as intake_error_text
+from ..parsing import parse_id
 
 bp = Blueprint("estimate", __name__, url_prefix="/advisor")
 
@@ -69,20 +70,6 @@ def local_time(dt, tz_name):
     return dt.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz_name)).replace(tzinfo=None)
 
 
-def fingerprint(visit: Visit) -> str:
-    """Everything the section shows that others (the customer's phone, a colleague) can change."""
-    est, ro = visit.estimate, visit.repair_order
-    data = [visit.state]
-    if est is not None:
-        data += [est.id, est.version, est.status, str(est.discount), str(est.promised_at),
-                 [(l.id, l.decision, l.decline_reason, str(l.quantity), str(l.unit_price)) for l in est.lines]]
-    if ro is not None:
-        data += [ro.number, ro.payment_method, ro.old_parts, ro.car_wash, ro.delivery_explained,
-                 ro.additional_work_consent]
-    data += [(w.id, w.status) for w in additional_work(visit)]
-    return fragments.fingerprint(data)
-
-
 def additional_work(visit: Visit) -> list[AdditionalWork]:
     return list(db.session.scalars(select(AdditionalWork).where(AdditionalWork.visit_id == visit.id)
                                    .order_by(AdditionalWork.id)))
@@ -118,7 +105,7 @@ def section_context(visit: Visit, **extra) -> dict:
         "approval": latest_approval(visit),
         "additional": additional_work(visit),
         "shown_hash": svc.sha256(svc.canonical(svc.shown_payload(est))) if est and est.lines else None,
-        "fingerprint": fingerprint(visit),
+        "own_context": True,
         "errors": {}, "values": None, "error_text": error_text,
     }
     ctx.update(extra)
@@ -149,8 +136,6 @@ fragments.page_global(bp, "estimate_section",
 @roles_required(ADVISOR)
 def section(visit_id):
     visit = visit_or_404(visit_id)
-    if fragments.unchanged(fingerprint(visit)):
-        return "", 204   # a live hint about something else: keep what the advisor is typing
     return render_section(visit)
 
 
@@ -211,9 +196,7 @@ def approve_in_shop(visit_id):
     def act():
         est = svc.estimate_for(visit)
         version = request.form.get("version", "")
-        if not version.isdigit():
-            raise ServiceError("stale_version", 409)
-        if int(version) != est.version:
+        if parse_id(version) != est.version:
             raise ServiceError("stale_version", 409)
         if est.status != "presented":
             raise ServiceError("already_decided" if est.status == "decided" else "not_presented", 409)
@@ -261,4 +244,6 @@ def print_repair_order(visit_id):
     approval = ctx["approval"]
     ctx["signature"] = db.session.get(Signature, approval.signature_id) if approval and approval.signature_id \
         else None
+    ctx["concerns"] = db.session.scalars(select(Concern).where(Concern.visit_id == visit.id)
+                                         .order_by(Concern.position, Concern.id)).all()
     return render_template("estimate/print.html", copy="shop", **ctx)

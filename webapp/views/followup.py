@@ -3,8 +3,8 @@
 The two lists are live: their ``panel`` block (an HTMX partial of the page) is refetched after
 every hint of the site's ``advisor`` Socket.IO room and every minute. A call and the actions on a
 case are plain forms: a good POST redirects (PRG), bad input answers 422 with the page, the
-message next to the field and what was typed. The complaint screens escalate overdue cases as
-they load (and ``flask --app webapp escalate-complaints`` does it from cron)."""
+message next to the field and what was typed. Overdue cases are escalated by a periodic task
+(webapp/tasks/periodic.py), not by a page load; the list shows overdue ones first either way."""
 from flask import Blueprint, abort, flash, get_flashed_messages, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -163,7 +163,6 @@ def record_call(follow_up_id):
 def _list_context():
     me = _me()
     now = utcnow()
-    complaints_svc.escalate_overdue(me.site_id, now)
     cases = complaints_svc.open_cases(me.site_id, now)
     return _globals(cases=cases, escalated=sum(1 for c in cases if c.escalated_at),
                     overdue=sum(1 for c in cases if rules.is_overdue(c.status, c.due_at, now)),
@@ -194,7 +193,6 @@ def _case_context(case, errors=None, values=None, message=None):
 
 def _case(complaint_id):
     me = _me()
-    complaints_svc.escalate_overdue(me.site_id)
     try:
         return complaints_svc.get(me.site_id, complaint_id)
     except ServiceError:

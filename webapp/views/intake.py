@@ -24,6 +24,7 @@ from ..workflow import IllegalTransition, VisitState, next_states
 from ..storage import open_path
 from ..validation import parse_vin
 from ..messages import error_text
+from ..parsing import read_id
 
 bp = Blueprint("intake", __name__, url_prefix="/advisor")
 SECTIONS = ("customer", "documents", "inspection", "damage", "signature", "interview")
@@ -54,6 +55,7 @@ def section_context(visit: Visit, **extra) -> dict:
         "loose_photos": db.session.scalars(select(Photo).where(Photo.visit_id == visit.id, Photo.mark_id.is_(None))
                                            .order_by(Photo.id)).all(),
         "vin_ok": lambda vin: bool(parse_vin(vin) and parse_vin(vin).check_ok),
+        "suggestion": svc.suggested_records(visit),
     }
     ctx.update(extra)
     return ctx
@@ -86,11 +88,13 @@ def generic_moves(visit: Visit) -> list[VisitState]:
 
 def render_section(visit: Visit, name: str, status: int = 200, **extra):
     body = render_template(f"advisor/visit/{name}.html", **section_context(visit, **extra))
+    if request.method == "GET":
+        return body, status, {}   # a refresh: merged (morph) into the section that asked for it
     # Swap into the element that is on the page when the answer arrives: a refresh of the same
     # section may have replaced the one the request was sent from.
     target = "#inspection-status" if name == "inspection_status" else f"#sec-{name}"
     headers = {"HX-Retarget": target, "HX-Reswap": "outerHTML"}
-    if request.method == "POST" and status < 400 and DEPENDS.get(name):
+    if status < 400 and DEPENDS.get(name):
         # Sections that show something this one changed (a new damage mark makes the signature
         # stale, a completed inspection opens the interview) are told to refetch themselves;
         # only those, so a click elsewhere is never swapped away mid-way.
@@ -152,8 +156,17 @@ def records(visit_id):
 @roles_required(ADVISOR)
 def link_vehicle(visit_id):
     visit = visit_or_404(visit_id)
-    return _guard(visit, "customer", lambda: svc.link_vehicle(visit, request.form.get("vehicle_id", type=int) or 0,
+    return _guard(visit, "customer", lambda: svc.link_vehicle(visit, read_id("vehicle_id") or 0,
                                                               current_user))
+
+
+@bp.post("/visits/<int:visit_id>/suggested")
+@roles_required(ADVISOR)
+def link_suggested(visit_id):
+    """Link the stored customer and car suggested from the kiosk entry, once the advisor has
+    checked them with the customer at the desk."""
+    visit = visit_or_404(visit_id)
+    return _guard(visit, "customer", lambda: svc.link_suggested(visit, current_user))
 
 
 @bp.post("/visits/<int:visit_id>/customer")
@@ -236,7 +249,7 @@ def add_photo(visit_id):
     upload = request.files.get("photo")
     data = upload.read() if upload else b""
     return _guard(visit, "damage", lambda: svc.add_photo(
-        visit, data, request.form.get("mark_id", type=int), current_user))
+        visit, data, read_id("mark_id"), current_user))
 
 
 @bp.get("/photos/<int:photo_id>")

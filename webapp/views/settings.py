@@ -15,6 +15,7 @@ from ..security import roles_required
 from ..services import settings as svc
 from ..services.settings import SettingsInvalid
 from ..timeutil import local_day
+from ..parsing import read_id
 
 bp = Blueprint("settings", __name__, url_prefix="/admin")
 
@@ -137,7 +138,7 @@ def shifts():
 def save_shift():
     site = _site()
     day = _day()
-    user_id = request.form.get("user_id", type=int)
+    user_id = read_id("user_id")
     action = request.form.get("action", "save")
     values = {"start": request.form.get("start", "").strip(), "end": request.form.get("end", "").strip()}
     try:

@@ -22,20 +22,24 @@ from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 
 from .. import intake as intake_rules
-from ..extensions import db, limiter
+from ..extensions import db
 from ..i18n import COOKIE as LANG_COOKIE
+from ..labels import line_name
 from ..models import AdditionalWork, Approval, Concern, Estimate, EstimateLine, Photo, Site, Ticket
+from ..ratelimits import per_ticket
 from ..readmodels import status_state
 from ..rendercache import RenderCache, placeholder_csrf, with_csrf
 from ..services import ServiceError
 from ..services import estimates as estimates_svc
 from ..services import followup as followup_svc
+from .. import followup as followup_rules
 from ..services import intake as intake_svc
 from ..services import status_access
 from ..storage import open_path
 from ..timeutil import utcnow
 from ..validation import mask_plate
 from ..workflow import CUSTOMER_STAGES, VisitState, customer_stage
+from ..parsing import parse_id, read_id
 
 bp = Blueprint("status", __name__)
 
@@ -75,6 +79,12 @@ def _too_many(exc):
 
 def _is_unlocked(ticket: Ticket) -> bool:
     return ticket.id in session.get(SESSION_KEY, [])
+
+
+def _rating_to_confirm(ticket: Ticket) -> int | None:
+    """The low rating this browser tapped and has not confirmed yet (kept in its session, so a
+    live refresh of the page keeps asking instead of showing the stars again)."""
+    return session.get(f"rate_confirm:{ticket.id}")
 
 
 def _remember_unlock(ticket: Ticket) -> None:
@@ -129,7 +139,7 @@ def _context(ticket: Ticket, **extra):
         masked_plate=mask_plate(ticket.visit.plate), unlocked=_is_unlocked(ticket),
         pin_locked_until=status_access.locked_until(ticket, now),
         fragment_url=url_for("status.fragment", token=ticket.token, lang=_lang_arg()),
-        when=_when, yuan=_yuan, survey_questions=survey_questions(), decline_reasons=_decline_reasons(), updated_at=now, pin_error=None, pin_value="", pin_next=None,
+        when=_when, survey_questions=survey_questions(), decline_reasons=_decline_reasons(), updated_at=now, pin_error=None, pin_value="", pin_next=None,
         inspection=_inspection(visit),
         waiting_manufacturer=bool(intake_svc.pending_manufacturer(visit)),
         marks=list(visit.intake.marks) if visit.intake is not None else [],
@@ -137,6 +147,7 @@ def _context(ticket: Ticket, **extra):
             AdditionalWork.visit_id == visit.id, AdditionalWork.status == "priced")).all(),
         estimate_ready=_estimate_ready(visit), approval=None, approval_error=None,
         feedback=_feedback(visit), feedback_error=None, feedback_kind=None, survey_errors={}, survey_values={},
+        feedback_confirm=_rating_to_confirm(ticket),
     )
     if ctx["unlocked"]:
         # Prices only ever after the PIN: the context has no amounts otherwise.
@@ -155,6 +166,8 @@ def _feedback(visit) -> dict:
         "rate_open": visit.state in followup_svc.RATING_STATES,
         "rating": pickup.rating if pickup else None,
         "complaint": pickup is not None and followup_svc.rating_complaint(visit) is not None,
+        "can_change": pickup is not None and followup_rules.may_change_rating(
+            pickup.at, utcnow(), followup_svc.rating_complaint(visit) is not None),
         "survey_open": visit.state in followup_svc.SURVEY_STATES,
         "survey_done": followup_svc.response(visit.id, "survey") is not None,
     }
@@ -219,22 +232,9 @@ def _fen(amount) -> int:
     return int((Decimal(amount) * 100).to_integral_value())
 
 
-def _yuan(amount) -> str:
-    return f"¥{Decimal(amount):,.2f}"
-
-
 def _number(value: Decimal) -> str:
     text = f"{Decimal(value).normalize():f}"
     return text
-
-
-def _describe(line: EstimateLine) -> str:
-    """The line's description; a catalogue name left unchanged reads in the customer's language."""
-    locale = str(get_locale())
-    for ref in (line.operation, line.part):
-        if ref is not None and line.description == ref.name_zh:
-            return ref.name(locale)
-    return line.description
 
 
 def _estimate_ready(visit) -> bool:
@@ -251,7 +251,7 @@ def _approval_view(visit) -> ApprovalView | None:
         m = estimates_svc.line_money(line)
         qty = _number(line.quantity)
         lines.append(ApprovalLine(
-            id=line.id, kind=line.kind, description=_describe(line),
+            id=line.id, kind=line.kind, description=line_name(line),
             quantity=("× " + qty) if line.kind == "part" else _("%(hours)s h", hours=qty),
             amount=m.customer, fen=_fen(m.customer), warranty=line.warranty,
             after_diagnosis=line.price_after_diagnosis, decision=line.decision, reason=line.decline_reason,
@@ -287,14 +287,17 @@ def _ticket_or_error(token: str):
 
 def _unavailable(code: int, ticket: Ticket | None):
     site = _site(ticket) if ticket is not None else None
-    return render_template("status/unavailable.html", code=code, site=site,
+    # An expired ticket that never reached a desk gets its own words: "after the visit ends"
+    # would be wrong for a customer who never had one.
+    unserved = code == 410 and ticket is not None and status_access.never_served(ticket)
+    return render_template("status/unavailable.html", code=code, site=site, unserved=unserved,
                            days=current_app.config["STATUS_LINK_DAYS"]), code
 
 
 # ---------------------------------------------------------------- routes
 
 @bp.get("/t/<token>")
-@limiter.limit(_status_limit)
+@per_ticket(_status_limit)
 def page(token):
     lang = _lang_arg()
     if lang:
@@ -312,7 +315,7 @@ def page(token):
 
 
 @bp.get("/t/<token>/fragment")
-@limiter.limit(_status_limit)
+@per_ticket(_status_limit)
 def fragment(token):
     ticket, error = _ticket_or_error(token)
     if error:
@@ -333,11 +336,11 @@ def _cache_key(ticket: Ticket, kind: str):
     language, the PIN lock, and the minute (times shown, "today", advisors on duty)."""
     now = utcnow()
     return (kind, ticket.id, ticket.site.change_seq, str(get_locale()), _is_unlocked(ticket), _lang_arg(),
-            now.strftime("%Y%m%d%H%M"), status_access.locked_until(ticket, now))
+            now.strftime("%Y%m%d%H%M"), status_access.locked_until(ticket, now), _rating_to_confirm(ticket))
 
 
 @bp.post("/t/<token>/unlock")
-@limiter.limit(_pin_limit)
+@per_ticket(_pin_limit)
 def unlock(token):
     ticket, error = _ticket_or_error(token)
     if error:
@@ -371,7 +374,7 @@ def unlock_get(token):
 
 
 @bp.post("/t/<token>/hide")
-@limiter.limit(_status_limit)
+@per_ticket(_status_limit)
 def hide(token):
     """"Hide my details": forget the unlock in this browser (a shared or borrowed phone)."""
     ticket = status_access.find_ticket(token)
@@ -390,11 +393,9 @@ def _posted_decisions(form) -> dict:
     """{line id: ("approved" | "declined", reason or None)} from decision-<id> and reason-<id>."""
     decisions = {}
     for key, value in form.items():
-        if not key.startswith(_DECISION_FIELD) or not key[len(_DECISION_FIELD):].isdigit():
+        line_id = parse_id(key[len(_DECISION_FIELD):]) if key.startswith(_DECISION_FIELD) else None
+        if line_id is None or value not in ("approved", "declined"):
             continue
-        if value not in ("approved", "declined"):
-            continue
-        line_id = int(key[len(_DECISION_FIELD):])
         reason = (form.get(f"reason-{line_id}") or "").strip()[:200] or None
         decisions[line_id] = (value, reason if value == "declined" else None)
     return decisions
@@ -408,7 +409,7 @@ def _approval_answer(ticket: Ticket, message: str, code: int, kind: str):
 
 
 @bp.post("/t/<token>/approve")
-@limiter.limit(_pin_limit)
+@per_ticket(_pin_limit)
 def approve(token):
     """The customer's decision from the status page: PIN first, then services.estimates.decide."""
     ticket, error = _unlocked_ticket_or_error(token)
@@ -416,12 +417,12 @@ def approve(token):
         return _approval_answer(ticket, _("Please enter the PIN from your ticket first."), 403, "locked")
     if error:
         return _unavailable(error, ticket)
-    raw_version = request.form.get("version", "")
-    if not raw_version.isdigit():
+    version = read_id("version")
+    if version is None:
         abort(400)
     visit = ticket.visit
     try:
-        estimates_svc.decide(visit, int(raw_version), _posted_decisions(request.form), channel="remote",
+        estimates_svc.decide(visit, version, _posted_decisions(request.form), channel="remote",
                              ip=request.remote_addr, user_agent=request.headers.get("User-Agent"))
     except estimates_svc.EstimateInvalid:
         return _approval_answer(ticket, _("Please approve or decline every line."), 422, "invalid")
@@ -438,7 +439,7 @@ def approve(token):
 
 
 @bp.get("/t/<token>/repair-order")
-@limiter.limit(_status_limit)
+@per_ticket(_status_limit)
 def repair_order(token):
     """The customer's copy of the repair order: PIN first."""
     ticket, error = _unlocked_ticket_or_error(token)
@@ -469,7 +470,7 @@ def _completed_intake(visit):
 
 
 @bp.get("/t/<token>/intake")
-@limiter.limit(_status_limit)
+@per_ticket(_status_limit)
 def intake(token):
     """The customer copy of the intake form (print view): PIN first, and only once completed."""
     ticket, error = _unlocked_ticket_or_error(token)
@@ -500,7 +501,7 @@ def _private_file(path, mimetype):
 
 
 @bp.get("/t/<token>/signature.png")
-@limiter.limit(_status_limit)
+@per_ticket(_status_limit)
 def signature(token):
     ticket, error = _unlocked_ticket_or_error(token)
     if error:
@@ -512,7 +513,7 @@ def signature(token):
 
 
 @bp.get("/t/<token>/photos/<int:photo_id>/thumb")
-@limiter.limit(_status_limit)
+@per_ticket(_status_limit)
 def intake_photo(token, photo_id):
     ticket, error = _unlocked_ticket_or_error(token)
     if error:
@@ -535,26 +536,35 @@ def _feedback_answer(ticket: Ticket, code: int, message: str | None = None, erro
 
 
 @bp.post("/t/<token>/rate")
-@limiter.limit(_pin_limit)
+@per_ticket(_pin_limit)
 def rate(token):
     """One tap on a star: no PIN (nothing personal is shown or asked). The first tap counts; the
     same tap again is answered like the first, another star is refused politely."""
     ticket, error = _ticket_or_error(token)
     if error:
         return _unavailable(error, ticket)
+    pending = f"rate_confirm:{ticket.id}"
+    if request.form.get("cancel") == "1":              # "Choose again": the stars once more
+        session.pop(pending, None)
+        return redirect(url_for("status.page", token=token) + "#feedback", code=303)
     try:
-        followup_svc.rate(ticket.visit, request.form.get("rating"))
+        followup_svc.rate(ticket.visit, request.form.get("rating"), confirmed=request.form.get("confirm") == "1")
+    except followup_svc.ConfirmLowRating as exc:
+        session[pending] = exc.rating
+        return redirect(url_for("status.page", token=token) + "#feedback", code=303)
     except ServiceError as exc:
+        session.pop(pending, None)
         text = {
             "already_rated": _("You have already rated this visit — thank you! Your first rating is the one we keep."),
             "rating_not_open": _("You can rate your visit once your car is ready for pickup."),
         }.get(exc.message, _("Please tap one of the five stars."))
         return _feedback_answer(ticket, exc.status, text)
+    session.pop(pending, None)
     return redirect(url_for("status.page", token=token) + "#feedback", code=303)
 
 
 @bp.post("/t/<token>/survey")
-@limiter.limit(_pin_limit)
+@per_ticket(_pin_limit)
 def survey(token):
     ticket, error = _ticket_or_error(token)
     if error:

@@ -8,7 +8,7 @@ from jinja2_fragments.flask import render_block
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import AdditionalWork, Job, JobEvent, QcCheck, Visit
+from ..models import AdditionalWork, Concern, Job, JobEvent, QcCheck, Visit
 from ..roles import TECHNICIAN
 from ..security import roles_required
 from ..services import ServiceError
@@ -19,6 +19,17 @@ from ..workshop_screens import _globals, job_row, messages
 bp = Blueprint("tech", __name__, url_prefix="/tech")
 PAGE = "tech/tablet.html"
 SHOWN = ("assigned", "in_progress", "paused", "done")
+
+
+def job_brief(visit):
+    """What the technician must know before touching the car: the customer's concerns in their
+    own words with the advisor's notes, the mileage and VIN, and the damage already on the car."""
+    concerns = db.session.scalars(select(Concern).where(Concern.visit_id == visit.id)
+                                  .order_by(Concern.position, Concern.id)).all()
+    intake = visit.intake
+    return {"concerns": concerns, "mileage": intake.mileage if intake else None,
+            "vin": visit.vehicle.vin if visit.vehicle else None,
+            "marks": intake.marks if intake else [], "description": visit.description}
 
 
 def _jobs_context(message=None, level="info", job_id=None, form=None):
@@ -35,6 +46,7 @@ def _jobs_context(message=None, level="info", job_id=None, form=None):
         row = job_row(job, now)
         est = job.visit.estimate
         row["lines"] = [ln for ln in (est.lines if est else []) if ln.decision == "approved"]
+        row["brief"] = job_brief(job.visit)
         row["works"] = db.session.scalars(select(AdditionalWork).where(AdditionalWork.job_id == job.id)
                                           .order_by(AdditionalWork.id.desc())).all()
         row["last_fail"] = db.session.scalar(select(QcCheck).where(QcCheck.job_id == job.id, QcCheck.result == "fail")
