@@ -105,6 +105,9 @@ class LoginThrottle(db.Model):
 
 
 class Customer(db.Model):
+    # Searches are per site (a dealer group's history holds every site's customers): the site leads.
+    __table_args__ = (Index("ix_customer_site_mobile", "site_id", "mobile"),
+                      Index("ix_customer_site_name", "site_id", "name"))
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     name: Mapped[str | None] = mapped_column(String(120))
@@ -114,6 +117,9 @@ class Customer(db.Model):
 
 
 class Vehicle(db.Model):
+    __table_args__ = (Index("ix_vehicle_site_plate", "site_id", "plate"),
+                      Index("ix_vehicle_site_vin", "site_id", "vin"),
+                      Index("ix_vehicle_site_customer", "site_id", "customer_id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), index=True)
@@ -151,6 +157,11 @@ class Appointment(db.Model):
 
 class Visit(db.Model):
     """One customer's stay, from the kiosk ticket to delivery and follow-up."""
+    # A shop-year holds tens of thousands of visits and few active ones: screens read the active
+    # ones by (site, state), timelines by (site, vehicle) and (site, customer), never the whole table.
+    __table_args__ = (Index("ix_visit_site_state", "site_id", "state"),
+                      Index("ix_visit_site_vehicle", "site_id", "vehicle_id"),
+                      Index("ix_visit_site_customer", "site_id", "customer_id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
@@ -381,6 +392,7 @@ class Concern(db.Model):
 
 class ManufacturerRequest(db.Model):
     """A warranty question sent to the manufacturer's service department, and its answer."""
+    __table_args__ = (Index("ix_manufacturer_request_site_status", "site_id", "status"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     concern_id: Mapped[int] = mapped_column(ForeignKey("concern.id"), index=True)

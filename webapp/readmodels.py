@@ -178,15 +178,17 @@ def board_state(site: Site, now: datetime | None = None) -> BoardState:
     from .models import Concern, Estimate, Job, ManufacturerRequest
     # Everything the cards show in a handful of queries, not a few per car: a TV refetches this
     # after every change in the workshop.
-    visits = db.session.scalars(
-        select(Visit).where(Visit.site_id == site.id, Visit.state.in_(BOARD_STATES)).order_by(Visit.id)
+    # No ORDER BY in SQL: it would make the database walk the primary key over every visit ever
+    # made; the active ones are few and are sorted here.
+    visits = sorted(db.session.scalars(
+        select(Visit).where(Visit.site_id == site.id, Visit.state.in_(BOARD_STATES))
         .options(joinedload(Visit.ticket), joinedload(Visit.vehicle),
                  joinedload(Visit.estimate).selectinload(Estimate.lines),
                  joinedload(Visit.job).joinedload(Job.technician), joinedload(Visit.job).joinedload(Job.bay))
-    ).unique().all()
-    pending = set(db.session.scalars(
+    ).unique().all(), key=lambda v: v.id)
+    pending = set(db.session.scalars(   # led by the few pending requests, not every concern ever noted
         select(Concern.visit_id).join(ManufacturerRequest).where(
-            Concern.site_id == site.id, ManufacturerRequest.status == "pending")))
+            ManufacturerRequest.site_id == site.id, ManufacturerRequest.status == "pending")))
     lanes = {name: [] for name in job_rules.LANES}
     for v in visits:
         if v.state == "authorisation" and v.job is None:
