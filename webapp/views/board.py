@@ -8,7 +8,7 @@ from datetime import timezone
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, make_response, render_template, request
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 
@@ -16,6 +16,8 @@ from ..extensions import db, limiter
 from ..jobs import LANES
 from ..models import Site
 from ..readmodels import board_state
+from ..rendercache import RenderCache
+from ..timeutil import utcnow
 
 bp = Blueprint("board", __name__)
 PAGE = "board/page.html"
@@ -88,4 +90,17 @@ def page():
 @limiter.limit(_public_limit)
 def state():
     site = _site()
-    return _no_store(make_response(render_block(PAGE, "lanes", **_context(site))))
+    html = _cache().get_or_render(_cache_key(site), lambda: render_block(PAGE, "lanes", **_context(site)))
+    return _no_store(make_response(html))
+
+
+def _cache() -> RenderCache:
+    """Rendered lanes per app (webapp/rendercache.py): every TV of a site refetches after every
+    change, and all of them ask for the same lanes."""
+    return current_app.extensions.setdefault("servicelane.board_cache", RenderCache(size=256))
+
+
+def _cache_key(site: Site):
+    """What the lanes depend on: the site's data (change_seq), the language, and the minute (the
+    countdowns and "late" flags are worked out at render time; board.js ticks them between)."""
+    return (site.id, site.change_seq, str(get_locale()), utcnow().replace(second=0, microsecond=0))
