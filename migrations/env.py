@@ -94,6 +94,9 @@ def run_migrations_online():
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    # The fragment-search indexes live outside the models' metadata (webapp/search_index.py).
+    from webapp.search_index import include_object
+    conf_args.setdefault("include_object", include_object)
 
     connectable = get_engine()
 

@@ -901,3 +901,9 @@ class ComplaintNote(db.Model):
 
     complaint: Mapped[Complaint] = relationship(back_populates="notes")
     author: Mapped[User | None] = relationship()
+
+
+# Fragment search indexes (FTS5 trigram on SQLite, pg_trgm on PostgreSQL) made with their tables.
+from .search_index import install as _install_search_indexes  # noqa: E402
+
+_install_search_indexes(db.metadata)

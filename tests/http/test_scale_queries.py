@@ -10,6 +10,7 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
+from flask import current_app
 from sqlalchemy import event, func, insert, select
 
 from tests.conftest import login, visit_at_estimate
@@ -80,6 +81,7 @@ def screen_counts(client, site, people) -> dict[str, int]:
             with Statements() as s:
                 assert client.get(path).status_code == 200, path
             counts[path] = len(s.seen)
+    current_app.extensions.pop("servicelane.board_cache", None)   # bulk SQL moves no change sequence
     for path in (f"/board/state?token={BOARD_TOKEN}", "/lobby/board?site=big1"):
         with Statements() as s:
             assert client.get(path).status_code == 200, path
@@ -104,6 +106,10 @@ def test_history_search_and_board_read_through_indexes(app, big_shop):
     with Statements() as s:
         history.search(site.id, "京C00042")
         history.search(site.id, "13700000042")
+        history.search(site.id, "C0004")        # fragments: FTS5 trigram tables
+        history.search(site.id, "00000042")
+        history.search(site.id, "老客户4")
+        history.search(site.id, "老客")         # two characters: a prefix on the site-led index
         board_state(site)
     walks = []
     with db.engine.connect() as conn:
@@ -116,3 +122,20 @@ def test_history_search_and_board_read_through_indexes(app, big_shop):
                     walks.append((detail, statement[:160]))
     assert len(s.seen) >= 6
     assert walks == []
+
+
+def test_fragment_search_follows_every_change_of_plate_and_name(app, factory, big_shop):
+    site, _people = big_shop
+    customer, vehicle = factory.customer_vehicle(site, plate="京E13579", mobile="13612345678", name="欧阳娜娜")
+    assert [r.vehicle.plate for r in history.search(site.id, "1357").vehicles] == ["京E13579"]
+    assert [r.customer.name for r in history.search(site.id, "阳娜娜").customers] == ["欧阳娜娜"]
+    assert [r.customer.name for r in history.search(site.id, "欧阳").customers] == ["欧阳娜娜"]
+
+    vehicle.plate, customer.name = "京E24680", "欧阳娜"
+    db.session.commit()
+    assert history.search(site.id, "1357").vehicles == []
+    assert [r.vehicle.plate for r in history.search(site.id, "2468").vehicles] == ["京E24680"]
+    assert history.search(site.id, "阳娜娜").customers == []
+    other = factory.site(code="big2")
+    factory.customer_vehicle(other, plate="京E24681", mobile="13612345679", name="欧阳娜")
+    assert [r.vehicle.plate for r in history.search(site.id, "2468").vehicles] == ["京E24680"]   # this site only

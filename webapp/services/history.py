@@ -10,12 +10,13 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from .. import history as rules
 from .. import money
 from ..extensions import db
+from ..search_index import fts_table
 from ..models import (Approval, Bill, Complaint, Concern, Customer, Estimate, EstimateLine, FollowUp,
                       FollowUpCall, IntakeForm, RepairOrder, SurveyResponse, Vehicle, VehicleDriver, Visit)
 from . import ServiceError
@@ -62,20 +63,22 @@ def search(site_id: int, raw: str | None) -> SearchResult:
 def _matching(site_id: int, q: rules.Query, exact: bool) -> tuple[list[Vehicle], list[Customer]]:
     """One small query per way of matching, each served by its site-led index (an OR across
     columns would make the database read every vehicle of the site), then the rows by id."""
-    def match(column, value):
-        return column == value if exact else column.contains(value, autoescape=True)
-
     def ids(stmt):
         return set(db.session.scalars(stmt.limit(SEARCH_LIMIT)))
+
+    def matching(model, column, value):
+        if exact:
+            return ids(select(model.id).where(model.site_id == site_id, column == value))
+        return fragment_match(model, column, value, site_id)
 
     customer_ids: set[int] = set()
     for column, value in ((Customer.mobile, q.mobile), (Customer.name, q.name)):
         if value:
-            customer_ids |= ids(select(Customer.id).where(Customer.site_id == site_id, match(column, value)))
+            customer_ids |= matching(Customer, column, value)
     vehicle_ids: set[int] = set()
     for column, value in ((Vehicle.plate, q.plate), (Vehicle.vin, q.vin)):
         if value:
-            vehicle_ids |= ids(select(Vehicle.id).where(Vehicle.site_id == site_id, match(column, value)))
+            vehicle_ids |= matching(Vehicle, column, value)
     if customer_ids:
         vehicle_ids |= ids(select(Vehicle.id).where(Vehicle.site_id == site_id, Vehicle.customer_id.in_(customer_ids)))
         vehicle_ids |= ids(select(VehicleDriver.vehicle_id).where(VehicleDriver.customer_id.in_(customer_ids)))
@@ -91,6 +94,27 @@ def _matching(site_id: int, q: rules.Query, exact: bool) -> tuple[list[Vehicle],
             found_people.append(v.customer)
             known.add(v.customer.id)
     return vehicles, found_people
+
+
+def fragment_match(model, column, value: str, site_id: int) -> set[int]:
+    """Ids of the site's rows whose ``column`` contains ``value``, through a fragment index
+    (webapp/search_index.py): pg_trgm serves LIKE on PostgreSQL. On SQLite the FTS5 trigram table
+    serves three characters or more — it must lead the join (CROSS JOIN fixes SQLite's order) and
+    its LIKE must carry no ESCAPE clause, or the index is not used; a shorter fragment is matched
+    as a prefix on the site-led index."""
+    dialect = db.session.get_bind().dialect.name
+    plain = not any(ch in value for ch in "%_\\")
+    if dialect == "sqlite" and len(value) >= 3 and plain:
+        name, fts = model.__tablename__, fts_table(model.__tablename__)
+        return set(db.session.scalars(text(
+            f"SELECT {name}.id FROM {fts} CROSS JOIN {name} ON {name}.id = {fts}.rowid "
+            f"WHERE {fts}.{column.key} LIKE :pattern AND {name}.site_id = :site LIMIT :limit"),
+            {"pattern": f"%{value}%", "site": site_id, "limit": SEARCH_LIMIT}))
+    if dialect == "sqlite" and len(value) < 3:
+        stmt = select(model.id).where(model.site_id == site_id, column >= value, column < value + "\U0010ffff")
+    else:
+        stmt = select(model.id).where(model.site_id == site_id, column.contains(value, autoescape=True))
+    return set(db.session.scalars(stmt.limit(SEARCH_LIMIT)))
 
 
 def _vehicle_rows(site_id: int, vehicles: list[Vehicle]) -> list[VehicleRow]:
