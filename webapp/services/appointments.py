@@ -207,7 +207,7 @@ def _fit(site: Site, actor: User, day: date, start: time, hours: Decimal, kind: 
     stands = capacity.blocking(codes, is_manager(actor), overbook_reason)
     if stands is not None:
         db.session.rollback()
-        raise BookingRefused(stands, cap_db.next_free(site, hours, kind, day, exclude_id))
+        raise BookingRefused(stands, cap_db.next_free(site, hours, kind, datetime.combine(day, start), exclude_id))
     if advisor_id is None and advisors:   # a manager overbooking a slot every advisor has full
         advisor_id = min(advisors, key=lambda a: dict(day_cap.advisor_load).get(a.id, 0)).id
     return advisor_id, bool(codes)

@@ -74,14 +74,15 @@ def day_of(site: Site, day: date, exclude_id: int | None = None, advisors: list[
     return capacity.day_capacity(day, shop_hours(site), [a.id for a in advisors], hours, rules_of(site), bookings)
 
 
-def next_free(site: Site, hours: Decimal, kind: str | None, from_day: date | None = None,
+def next_free(site: Site, hours: Decimal, kind: str | None, after: datetime | None = None,
               exclude_id: int | None = None, limit: int = 5) -> list[datetime]:
-    """The next free reception times (local) for a booking of ``hours`` of ``kind``, from now on."""
+    """The next free reception times (local) for a booking of ``hours`` of ``kind``, from
+    ``after`` (the time asked for) or now, whichever is later."""
     now = local_dt(site, utcnow())
-    first = max(from_day or now.date(), now.date())
+    start = max(after or now, now)
     advisors = advisors_of(site)
-    days = (day_of(site, first + timedelta(days=i), exclude_id, advisors) for i in range(SEARCH_DAYS))
-    return [datetime.combine(d, t) for d, t in capacity.free_times(days, hours, kind, not_before=now, limit=limit)]
+    days = (day_of(site, start.date() + timedelta(days=i), exclude_id, advisors) for i in range(SEARCH_DAYS))
+    return [datetime.combine(d, t) for d, t in capacity.free_times(days, hours, kind, not_before=start, limit=limit)]
 
 
 def today(site: Site) -> date:
