@@ -193,7 +193,7 @@ def _move_page(appointment, status=200, values=None, errors=None, refused=None):
     values = values or {}
     local = cap_db.local_dt(site, appointment.scheduled_at)
     values.setdefault("day", local.date().isoformat())
-    values.setdefault("advisor_id", "")
+    values.setdefault("advisor_id", appointment.advisor_id or "")   # keep the customer's advisor unless changed
     try:
         day = date.fromisoformat(values["day"])
     except ValueError:

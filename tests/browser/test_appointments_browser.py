@@ -1,0 +1,113 @@
+"""Booking a phone call in real Chromium, as an advisor does it: finds the known car by its plate,
+notes the reason and the customer's words, ticks an operation, picks tomorrow and a free time,
+books, and sees the booking on the day with the capacity figures up; moves it to the afternoon,
+then cancels it with a reason and the figures go back down. Both languages; screenshots at
+1366×768 in /tmp/shots-appointments/."""
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import Factory, sign_in
+from webapp.extensions import db
+
+pytestmark = pytest.mark.browser
+SHOTS = Path("/tmp/shots-appointments")
+
+
+def shot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def seed(live_app):
+    from webapp.models import LabourOperation
+    from webapp.timeutil import local_day
+    with live_app.app_context():
+        f = Factory(db)
+        site = f.site(name_zh="星驰汽车4S店（朝阳店）", name_en="Xingchi Motors (Chaoyang)")
+        advisor = f.user(site, "advisor", username=f"adv{uuid.uuid4().hex[:5]}", desk="1", display_name="王晓明")
+        f.user(site, "advisor", desk="2", display_name="李娜")
+        for name in ("张师傅", "陈师傅"):
+            f.user(site, "technician", display_name=name)
+        customer, car = f.customer_vehicle(site, plate="京A12345", mobile="13800138001", name="张先生",
+                                           make="大众", model="帕萨特")
+        customer.email = "zhang@example.com"
+        for code, zh, en, hours, kind in (("M001", "更换机油机滤", "Oil and filter change", "1.5", "mechanical"),
+                                          ("M018", "更换雨刮片", "Wiper blades", "0.3", "mechanical"),
+                                          ("D001", "故障诊断", "Fault diagnosis", "1.0", "diagnosis")):
+            db.session.add(LabourOperation(site_id=site.id, code=code, name_zh=zh, name_en=en,
+                                           hours=Decimal(hours), kind=kind))
+        db.session.commit()
+        day = (local_day(site.timezone) + timedelta(days=1)).isoformat()
+        data = {"advisor": advisor.username, "day": day}
+        db.session.remove()
+        return data
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_advisor_books_moves_and_cancels_a_phone_booking(live_server, live_app, new_page, lang):
+    data = seed(live_app)
+    base = live_server.url
+    page = new_page("console", lang=lang)
+    sign_in(page, base, data["advisor"], lang=lang, path="/appointments")
+
+    # The customer calls: the advisor opens a new booking and finds the car by its plate.
+    page.click("a.btn[href*='/appointments/new']")
+    page.fill("#q", "京A12345")
+    page.press("#q", "Enter")
+    page.click("[data-results=vehicles] a[data-vehicle]")
+    expect(page.locator("[data-chosen-vehicle]")).to_contain_text("京A12345")
+    expect(page.locator("#f-email")).to_have_value("zhang@example.com")
+
+    page.select_option("#f-reason", "maintenance")
+    page.fill("#f-description", "到保养里程了，雨刮有点刮不干净")
+    page.click(".ap-ops summary")
+    page.locator(".ap-op-grid label", has_text="更换机油机滤" if lang == "zh-CN" else "Oil and filter change").click()
+    # Tomorrow: the free times of that day come in when the day changes.
+    page.fill("#f-day", data["day"])
+    slot = page.locator("#slots [data-slot='10:00']")
+    expect(slot.locator(".free")).to_contain_text("2")
+    slot.click()
+    expect(slot.locator("input")).to_be_checked()
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, f"book-{lang}")
+    slot.scroll_into_view_if_needed()
+    shot(page, f"book-slots-{lang}")
+    page.click(".ap-form .form-actions button[type=submit]")
+
+    # On the day: the booking, and the day's figures have moved.
+    page.wait_for_url(f"**/appointments?day={data['day']}")
+    row = page.locator("tr[data-appointment^='YY-']")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("京A12345")
+    expect(row.locator(".ap-time")).to_have_text("10:00")
+    expect(page.locator("[data-hours-booked]")).to_have_text("1.5")
+    expect(page.locator("[data-slots-taken]")).to_have_text("1")
+    expect(page.locator(".cat-flash")).to_contain_text(row.get_attribute("data-appointment"))
+    shot(page, f"day-{lang}")
+
+    # The customer calls back: the afternoon suits better.
+    row.locator("a[href$='/move']").click()
+    page.fill("#f-day", data["day"])
+    later = page.locator("#slots [data-slot='14:00']")
+    expect(later).to_be_visible()
+    later.click()
+    shot(page, f"move-{lang}")
+    page.click(".ap-move .form-actions button[type=submit]")
+    page.wait_for_url(f"**/appointments?day={data['day']}")
+    expect(row.locator(".ap-time")).to_have_text("14:00")
+
+    # And then cannot come at all: cancelled with the reason, the capacity is free again.
+    row.locator(".ap-cancel summary").click()
+    row.locator("input[name=cancel_reason]").fill("出差，下周再约")
+    shot(page, f"cancel-{lang}")
+    row.locator(".ap-cancel form button[type=submit]").click()
+    expect(row.locator("[data-status]")).to_have_class("tag st cancelled")
+    expect(row).to_contain_text("出差，下周再约")
+    expect(page.locator("[data-hours-booked]")).to_have_text("0.0")
+    expect(page.locator("[data-slots-taken]")).to_have_text("0")
+    assert not page.console_errors, page.console_errors
