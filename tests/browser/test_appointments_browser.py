@@ -111,3 +111,31 @@ def test_advisor_books_moves_and_cancels_a_phone_booking(live_server, live_app, 
     expect(page.locator("[data-hours-booked]")).to_have_text("0.0")
     expect(page.locator("[data-slots-taken]")).to_have_text("0")
     assert not page.console_errors, page.console_errors
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_booking_pages_pass_axe(live_server, live_app, new_page, lang):
+    """No critical or serious WCAG finding on the day, the booking form with its times, a
+    refused booking and the move form."""
+    from tests.browser.test_accessibility import BLOCKING, axe_findings
+    data = seed(live_app)
+    base = live_server.url
+    page = new_page("console", lang=lang, bypass_csp=True)
+    sign_in(page, base, data["advisor"], lang=lang, path="/appointments")
+    findings = []
+    page.goto(f"{base}/appointments/new?q=京A12345&day={data['day']}")
+    page.click("[data-results=vehicles] a[data-vehicle]")
+    findings += axe_findings(page)
+    page.locator("#slots [data-slot='09:00']").click()
+    page.click(".ap-form .form-actions button[type=submit]")     # no reason chosen: refused, kept
+    expect(page.locator("#f-reason-error")).to_be_visible()
+    findings += axe_findings(page)
+    page.select_option("#f-reason", "repair")
+    page.locator("#slots [data-slot='09:00']").click()
+    page.click(".ap-form .form-actions button[type=submit]")
+    page.wait_for_url(f"**/appointments?day={data['day']}")
+    findings += axe_findings(page)
+    page.click("tr[data-appointment] a[href$='/move']")
+    findings += axe_findings(page)
+    blocking = [f"{v['impact']} {v['id']} {v['help']} {v['nodes']}" for v in findings if v["impact"] in BLOCKING]
+    assert blocking == [], "\n".join(blocking)
