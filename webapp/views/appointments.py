@@ -22,6 +22,7 @@ from ..models import Appointment, LabourOperation, Vehicle
 from ..roles import ADVISOR
 from ..security import record_of_my_site, roles_required
 from ..services import ServiceError
+from ..services import appointment_board
 from ..services import appointments as svc
 from ..services import booking_capacity as cap_db
 from ..services import history as history_svc
@@ -31,6 +32,8 @@ from ..timeutil import utcnow
 bp = Blueprint("appointments", __name__, url_prefix="/appointments")
 
 STATUS = {"booked": _l("Booked"), "arrived": _l("Arrived"), "cancelled": _l("Cancelled")}
+BOARD_STATES = {"booked": _l("Booked"), "late": _l("Late"), "arrived": _l("Arrived"), "in_service": _l("In service"),
+                "cancelled": _l("Cancelled")}
 FORM_FIELDS = ("vehicle_id", "name", "mobile", "plate", "email", "reason", "description", "note", "advisor_id",
                "day", "slot", "overbook_reason")
 
@@ -250,3 +253,23 @@ def cancel(appointment_id):
         return redirect(url_for(".day", day=local.date().isoformat()))
     flash(_("Cancelled %(number)s.", number=appointment.number or appointment.id))
     return redirect(url_for(".day", day=local.date().isoformat()))
+
+
+# ---------------------------------------------------------------- the board
+
+@bp.get("/board")
+@roles_required(ADVISOR)
+def board():
+    site = _site()
+    shown = _day_arg()
+    return render_template("appointments/board.html", board=appointment_board.board(site, shown),
+                           states=BOARD_STATES, today=cap_db.today(site), prev_day=shown - timedelta(days=1),
+                           next_day=shown + timedelta(days=1))
+
+
+@bp.get("/board/grid")
+@roles_required(ADVISOR)
+def board_grid():
+    """The board's live part, refetched on every hint of the advisors' room and on reconnect."""
+    return render_template("appointments/_board_grid.html", board=appointment_board.board(_site(), _day_arg()),
+                           states=BOARD_STATES)
