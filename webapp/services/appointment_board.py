@@ -37,6 +37,11 @@ class Board:
     counts: dict       # state → how many
 
 
+def _plus(t: time, minutes: int) -> time:
+    end = datetime.combine(date.min, t) + timedelta(minutes=minutes)
+    return end.time() if end.date() == date.min else time.max
+
+
 def _state(a: Appointment, visit: Visit | None, now_local: datetime, late_minutes: int, local_start: datetime) -> str:
     if a.status == "cancelled":
         return "cancelled"
@@ -66,8 +71,10 @@ def board(site: Site, day: date) -> Board:
     counts: dict = {}
     for a in rows:
         local = cap_db.local_dt(site, a.scheduled_at)
-        held = [s for s in slots if s <= local.time()]
-        slot = held[-1] if held else local.time().replace(second=0, microsecond=0)
+        held = [s for s in day_cap.slots if s.start <= local.time()]
+        slot = held[-1].start if held else None
+        if slot is None or local.time() >= _plus(slot, site.slot_minutes):
+            slot = local.time().replace(second=0, microsecond=0)   # off the slots (over lunch…): a row of its own
         if slot not in slots:
             slots.append(slot)
         card = Card(a, local.time(), _state(a, visits.get(a.id), now_local, site.appointment_late_minutes, local))
