@@ -265,6 +265,10 @@ def test_move_then_cancel_gives_the_capacity_back(client, shop):
     assert resp.status_code == 302
     appt = db.session.get(Appointment, appt.id)
     assert cap_db.local_dt(shop["site"], appt.scheduled_at).strftime("%H:%M") == "14:00"
+    advisor_id = appt.advisor_id
+    # the same move sent again (a double click) changes nothing and tells the customer once
+    assert post(client, f"/appointments/{appt.id}/move",
+                {"day": day, "slot": "14:00", "advisor_id": str(advisor_id)}).status_code == 302
     kinds = [n.kind for n in db.session.scalars(select(Notification).order_by(Notification.id))]
     assert kinds == ["appointment_booked", "appointment_moved"]
     # no reason: refused next to the field, nothing changed

@@ -292,7 +292,11 @@ def move(actor: User, appointment: Appointment, form) -> Appointment:
     _open(appointment)
     advisor_id, overbooked = _fit(site, actor, day, start, Decimal(appointment.hours or 0), appointment.cap_kind,
                                   advisor, overbook_reason, exclude_id=appointment.id)
-    appointment.scheduled_at = cap_db.to_utc(site, day, start)
+    when = cap_db.to_utc(site, day, start)
+    if (when, advisor_id) == (appointment.scheduled_at, appointment.advisor_id):
+        db.session.rollback()
+        return appointment      # the same move sent twice (or nothing changed): no second notice
+    appointment.scheduled_at = when
     appointment.advisor_id = advisor_id
     appointment.overbook_reason = overbook_reason if overbooked else None
     appointment.updated_at = utcnow()
