@@ -3,6 +3,7 @@ notes the reason and the customer's words, ticks an operation, picks tomorrow an
 books, and sees the booking on the day with the capacity figures up; moves it to the afternoon,
 then cancels it with a reason and the figures go back down. Both languages; screenshots at
 1366×768 in /tmp/shots-appointments/."""
+import re
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -113,6 +114,25 @@ def test_advisor_books_moves_and_cancels_a_phone_booking(live_server, live_app, 
     assert not page.console_errors, page.console_errors
 
 
+def fill_nine_oclock(live_app, day):
+    """Two other callers take 09:00 tomorrow (one per advisor) while the advisor is on the phone."""
+    from webapp.models import Customer, User, Vehicle
+    from webapp.services import appointments
+    from webapp.timeutil import utcnow
+    with live_app.app_context():
+        advisor = db.session.scalar(db.select(User).where(User.role == "advisor").order_by(User.id))
+        for i in range(2):
+            customer = Customer(site_id=advisor.site_id, name=f"客户{i}", mobile=f"1390013900{i}", created_at=utcnow())
+            db.session.add(customer)
+            db.session.flush()
+            car = Vehicle(site_id=advisor.site_id, customer_id=customer.id, plate=f"京C0000{i}")
+            db.session.add(car)
+            db.session.commit()
+            appointments.book(advisor, {"vehicle_id": str(car.id), "reason": "maintenance", "day": day,
+                                        "slot": "09:00"}, None)
+        db.session.remove()
+
+
 @pytest.mark.parametrize("lang", ["en", "zh-CN"])
 def test_booking_pages_pass_axe(live_server, live_app, new_page, lang):
     """No critical or serious WCAG finding on the day, the booking form with its times, a
@@ -130,12 +150,20 @@ def test_booking_pages_pass_axe(live_server, live_app, new_page, lang):
     page.click(".ap-form .form-actions button[type=submit]")     # no reason chosen: refused, kept
     expect(page.locator("#f-reason-error")).to_be_visible()
     findings += axe_findings(page)
+    fill_nine_oclock(live_app, data["day"])
     page.select_option("#f-reason", "repair")
-    page.locator("#slots [data-slot='09:00']").click()
     page.click(".ap-form .form-actions button[type=submit]")
-    page.wait_for_url(f"**/appointments?day={data['day']}")
+    # 09:00 went to two other callers meanwhile: refused, with the next free times to pick from.
+    refused = page.locator("[data-refused]")
+    expect(refused).to_be_visible()
+    expect(refused.locator("button[name=next_free]").first).to_have_text(re.compile(r"09:30$"))
     findings += axe_findings(page)
-    page.click("tr[data-appointment] a[href$='/move']")
+    page.screenshot(path=str(SHOTS / f"refused-{lang}.png"))
+    refused.locator("button[name=next_free]").first.click()
+    page.wait_for_url(f"**/appointments?day={data['day']}")
+    expect(page.locator("tr[data-appointment] .ap-time", has_text="09:30")).to_be_visible()
+    findings += axe_findings(page)
+    page.locator("tr[data-appointment]").first.locator("a[href$='/move']").click()
     findings += axe_findings(page)
     blocking = [f"{v['impact']} {v['id']} {v['help']} {v['nodes']}" for v in findings if v["impact"] in BLOCKING]
     assert blocking == [], "\n".join(blocking)
