@@ -112,6 +112,14 @@ def day():
                            next_day=shown + timedelta(days=1), error_text=error_text)
 
 
+@bp.get("/day")
+@roles_required(ADVISOR)
+def day_section():
+    """The day's figures and bookings, refetched on every hint of the advisors' room (a booking
+    another advisor made, a kiosk check-in) and on reconnect."""
+    return render_template("appointments/_day_section.html", view=svc.day_view(_site(), _day_arg()))
+
+
 # ---------------------------------------------------------------- booking
 
 def _slots_context(site, day, exclude_id=None):
