@@ -171,3 +171,33 @@ def test_booking_pages_pass_axe(live_server, live_app, new_page, lang):
     findings += axe_findings(page)
     blocking = [f"{v['impact']} {v['id']} {v['help']} {v['nodes']}" for v in findings if v["impact"] in BLOCKING]
     assert blocking == [], "\n".join(blocking)
+
+
+def test_a_manager_overbooks_a_full_time_with_a_reason(live_server, live_app, new_page):
+    from webapp.models import User
+    data = seed(live_app)
+    with live_app.app_context():
+        f = Factory(db)
+        advisor = db.session.scalar(db.select(User).where(User.username == data["advisor"]))
+        f.user(advisor.site, "manager", username="mgr26", display_name="钱经理")
+        db.session.remove()
+    fill_nine_oclock(live_app, data["day"])
+    base = live_server.url
+    page = new_page("console", lang="en")
+    sign_in(page, base, "mgr26", lang="en", path="/appointments")
+    page.goto(f"{base}/appointments/new?q=京A12345&day={data['day']}")
+    page.click("[data-results=vehicles] a[data-vehicle]")
+    page.select_option("#f-reason", "maintenance")
+    full = page.locator("#slots [data-slot='09:00']")
+    expect(full).to_have_class(re.compile(r"\bfull\b"))
+    full.click()                                     # a manager may pick a full time
+    page.click(".ap-form .form-actions button[type=submit]")
+    expect(page.locator("[data-refused]")).to_contain_text("To overbook it, give a reason.")
+    page.fill("#f-overbook_reason", "Fleet customer, agreed with the workshop")
+    page.locator("#slots [data-slot='09:00']").click()
+    page.click(".ap-form .form-actions button[type=submit]")
+    page.wait_for_url(f"**/appointments?day={data['day']}")
+    expect(page.locator("tr[data-appointment]", has_text="京A12345")).to_contain_text(
+        "Overbooked: Fleet customer, agreed with the workshop")
+    expect(page.locator("[data-slots-taken]")).to_have_text("3")
+    shot(page, "overbooked-en")
