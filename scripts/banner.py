@@ -14,6 +14,7 @@ ServiceLane demo shop — {base}
   Cashier (settlement)             {base}/cashier
   Follow-up calls, complaints      {base}/followup   {base}/complaints
   Service history                  {base}/history
+  Appointments (booking by phone)  {base}/appointments
   Start page                       {base}/start
 Demo logins (password {DEMO_PASSWORD}):""")
 for username, role, name, desk in DEMO_USERS:

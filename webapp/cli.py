@@ -75,6 +75,8 @@ def demo_data(site_code="bj01"):
     db.session.commit()
     from . import demo_visits
     demo_visits.load(site)
+    from . import demo_appointments
+    demo_appointments.load(site)
     return True
 
 

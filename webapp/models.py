@@ -46,6 +46,16 @@ class Site(db.Model):
     change_seq: Mapped[int] = mapped_column(default=0, server_default="0")
     # Capability in the wall board's URL (/board?token=…): the TV has no login.
     board_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Booking capacity (webapp/capacity.py): reception slots, the bookable share of the
+    # technicians' hours, optional caps per kind (hours a day), closed weekdays and holidays.
+    slot_minutes: Mapped[int] = mapped_column(default=30, server_default="30")
+    slot_customers: Mapped[int] = mapped_column(default=1, server_default="1")         # per advisor per slot
+    utilisation_percent: Mapped[int] = mapped_column(default=85, server_default="85")
+    reserve_percent: Mapped[int] = mapped_column(default=20, server_default="20")      # walk-ins, carry-over
+    cap_maintenance_hours: Mapped[Decimal | None] = mapped_column(Numeric(6, 1))
+    cap_diagnosis_hours: Mapped[Decimal | None] = mapped_column(Numeric(6, 1))
+    closed_weekdays: Mapped[str] = mapped_column(String(20), default="", server_default="")  # "5,6": Sat, Sun
+    holidays: Mapped[str] = mapped_column(Text, default="", server_default="")   # ISO dates, one a line
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def name(self, locale: str) -> str:
@@ -140,6 +150,10 @@ class Vehicle(db.Model):
 
 
 class Appointment(db.Model):
+    """A booking (预约). Staff bookings (webapp/services/appointments.py) carry a number, the
+    labour hours of their operations (held against the day's capacity while booked) and who
+    made, moved or cancelled them; older rows (demo, tests) may have none of that."""
+    __table_args__ = (UniqueConstraint("site_id", "number"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
@@ -147,12 +161,35 @@ class Appointment(db.Model):
     advisor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     scheduled_at: Mapped[datetime] = mapped_column(index=True)  # UTC
     reason: Mapped[str] = mapped_column(String(20))
-    description: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)       # the customer's words
     status: Mapped[str] = mapped_column(String(16), default="booked")  # booked, arrived, cancelled
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    number: Mapped[str | None] = mapped_column(String(24))      # YY-YYYYMMDD-NNN
+    hours: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=Decimal("0"), server_default="0")
+    cap_kind: Mapped[str | None] = mapped_column(String(20))    # capacity.cap_kind: maintenance, diagnosis
+    note: Mapped[str | None] = mapped_column(Text)              # the advisor's own note
+    overbook_reason: Mapped[str | None] = mapped_column(Text)   # a manager booked past capacity: why
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    cancelled_at: Mapped[datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    updated_at: Mapped[datetime | None]
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)   # a double submit books once
 
     customer: Mapped[Customer] = relationship()
     vehicle: Mapped[Vehicle] = relationship()
+    advisor: Mapped["User | None"] = relationship(foreign_keys=[advisor_id])
+    operations: Mapped[list["AppointmentOperation"]] = relationship(
+        order_by="AppointmentOperation.id", cascade="all, delete-orphan")
+
+
+class AppointmentOperation(db.Model):
+    """A catalogue operation booked with an appointment; its hours as they were when booked."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"), index=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("labour_operation.id"))
+    hours: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+
+    operation: Mapped["LabourOperation"] = relationship()
 
 
 class Visit(db.Model):
@@ -706,7 +743,8 @@ class Notification(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(32))          # ready, survey, …
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))          # ready, survey, appointment_booked, …
     channel: Mapped[str] = mapped_column(String(16))       # log, email, sms, wechat
     recipient: Mapped[str] = mapped_column(String(255))
     subject: Mapped[str] = mapped_column(String(255))

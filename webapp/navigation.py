@@ -9,6 +9,7 @@ from .roles import ADVISOR, CASHIER, CSI, DISPATCHER, PARTS, QC, SUPERVISORS, TE
 # endpoint, label, roles that may open it (supervisors may open every screen)
 SCREENS = (
     ("advisor.console", _l("Reception"), (ADVISOR,)),
+    ("appointments.day", _l("Appointments"), (ADVISOR,)),
     ("workshop.dispatch", _l("Workshop dispatch"), (DISPATCHER,)),
     ("workshop.qc_page", _l("Quality inspection"), (QC, DISPATCHER)),
     ("tech.tablet", _l("My jobs"), (TECHNICIAN,)),

@@ -7,7 +7,8 @@ access rules as a page load. A screen that shows nothing of what changed receive
 Rooms, joined on connect only when the caller may (``_on_connect``):
 
 - ``visit:<id>``     the advisor's page of one visit: every topic of that visit
-- ``queue:<site>``   advisor consoles: the waiting queue and the visits' states
+- ``queue:<site>``   advisor consoles and the appointment board: the waiting queue, the visits'
+  states, bookings made, moved or cancelled
 - ``workshop:<site>`` dispatch, QC, technicians' tablets and the parts desk: jobs, parts issued, cars entering
   or leaving the workshop
 - ``cashier:<site>`` the cashier: bills and payments
@@ -106,6 +107,8 @@ def topics_of(event) -> frozenset:
         topics.add("delivery")
     if name.startswith(("followup.", "survey.", "complaint.")) or name == "visit.delivered":
         topics.add("followup")
+    if name.startswith("appointment."):
+        return frozenset({"appointments"})   # booked, moved, cancelled: the appointment board
     return frozenset(topics or {"progress"})
 
 
@@ -126,6 +129,8 @@ def site_rooms(event, topics) -> list:
         rooms.append(cashier_room(site))
     if "followup" in topics:
         rooms.append(followup_room(site))
+    if "appointments" in topics:
+        rooms.append(console_room(site))    # the appointment board joins the advisors' room
     return rooms
 
 

@@ -34,6 +34,15 @@ FOLLOWUP_FIELDS = (("followup_days", (0, 60), "followup_days_range"),
                    ("followup_max_attempts", (1, 10), "max_attempts_range"),
                    ("complaint_rating", (0, 4), "complaint_rating_range"),
                    ("complaint_due_days", (1, 30), "complaint_due_range"))
+# Booking capacity (issue 13): (field, range, error code); like the follow-up fields, a form
+# without them keeps the stored values.
+BOOKING_FIELDS = (("slot_minutes", (10, 240), "slot_minutes_range"),
+                  ("slot_customers", (1, 10), "slot_customers_range"),
+                  ("utilisation_percent", (10, 100), "utilisation_range"),
+                  ("reserve_percent", (0, 90), "reserve_range"))
+CAP_FIELDS = ("cap_maintenance_hours", "cap_diagnosis_hours")
+MAX_CAP_HOURS = Decimal("999")
+MAX_HOLIDAYS = 400
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 _PREFIX = re.compile(r"^[A-Z]{1,2}$")
 
@@ -153,11 +162,53 @@ def _site_values(form) -> tuple[dict, dict]:
             and values["prefix_appointment"] == values["prefix_walkin"]):
         errors["prefix_walkin"] = "prefix_same"
 
-    for name, bounds, code in FOLLOWUP_FIELDS:
+    for name, bounds, code in FOLLOWUP_FIELDS + BOOKING_FIELDS:
         if form.get(name) is None:
             continue   # not on the form: keep what is stored
         values[name] = int_field(form, name, errors, *bounds, code, required=True)
+    if form.get("booking") is not None:   # the booking card was on the form
+        _booking_values(form, values, errors)
     return values, errors
+
+
+def _booking_values(form, values, errors):
+    for name in CAP_FIELDS:
+        raw = str(form.get(name) or "").strip()
+        if not raw:
+            values[name] = None    # no cap
+            continue
+        hours = parse_amount(raw, Decimal("0"), MAX_CAP_HOURS)
+        if hours is None or hours != hours.quantize(Decimal("0.1")):
+            errors[name] = "cap_range"
+        else:
+            values[name] = hours
+    days = form.get("closed_weekdays") or []
+    days = [days] if isinstance(days, str) else list(days)
+    if any(str(d) not in "0123456" or len(str(d)) != 1 for d in days):
+        errors["closed_weekdays"] = "weekday_invalid"
+    else:
+        values["closed_weekdays"] = ",".join(sorted(set(str(d) for d in days)))
+    holidays, bad = parse_holidays(form.get("holidays"))
+    if bad is not None:
+        errors["holidays"] = "holiday_invalid"
+    else:
+        values["holidays"] = "\n".join(d.isoformat() for d in holidays)
+
+
+def parse_holidays(raw) -> tuple[list[date], str | None]:
+    """Dates as YYYY-MM-DD, one a line (commas too), sorted and once each; the first line that
+    is no date comes back as the second value."""
+    found = set()
+    for part in re.split(r"[\s,，]+", str(raw or "")):
+        if not part:
+            continue
+        try:
+            found.add(date.fromisoformat(part))
+        except ValueError:
+            return [], part
+    if len(found) > MAX_HOLIDAYS:
+        return [], "…"
+    return sorted(found), None
 
 
 def save_site_settings(site: Site, form, actor=None) -> Site:

@@ -48,6 +48,13 @@ def error_text(code: str) -> str:
         "max_attempts_range": _("Enter 1 to 10 attempts."),
         "complaint_rating_range": _("Enter 0 (never) to 4 stars."),
         "complaint_due_range": _("Enter 1 to 30 days."),
+        "slot_minutes_range": _("Enter 10 to 240 minutes."),
+        "slot_customers_range": _("Enter 1 to 10 customers."),
+        "utilisation_range": _("Enter 10 to 100 per cent."),
+        "reserve_range": _("Enter 0 to 90 per cent."),
+        "cap_range": _("Enter hours from 0 to 999 (one decimal), or leave empty for no cap."),
+        "weekday_invalid": _("Choose days of the week from the list."),
+        "holiday_invalid": _("Enter dates as YYYY-MM-DD, one a line."),
     }.get(code, code)
 
 
@@ -73,8 +80,22 @@ def _site_values(site):
     values["diagnosis_fee"] = f"{site.diagnosis_fee:.2f}"
     values["break_start"] = site.break_start or ""
     values["break_end"] = site.break_end or ""
-    values.update({name: getattr(site, name) for name, _b, _c in svc.FOLLOWUP_FIELDS})
+    values.update({name: getattr(site, name) for name, _b, _c in svc.FOLLOWUP_FIELDS + svc.BOOKING_FIELDS})
+    for name in svc.CAP_FIELDS:
+        values[name] = "" if getattr(site, name) is None else f"{getattr(site, name):.1f}"
+    values["closed_weekdays"] = [d for d in (site.closed_weekdays or "").split(",") if d]
+    values["holidays"] = site.holidays or ""
     return values
+
+
+def _booking_form(form):
+    """The booking card's fields as the service reads them (a marker says the card was sent)."""
+    form.update({name: request.form[name] for name, _b, _c in svc.BOOKING_FIELDS if name in request.form})
+    if "booking" in request.form:
+        form.update({name: request.form.get(name, "") for name in svc.CAP_FIELDS})
+        form.update(booking="1", closed_weekdays=request.form.getlist("closed_weekdays"),
+                    holidays=request.form.get("holidays", ""))
+    return form
 
 
 @bp.get("/site")
@@ -89,6 +110,7 @@ def save_site():
     site = _site()
     form = {name: request.form.get(name, "") for name in SITE_FIELDS}
     form.update({name: request.form[name] for name, _b, _c in svc.FOLLOWUP_FIELDS if name in request.form})
+    _booking_form(form)
     try:
         svc.save_site_settings(site, form, current_user)
     except SettingsInvalid as exc:

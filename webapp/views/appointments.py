@@ -1,0 +1,283 @@
+"""Appointments booked by staff (/appointments, issue 13): the day with its capacity figures,
+the booking form (find the car by plate, mobile or name with the service history's search, or
+enter a new customer), move and cancel. Advisors and managers (admins) only; every record is
+looked up within the signed-in user's site. Plain forms: a good POST redirects to the day, bad
+input answers 422 with the message next to the field and what was typed, a time that is no
+longer free answers 409 with the next free times. The free slots of a chosen day come as a
+fragment (htmx) when the day changes."""
+import uuid
+from datetime import date, timedelta
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import history as history_rules
+from ..extensions import db
+from ..labels import REASONS
+from ..models import Appointment, LabourOperation, Vehicle
+from ..roles import ADVISOR
+from ..security import record_of_my_site, roles_required
+from ..services import ServiceError
+from ..services import appointment_board
+from ..services import appointments as svc
+from ..services import booking_capacity as cap_db
+from ..services import history as history_svc
+from ..parsing import parse_id
+from ..timeutil import utcnow
+
+bp = Blueprint("appointments", __name__, url_prefix="/appointments")
+
+STATUS = {"booked": _l("Booked"), "arrived": _l("Arrived"), "cancelled": _l("Cancelled")}
+BOARD_STATES = {"booked": _l("Booked"), "late": _l("Late"), "arrived": _l("Arrived"), "in_service": _l("In service"),
+                "cancelled": _l("Cancelled")}
+FORM_FIELDS = ("vehicle_id", "name", "mobile", "plate", "email", "reason", "description", "note", "advisor_id",
+               "day", "slot", "overbook_reason")
+
+
+@bp.context_processor
+def _helpers():
+    # Hours as people read them: one decimal, the locale's separators.
+    return {"fmt_hours": lambda value: format_decimal(value or 0, format="#,##0.0"),
+            "status_label": STATUS, "reasons": REASONS, "error_text": error_text}
+
+
+def error_text(code: str) -> str:
+    return {
+        "required": _("Required."),
+        "too_long": _("Too long."),
+        "day_invalid": _("Choose a day."),
+        "day_range": _("Choose a day from today to 60 days ahead."),
+        "slot_required": _("Choose a time."),
+        "slot_past": _("This time has passed: choose a later one."),
+        "advisor_invalid": _("Choose an advisor of this site."),
+        "operation_invalid": _("Choose operations from the catalogue."),
+        "vehicle_invalid": _("Find the vehicle again."),
+        "plate_invalid": _("Enter a plate such as 京A12345."),
+        "plate_known": _("This plate is on file already: find it with the search above."),
+        "mobile_invalid": _("Enter an 11-digit mobile number starting with 1."),
+        "email_invalid": _("Enter an e-mail address such as name@example.com."),
+        "reason_invalid": _("Choose a reason."),
+        "closed": _("The shop is closed on this day."),
+        "not_a_slot": _("This is not a reception time of the day."),
+        "slot_full": _("This time is fully booked."),
+        "advisor_full": _("This advisor is fully booked at this time."),
+        "hours_full": _("The workshop's bookable hours on this day are used up."),
+        "cap_full": _("The day's hours for this kind of work are used up."),
+        "overbook_reason_required": _("This time is full. To overbook it, give a reason."),
+        "not_booked": _("This appointment is no longer open."),
+    }.get(code, code)
+
+
+def _site():
+    return current_user.site
+
+
+def _day_arg(name="day"):
+    try:
+        return date.fromisoformat(request.values.get(name) or "")
+    except ValueError:
+        return cap_db.today(_site())
+
+
+def _posted():
+    """The posted form; a click on one of the next free times offered after a refusal
+    ("YYYY-MM-DD HH:MM") stands for the day and time fields, the rest as typed."""
+    form = request.form.copy()
+    picked = (form.get("next_free") or "").split(" ")
+    if len(picked) == 2:
+        form["day"], form["slot"] = picked
+    return form
+
+
+def _form_values(form):
+    values = {name: form.get(name, "") for name in FORM_FIELDS}
+    values["operation_ids"] = form.getlist("operation_ids")
+    return values
+
+
+# ---------------------------------------------------------------- the day
+
+@bp.get("")
+@roles_required(ADVISOR)
+def day():
+    site = _site()
+    shown = _day_arg()
+    view = svc.day_view(site, shown)
+    return render_template("appointments/day.html", view=view, status_label=STATUS, reasons=REASONS,
+                           today=cap_db.today(site), prev_day=shown - timedelta(days=1),
+                           next_day=shown + timedelta(days=1), error_text=error_text)
+
+
+@bp.get("/day")
+@roles_required(ADVISOR)
+def day_section():
+    """The day's figures and bookings, refetched on every hint of the advisors' room (a booking
+    another advisor made, a kiosk check-in) and on reconnect."""
+    return render_template("appointments/_day_section.html", view=svc.day_view(_site(), _day_arg()))
+
+
+# ---------------------------------------------------------------- booking
+
+def _slots_context(site, day, exclude_id=None):
+    capacity = cap_db.day_of(site, day, exclude_id)
+    now = cap_db.local_dt(site, utcnow())
+    return {"capacity": capacity, "now": now, "manager": svc.is_manager(current_user)}
+
+
+def _booking_page(status=200, values=None, errors=None, refused=None):
+    site = _site()
+    values = values or {}
+    query = request.args.get("q", "")
+    result, query_error = None, None
+    if query:
+        try:
+            result = history_svc.search(site.id, query)
+        except history_rules.QueryRefused as exc:
+            query_error = exc.code
+    vehicle = None
+    vehicle_id = parse_id(values.get("vehicle_id") or request.args.get("vehicle_id"))
+    if vehicle_id:
+        vehicle = db.session.get(Vehicle, vehicle_id)
+        if vehicle is None or vehicle.site_id != site.id:
+            vehicle = None
+    values.setdefault("vehicle_id", vehicle.id if vehicle else "")
+    values.setdefault("day", _day_arg().isoformat())
+    values.setdefault("email", vehicle.customer.email if vehicle and vehicle.customer else "")
+    try:
+        day = date.fromisoformat(values["day"])
+    except ValueError:
+        day = cap_db.today(site)
+    operations = db.session.scalars(select(LabourOperation).where(
+        LabourOperation.site_id == site.id, LabourOperation.active.is_(True)).order_by(LabourOperation.code)).all()
+    return render_template(
+        "appointments/book.html", query=query, result=result, query_error=query_error, vehicle=vehicle,
+        new_customer=request.args.get("new") == "1" or bool(values.get("plate")), values=values,
+        errors=errors or {}, refused=refused, operations=operations, reasons=REASONS,
+        advisors=cap_db.advisors_of(site), error_text=error_text, idempotency_key=uuid.uuid4().hex,
+        selected_ops={str(x) for x in values.get("operation_ids", [])},
+        **_slots_context(site, day)), status
+
+
+@bp.get("/new")
+@roles_required(ADVISOR)
+def new():
+    return _booking_page()
+
+
+@bp.post("/new")
+@roles_required(ADVISOR)
+def book():
+    form = _posted()
+    values = _form_values(form)
+    try:
+        appointment = svc.book(current_user, form, form.get("idempotency_key"))
+    except svc.FormInvalid as exc:
+        return _booking_page(422, values, exc.errors)
+    except svc.BookingRefused as exc:
+        return _booking_page(409, values, {"slot": exc.code}, refused=exc)
+    flash(_("Booked %(number)s for %(when)s.", number=appointment.number,
+            when=cap_db.local_dt(_site(), appointment.scheduled_at).strftime("%Y-%m-%d %H:%M")))
+    day = cap_db.local_dt(_site(), appointment.scheduled_at).date()
+    return redirect(url_for(".day", day=day.isoformat()))
+
+
+@bp.get("/slots")
+@roles_required(ADVISOR)
+def slots():
+    """The reception slots of a day with what is free (the booking and move forms ask on change)."""
+    site = _site()
+    exclude = parse_id(request.args.get("appointment_id"))
+    if exclude:
+        record_of_my_site(Appointment, exclude)
+    return render_template("appointments/_slots.html", values={"slot": request.args.get("slot", "")},
+                           errors={}, error_text=error_text, **_slots_context(site, _day_arg(), exclude))
+
+
+# ---------------------------------------------------------------- move and cancel
+
+def _move_page(appointment, status=200, values=None, errors=None, refused=None):
+    site = _site()
+    values = values or {}
+    local = cap_db.local_dt(site, appointment.scheduled_at)
+    values.setdefault("day", local.date().isoformat())
+    values.setdefault("advisor_id", appointment.advisor_id or "")   # keep the customer's advisor unless changed
+    try:
+        day = date.fromisoformat(values["day"])
+    except ValueError:
+        day = local.date()
+    return render_template("appointments/move.html", appointment=appointment, local=local, values=values,
+                           errors=errors or {}, refused=refused, advisors=cap_db.advisors_of(site),
+                           error_text=error_text, reasons=REASONS,
+                           **_slots_context(site, day, appointment.id)), status
+
+
+@bp.get("/<int:appointment_id>/move")
+@roles_required(ADVISOR)
+def move_form(appointment_id):
+    return _move_page(record_of_my_site(Appointment, appointment_id))
+
+
+@bp.post("/<int:appointment_id>/move")
+@roles_required(ADVISOR)
+def move(appointment_id):
+    appointment = record_of_my_site(Appointment, appointment_id)
+    form = _posted()
+    values = {name: form.get(name, "") for name in ("day", "slot", "advisor_id", "overbook_reason")}
+    try:
+        svc.move(current_user, appointment, form)
+    except svc.FormInvalid as exc:
+        return _move_page(appointment, 422, values, exc.errors)
+    except svc.BookingRefused as exc:
+        return _move_page(appointment, 409, values, {"slot": exc.code}, refused=exc)
+    except ServiceError as exc:
+        flash(error_text(exc.message))
+        return redirect(url_for(".day"))
+    local = cap_db.local_dt(_site(), appointment.scheduled_at)
+    flash(_("Moved %(number)s to %(when)s.", number=appointment.number or appointment.id,
+            when=local.strftime("%Y-%m-%d %H:%M")))
+    return redirect(url_for(".day", day=local.date().isoformat()))
+
+
+@bp.post("/<int:appointment_id>/cancel")
+@roles_required(ADVISOR)
+def cancel(appointment_id):
+    appointment = record_of_my_site(Appointment, appointment_id)
+    local = cap_db.local_dt(_site(), appointment.scheduled_at)
+    try:
+        svc.cancel(current_user, appointment, request.form.get("cancel_reason"))
+    except svc.FormInvalid:
+        site = _site()
+        view = svc.day_view(site, local.date())
+        return render_template("appointments/day.html", view=view, status_label=STATUS, reasons=REASONS,
+                               today=cap_db.today(site), prev_day=local.date() - timedelta(days=1),
+                               next_day=local.date() + timedelta(days=1), error_text=error_text,
+                               cancel_error=appointment.id), 422
+    except ServiceError as exc:
+        flash(error_text(exc.message))
+        return redirect(url_for(".day", day=local.date().isoformat()))
+    flash(_("Cancelled %(number)s.", number=appointment.number or appointment.id))
+    return redirect(url_for(".day", day=local.date().isoformat()))
+
+
+# ---------------------------------------------------------------- the board
+
+@bp.get("/board")
+@roles_required(ADVISOR)
+def board():
+    site = _site()
+    shown = _day_arg()
+    return render_template("appointments/board.html", board=appointment_board.board(site, shown),
+                           states=BOARD_STATES, today=cap_db.today(site), prev_day=shown - timedelta(days=1),
+                           next_day=shown + timedelta(days=1))
+
+
+@bp.get("/board/grid")
+@roles_required(ADVISOR)
+def board_grid():
+    """The board's live part, refetched on every hint of the advisors' room and on reconnect."""
+    return render_template("appointments/_board_grid.html", board=appointment_board.board(_site(), _day_arg()),
+                           states=BOARD_STATES)
