@@ -80,6 +80,7 @@ def test_reception_inspection_interview(live_server, shop, new_page, lang):
     insp.get_by_text("3/4", exact=True).click()
     insp.get_by_text("Tyre pressure" if en else "胎压", exact=True).click()
     insp.get_by_text("Spare tyre" if en else "备胎", exact=True).click()
+    insp.locator(".valuables label:has(input[value='no'])").click()   # the explicit valuables answer
     page.wait_for_timeout(500)
     expect(page.locator("#sec-inspection input[name=cover_floor]")).to_be_checked()
     expect(page.locator("#i-mileage")).to_have_value("18800")
