@@ -13,6 +13,7 @@ from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 
 from .. import fragments
+from .. import section_summaries, visit_stages
 from .. import intake as rules
 from ..extensions import db
 from ..models import Concern, IntakeForm, Photo, Signature, Visit
@@ -27,6 +28,8 @@ from ..messages import error_text
 from ..parsing import read_id
 
 bp = Blueprint("intake", __name__, url_prefix="/advisor")
+# Every section template (whichever view renders it) folds through this: key, default, summary.
+bp.app_context_processor(lambda: {"fold": section_summaries.fold, "valuables_recorded": rules.valuables_recorded})
 SECTIONS = ("customer", "documents", "inspection", "damage", "signature", "interview")
 # section saved -> sections that show something it changes
 DEPENDS = {
@@ -114,7 +117,8 @@ def _guard(visit, name, action, form_values=None):
 @roles_required(ADVISOR)
 def visit(visit_id):
     v = visit_or_404(visit_id)
-    return render_template("advisor/visit.html", **section_context(v, next_states=generic_moves(v)))
+    return render_template("advisor/visit.html", **section_context(v, next_states=generic_moves(v),
+                                                                     stages=visit_stages.strip(v.state)))
 
 
 @bp.post("/visits/<int:visit_id>/advance")
@@ -139,6 +143,8 @@ def section(visit_id, name):
     if name == "progress":
         return render_block("advisor/visit.html", "visit_body",
                             **section_context(visit, next_states=generic_moves(visit)))
+    if name == "stages":
+        return render_template("advisor/visit/stages.html", visit=visit, stages=visit_stages.strip(visit.state))
     if name not in SECTIONS + ("inspection_status",):
         abort(404)
     return render_section(visit, name)
