@@ -113,8 +113,6 @@ def estimate(visit: Visit) -> str:
         parts.append(_("approved %(amount)s", amount=yuan(estimate_totals(est, ("approved",)).customer_pays)))
     else:
         parts.append(ngettext("%(num)d line", "%(num)d lines", len(est.lines)))
-    if visit.repair_order is not None:
-        parts.append(visit.repair_order.number)
     return " · ".join(parts)
 
 

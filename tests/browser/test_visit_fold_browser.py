@@ -30,6 +30,8 @@ def seed(live_app):
         advisor = f.user(site, "advisor", username=f"fold{sfx}", desk="2", display_name="王晓明")
         ready = visit_ready(f, site, advisor, plate="京A12345")
         ready.intake.valuables_left, ready.intake.valuables = True, "行车记录仪、雨伞"
+        # as though the customer had signed the form with this answer (the helper answers "none")
+        intake_svc.latest_signature(ready).content_hash = intake_svc.rules.content_hash(intake_svc.snapshot(ready))
         db.session.commit()
         estimate = visit_at_estimate(f, site, advisor, plate="京B23456", mobile="13900139000")
         f.customer_vehicle(site, plate="京C34567", mobile="13700137000", name="李女士", make="丰田", model="凯美瑞")
