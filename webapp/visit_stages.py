@@ -8,7 +8,8 @@ from dataclasses import dataclass
 # (stage, visit states in it, sections of the page that serve it: the first is where the strip jumps)
 STAGES: tuple[tuple[str, frozenset[str], tuple[str, ...]], ...] = (
     ("reception", frozenset({"waiting", "called", "no_show", "reception"}), ("customer", "history", "documents")),
-    ("inspection", frozenset({"inspection"}), ("inspection", "damage", "signature")),
+    # The customer tells their concerns during the walk-around too: the interview is open then.
+    ("inspection", frozenset({"inspection"}), ("inspection", "damage", "signature", "interview")),
     ("interview", frozenset({"interview"}), ("interview",)),
     ("estimate", frozenset({"estimate", "authorisation"}), ("estimate",)),
     # During the repair the estimate section carries the additional work the technician reports.

@@ -91,7 +91,9 @@ def test_handover_checklist_signature_and_settlement(live_app, live_server, new_
     other = new_page("console", lang="en" if en else None)       # the service manager's screen
     sign_in(other, base, data["manager"], lang, path=path, live=True)
 
-    # the customer's e-mail (for this notice) sits with the mobile in the customer section
+    # the customer's e-mail (for this notice) sits with the mobile in the customer section,
+    # folded at this stage: the advisor opens it
+    page.locator("#sec-customer summary").click()
     page.fill("#c-email", "zhang.san@example")
     page.click("#sec-customer button[type=submit]")
     expect(page.locator("#sec-customer #email-error")).to_be_visible()

@@ -46,8 +46,12 @@ def test_at_the_estimate(client, shop, factory):
     # The section refreshes answer with the same fold: its key names the state the choice holds in.
     part = client.get(f"/advisor/visits/{visit.id}/section/inspection?lang=en").get_data(as_text=True)
     assert f'data-fold-key="inspection@estimate" data-fold-default="closed"' in part
-    strip = client.get(f"/advisor/visits/{visit.id}/section/stages?lang=en").get_data(as_text=True)
-    assert 'id="visit-stages"' in strip and 'aria-current="step"' in strip and stages(strip)["estimate"] == "now"
+    # The strip has no request of its own: the progress block's answers carry it out of band.
+    assert 'hx-swap-oob' not in html.split('id="visit-stages"')[1].split(">")[0]
+    strip = client.get(f"/advisor/visits/{visit.id}/section/progress?lang=en",
+                       headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'id="visit-stages"' in strip and 'hx-swap-oob="morph"' in strip
+    assert 'aria-current="step"' in strip and stages(strip)["estimate"] == "now"
 
 
 def test_ready_for_pickup(client, shop, factory):

@@ -26,7 +26,7 @@ def test_the_strip_jumps_to_the_first_section_of_each_stage():
 
 @pytest.mark.parametrize("visit_state,open_sections", [
     ("reception", {"customer", "history", "documents"}),
-    ("inspection", {"inspection", "damage", "signature"}),
+    ("inspection", {"inspection", "damage", "signature", "interview"}),
     ("interview", {"interview"}),
     ("estimate", {"estimate"}),
     ("repair", {"estimate", "progress"}),

@@ -59,6 +59,7 @@ def section_context(visit: Visit, **extra) -> dict:
                                            .order_by(Photo.id)).all(),
         "vin_ok": lambda vin: bool(parse_vin(vin) and parse_vin(vin).check_ok),
         "suggestion": svc.suggested_records(visit),
+        "stages": visit_stages.strip(visit.state),
     }
     ctx.update(extra)
     return ctx
@@ -117,8 +118,7 @@ def _guard(visit, name, action, form_values=None):
 @roles_required(ADVISOR)
 def visit(visit_id):
     v = visit_or_404(visit_id)
-    return render_template("advisor/visit.html", **section_context(v, next_states=generic_moves(v),
-                                                                     stages=visit_stages.strip(v.state)))
+    return render_template("advisor/visit.html", **section_context(v, next_states=generic_moves(v)))
 
 
 @bp.post("/visits/<int:visit_id>/advance")
@@ -143,8 +143,6 @@ def section(visit_id, name):
     if name == "progress":
         return render_block("advisor/visit.html", "visit_body",
                             **section_context(visit, next_states=generic_moves(visit)))
-    if name == "stages":
-        return render_template("advisor/visit/stages.html", visit=visit, stages=visit_stages.strip(visit.state))
     if name not in SECTIONS + ("inspection_status",):
         abort(404)
     return render_section(visit, name)
