@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 # (stage, visit states in it, sections of the page that serve it: the first is where the strip jumps)
 STAGES: tuple[tuple[str, frozenset[str], tuple[str, ...]], ...] = (
-    ("reception", frozenset({"waiting", "called", "no_show", "reception"}), ("customer", "history", "documents")),
+    # Reception ends with "Start walk-around inspection", the inspection section's button.
+    ("reception", frozenset({"waiting", "called", "no_show", "reception"}), ("customer", "history", "documents", "inspection")),
     # The customer tells their concerns during the walk-around too: the interview is open then.
     ("inspection", frozenset({"inspection"}), ("inspection", "damage", "signature", "interview")),
     ("interview", frozenset({"interview"}), ("interview",)),

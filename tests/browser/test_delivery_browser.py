@@ -39,7 +39,7 @@ def seed(live_app):
         manager = f.user(site, "manager", username=f"mgr{sfx}", display_name="刘经理")
         visit = visit_ready(f, site, advisor, plate="京A12345")
         intake = intake_for(visit)
-        intake.valuables = "行车记录仪、雨伞"
+        intake.valuables_left, intake.valuables = True, "行车记录仪、雨伞"   # the walk-around's answer
         intake.accessories = '["spare_tyre", "warning_triangle"]'
         db.session.add_all([
             DamageMark(site_id=site.id, intake=intake, zone="left_front_door", kind="scratch", note="约5厘米划痕"),

@@ -111,6 +111,16 @@ def test_stage_strip_folds_and_jumps(live_server, live_app, new_page):
     page.evaluate("() => htmx.trigger(document.body, 'live:refresh')")
     quiet(page)
     expect(delivery).not_to_have_attribute("open", re.compile(".*"))
+    # Typed text in a section stays through folding it and a live refresh of it.
+    delivery.locator("summary").click()
+    page.locator("#ho-notes").fill("客户要求保留旧机油滤芯")
+    delivery.locator("summary").click()
+    expect(page.locator("#ho-notes")).not_to_be_visible()
+    page.evaluate("() => htmx.trigger(document.body, 'live:refresh')")
+    quiet(page)
+    delivery.locator("summary").click()
+    expect(page.locator("#ho-notes")).to_have_value("客户要求保留旧机油滤芯")
+    delivery.locator("summary").click()
     # A reload keeps the choices of this visit at this stage.
     page.reload()
     expect(page.locator("#sec-inspection details.fold")).to_have_attribute("open", "")

@@ -25,7 +25,7 @@ def test_the_strip_jumps_to_the_first_section_of_each_stage():
 
 
 @pytest.mark.parametrize("visit_state,open_sections", [
-    ("reception", {"customer", "history", "documents"}),
+    ("reception", {"customer", "history", "documents", "inspection"}),
     ("inspection", {"inspection", "damage", "signature", "interview"}),
     ("interview", {"interview"}),
     ("estimate", {"estimate"}),
