@@ -571,7 +571,7 @@ def visit_at_estimate(factory, site, advisor, plate="京A12345", mobile="1380013
     confirm_suggestion(visit, advisor)
     intake_svc.start_inspection(visit, advisor)
     intake_svc.save_inspection(visit, MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                                 "mileage": "1000", "fuel_level": "1/2"}), advisor)
+                                                 "mileage": "1000", "fuel_level": "1/2", "valuables_left": "no"}), advisor)
     intake_svc.sign_intake(visit, png_data_url(), "客户", None, None, advisor)
     intake_svc.complete_inspection(visit, advisor)
     intake_svc.add_concern(visit, concern, advisor)

@@ -56,7 +56,7 @@ def _repair(site, staff, plate, mobile, reason, concern, mileage, lines, move=No
         intake_svc.link_suggested(visit, advisor)
     intake_svc.start_inspection(visit, advisor)
     intake_svc.save_inspection(visit, MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                                 "mileage": str(mileage), "fuel_level": "1/2"}), advisor)
+                                                 "mileage": str(mileage), "fuel_level": "1/2", "valuables_left": "no"}), advisor)
     at(9, 18)
     intake_svc.sign_intake(visit, _signature(), visit.customer.name if visit.customer else None, None, None, advisor)
     intake_svc.complete_inspection(visit, advisor)

@@ -36,6 +36,7 @@ class IntakeSnapshot:
     warning_lights: list[str] = field(default_factory=list)
     accessories: list[str] = field(default_factory=list)
     valuables: str | None = None
+    valuables_left: bool | None = None   # None: not asked; False: "none"; True: the items in valuables
     marks: list[tuple[str, str, str]] = field(default_factory=list)   # (zone, kind, note)
     photos: list[str] = field(default_factory=list)                   # SHA-256 of each photo
 
@@ -49,8 +50,25 @@ def content_hash(snapshot: IntakeSnapshot) -> str:
         "accessories": sorted(snapshot.accessories), "valuables": snapshot.valuables or None,
         "marks": [list(m) for m in snapshot.marks], "photos": sorted(snapshot.photos),
     }
+    if snapshot.valuables_left is not None:
+        # Only once answered, so forms signed before the answer existed keep their fingerprint.
+        data["valuables_left"] = snapshot.valuables_left
     raw = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def valuables_answered(left: bool | None, valuables: str | None) -> bool:
+    """The intake form must say what the customer left in the car, or say "none" explicitly:
+    the handover later confirms exactly this list, so silence cannot stand for "nothing"."""
+    if left is None:
+        return False
+    return not left or bool((valuables or "").strip())
+
+
+def valuables_recorded(left: bool | None, valuables: str | None) -> str | None:
+    """The list the handover confirms: the items typed (also on forms from before the explicit
+    answer), None when the answer was "none" or nothing was recorded."""
+    return None if left is False else ((valuables or "").strip() or None)
 
 
 def mileage_problem(new: int | None, last: int | None, reason: str | None) -> str | None:
@@ -65,7 +83,7 @@ def mileage_problem(new: int | None, last: int | None, reason: str | None) -> st
 
 
 def completion_problems(covers: tuple[bool, bool, bool], mileage_issue: str | None,
-                        fuel_level: str | None, signed_current: bool) -> list[str]:
+                        fuel_level: str | None, signed_current: bool, valuables_ok: bool) -> list[str]:
     """Why the inspection cannot be completed yet (empty list: it can)."""
     problems = []
     if not all(covers):
@@ -74,6 +92,8 @@ def completion_problems(covers: tuple[bool, bool, bool], mileage_issue: str | No
         problems.append("mileage")
     if fuel_level not in FUEL_LEVELS:
         problems.append("fuel")
+    if not valuables_ok:
+        problems.append("valuables")
     if not signed_current:
         problems.append("signature")
     return problems

@@ -32,6 +32,7 @@ def error_text(code: str) -> str:
         "covers": _("Fit the seat cover, steering-wheel cover and floor mat first."),
         "mileage": _("Enter the mileage (with a reason if it is lower than last time)."),
         "fuel": _("Choose the fuel level."),
+        "valuables": _("Ask the customer about valuables: list what stays in the car, or choose None."),
         "signature": _("The customer has not signed the current form."),
         "concerns": _("Record at least one customer concern."),
         "form_changed": _("The form changed while the customer was signing: show it again and sign anew."),

@@ -331,7 +331,9 @@ class IntakeForm(db.Model):
     fuel_level: Mapped[str | None] = mapped_column(String(4))  # E, 1/4, 1/2, 3/4, F
     warning_lights: Mapped[str | None] = mapped_column(Text)   # JSON list of codes
     accessories: Mapped[str | None] = mapped_column(Text)      # JSON list of codes present
-    valuables: Mapped[str | None] = mapped_column(Text)
+    valuables: Mapped[str | None] = mapped_column(Text)        # what the customer left, when valuables_left
+    # The explicit answer the walk-around needs: None not asked yet, False "none", True items listed.
+    valuables_left: Mapped[bool | None]
     licence_received_at: Mapped[datetime | None]               # 行驶证
     licence_received_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     booklet_received_at: Mapped[datetime | None]               # 保养手册

@@ -39,7 +39,7 @@ def seed(live_app):
         manager = f.user(site, "manager", username=f"mgr{sfx}", display_name="刘经理")
         visit = visit_ready(f, site, advisor, plate="京A12345")
         intake = intake_for(visit)
-        intake.valuables = "行车记录仪、雨伞"
+        intake.valuables_left, intake.valuables = True, "行车记录仪、雨伞"   # the walk-around's answer
         intake.accessories = '["spare_tyre", "warning_triangle"]'
         db.session.add_all([
             DamageMark(site_id=site.id, intake=intake, zone="left_front_door", kind="scratch", note="约5厘米划痕"),
@@ -91,7 +91,9 @@ def test_handover_checklist_signature_and_settlement(live_app, live_server, new_
     other = new_page("console", lang="en" if en else None)       # the service manager's screen
     sign_in(other, base, data["manager"], lang, path=path, live=True)
 
-    # the customer's e-mail (for this notice) sits with the mobile in the customer section
+    # the customer's e-mail (for this notice) sits with the mobile in the customer section,
+    # folded at this stage: the advisor opens it
+    page.locator("#sec-customer summary").click()
     page.fill("#c-email", "zhang.san@example")
     page.click("#sec-customer button[type=submit]")
     expect(page.locator("#sec-customer #email-error")).to_be_visible()

@@ -52,7 +52,7 @@ def setup_visit(live_app):
         visit = ticket.visit
         svc.start_inspection(visit, advisor)
         svc.save_inspection(visit, MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                              "mileage": "46120", "fuel_level": "3/4"}), advisor)
+                                              "mileage": "46120", "fuel_level": "3/4", "valuables_left": "no"}), advisor)
         svc.sign_intake(visit, png_data_url(), "张三", "127.0.0.1", "pytest", advisor)
         svc.complete_inspection(visit, advisor)
         svc.add_concern(visit, "低速刹车有异响", advisor)

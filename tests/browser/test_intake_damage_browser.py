@@ -54,7 +54,7 @@ def setup_visit(live_app, previous_marks=False):
             svc.add_mark(first.visit, "right_rear_door", "dent", "停车场剐蹭", advisor)
             svc.add_mark(first.visit, "roof", "dent", "冰雹", advisor)
             svc.save_inspection(first.visit, {"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                              "mileage": "45000", "fuel_level": "1/2"}, advisor)
+                                              "mileage": "45000", "fuel_level": "1/2", "valuables_left": "no"}, advisor)
             svc.sign_intake(first.visit, signature_url(), "张三", "127.0.0.1", "pytest", advisor)
             svc.complete_inspection(first.visit, advisor)
         ticket = f.walkin(site, plate="京A12345")

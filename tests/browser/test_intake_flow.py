@@ -63,7 +63,7 @@ def test_reception_inspection_interview(live_server, shop, new_page, lang):
     page.locator("#c-wy").fill("3")
     page.locator("#c-wk").fill("100000")
     page.locator("#sec-customer").get_by_role("button", name=re.compile("Save customer|保存客户")).click()
-    expect(page.locator("#sec-customer header .pill.ok")).to_be_visible()
+    expect(page.locator("#sec-customer .section-head .pill.ok")).to_be_visible()
     expect(page.locator("#sec-customer")).to_contain_text("check digit" if en else "校验位")
 
     page.locator("#sec-documents input[data-document=licence]").check()
@@ -80,6 +80,7 @@ def test_reception_inspection_interview(live_server, shop, new_page, lang):
     insp.get_by_text("3/4", exact=True).click()
     insp.get_by_text("Tyre pressure" if en else "胎压", exact=True).click()
     insp.get_by_text("Spare tyre" if en else "备胎", exact=True).click()
+    insp.locator(".valuables label:has(input[value='no'])").click()   # the explicit valuables answer
     page.wait_for_timeout(500)
     expect(page.locator("#sec-inspection input[name=cover_floor]")).to_be_checked()
     expect(page.locator("#i-mileage")).to_have_value("18800")

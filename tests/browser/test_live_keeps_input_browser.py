@@ -35,7 +35,7 @@ def visit_in_walk_around(live_app, complete=False):
         db.session.expire(visit)
         if complete:
             intake_svc.save_inspection(visit, {"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                               "mileage": "45000", "fuel_level": "1/2"}, advisor)
+                                               "mileage": "45000", "fuel_level": "1/2", "valuables_left": "no"}, advisor)
             intake_svc.sign_intake(visit, png_data_url(), "张三", "127.0.0.1", "pytest", advisor)
         visit_id = visit.id
         db.session.remove()

@@ -42,7 +42,7 @@ def presented_estimate(live_app):
         intake_svc.start_inspection(visit, advisor)
         db.session.expire(visit)
         intake_svc.save_inspection(visit, {"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                           "mileage": "45000", "fuel_level": "1/2"}, advisor)
+                                           "mileage": "45000", "fuel_level": "1/2", "valuables_left": "no"}, advisor)
         intake_svc.sign_intake(visit, png_data_url(), "张三", "127.0.0.1", "pytest", advisor)
         intake_svc.complete_inspection(visit, advisor)
         intake_svc.add_concern(visit, "刹车时有异响", advisor)

@@ -106,7 +106,7 @@ def test_visit_page_shows_the_checklist_with_what_it_is_checked_against(client, 
     from webapp.models import DamageMark
     from webapp.services.intake import intake_for
     intake = intake_for(ready)
-    intake.valuables = "行车记录仪"
+    intake.valuables_left, intake.valuables = True, "行车记录仪"   # the walk-around's answer
     intake.accessories = '["spare_tyre"]'
     db.session.add(DamageMark(site_id=ready.site_id, intake=intake, zone="front_bumper", kind="scratch", note="左侧"))
     db.session.commit()

@@ -54,7 +54,7 @@ def to_estimate(factory, advisor, plate="京A12345", mobile="13800138000", milea
     v = ticket.visit
     svc.start_inspection(v, advisor)
     svc.save_inspection(v, MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                      "mileage": mileage, "fuel_level": "1/2"}), advisor)
+                                      "mileage": mileage, "fuel_level": "1/2", "valuables_left": "no"}), advisor)
     svc.sign_intake(v, png_data_url(), "张三", "127.0.0.1", "pytest", advisor)
     svc.complete_inspection(v, advisor)
     svc.add_concern(v, concern, advisor)

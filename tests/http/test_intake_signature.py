@@ -54,7 +54,7 @@ def visit(factory, advisor):
     v = ticket.visit
     svc.start_inspection(v, advisor)
     svc.save_inspection(v, MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                      "mileage": "46000", "fuel_level": "1/2"}), advisor)
+                                      "mileage": "46000", "fuel_level": "1/2", "valuables_left": "no"}), advisor)
     return v
 
 
@@ -183,7 +183,7 @@ def test_a_new_damage_mark_also_makes_it_stale(desk, visit, db):
 def test_shown_hash_that_no_longer_matches_is_409(desk, visit, db):
     shown = rules.content_hash(svc.snapshot(visit))
     svc.save_inspection(visit, MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                          "mileage": "46000", "fuel_level": "F"}), visit.advisor)
+                                          "mileage": "46000", "fuel_level": "F", "valuables_left": "no"}), visit.advisor)
     resp = sign(desk, visit, content_hash=shown)
     assert resp.status_code == 409
     assert "The form changed while the customer was signing" in resp.get_data(as_text=True)

@@ -374,7 +374,7 @@ def _inspect(factory, site, ticket):
     calling.start_reception(advisor, ticket.id)
     intake.start_inspection(ticket.visit, advisor)
     intake.save_inspection(ticket.visit, MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                                    "mileage": "30500", "fuel_level": "1/2"}), advisor)
+                                                    "mileage": "30500", "fuel_level": "1/2", "valuables_left": "no"}), advisor)
     intake.add_mark(ticket.visit, "bonnet", "chip", "石子崩点", advisor)
     return advisor
 
@@ -430,7 +430,7 @@ def test_previous_visits_marks_are_not_on_the_customers_map(en, factory, site, t
     confirm_suggestion(again.visit, advisor)  # the advisor links the stored car at the desk
     intake.start_inspection(again.visit, advisor)
     intake.save_inspection(again.visit, {"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                         "mileage": "31000", "fuel_level": "F"}, advisor)
+                                         "mileage": "31000", "fuel_level": "F", "valuables_left": "no"}, advisor)
     _complete(again, advisor)
     post_pin(en, again, ticket_pin(again.token))
     html = page(en, again)[1]

@@ -4,6 +4,7 @@ from datetime import date
 import pytest
 
 from webapp.intake import (IntakeSnapshot, completion_problems, content_hash, mileage_problem,
+                           valuables_answered, valuables_recorded,
                            warranty_suggestion)
 from webapp.validation import parse_vin, vin_check_digit
 
@@ -18,12 +19,33 @@ def test_mileage(new, last, reason, expected):
     assert mileage_problem(new, last, reason) == expected
 
 
-def test_completion_needs_covers_mileage_fuel_and_a_current_signature():
-    assert completion_problems((True, True, True), None, "1/2", True) == []
-    assert completion_problems((True, False, True), None, "1/2", True) == ["covers"]
-    assert completion_problems((False, False, False), "required", None, False) == \
-        ["covers", "mileage", "fuel", "signature"]
-    assert completion_problems((True, True, True), None, "half", True) == ["fuel"]
+def test_completion_needs_covers_mileage_fuel_valuables_and_a_current_signature():
+    assert completion_problems((True, True, True), None, "1/2", True, True) == []
+    assert completion_problems((True, False, True), None, "1/2", True, True) == ["covers"]
+    assert completion_problems((False, False, False), "required", None, False, False) == \
+        ["covers", "mileage", "fuel", "valuables", "signature"]
+    assert completion_problems((True, True, True), None, "half", True, True) == ["fuel"]
+    assert completion_problems((True, True, True), None, "1/2", True, False) == ["valuables"]
+
+
+@pytest.mark.parametrize("left,text,answered,recorded", [
+    (None, None, False, None),            # never asked: no answer
+    (None, "墨镜", False, "墨镜"),         # typed on a form from before the answer: still what the handover checks
+    (False, None, True, None),            # an explicit "none"
+    (False, "墨镜", True, None),           # "none" wins over a leftover list
+    (True, "  ", False, None),            # "yes" without the items is no answer yet
+    (True, " 行车记录仪、雨伞 ", True, "行车记录仪、雨伞"),
+])
+def test_valuables_need_an_explicit_answer(left, text, answered, recorded):
+    assert valuables_answered(left, text) is answered
+    assert valuables_recorded(left, text) == recorded
+
+
+def test_the_valuables_answer_is_signed_but_old_fingerprints_stay():
+    # Forms signed before the answer existed keep their fingerprint; once answered it is covered.
+    assert content_hash(snap(valuables_left=None)) == content_hash(snap())
+    assert content_hash(snap(valuables=None, valuables_left=False)) != content_hash(snap(valuables=None))
+    assert content_hash(snap(valuables_left=True)) != content_hash(snap(valuables_left=None))
 
 
 def snap(**kw):

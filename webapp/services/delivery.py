@@ -12,6 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from .. import handover as rules
+from .. import intake as intake_rules
 from ..events import DomainEvent, publish
 from ..extensions import db
 from ..models import Delivery, Signature, Visit
@@ -70,11 +71,24 @@ def items_of(d: Delivery | None) -> dict[str, bool]:
 
 
 def intake_lists(visit: Visit) -> tuple[list, list[str], str | None]:
-    """The intake form's damage marks, accessories and valuables: what the car is checked against."""
+    """The intake form's damage marks, accessories and valuables (the list recorded, None for an
+    explicit "none"): exactly what the car is checked against."""
     intake = visit.intake
     if intake is None:
         return [], [], None
-    return list(intake.marks), json.loads(intake.accessories or "[]"), intake.valuables
+    return (list(intake.marks), json.loads(intake.accessories or "[]"),
+            intake_rules.valuables_recorded(intake.valuables_left, intake.valuables))
+
+
+def valuables_answer(visit: Visit) -> str:
+    """How the handover words the valuables: "listed", "none" (answered at intake) or "unknown"
+    (a form from before the answer was required, with nothing typed: ask the customer)."""
+    intake = visit.intake
+    if intake is None:
+        return "unknown"
+    if intake_rules.valuables_recorded(intake.valuables_left, intake.valuables):
+        return "listed"
+    return "none" if intake.valuables_left is False else "unknown"
 
 
 def snapshot(visit: Visit) -> rules.HandoverSnapshot:

@@ -312,7 +312,18 @@ def save_inspection(visit: Visit, form: dict, actor) -> IntakeForm:
         else [x for x in form.get("accessories", []) if x in rules.ACCESSORIES]
     intake.warning_lights = json.dumps(lights)
     intake.accessories = json.dumps(accessories)
-    intake.valuables = (form.get("valuables") or "").strip()[:1000] or None
+    # The explicit answer: "no" (nothing left in the car) or "yes" with the list. A "no" keeps the
+    # list out of the record, so the handover never asks for items the answer said are not there.
+    # Items typed without a choice count as "yes": listing them is an explicit answer too.
+    answer = form.get("valuables_left")
+    text = (form.get("valuables") or "").strip()[:1000] or None
+    if answer in ("yes", "no"):
+        intake.valuables_left = answer == "yes"
+    elif answer is not None:
+        intake.valuables_left = None
+    elif text:
+        intake.valuables_left = True
+    intake.valuables = text if intake.valuables_left is not False else None
     db.session.commit()
     _changed(visit, "inspection")
     if errors:
@@ -381,7 +392,7 @@ def snapshot(visit: Visit) -> rules.IntakeSnapshot:
         mileage=intake.mileage, mileage_reason=intake.mileage_reason, fuel_level=intake.fuel_level,
         warning_lights=json.loads(intake.warning_lights or "[]"),
         accessories=json.loads(intake.accessories or "[]"), valuables=intake.valuables,
-        marks=[(m.zone, m.kind, m.note or "") for m in intake.marks], photos=list(photos),
+        valuables_left=intake.valuables_left, marks=[(m.zone, m.kind, m.note or "") for m in intake.marks], photos=list(photos),
     )
 
 
@@ -424,7 +435,8 @@ def inspection_problems(visit: Visit) -> list[str]:
     last = visit.vehicle.last_mileage if visit.vehicle else None
     mileage_issue = rules.mileage_problem(intake.mileage, last, intake.mileage_reason)
     return rules.completion_problems((intake.cover_seat, intake.cover_wheel, intake.cover_floor),
-                                     mileage_issue, intake.fuel_level, signature_current(visit))
+                                     mileage_issue, intake.fuel_level, signature_current(visit),
+                                     rules.valuables_answered(intake.valuables_left, intake.valuables))
 
 
 def complete_inspection(visit: Visit, actor) -> Visit:

@@ -45,7 +45,8 @@ def section_context(visit: Visit, **extra) -> dict:
     marks, accessories, valuables = svc.intake_lists(visit)
     ctx = {
         "visit": visit, "d": d, "items": svc.items_of(d), "item_keys": rules.ITEMS,
-        "marks": marks, "accessories": accessories, "valuables": valuables, "ro": visit.repair_order,
+        "marks": marks, "accessories": accessories, "valuables": valuables,
+        "valuables_answer": svc.valuables_answer(visit), "ro": visit.repair_order,
         "dsig": svc.signature(visit), "dsig_current": svc.signature_current(visit),
         "dhash": svc.content_hash(visit), "bill": closing.current_bill(visit),
         "settled": closing.bill_settled(visit), "notice": latest_notice(visit.id),

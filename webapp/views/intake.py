@@ -13,6 +13,7 @@ from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 
 from .. import fragments
+from .. import section_summaries, visit_stages
 from .. import intake as rules
 from ..extensions import db
 from ..models import Concern, IntakeForm, Photo, Signature, Visit
@@ -27,6 +28,8 @@ from ..messages import error_text
 from ..parsing import read_id
 
 bp = Blueprint("intake", __name__, url_prefix="/advisor")
+# Every section template (whichever view renders it) folds through this: key, default, summary.
+bp.app_context_processor(lambda: {"fold": section_summaries.fold, "valuables_recorded": rules.valuables_recorded})
 SECTIONS = ("customer", "documents", "inspection", "damage", "signature", "interview")
 # section saved -> sections that show something it changes
 DEPENDS = {
@@ -56,6 +59,7 @@ def section_context(visit: Visit, **extra) -> dict:
                                            .order_by(Photo.id)).all(),
         "vin_ok": lambda vin: bool(parse_vin(vin) and parse_vin(vin).check_ok),
         "suggestion": svc.suggested_records(visit),
+        "stages": visit_stages.strip(visit.state),
     }
     ctx.update(extra)
     return ctx
