@@ -3,7 +3,7 @@ asks (not answered), false for an explicit "none", true when the customer left i
 ``valuables``); the handover then confirms exactly that list
 
 Revision ID: 0013_valuables
-Revises: 0011_status_checks
+Revises: 0012_appointments
 Create Date: 2026-12-06 06:00:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0013_valuables'
-down_revision = '0011_status_checks'
+down_revision = '0012_appointments'
 branch_labels = None
 depends_on = None
 

@@ -3,7 +3,7 @@ years of visits are searched by (site, plate/mobile/VIN/name) and read by (site,
 customer), so nothing walks the whole table (issue 15)
 
 Revision ID: 0015_scale_indexes
-Revises: 0012_appointments
+Revises: 0013_valuables
 Create Date: 2026-12-06 06:20:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0015_scale_indexes'
-down_revision = '0012_appointments'
+down_revision = '0013_valuables'
 branch_labels = None
 depends_on = None
 
