@@ -2,12 +2,42 @@
 cashier's bill): the Jinja global through which the visit
 page includes a section rendered with its own context. (Live refreshes merge into the page, see
 static/js/live.js: no "nothing changed" shortcut is needed to keep what someone is typing.)"""
+import re
+
 from markupsafe import Markup
+
+# Sections of the visit page by name ("estimate", "history", "progress", …) -> render(visit):
+# a save answers with every other section it changed (out_of_band) without one view importing
+# another; each view module registers the sections it owns.
+VISIT_SECTIONS: dict = {}
+
+OOB_SWAP = 'hx-swap-oob="morph"'   # idiomorph outerHTML merge (live.js keeps typed input)
+_FIRST_TAG = re.compile(r"<[a-zA-Z][\w-]*")
 
 
 def page_global(bp, name, render):
     """``{{ name(visit) }}`` on any page: the section as ``render(visit)`` draws it."""
     bp.app_context_processor(lambda: {name: lambda visit: Markup(render(visit))})
+
+
+def visit_section(name, render):
+    """Register ``render(visit)`` as the visit-page section ``name`` for out_of_band answers."""
+    VISIT_SECTIONS[name] = render
+
+
+def mark_out_of_band(html: str) -> str:
+    """The section's root element, told to merge into the element with its id on the page. The
+    sections stay plain templates (the same HTML serves the page, a refetch and this answer)."""
+    found = _FIRST_TAG.search(html)
+    if found is None or "id=" not in html[found.start():html.find(">", found.end())]:
+        raise ValueError("a section swapped out of band needs an id on its root element")
+    return html[:found.end()] + " " + OOB_SWAP + html[found.end():]
+
+
+def out_of_band(visit, names) -> str:
+    """Every section in ``names``, rendered now and marked for an out-of-band morph: appended to
+    a save's answer, one response brings the page up to date instead of one refetch per section."""
+    return "".join(mark_out_of_band(str(VISIT_SECTIONS[name](visit))) for name in names)
 
 
 def refused(action, invalid, error_text, render):

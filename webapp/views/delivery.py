@@ -7,8 +7,6 @@ answer to each of its forms. Ticks and notes save as made; input problems answer
 section and a message next to each item; a visit at another stage answers 409 with a message.
 The section refetches itself on live hints (the cashier settling delivers the visit) but
 answers 204 when nothing it shows changed, so a hint never wipes out notes being typed."""
-import json
-
 from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -59,10 +57,10 @@ def render_section(visit: Visit, status: int = 200, **extra):
     body = render_template("advisor/visit/delivery.html", **section_context(visit, **extra))
     # No HX-Retarget: htmx would resolve it from the element that sent the request, which a
     # live refetch may have swapped out meanwhile; the forms target the page's #delivery-slot.
-    headers = {}
     if request.method == "POST" and status < 400:
-        headers["HX-Trigger"] = json.dumps({"refresh-progress": True})
-    return body, status, headers
+        # A handover step may deliver the visit: the progress block comes along out of band.
+        body += fragments.out_of_band(visit, ("progress",))
+    return body, status, {}
 
 
 def _guard(visit, action, form_values=None):
@@ -73,6 +71,8 @@ def _guard(visit, action, form_values=None):
 # The visit page includes the section with the intake's context: it renders itself with its own.
 fragments.page_global(bp, "delivery_section",
                       lambda visit: render_template("advisor/visit/delivery.html", **section_context(visit)))
+fragments.visit_section("delivery",
+                        lambda visit: render_template("advisor/visit/delivery.html", **section_context(visit)))
 
 
 @bp.get("/visits/<int:visit_id>/delivery")

@@ -10,7 +10,6 @@ hint never wipes out what the advisor is typing.
 The in-shop approval: the customer taps approve / decline per line on the tablet and signs; the
 signature is stored (document "repair_order", content hash = SHA-256 of what was shown) in the
 same transaction as the decision, so a refused decision leaves no orphan signature row."""
-import json
 from datetime import timezone
 from zoneinfo import ZoneInfo
 
@@ -114,10 +113,10 @@ def section_context(visit: Visit, **extra) -> dict:
 
 def render_section(visit: Visit, status: int = 200, trigger_progress: bool = False, **extra):
     body = render_template("advisor/visit/estimate.html", **section_context(visit, **extra))
-    headers = {}
     if trigger_progress and status < 400:
-        headers["HX-Trigger"] = json.dumps({"refresh-progress": True})
-    return body, status, headers
+        # The visit moved on (presented, decided): the progress block comes along out of band.
+        body += fragments.out_of_band(visit, ("progress",))
+    return body, status, {}
 
 
 def _guard(visit, action, form_values=None, trigger_progress=False):
@@ -128,6 +127,8 @@ def _guard(visit, action, form_values=None, trigger_progress=False):
 # The visit page includes the section with the intake's context: it renders itself with its own.
 fragments.page_global(bp, "estimate_section",
                       lambda visit: render_template("advisor/visit/estimate.html", **section_context(visit)))
+fragments.visit_section("estimate",
+                        lambda visit: render_template("advisor/visit/estimate.html", **section_context(visit)))
 
 
 # ---------------------------------------------------------------- section

@@ -2,11 +2,10 @@
 walk-around inspection, damage marks and photos, signature, interview and warranty.
 
 Each section is one template under templates/advisor/visit/, included by the page and rendered
-alone as the HTMX answer to its own form, so every save shows the server's state of just that
-section. Input problems come back with status 422 and the section re-rendered with the typed
+alone as the HTMX answer to its own form, so every save shows the server's state of that
+section; the other sections the save changed (DEPENDS) come in the same answer, swapped out of
+band (fragments.out_of_band): one request per save, never one refetch per section. Input problems come back with status 422 and the section re-rendered with the typed
 values and a message next to each field."""
-import json
-
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
@@ -96,10 +95,21 @@ def render_section(visit: Visit, name: str, status: int = 200, **extra):
     headers = {"HX-Retarget": target, "HX-Reswap": "outerHTML"}
     if status < 400 and DEPENDS.get(name):
         # Sections that show something this one changed (a new damage mark makes the signature
-        # stale, a completed inspection opens the interview) are told to refetch themselves;
-        # only those, so a click elsewhere is never swapped away mid-way.
-        headers["HX-Trigger"] = json.dumps({f"refresh-{s}": True for s in DEPENDS[name]})
+        # stale, a completed inspection opens the interview) ride along out of band; only
+        # those, so a click elsewhere is never swapped away mid-way.
+        body += fragments.out_of_band(visit, DEPENDS[name])
     return body, status, headers
+
+
+def render_progress(visit: Visit) -> str:
+    """The page's progress block (state, next steps, events): a block of the page itself."""
+    return render_block("advisor/visit.html", "visit_body", **section_context(visit, next_states=generic_moves(visit)))
+
+
+for _name in SECTIONS + ("inspection_status",):
+    fragments.visit_section(_name, lambda visit, name=_name: render_template(
+        f"advisor/visit/{name}.html", **section_context(visit)))
+fragments.visit_section("progress", render_progress)
 
 
 def _guard(visit, name, action, form_values=None):
@@ -128,7 +138,7 @@ def advance(visit_id):
         raise IllegalTransition(v.state, target)
     visits.advance(v, target, current_user._get_current_object())
     if request.htmx:
-        return render_block("advisor/visit.html", "visit_body", **section_context(v, next_states=generic_moves(v)))
+        return render_progress(v)
     return redirect(url_for(".visit", visit_id=v.id))
 
 
@@ -137,8 +147,7 @@ def advance(visit_id):
 def section(visit_id, name):
     visit = visit_or_404(visit_id)
     if name == "progress":
-        return render_block("advisor/visit.html", "visit_body",
-                            **section_context(visit, next_states=generic_moves(visit)))
+        return render_progress(visit)
     if name not in SECTIONS + ("inspection_status",):
         abort(404)
     return render_section(visit, name)
@@ -199,16 +208,16 @@ def start_inspection(visit_id):
 @bp.post("/visits/<int:visit_id>/inspection")
 @roles_required(ADVISOR)
 def save_inspection(visit_id):
-    """Autosave. Success swaps nothing on the page (see inspection.html) and tells the to-do list
-    and the dependent sections to refresh; a refusal re-renders the section with the messages."""
+    """Autosave. Success leaves the form being filled alone (hx-swap="none", see inspection.html)
+    and answers with the to-do list and the dependent sections, out of band; a refusal
+    re-renders the section with the messages."""
     visit = visit_or_404(visit_id)
     body, status, headers = _guard(visit, "inspection",
                                    lambda: svc.save_inspection(visit, request.form, current_user), request.form)
     if status >= 400:
         headers.update({"HX-Retarget": "#sec-inspection", "HX-Reswap": "outerHTML"})
         return body, status, headers
-    events = {f"refresh-{s}": True for s in DEPENDS["inspection"] + ("inspection_status",)}
-    return "", 200, {"HX-Trigger": json.dumps(events)}
+    return fragments.out_of_band(visit, DEPENDS["inspection"] + ("inspection_status",)), 200, {}
 
 
 @bp.post("/visits/<int:visit_id>/inspection/complete")
