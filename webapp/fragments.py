@@ -34,10 +34,17 @@ def mark_out_of_band(html: str) -> str:
     return html[:found.end()] + " " + OOB_SWAP + html[found.end():]
 
 
-def out_of_band(visit, names) -> str:
-    """Every section in ``names``, rendered now and marked for an out-of-band morph: appended to
-    a save's answer, one response brings the page up to date instead of one refetch per section."""
-    return "".join(mark_out_of_band(str(VISIT_SECTIONS[name](visit))) for name in names)
+def render_sections(visit, names) -> dict:
+    """The sections in ``names`` as they are drawn now: {name: html}."""
+    return {name: str(VISIT_SECTIONS[name](visit)) for name in names}
+
+
+def changed_out_of_band(visit, before: dict) -> str:
+    """The sections of ``before`` (drawn before a save) that the save changed, drawn anew and
+    marked for an out-of-band morph: appended to the save's answer, one response brings the page
+    up to date instead of one refetch per section, and sends nothing the page already shows."""
+    after = render_sections(visit, before)
+    return "".join(mark_out_of_band(html) for name, html in after.items() if html != before[name])
 
 
 def refused(action, invalid, error_text, render):

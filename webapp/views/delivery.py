@@ -53,19 +53,21 @@ def section_context(visit: Visit, **extra) -> dict:
     return ctx
 
 
-def render_section(visit: Visit, status: int = 200, **extra):
+def render_section(visit: Visit, status: int = 200, before: dict | None = None, **extra):
     body = render_template("advisor/visit/delivery.html", **section_context(visit, **extra))
     # No HX-Retarget: htmx would resolve it from the element that sent the request, which a
     # live refetch may have swapped out meanwhile; the forms target the page's #delivery-slot.
-    if request.method == "POST" and status < 400:
-        # A handover step may deliver the visit: the progress block comes along out of band.
-        body += fragments.out_of_band(visit, ("progress",))
+    if before and status < 400:
+        # A handover step may deliver the visit: the progress block comes along out of band
+        # when it changed.
+        body += fragments.changed_out_of_band(visit, before)
     return body, status, {}
 
 
 def _guard(visit, action, form_values=None):
+    before = fragments.render_sections(visit, ("progress",))
     return fragments.refused(action, svc.DeliveryInvalid, error_text, lambda status, errors: render_section(
-        visit, status, errors=errors, values=form_values)) or render_section(visit)
+        visit, status, errors=errors, values=form_values)) or render_section(visit, before=before)
 
 
 # The visit page includes the section with the intake's context: it renders itself with its own.

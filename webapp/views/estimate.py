@@ -111,17 +111,20 @@ def section_context(visit: Visit, **extra) -> dict:
     return ctx
 
 
-def render_section(visit: Visit, status: int = 200, trigger_progress: bool = False, **extra):
+def render_section(visit: Visit, status: int = 200, before: dict | None = None, **extra):
     body = render_template("advisor/visit/estimate.html", **section_context(visit, **extra))
-    if trigger_progress and status < 400:
+    if before and status < 400:
         # The visit moved on (presented, decided): the progress block comes along out of band.
-        body += fragments.out_of_band(visit, ("progress",))
+        body += fragments.changed_out_of_band(visit, before)
     return body, status, {}
 
 
 def _guard(visit, action, form_values=None, trigger_progress=False):
+    """``trigger_progress``: the save may move the visit on, so the page's progress block is
+    drawn before it and sent with the answer when it changed."""
+    before = fragments.render_sections(visit, ("progress",) if trigger_progress else ())
     return fragments.refused(action, svc.EstimateInvalid, error_text, lambda status, errors: render_section(
-        visit, status, errors=errors, values=form_values)) or render_section(visit, trigger_progress=trigger_progress)
+        visit, status, errors=errors, values=form_values)) or render_section(visit, before=before)
 
 
 # The visit page includes the section with the intake's context: it renders itself with its own.

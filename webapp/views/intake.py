@@ -3,8 +3,9 @@ walk-around inspection, damage marks and photos, signature, interview and warran
 
 Each section is one template under templates/advisor/visit/, included by the page and rendered
 alone as the HTMX answer to its own form, so every save shows the server's state of that
-section; the other sections the save changed (DEPENDS) come in the same answer, swapped out of
-band (fragments.out_of_band): one request per save, never one refetch per section. Input problems come back with status 422 and the section re-rendered with the typed
+section; the other sections the save changed (of those DEPENDS names, drawn before and after it)
+come in the same answer, swapped out of band (fragments.changed_out_of_band): one request per
+save, never one refetch per section. Input problems come back with status 422 and the section re-rendered with the typed
 values and a message next to each field."""
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
@@ -27,7 +28,7 @@ from ..parsing import read_id
 
 bp = Blueprint("intake", __name__, url_prefix="/advisor")
 SECTIONS = ("customer", "documents", "inspection", "damage", "signature", "interview")
-# section saved -> sections that show something it changes
+# section saved -> sections that may show something it changes (sent when their HTML did change)
 DEPENDS = {
     "customer": ("inspection", "signature", "interview", "progress", "history"),  # last mileage, VIN, warranty; the vehicle's history
     "documents": (),
@@ -85,7 +86,7 @@ def generic_moves(visit: Visit) -> list[VisitState]:
     return [s for s in moves if s == VisitState.CANCELLED]
 
 
-def render_section(visit: Visit, name: str, status: int = 200, **extra):
+def render_section(visit: Visit, name: str, status: int = 200, before: dict | None = None, **extra):
     body = render_template(f"advisor/visit/{name}.html", **section_context(visit, **extra))
     if request.method == "GET":
         return body, status, {}   # a refresh: merged (morph) into the section that asked for it
@@ -93,11 +94,11 @@ def render_section(visit: Visit, name: str, status: int = 200, **extra):
     # section may have replaced the one the request was sent from.
     target = "#inspection-status" if name == "inspection_status" else f"#sec-{name}"
     headers = {"HX-Retarget": target, "HX-Reswap": "outerHTML"}
-    if status < 400 and DEPENDS.get(name):
-        # Sections that show something this one changed (a new damage mark makes the signature
+    if status < 400 and before:
+        # Sections that show something this save changed (a new damage mark makes the signature
         # stale, a completed inspection opens the interview) ride along out of band; only
         # those, so a click elsewhere is never swapped away mid-way.
-        body += fragments.out_of_band(visit, DEPENDS[name])
+        body += fragments.changed_out_of_band(visit, before)
     return body, status, headers
 
 
@@ -112,10 +113,12 @@ for _name in SECTIONS + ("inspection_status",):
 fragments.visit_section("progress", render_progress)
 
 
-def _guard(visit, name, action, form_values=None):
-    """Run a service; on bad input answer 422 with the section, the messages and what was typed."""
+def _guard(visit, name, action, form_values=None, also=()):
+    """Run a service; on bad input answer 422 with the section, the messages and what was typed.
+    Success: the section, and those of DEPENDS[name] (and ``also``) that the save changed."""
+    before = fragments.render_sections(visit, DEPENDS.get(name, ()) + also)
     return fragments.refused(action, svc.IntakeInvalid, error_text, lambda status, errors: render_section(
-        visit, name, status, errors=errors, values=form_values)) or render_section(visit, name)
+        visit, name, status, errors=errors, values=form_values)) or render_section(visit, name, before=before)
 
 
 # ---------------------------------------------------------------- page and sections
@@ -201,8 +204,9 @@ def documents(visit_id):
 @roles_required(ADVISOR)
 def start_inspection(visit_id):
     visit = visit_or_404(visit_id)
+    before = fragments.render_sections(visit, DEPENDS["inspection"])
     svc.start_inspection(visit, current_user)
-    return render_section(visit, "inspection")
+    return render_section(visit, "inspection", before=before)
 
 
 @bp.post("/visits/<int:visit_id>/inspection")
@@ -212,12 +216,13 @@ def save_inspection(visit_id):
     and answers with the to-do list and the dependent sections, out of band; a refusal
     re-renders the section with the messages."""
     visit = visit_or_404(visit_id)
-    body, status, headers = _guard(visit, "inspection",
-                                   lambda: svc.save_inspection(visit, request.form, current_user), request.form)
-    if status >= 400:
-        headers.update({"HX-Retarget": "#sec-inspection", "HX-Reswap": "outerHTML"})
-        return body, status, headers
-    return fragments.out_of_band(visit, DEPENDS["inspection"] + ("inspection_status",)), 200, {}
+    before = fragments.render_sections(visit, DEPENDS["inspection"] + ("inspection_status",))
+    refused = fragments.refused(lambda: svc.save_inspection(visit, request.form, current_user), svc.IntakeInvalid,
+                                error_text, lambda status, errors: render_section(
+                                    visit, "inspection", status, errors=errors, values=request.form))
+    if refused:
+        return refused
+    return fragments.changed_out_of_band(visit, before), 200, {}
 
 
 @bp.post("/visits/<int:visit_id>/inspection/complete")
