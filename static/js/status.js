@@ -3,7 +3,7 @@
  * - the PIN field keeps digits only (phones may paste "123 456" from an SMS);
  * - the estimate's approval card: "approve all", one send per decision, and a new total asked
  *   of the server after a live refresh (the total of the taps is the server's, asked by the
- *   form's hx-get on each tap; the taps survive the live block's refreshes, static/js/live.js;
+ *   list's hx-get on each tap; the taps survive the live block's refreshes, static/js/live.js;
  *   the server refuses a decision on an older version);
  * - the rating stars and the survey send once. */
 (function () {
@@ -24,7 +24,7 @@
   }
 
   // ---------------------------------------------------------------- approval card
-  // The total is the server's: each tap asks for it (the form's hx-get, status.approval_total).
+  // The total is the server's: each tap asks for it (the list's hx-get, status.approval_total).
   function approvalForm() { return document.querySelector("[data-approve-form]"); }
 
   document.body.addEventListener("click", function (e) {
@@ -33,7 +33,7 @@
       var form = all.closest("[data-approve-form]");
       form.querySelectorAll('input[type=radio][value="approved"]').forEach(function (r) {
         r.checked = true;
-        // The person's choice (a refresh keeps it); the form asks for the total once (delay).
+        // The person's choice (a refresh keeps it); the list asks for the total once (delay).
         r.dispatchEvent(new Event("change", { bubbles: true }));
       });
       return;
@@ -57,7 +57,8 @@
     var form = approvalForm();
     var target = e.detail && e.detail.target;
     if (!form || !target || target.id !== "status-live") { return; }
-    if (form.querySelector("input[type=radio]:checked")) { htmx.trigger(form, "change"); }
+    var list = form.querySelector("[data-approve-lines]");
+    if (list && form.querySelector("input[type=radio]:checked")) { htmx.trigger(list, "change"); }
   });
 
   // ---------------------------------------------------------------- rating and survey
