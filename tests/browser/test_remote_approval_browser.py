@@ -130,6 +130,12 @@ def test_customer_approves_on_the_phone_and_the_advisor_sees_it(live_app, live_s
     with phone.expect_response(TOTAL_ASKED):
         choose(phone, shop["alignment"], "decline")
     expect(total).to_have_text(f"{Y}1,386.51")
+    # A live refresh merges the card anew (drawn for no taps): the taps stay and the page asks the
+    # server again for their total.
+    with phone.expect_response(TOTAL_ASKED):
+        phone.evaluate("htmx.trigger(document.body, 'live:refresh')")
+    expect(total).to_have_text(f"{Y}1,386.51")
+    expect(phone.locator("[data-approve-count]")).to_have_text("4")
     shown_before_confirming = total.inner_text()
     reason = phone.locator(f"#reason-{shop['alignment']}")
     expect(reason).to_be_visible()
