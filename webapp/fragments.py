@@ -6,9 +6,10 @@ import re
 
 from markupsafe import Markup
 
-# Sections of the visit page by name ("estimate", "history", "progress", …) -> render(visit):
-# a save answers with every other section it changed (out_of_band) without one view importing
-# another; each view module registers the sections it owns.
+# Sections of the visit page by name ("estimate", "history", "progress", …) -> render(visit, names)
+# -> {name: html}: a save answers with every other section it changed (changed_out_of_band)
+# without one view importing another; each view module registers the sections it owns, several
+# at once when they share one context (drawn once per call, not once per section).
 VISIT_SECTIONS: dict = {}
 
 OOB_SWAP = 'hx-swap-oob="morph"'   # idiomorph outerHTML merge (live.js keeps typed input)
@@ -21,8 +22,14 @@ def page_global(bp, name, render):
 
 
 def visit_section(name, render):
-    """Register ``render(visit)`` as the visit-page section ``name`` for out_of_band answers."""
-    VISIT_SECTIONS[name] = render
+    """Register ``render(visit)`` as the visit-page section ``name`` for out-of-band answers."""
+    VISIT_SECTIONS[name] = lambda visit, names: {name: render(visit)}
+
+
+def visit_sections(names, render_many):
+    """Register ``render_many(visit, names) -> {name: html}`` for the sections ``names``."""
+    for name in names:
+        VISIT_SECTIONS[name] = render_many
 
 
 def mark_out_of_band(html: str) -> str:
@@ -36,7 +43,13 @@ def mark_out_of_band(html: str) -> str:
 
 def render_sections(visit, names) -> dict:
     """The sections in ``names`` as they are drawn now: {name: html}."""
-    return {name: str(VISIT_SECTIONS[name](visit)) for name in names}
+    groups: dict = {}
+    for name in names:
+        groups.setdefault(VISIT_SECTIONS[name], []).append(name)
+    drawn = {}
+    for render, group in groups.items():
+        drawn.update(render(visit, group))
+    return {name: str(drawn[name]) for name in names}
 
 
 def changed_out_of_band(visit, before: dict) -> str:

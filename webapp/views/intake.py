@@ -102,15 +102,21 @@ def render_section(visit: Visit, name: str, status: int = 200, before: dict | No
     return body, status, headers
 
 
-def render_progress(visit: Visit) -> str:
+def render_progress(visit: Visit, ctx: dict | None = None) -> str:
     """The page's progress block (state, next steps, events): a block of the page itself."""
-    return render_block("advisor/visit.html", "visit_body", **section_context(visit, next_states=generic_moves(visit)))
+    ctx = ctx if ctx is not None else section_context(visit)
+    return render_block("advisor/visit.html", "visit_body", **{**ctx, "next_states": generic_moves(visit)})
 
 
-for _name in SECTIONS + ("inspection_status",):
-    fragments.visit_section(_name, lambda visit, name=_name: render_template(
-        f"advisor/visit/{name}.html", **section_context(visit)))
-fragments.visit_section("progress", render_progress)
+def render_sections(visit: Visit, names) -> dict:
+    """This module's sections in ``names``, drawn with one context (a save draws several twice:
+    before and after it, fragments.changed_out_of_band)."""
+    ctx = section_context(visit)
+    return {name: render_progress(visit, ctx) if name == "progress"
+            else render_template(f"advisor/visit/{name}.html", **ctx) for name in names}
+
+
+fragments.visit_sections(SECTIONS + ("inspection_status", "progress"), render_sections)
 
 
 def _guard(visit, name, action, form_values=None, also=()):
