@@ -6,6 +6,7 @@ import json
 import os
 import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -14,6 +15,7 @@ from tests.conftest import Factory, confirm_suggestion, draw_signature, sign_in
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
+SHOTS = Path("/tmp/shots-oob")
 
 # The page's htmx requests about the visit (not its images, styles or socket.io traffic).
 VISIT_REQUEST = re.compile(r"/(advisor|history|cashier)/visits/\d+")
@@ -103,6 +105,9 @@ def test_each_save_is_one_request_that_updates_every_section_it_changed(live_ser
     expect(page.locator("#new-concern")).to_be_editable()
     expect(insp.locator("header .pill.ok")).to_be_visible()
     requests.step("complete inspection")
+    SHOTS.mkdir(exist_ok=True)   # looked at by people, never committed
+    page.locator("#sec-interview").scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / f"visit-after-complete-{lang}.png"))
 
     # A concern: the interview lists it; the estimate section comes along in the same answer.
     page.locator("#new-concern").fill("Brakes squeal" if en else "刹车异响")
