@@ -13,7 +13,7 @@ from markupsafe import Markup
 VISIT_SECTIONS: dict = {}
 
 OOB_SWAP = 'hx-swap-oob="morph"'   # idiomorph outerHTML merge (live.js keeps typed input)
-_FIRST_TAG = re.compile(r"<[a-zA-Z][\w-]*")
+_ROOT_TAG = re.compile(r"<[a-zA-Z][\w-]*(?=[^<>]*\sid=)")   # the first start tag with an id
 
 
 def page_global(bp, name, render):
@@ -35,14 +35,18 @@ def visit_sections(names, render_many):
 def mark_out_of_band(html: str) -> str:
     """The section's root element, told to merge into the element with its id on the page. The
     sections stay plain templates (the same HTML serves the page, a refetch and this answer)."""
-    found = _FIRST_TAG.search(html)
-    if found is None or "id=" not in html[found.start():html.find(">", found.end())]:
+    found = _ROOT_TAG.search(html)
+    if found is None:
         raise ValueError("a section swapped out of band needs an id on its root element")
     return html[:found.end()] + " " + OOB_SWAP + html[found.end():]
 
 
 def render_sections(visit, names) -> dict:
-    """The sections in ``names`` as they are drawn now: {name: html}."""
+    """The sections in ``names`` as they are drawn now: {name: html}. Nothing for a request
+    that is not htmx's (a plain form post): nothing would merge them into a page."""
+    from flask import request
+    if not request.headers.get("HX-Request"):
+        return {}
     groups: dict = {}
     for name in names:
         groups.setdefault(VISIT_SECTIONS[name], []).append(name)

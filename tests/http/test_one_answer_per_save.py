@@ -213,3 +213,9 @@ def test_a_payment_brings_the_bill_lists_along(client, factory, shop):
     oob, own = answer(r)
     assert oob == {"cashier-list"} and own == "bill-panel"
     assert db.session.get(Visit, visit.id).state == "ready"
+
+
+def test_a_plain_form_post_gets_no_out_of_band_sections(desk, at_reception):
+    """Without htmx nothing would merge them into the page: they are neither drawn nor sent."""
+    r = desk.post(url(at_reception, "inspection/start"), headers={"X-CSRFToken": csrf_token(desk, "/login")})
+    assert r.status_code == 200 and "hx-swap-oob" not in r.get_data(as_text=True)
