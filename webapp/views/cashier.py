@@ -7,7 +7,8 @@
   it shows changed (?seen=), so a hint never wipes out a note being typed.
 - /cashier  (cashier) bills waiting for payment, one bill open with its payment form, today's
   settled bills; follows the advisor Socket.IO room (a bill issued appears without a reload).
-  Each action answers with the page's ``panel`` block; the list block refetches itself.
+  Each action answers with the page's ``panel`` block and, out of band, the list block (which
+  also refetches itself on live hints).
 - /cashier/bills/<id>/print, /receipt: the A4 settlement statement and the 80 mm receipt."""
 import uuid
 from datetime import timezone

@@ -5,8 +5,8 @@ Each section is one template under templates/advisor/visit/, included by the pag
 alone as the HTMX answer to its own form, so every save shows the server's state of that
 section; the other sections the save changed (of those DEPENDS names, drawn before and after it)
 come in the same answer, swapped out of band (fragments.changed_out_of_band): one request per
-save, never one refetch per section. Input problems come back with status 422 and the section re-rendered with the typed
-values and a message next to each field."""
+save, never one refetch per section. Input problems come back with status 422 and the section
+re-rendered with the typed values and a message next to each field."""
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
@@ -119,10 +119,10 @@ def render_sections(visit: Visit, names) -> dict:
 fragments.visit_sections(SECTIONS + ("inspection_status", "progress"), render_sections)
 
 
-def _guard(visit, name, action, form_values=None, also=()):
+def _guard(visit, name, action, form_values=None):
     """Run a service; on bad input answer 422 with the section, the messages and what was typed.
-    Success: the section, and those of DEPENDS[name] (and ``also``) that the save changed."""
-    before = fragments.render_sections(visit, DEPENDS.get(name, ()) + also)
+    Success: the section, and those of DEPENDS[name] that the save changed."""
+    before = fragments.render_sections(visit, DEPENDS.get(name, ()))
     return fragments.refused(action, svc.IntakeInvalid, error_text, lambda status, errors: render_section(
         visit, name, status, errors=errors, values=form_values)) or render_section(visit, name, before=before)
 

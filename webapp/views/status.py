@@ -441,8 +441,8 @@ def approve(token):
 @bp.get("/t/<token>/approve/total")
 @per_ticket(_status_limit)
 def approval_total(token):
-    """The approval card's total for the choices ticked so far (the card's form asks on each tap,
-    ?version=&decision-<id>=…): the "You pay" block rendered by the server's money rules and
+    """The approval card's total for the choices ticked so far (the card's list of lines asks on
+    each tap, ?version=&decision-<id>=…): the "You pay" block rendered by the server's money rules and
     Babel formatting. Behind the PIN like the amounts themselves; a GET that changes nothing.
     Anything else than the presented version answers without a swap: the live block brings it."""
     ticket, error = _unlocked_ticket_or_error(token)
