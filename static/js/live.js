@@ -16,6 +16,7 @@
  * - a canvas (a signature being drawn);
  * - which <details> are open;
  * - for a few seconds, the message ([data-message]) an action answered with.
+ * Sections that come out of band in an action's answer merge in like a refresh.
  * Requests carry the page's socket id (X-Live-Sid header, live_sid field of plain form posts):
  * the hint their change causes is not sent back to the page that already has the answer. */
 (function () {
@@ -53,6 +54,12 @@
     var form = elt && elt.closest ? (elt.closest("form") || elt) : null;
     fieldsOf(form).forEach(function (f) { touched.delete(f); });
   });
+  // Sections an action's answer carries out of band (hx-swap-oob) are not that action's form:
+  // they merge in like a refresh, keeping a message just shown there. htmx swaps them before
+  // the answer's own target, whose swap is the action's again.
+  var oobAfter = false;
+  body.addEventListener("htmx:oobBeforeSwap", function () { oobAfter = refreshing; refreshing = true; });
+  body.addEventListener("htmx:oobAfterSwap", function () { refreshing = oobAfter; });
 
   var PERSONAL = { value: 1, checked: 1, selected: 1 };
   var MESSAGE_MS = 5000;

@@ -6,7 +6,7 @@
  * (htmx:configRequest), so the post always carries what is on the screen; an empty box sends ""
  * and the server answers 422 with a message next to the box.
  *
- * The section is refreshed after saves elsewhere on the page (refresh-signature) and on live
+ * The section is merged anew after saves elsewhere on the page (out of band in their answer) and on live
  * hints; refreshes are merged (morph) and leave the canvas alone (static/js/live.js), so a
  * drawing in progress stays. If the signed content changed meanwhile (content_hash), the customer
  * must see it again and re-sign: the drawing is cleared. New pads are set up on htmx:load.

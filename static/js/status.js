@@ -1,10 +1,10 @@
 /* Customer status page extras (no inline script: CSP). live.js does the live updates; here:
  * - the tab title follows the live block (the called number shows even in a background tab);
  * - the PIN field keeps digits only (phones may paste "123 456" from an SMS);
- * - the estimate's approval card: the total the customer pays follows their taps, computed in
- *   integer fen from the server's amounts (data-fen, data-tax-bp, data-discount-fen, data-fee-fen)
- *   with the server's rounding (half up); their taps survive the live block's refreshes (morph,
- *   static/js/live.js) and the server refuses a decision on an older version;
+ * - the estimate's approval card: "approve all", one send per decision, and a new total asked
+ *   of the server after a live refresh (the total of the taps is the server's, asked by the
+ *   list's hx-get on each tap; the taps survive the live block's refreshes, static/js/live.js;
+ *   the server refuses a decision on an older version);
  * - the rating stars and the survey send once. */
 (function () {
   "use strict";
@@ -24,50 +24,18 @@
   }
 
   // ---------------------------------------------------------------- approval card
-  // The browser's CLDR formatter spells the yuan as the server's Babel filter does (¥ / CN¥).
-  var money = new Intl.NumberFormat(document.documentElement.lang || "zh-CN", { style: "currency", currency: "CNY" });
-  function yuan(fen) { return money.format(fen / 100); }
-  function halfUp(numerator, denominator) {   // round(n / d) half up, for n >= 0
-    return Math.floor((2 * numerator + denominator) / (2 * denominator));
-  }
-  function int(value) { var n = parseInt(value, 10); return isNaN(n) ? 0 : n; }
-
-  function recompute(form) {
-    var lines = form.querySelectorAll("[data-line]");
-    var decided = 0, approved = 0, subtotal = 0;
-    lines.forEach(function (line) {
-      var checked = line.querySelector("input[type=radio]:checked");
-      line.dataset.choice = checked ? checked.value : "";
-      if (!checked) { return; }
-      decided += 1;
-      if (checked.value === "approved") { approved += 1; subtotal += int(line.dataset.fen); }
-    });
-    var allDeclined = lines.length > 0 && decided === lines.length && approved === 0;
-    if (allDeclined) { subtotal = int(form.dataset.feeFen); }   // decide() then bills the fee alone
-    var taxable = subtotal - Math.min(int(form.dataset.discountFen), subtotal);
-    var total = taxable + halfUp(taxable * int(form.dataset.taxBp), 10000);
-    var out = form.querySelector("[data-approve-total]");
-    if (out) { out.textContent = yuan(total); }
-    var count = form.querySelector("[data-approve-count]");
-    if (count) { count.textContent = String(decided); }
-    form.dataset.complete = decided === lines.length ? "true" : "false";
-    form.dataset.allDeclined = allDeclined ? "true" : "false";
-  }
+  // The total is the server's: each tap asks for it (the list's hx-get, status.approval_total).
   function approvalForm() { return document.querySelector("[data-approve-form]"); }
 
-  document.body.addEventListener("change", function (e) {
-    var form = e.target.closest && e.target.closest("[data-approve-form]");
-    if (form) { recompute(form); }
-  });
   document.body.addEventListener("click", function (e) {
     var all = e.target.closest && e.target.closest("[data-approve-all]");
     if (all) {
       var form = all.closest("[data-approve-form]");
       form.querySelectorAll('input[type=radio][value="approved"]').forEach(function (r) {
         r.checked = true;
-        r.dispatchEvent(new Event("change", { bubbles: true }));   // the person's choice: a refresh keeps it
+        // The person's choice (a refresh keeps it); the list asks for the total once (delay).
+        r.dispatchEvent(new Event("change", { bubbles: true }));
       });
-      recompute(form);
       return;
     }
     var toPin = e.target.closest && e.target.closest("[data-approval-pin]");
@@ -83,13 +51,15 @@
     if (button) { setTimeout(function () { button.disabled = true; }, 0); }
   });
 
-  // The live block is merged (morph) on every hint: the taps stay (live.js), the total follows them.
-  document.body.addEventListener("htmx:afterSettle", function () {
+  // The live block is merged (morph) on every hint: the taps stay (live.js) but its "You pay"
+  // is drawn for no taps, so the form asks again for the total of the taps kept.
+  document.body.addEventListener("htmx:afterSettle", function (e) {
     var form = approvalForm();
-    if (form) { recompute(form); }
+    var target = e.detail && e.detail.target;
+    if (!form || !target || target.id !== "status-live") { return; }
+    var list = form.querySelector("[data-approve-lines]");
+    if (list && form.querySelector("input[type=radio]:checked")) { htmx.trigger(list, "change"); }
   });
-  var initial = approvalForm();
-  if (initial) { recompute(initial); }
 
   // ---------------------------------------------------------------- rating and survey
   // One tap sends once (the server also keeps the first rating only). The survey form carries

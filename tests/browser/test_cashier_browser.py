@@ -131,12 +131,16 @@ def test_issue_then_pay_with_two_methods(live_app, live_server, new_page, browse
     panel.locator("#pay-tendered").fill("400")
     expect(panel.locator("[data-change]")).to_have_text(f"{Y}41.22")
     shot(till, f"cashier-cash-{lang}")
+    asked = []
+    till.on("request", lambda r: r.resource_type in ("xhr", "fetch") and "/cashier/" in r.url
+            and asked.append(r.method))
     panel.locator("[data-pay-submit]").click()
     expect(panel).to_have_attribute("data-bill-state", "paid")
     expect(panel.locator("[data-payment=cash]")).to_contain_text(f"{Y}41.22")
     expect(panel.locator("dd[data-balance]")).to_have_attribute("data-balance", "0.00")
     expect(till.locator("#settled-bills")).to_contain_text("京A12345")
     expect(till.locator("#waiting-bills")).not_to_contain_text("京A12345")
+    assert asked == ["POST"], asked   # the lists came in the payment's answer (was: then a GET of them)
     shot(till, f"cashier-paid-{lang}")
 
     # The advisor's section follows by itself.

@@ -121,12 +121,16 @@ def test_handover_checklist_signature_and_settlement(live_app, live_server, new_
     expect(page.locator("#sec-delivery .ho-item.has-error")).to_have_count(6)
 
     items = page.locator("#sec-delivery .ho-item")
+    asked = []
+    page.on("request", lambda r: r.resource_type in ("xhr", "fetch") and "/visits/" in r.url
+            and asked.append(r.method))
     for i in range(6):
         item = items.nth(i)
         key = item.get_attribute("data-item")
         item.locator("input[type=checkbox]").check()
         expect(page.locator(f"#sec-delivery .ho-item[data-item={key}]")).to_have_class(re.compile(r"\bdone\b"))
     expect(page.locator("#sec-delivery [data-delivery-pill]")).to_contain_text("6")
+    assert asked == ["POST"] * 6, asked   # one request per tick (was: each then a GET of the progress block)
     # the manager's screen follows without a reload
     expect(other.locator("#sec-delivery .ho-item.done")).to_have_count(6)
 

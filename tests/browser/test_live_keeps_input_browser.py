@@ -1,7 +1,7 @@
 """Screens that never lose what a person entered, in real Chromium against the real server.
 
-Sections of the advisor's visit page refresh when something they show changes (a save elsewhere
-on the page, a hint from another screen); the refresh merges the server's answer into the page
+Sections of the advisor's visit page are drawn anew when something they show changes (out of band
+in the answer to a save elsewhere on the page, a refetch on a hint from another screen); that merges the server's answer into the page
 (idiomorph morph swap), so a half-entered damage mark, a typed concern or estimate line and a
 signature being drawn stay where they are. The console's panel orders its requests (hx-sync), so
 a refresh that was on its way when "Call next" was clicked never lands over the call."""
@@ -75,10 +75,17 @@ def test_half_entered_damage_mark_survives_a_walk_around_tick(live_app, live_ser
     damage.locator(".kinds label:has(input[value='scratch'])").click()
     damage.locator("#dm-note").fill("车门把手下方划痕")
 
-    # Then the spare tyre is noticed: the walk-around saves and the damage section refreshes.
+    # Then the seat cover is fitted: the walk-around saves, and its answer leaves the damage
+    # section alone (nothing there changed) …
+    with page.expect_response(re.compile(r"/inspection$")) as saved:
+        page.locator("#inspection-form input[name=cover_seat]").check()
+    assert saved.value.status == 200 and "sec-damage" not in saved.value.text()
+    # … and when the section is merged anew (a save that changed it, a live hint), what was
+    # entered stays.
     before = settled(page, "sec-damage")
     with page.expect_response(re.compile(r"/section/damage$")) as refreshed:
-        page.locator("#inspection-form input[name=cover_seat]").check()
+        page.evaluate("id => htmx.ajax('GET', `/advisor/visits/${id}/section/damage`, "
+                      "{target: '#sec-damage', swap: 'morph:outerHTML'})", visit_id)
     assert refreshed.value.status == 200
     wait_settled(page, "sec-damage", before)
 
@@ -102,11 +109,11 @@ def test_typed_concern_survives_completing_the_walk_around(live_app, live_server
     concern = page.locator("#new-concern")
     concern.fill("低速刹车时有异响")
 
-    before = settled(page, "sec-interview")
-    with page.expect_response(re.compile(r"/section/interview$")) as refreshed:
+    # Completing the walk-around answers with the interview section too (out of band), merged in
+    # the same swap as the progress block.
+    with page.expect_response(re.compile(r"/inspection/complete$")) as completed:
         page.locator("#inspection-status button[hx-post$='/inspection/complete']").click()
-    assert refreshed.value.status == 200
-    wait_settled(page, "sec-interview", before)
+    assert completed.value.status == 200 and 'id="sec-interview"' in completed.value.text()
     expect(page.locator("#visit-state")).to_have_attribute("data-state", "interview")
 
     expect(concern).to_have_value("低速刹车时有异响")
@@ -169,15 +176,16 @@ def test_half_drawn_signature_survives_a_refresh_of_its_section(live_app, live_s
     box = canvas.bounding_box()
     x, y, w, h = box["x"], box["y"], box["width"], box["height"]
 
-    # The customer is half-way through their signature when the section refreshes (a save
-    # elsewhere on the page refreshes it, as after every walk-around tick).
+    # The customer is half-way through their signature when the section is merged anew (as when
+    # a save elsewhere on the page brings it out of band; here its own HTML, fetched and morphed).
     page.mouse.move(x + 0.1 * w, y + 0.6 * h)
     page.mouse.down()
     for px, py in ((0.2, 0.3), (0.3, 0.7), (0.4, 0.35)):
         page.mouse.move(x + px * w, y + py * h, steps=6)
     before = settled(page, "sec-signature")
     with page.expect_response(re.compile(r"/section/signature$")):
-        page.evaluate("htmx.trigger(document.body, 'refresh-signature')")
+        page.evaluate("id => htmx.ajax('GET', `/advisor/visits/${id}/section/signature`, "
+                      "{target: '#sec-signature', swap: 'morph:outerHTML'})", visit_id)
     wait_settled(page, "sec-signature", before)
     for px, py in ((0.6, 0.7), (0.75, 0.3), (0.9, 0.6)):
         page.mouse.move(x + px * w, y + py * h, steps=6)

@@ -1,9 +1,12 @@
 """The customer's remote authorisation in real Chromium: an estimate built and presented through the
 real services, the customer on a 390 px phone unlocks with the PIN, watches the total follow their
-taps, declines one line and approves the rest, confirms; the advisor's console moves the visit to
+taps (each one asks the server for it: no money rules in the browser), declines one line and
+approves the rest, confirms (the total shown is the one recorded); the advisor's console moves the visit to
 "Waiting for technician" without a reload. Screenshots of the card before and after, both languages."""
+import re
 import uuid
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -15,6 +18,9 @@ from webapp.services import intake as intake_svc
 from webapp.services.checkin import ticket_pin
 
 pytestmark = pytest.mark.browser
+
+SHOTS = Path("/tmp/shots-oob")   # looked at by people, never committed
+TOTAL_ASKED = re.compile(r"/approve/total\?")
 
 WAITING_FOR_TECHNICIAN = {"en": "Waiting for technician", "zh-CN": "待派工"}
 AWAITING = {"en": "Awaiting authorisation", "zh-CN": "待客户授权"}
@@ -109,21 +115,39 @@ def test_customer_approves_on_the_phone_and_the_advisor_sees_it(live_app, live_s
     screenshot(phone, f"approval-card-before-{lang}")
     phone.evaluate("window.__noReload = 'still here'")
 
-    # The total follows the taps, in fen, with the server's rounding.
-    choose(phone, shop["labour"], "approve")
+    # The total follows the taps: each tap asks the server, which answers with its money rules
+    # and its Babel formatting (the page carries no copy of them).
+    assert phone.evaluate("typeof window.recompute") == "undefined"
+    assert "data-fen" not in phone.content()
+    with phone.expect_response(TOTAL_ASKED) as asked:
+        choose(phone, shop["labour"], "approve")
+    assert asked.value.status == 200
     expect(total).to_have_text(f"{Y}508.50")                       # 450.00 + 13 %
-    phone.locator("[data-approve-all]").tap()
+    with phone.expect_response(TOTAL_ASKED):
+        phone.locator("[data-approve-all]").tap()
     expect(total).to_have_text(f"{Y}1,725.51")                     # (450 + 777 + 0 + 300) × 1.13
     expect(phone.locator("[data-approve-count]")).to_have_text("4")
-    choose(phone, shop["alignment"], "decline")
+    with phone.expect_response(TOTAL_ASKED):
+        choose(phone, shop["alignment"], "decline")
     expect(total).to_have_text(f"{Y}1,386.51")
+    # A live refresh merges the card anew (drawn for no taps): the taps stay and the page asks the
+    # server again for their total.
+    with phone.expect_response(TOTAL_ASKED):
+        phone.evaluate("htmx.trigger(document.body, 'live:refresh')")
+    expect(total).to_have_text(f"{Y}1,386.51")
+    expect(phone.locator("[data-approve-count]")).to_have_text("4")
+    shown_before_confirming = total.inner_text()
     reason = phone.locator(f"#reason-{shop['alignment']}")
     expect(reason).to_be_visible()
     reason.select_option(index=2)
     scroll_to(phone, f'[data-line="{shop["pads"]}"]')
     screenshot(phone, f"approval-card-chosen-{lang}")
+    SHOTS.mkdir(exist_ok=True)
+    phone.screenshot(path=str(SHOTS / f"phone-estimate-chosen-{lang}.png"))
     scroll_to(phone, "[data-consent]")
     screenshot(phone, f"approval-card-confirm-{lang}")
+    phone.evaluate("document.getElementById('approve-sum').scrollIntoView({block: 'center'})")
+    phone.screenshot(path=str(SHOTS / f"phone-estimate-total-{lang}.png"))
 
     phone.locator("[data-approve-confirm]").tap()
     expect(card).to_have_attribute("data-approval", "decided")
@@ -131,7 +155,13 @@ def test_customer_approves_on_the_phone_and_the_advisor_sees_it(live_app, live_s
         expect(card.locator("h2")).to_have_text("Thank you — your decision was sent")
     expect(card.locator(f'[data-line="{shop["alignment"]}"]')).to_have_attribute("data-decision", "declined")
     expect(card.locator(f'[data-line="{shop["pads"]}"]')).to_have_attribute("data-decision", "approved")
-    expect(card.locator("[data-decided-total]")).to_have_text(f"{Y}1,386.51")
+    expect(card.locator("[data-decided-total]")).to_have_text(shown_before_confirming)
+    with live_app.app_context():   # what the server records and bills for the approved lines
+        from webapp.models import Visit
+        visit = db.session.get(Visit, shop["visit"])
+        billed = estimates.estimate_totals(visit.estimate, ("approved",)).customer_pays
+        db.session.remove()
+    assert shown_before_confirming == f"{Y}{billed:,}"
     phone.evaluate("document.getElementById('approval').scrollIntoView()")
     screenshot(phone, f"approval-card-after-{lang}")
     assert phone.console_errors == []

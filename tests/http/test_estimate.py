@@ -116,7 +116,7 @@ def estimate(visit):
 def test_visit_page_shows_the_estimate_section_live(desk, visit):
     html = desk.get(f"/advisor/visits/{visit.id}").get_data(as_text=True)
     assert 'id="sec-estimate"' in html and f'data-live-channel="visit" data-live-visit="{visit.id}"' in html
-    assert "live:estimate from:body" in html and "refresh-estimate from:body" in html
+    assert "live:estimate from:body" in html
     assert "css/estimate.css" in html
 
 
@@ -261,8 +261,9 @@ def test_present_needs_lines_and_a_repair_order(desk, visit, cat):
     assert r.status_code == 422 and "Save the repair order terms" in r.get_data(as_text=True)
     save_ro(desk, visit)
     r = post(desk, f"/advisor/visits/{visit.id}/estimate/present")
-    assert r.status_code == 200 and "refresh-progress" in r.headers.get("HX-Trigger", "")
+    assert r.status_code == 200 and "HX-Trigger" not in r.headers
     html = r.get_data(as_text=True)
+    assert '<div hx-swap-oob="morph" id="visit-body"' in html      # the progress block, same answer
     assert "data-approve-form" in html and "approve on their phone" in html
     _db.session.expire_all()
     assert visit.state == "authorisation" and estimate(visit).status == "presented"

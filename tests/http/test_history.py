@@ -273,7 +273,9 @@ def test_panel_without_vehicle_then_refreshed_when_linked(client, factory, shop)
     resp = client.post(f"/advisor/visits/{current.id}/vehicle", data={"vehicle_id": first.vehicle_id},
                        headers={"X-CSRFToken": csrf_token(client, f"/advisor/visits/{current.id}"), "HX-Request": "true"})
     assert resp.status_code == 200
-    assert "refresh-history" in resp.headers["HX-Trigger"]
+    # The panel comes in the same answer (out of band), now showing the linked car's history.
+    oob = resp.get_data(as_text=True).split('<section hx-swap-oob="morph" id="sec-history"', 1)[1]
+    assert first.repair_order.number in oob.split("</section>", 1)[0] and "data-no-vehicle" not in oob
     html = client.get(f"/history/visits/{current.id}/panel").get_data(as_text=True)
     assert first.repair_order.number in html and "data-no-vehicle" not in html
 

@@ -77,7 +77,7 @@ def test_new_driver_for_a_known_car(advisor_client, visit, db):
                  "make": "大众", "model": "帕萨特", "year": "2021", "warranty_start": "2024-01-01",
                  "warranty_years": "3", "warranty_km": "100000"})
     assert resp.status_code == 200
-    assert "refresh-inspection" in resp.headers["HX-Trigger"]
+    assert "hx-swap-oob" not in resp.get_data(as_text=True)   # no other section shows the driver
     db.session.expire_all()
     car = Vehicle.query.filter_by(plate="京A12345").one()
     assert car.vin == "1M8GDM9AXKP042788" and car.warranty_years == 3

@@ -144,7 +144,7 @@ def test_map_is_not_interactive_before_the_inspection(factory, client, shop):
 def test_add_mark(advisor_client, visit, db):
     resp = post(advisor_client, marks_url(visit), {"zone": "left_front_door", "kind": "scratch", "note": "10 cm 划痕"})
     assert resp.status_code == 200, alerts(resp)
-    assert "refresh-signature" in resp.headers["HX-Trigger"]
+    assert '<section hx-swap-oob="morph" id="sec-signature"' in resp.get_data(as_text=True)   # in the same answer
     mark = DamageMark.query.one()
     assert (mark.zone, mark.kind, mark.note) == ("left_front_door", "scratch", "10 cm 划痕")
     html = resp.get_data(as_text=True)

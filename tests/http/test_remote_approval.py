@@ -130,8 +130,10 @@ def test_unlocked_card_lists_lines_with_prices(en, factory, site, advisor, catal
         assert "Replace front brake pads" in html and "Front brake pads" in html
         assert "¥450.00" in html and "¥777.00" in html and "× 2" in html and "1.5 h" in html
         assert f'name="version" value="{est.version}"' in html
-        assert f'data-line="{lines[0].id}" data-fen="45000"' in html and 'data-fen="77700"' in html
-        assert 'data-tax-bp="1300"' in html and 'data-fee-fen="20000"' in html
+        # The running total is the server's (asked on each tap), no money figures for a script.
+        assert f'data-line="{lines[0].id}"' in html and "data-fen" not in html and "data-tax-bp" not in html
+        assert f'hx-get="/t/{ticket.token}/approve/total"' in html and "CN¥0.00" in html
+        assert "incl. 13% tax" in html
         assert "¥1,386.51" in html                                      # everything approved, with tax
         assert "inspection and diagnosis fee of CN¥200.00" in html
         assert estimates.CONSENT_TEXT in html

@@ -7,9 +7,9 @@
   it shows changed (?seen=), so a hint never wipes out a note being typed.
 - /cashier  (cashier) bills waiting for payment, one bill open with its payment form, today's
   settled bills; follows the advisor Socket.IO room (a bill issued appears without a reload).
-  Each action answers with the page's ``panel`` block; the list block refetches itself.
+  Each action answers with the page's ``panel`` block and, out of band, the list block (which
+  also refetches itself on live hints).
 - /cashier/bills/<id>/print, /receipt: the A4 settlement statement and the 80 mm receipt."""
-import json
 import uuid
 from datetime import timezone
 from zoneinfo import ZoneInfo
@@ -198,10 +198,12 @@ def _panel(bill: Bill, status=200, **extra):
     bill = db.session.get(Bill, bill.id)
     if request.htmx:
         body = render_block(PAGE, "panel", **panel_context(bill, **extra))
-        headers = {}
         if status < 400:
-            headers["HX-Trigger"] = json.dumps({"refresh-cashier-list": True})
-        return body, status, headers
+            # A payment moves the bill between the lists: the list comes in the same answer,
+            # out of band, instead of refetching itself after it.
+            body += fragments.mark_out_of_band(render_block(PAGE, "queue_list", **{**list_context(),
+                                                                                   "selected": bill.id}))
+        return body, status, {}
     if status >= 400:
         return render_template(PAGE, **page_context(bill, **extra)), status
     return redirect(url_for(".bill", bill_id=bill.id))

@@ -7,8 +7,6 @@ answer to each of its forms. Ticks and notes save as made; input problems answer
 section and a message next to each item; a visit at another stage answers 409 with a message.
 The section refetches itself on live hints (the cashier settling delivers the visit) but
 answers 204 when nothing it shows changed, so a hint never wipes out notes being typed."""
-import json
-
 from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -56,24 +54,28 @@ def section_context(visit: Visit, **extra) -> dict:
     return ctx
 
 
-def render_section(visit: Visit, status: int = 200, **extra):
+def render_section(visit: Visit, status: int = 200, before: dict | None = None, **extra):
     body = render_template("advisor/visit/delivery.html", **section_context(visit, **extra))
     # No HX-Retarget: htmx would resolve it from the element that sent the request, which a
     # live refetch may have swapped out meanwhile; the forms target the page's #delivery-slot.
-    headers = {}
-    if request.method == "POST" and status < 400:
-        headers["HX-Trigger"] = json.dumps({"refresh-progress": True})
-    return body, status, headers
+    if before and status < 400:
+        # A handover step may deliver the visit: the progress block comes along out of band
+        # when it changed.
+        body += fragments.changed_out_of_band(visit, before)
+    return body, status, {}
 
 
 def _guard(visit, action, form_values=None):
+    before = fragments.render_sections(visit, ("progress",))
     return fragments.refused(action, svc.DeliveryInvalid, error_text, lambda status, errors: render_section(
-        visit, status, errors=errors, values=form_values)) or render_section(visit)
+        visit, status, errors=errors, values=form_values)) or render_section(visit, before=before)
 
 
 # The visit page includes the section with the intake's context: it renders itself with its own.
 fragments.page_global(bp, "delivery_section",
                       lambda visit: render_template("advisor/visit/delivery.html", **section_context(visit)))
+fragments.visit_section("delivery",
+                        lambda visit: render_template("advisor/visit/delivery.html", **section_context(visit)))
 
 
 @bp.get("/visits/<int:visit_id>/delivery")

@@ -10,7 +10,6 @@ hint never wipes out what the advisor is typing.
 The in-shop approval: the customer taps approve / decline per line on the tablet and signs; the
 signature is stored (document "repair_order", content hash = SHA-256 of what was shown) in the
 same transaction as the decision, so a refused decision leaves no orphan signature row."""
-import json
 from datetime import timezone
 from zoneinfo import ZoneInfo
 
@@ -112,22 +111,27 @@ def section_context(visit: Visit, **extra) -> dict:
     return ctx
 
 
-def render_section(visit: Visit, status: int = 200, trigger_progress: bool = False, **extra):
+def render_section(visit: Visit, status: int = 200, before: dict | None = None, **extra):
     body = render_template("advisor/visit/estimate.html", **section_context(visit, **extra))
-    headers = {}
-    if trigger_progress and status < 400:
-        headers["HX-Trigger"] = json.dumps({"refresh-progress": True})
-    return body, status, headers
+    if before and status < 400:
+        # The visit moved on (presented, decided): the progress block comes along out of band.
+        body += fragments.changed_out_of_band(visit, before)
+    return body, status, {}
 
 
 def _guard(visit, action, form_values=None, trigger_progress=False):
+    """``trigger_progress``: the save may move the visit on, so the page's progress block is
+    drawn before it and sent with the answer when it changed."""
+    before = fragments.render_sections(visit, ("progress",) if trigger_progress else ())
     return fragments.refused(action, svc.EstimateInvalid, error_text, lambda status, errors: render_section(
-        visit, status, errors=errors, values=form_values)) or render_section(visit, trigger_progress=trigger_progress)
+        visit, status, errors=errors, values=form_values)) or render_section(visit, before=before)
 
 
 # The visit page includes the section with the intake's context: it renders itself with its own.
 fragments.page_global(bp, "estimate_section",
                       lambda visit: render_template("advisor/visit/estimate.html", **section_context(visit)))
+fragments.visit_section("estimate",
+                        lambda visit: render_template("advisor/visit/estimate.html", **section_context(visit)))
 
 
 # ---------------------------------------------------------------- section

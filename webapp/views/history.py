@@ -1,7 +1,7 @@
 """The service history (顾客服务档案, /history): search, a vehicle's and a customer's timeline,
 the printable history of a vehicle, the repair orders as CSV, and the history panel on the
-advisor's visit page (rendered by the visit page through ``history_panel`` and refetched on
-"refresh-history" when the customer section links a vehicle).
+advisor's visit page (rendered by the visit page through ``history_panel``, and out of band in the customer
+section's answer when it links a vehicle, fragments.out_of_band).
 
 Read-only and site-scoped: every record is looked up within current_user.site_id (404 otherwise)."""
 import csv
@@ -194,6 +194,7 @@ def render_panel(visit: Visit) -> str:
 
 # The visit page includes the panel with the intake's context: it renders itself with its own.
 fragments.page_global(bp, "history_panel", render_panel)
+fragments.visit_section("history", render_panel)
 
 
 @bp.get("/visits/<int:visit_id>/panel")

@@ -2,11 +2,11 @@
 walk-around inspection, damage marks and photos, signature, interview and warranty.
 
 Each section is one template under templates/advisor/visit/, included by the page and rendered
-alone as the HTMX answer to its own form, so every save shows the server's state of just that
-section. Input problems come back with status 422 and the section re-rendered with the typed
-values and a message next to each field."""
-import json
-
+alone as the HTMX answer to its own form, so every save shows the server's state of that
+section; the other sections the save changed (of those DEPENDS names, drawn before and after it)
+come in the same answer, swapped out of band (fragments.changed_out_of_band): one request per
+save, never one refetch per section. Input problems come back with status 422 and the section
+re-rendered with the typed values and a message next to each field."""
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
@@ -31,7 +31,7 @@ bp = Blueprint("intake", __name__, url_prefix="/advisor")
 # Every section template (whichever view renders it) folds through this: key, default, summary.
 bp.app_context_processor(lambda: {"fold": section_summaries.fold, "valuables_recorded": rules.valuables_recorded})
 SECTIONS = ("customer", "documents", "inspection", "damage", "signature", "interview")
-# section saved -> sections that show something it changes
+# section saved -> sections that may show something it changes (sent when their HTML did change)
 DEPENDS = {
     "customer": ("inspection", "signature", "interview", "progress", "history"),  # last mileage, VIN, warranty; the vehicle's history
     "documents": (),
@@ -90,7 +90,7 @@ def generic_moves(visit: Visit) -> list[VisitState]:
     return [s for s in moves if s == VisitState.CANCELLED]
 
 
-def render_section(visit: Visit, name: str, status: int = 200, **extra):
+def render_section(visit: Visit, name: str, status: int = 200, before: dict | None = None, **extra):
     body = render_template(f"advisor/visit/{name}.html", **section_context(visit, **extra))
     if request.method == "GET":
         return body, status, {}   # a refresh: merged (morph) into the section that asked for it
@@ -98,18 +98,37 @@ def render_section(visit: Visit, name: str, status: int = 200, **extra):
     # section may have replaced the one the request was sent from.
     target = "#inspection-status" if name == "inspection_status" else f"#sec-{name}"
     headers = {"HX-Retarget": target, "HX-Reswap": "outerHTML"}
-    if status < 400 and DEPENDS.get(name):
-        # Sections that show something this one changed (a new damage mark makes the signature
-        # stale, a completed inspection opens the interview) are told to refetch themselves;
-        # only those, so a click elsewhere is never swapped away mid-way.
-        headers["HX-Trigger"] = json.dumps({f"refresh-{s}": True for s in DEPENDS[name]})
+    if status < 400 and before:
+        # Sections that show something this save changed (a new damage mark makes the signature
+        # stale, a completed inspection opens the interview) ride along out of band; only
+        # those, so a click elsewhere is never swapped away mid-way.
+        body += fragments.changed_out_of_band(visit, before)
     return body, status, headers
 
 
+def render_progress(visit: Visit, ctx: dict | None = None) -> str:
+    """The page's progress block (state, next steps, events): a block of the page itself."""
+    ctx = ctx if ctx is not None else section_context(visit)
+    return render_block("advisor/visit.html", "visit_body", **{**ctx, "next_states": generic_moves(visit)})
+
+
+def render_sections(visit: Visit, names) -> dict:
+    """This module's sections in ``names``, drawn with one context (a save draws several twice:
+    before and after it, fragments.changed_out_of_band)."""
+    ctx = section_context(visit)
+    return {name: render_progress(visit, ctx) if name == "progress"
+            else render_template(f"advisor/visit/{name}.html", **ctx) for name in names}
+
+
+fragments.visit_sections(SECTIONS + ("inspection_status", "progress"), render_sections)
+
+
 def _guard(visit, name, action, form_values=None):
-    """Run a service; on bad input answer 422 with the section, the messages and what was typed."""
+    """Run a service; on bad input answer 422 with the section, the messages and what was typed.
+    Success: the section, and those of DEPENDS[name] that the save changed."""
+    before = fragments.render_sections(visit, DEPENDS.get(name, ()))
     return fragments.refused(action, svc.IntakeInvalid, error_text, lambda status, errors: render_section(
-        visit, name, status, errors=errors, values=form_values)) or render_section(visit, name)
+        visit, name, status, errors=errors, values=form_values)) or render_section(visit, name, before=before)
 
 
 # ---------------------------------------------------------------- page and sections
@@ -132,7 +151,7 @@ def advance(visit_id):
         raise IllegalTransition(v.state, target)
     visits.advance(v, target, current_user._get_current_object())
     if request.htmx:
-        return render_block("advisor/visit.html", "visit_body", **section_context(v, next_states=generic_moves(v)))
+        return render_progress(v)
     return redirect(url_for(".visit", visit_id=v.id))
 
 
@@ -141,8 +160,7 @@ def advance(visit_id):
 def section(visit_id, name):
     visit = visit_or_404(visit_id)
     if name == "progress":
-        return render_block("advisor/visit.html", "visit_body",
-                            **section_context(visit, next_states=generic_moves(visit)))
+        return render_progress(visit)
     if name not in SECTIONS + ("inspection_status",):
         abort(404)
     return render_section(visit, name)
@@ -196,23 +214,25 @@ def documents(visit_id):
 @roles_required(ADVISOR)
 def start_inspection(visit_id):
     visit = visit_or_404(visit_id)
+    before = fragments.render_sections(visit, DEPENDS["inspection"])
     svc.start_inspection(visit, current_user)
-    return render_section(visit, "inspection")
+    return render_section(visit, "inspection", before=before)
 
 
 @bp.post("/visits/<int:visit_id>/inspection")
 @roles_required(ADVISOR)
 def save_inspection(visit_id):
-    """Autosave. Success swaps nothing on the page (see inspection.html) and tells the to-do list
-    and the dependent sections to refresh; a refusal re-renders the section with the messages."""
+    """Autosave. Success leaves the form being filled alone (hx-swap="none", see inspection.html)
+    and answers with the to-do list and the dependent sections, out of band; a refusal
+    re-renders the section with the messages."""
     visit = visit_or_404(visit_id)
-    body, status, headers = _guard(visit, "inspection",
-                                   lambda: svc.save_inspection(visit, request.form, current_user), request.form)
-    if status >= 400:
-        headers.update({"HX-Retarget": "#sec-inspection", "HX-Reswap": "outerHTML"})
-        return body, status, headers
-    events = {f"refresh-{s}": True for s in DEPENDS["inspection"] + ("inspection_status",)}
-    return "", 200, {"HX-Trigger": json.dumps(events)}
+    before = fragments.render_sections(visit, DEPENDS["inspection"] + ("inspection_status",))
+    refused = fragments.refused(lambda: svc.save_inspection(visit, request.form, current_user), svc.IntakeInvalid,
+                                error_text, lambda status, errors: render_section(
+                                    visit, "inspection", status, errors=errors, values=request.form))
+    if refused:
+        return refused
+    return fragments.changed_out_of_band(visit, before), 200, {}
 
 
 @bp.post("/visits/<int:visit_id>/inspection/complete")

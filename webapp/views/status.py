@@ -22,6 +22,7 @@ from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 
 from .. import intake as intake_rules
+from ..approval_total import ChoiceTotal, choice_total
 from ..extensions import db
 from ..i18n import COOKIE as LANG_COOKIE
 from ..labels import line_name
@@ -204,7 +205,6 @@ class ApprovalLine:
     description: str
     quantity: str           # "1.5 h", "× 2"
     amount: Decimal         # what the customer pays for it (before tax), from money.line_money
-    fen: int                # the same, in integer fen, for the running total in status.js
     warranty: bool
     after_diagnosis: bool
     decision: str           # pending, approved, declined
@@ -220,16 +220,11 @@ class ApprovalView:
     full: object            # money.Totals with every line approved
     decided: object         # money.Totals of the approved lines, once decided
     tax_bp: int             # tax rate in 1/10000
-    discount_fen: int
     fee: Decimal            # the inspection/diagnosis fee when everything is declined
-    fee_fen: int
+    chosen: ChoiceTotal     # the running total before any tap (the page asks for it after each)
     record: Approval | None  # the decision recorded for this version
     all_declined: bool
     consent: str
-
-
-def _fen(amount) -> int:
-    return int((Decimal(amount) * 100).to_integral_value())
 
 
 def _number(value: Decimal) -> str:
@@ -253,7 +248,7 @@ def _approval_view(visit) -> ApprovalView | None:
         lines.append(ApprovalLine(
             id=line.id, kind=line.kind, description=line_name(line),
             quantity=("× " + qty) if line.kind == "part" else _("%(hours)s h", hours=qty),
-            amount=m.customer, fen=_fen(m.customer), warranty=line.warranty,
+            amount=m.customer, warranty=line.warranty,
             after_diagnosis=line.price_after_diagnosis, decision=line.decision, reason=line.decline_reason,
             recommended=bool(line.recommended)))
     record = None
@@ -266,9 +261,14 @@ def _approval_view(visit) -> ApprovalView | None:
         status=est.status, version=est.version, lines=lines,
         full=estimates_svc.estimate_totals(est, ("pending", "approved", "declined")),
         decided=estimates_svc.estimate_totals(est, ("approved",)) if est.status == "decided" else None,
-        tax_bp=int((est.tax_rate * 10000).to_integral_value()), discount_fen=_fen(est.discount or 0),
-        fee=fee, fee_fen=_fen(fee), record=record, all_declined=_all_declined(record),
+        tax_bp=int((est.tax_rate * 10000).to_integral_value()), fee=fee, chosen=_choice_total(est, {}),
+        record=record, all_declined=_all_declined(record),
         consent=estimates_svc.CONSENT_TEXT)
+
+
+def _choice_total(est: Estimate, choices: dict) -> ChoiceTotal:
+    lines = {line.id: estimates_svc.line_money(line) for line in est.lines}
+    return choice_total(lines, choices, est.discount, est.tax_rate, est.visit.site.diagnosis_fee)
 
 
 def _site(ticket: Ticket) -> Site:
@@ -436,6 +436,25 @@ def approve(token):
         return _approval_answer(ticket, _("There is no estimate waiting for your approval right now."), 409,
                                 "not_presented")
     return redirect(url_for("status.page", token=token) + "#approval", code=303)
+
+
+@bp.get("/t/<token>/approve/total")
+@per_ticket(_status_limit)
+def approval_total(token):
+    """The approval card's total for the choices ticked so far (the card's list of lines asks on
+    each tap, ?version=&decision-<id>=…): the "You pay" block rendered by the server's money rules and
+    Babel formatting. Behind the PIN like the amounts themselves; a GET that changes nothing.
+    Anything else than the presented version answers without a swap: the live block brings it."""
+    ticket, error = _unlocked_ticket_or_error(token)
+    if error:
+        return "", error, {"HX-Reswap": "none"}
+    visit = ticket.visit
+    est = visit.estimate
+    if est is None or est.status != "presented" or read_id("version", request.args) != est.version:
+        return "", 409, {"HX-Reswap": "none"}
+    choices = {line_id: decision for line_id, (decision, _reason) in _posted_decisions(request.args).items()}
+    return render_template("status/approval_total.html", approval=_approval_view(visit),
+                           chosen=_choice_total(est, choices))
 
 
 @bp.get("/t/<token>/repair-order")
