@@ -17,33 +17,55 @@ from sqlalchemy import select
 
 from webapp import i18n
 from webapp.extensions import db, limiter
-from webapp.models import Ticket
+from webapp.models import Appointment, Ticket, Vehicle
 from webapp.readmodels import position
 from webapp.services import ServiceError
-from webapp.services.checkin import (REASONS, AlreadyCheckedIn, check_in_appointment, check_in_walkin,
-                                     checked_in_appointment, find_appointments, ticket_for_key, ticket_in_queue,
-                                     ticket_pin)
+from webapp.services.checkin import (REASONS, AlreadyCheckedIn, appointment_proof_matches, check_in_appointment,
+                                     check_in_walkin, checked_in_appointment, find_appointments, ticket_for_key,
+                                     ticket_in_queue, ticket_pin, todays_open_appointments, usual_plate_prefix)
 from webapp.sites import all_sites, public_site, remember
 from webapp.timeutil import utcnow
-from webapp.validation import PROVINCES, mask_mobile, mask_plate
+from webapp.validation import PROVINCES, mask_mobile, mask_plate, normalise_plate
 
 from . import matching
-from .forms import CONCERNS, MESSAGES, REASON_HINTS, REASON_LABELS, SearchForm, WalkinForm, clean_key, new_key
+from .forms import (CONCERNS, MESSAGES, REASON_HINTS, REASON_LABELS, ProofForm, SearchForm, WalkinForm, clean_key,
+                    new_key)
 from .qr import qr_svg
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
 
 RESHOW_MINUTES = 10  # the ticket can be shown again (other language) this long after issue
+# Wrong proofs that a listed appointment is one's own, per booking (whichever kiosk they come
+# from): then that booking is checked in at the desk only. A few typos pass; guessing does not.
+PROOF_LIMIT = "5 per 15 minutes"
 
 
 def _kiosk_limit():
     return current_app.config["RATELIMIT_KIOSK"]
 
 
+def _proof_limit():
+    return current_app.config.get("RATELIMIT_KIOSK_PROOF", PROOF_LIMIT)
+
+
+def _proof_key():
+    """Wrong proofs count per booking; confirms without a proof (after a search) share one key
+    that is never charged (only a 422, a wrong proof, is)."""
+    if not request.form.get("proof_by"):
+        return "kiosk-proof:none"
+    appointment_id = matching.appointment_id_of(request.form.get("match"), request.form.get("pick"))
+    return f"kiosk-proof:{appointment_id}"
+
+
+def _wrong_proof(response):
+    return response.status_code == 422
+
+
 # ---------------------------------------------------------------- rendering
 
 
 def _render(template, status=200, site=None, **ctx):
+    ctx.setdefault("plate_prefix", usual_plate_prefix(site) if site is not None else "")
     ctx.update(site=site, provinces=PROVINCES, reasons=REASONS, reason_labels=REASON_LABELS,
                reason_hints=REASON_HINTS, concerns=CONCERNS, messages=MESSAGES)
     if request.htmx and not request.htmx.history_restore_request:
@@ -66,6 +88,16 @@ def _kiosk_headers(response):
     if lang in current_app.config["LANGUAGES"]:
         response.set_cookie(i18n.COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response
+
+
+@bp.errorhandler(429)
+def _too_many(_exc):
+    """Too many tries (a booking's wrong proofs, a flood): the way to the desk, nothing more."""
+    site = public_site()
+    if site is None:
+        return _("Too many attempts. Please wait a moment and try again."), 429
+    return _message(site, 429, _("Please ask at the service desk"),
+                    _("Too many attempts. Our service advisors at the front desk will check you in."))
 
 
 def _site_or_picker():
@@ -153,10 +185,59 @@ def start():
 
 @bp.get("/appointment")
 def appointment():
+    """Today's appointments, plates masked, to pick from; the search when there are none to list
+    or the customer asks for it (?search=1)."""
     site, picker = _site_or_picker()
     if picker is not None:
         return picker
-    return _render("kiosk/appointment.html", site=site, search=SearchForm(), matches=None)
+    listed = [] if request.args.get("search") else todays_open_appointments(site)
+    if not listed:
+        return _render("kiosk/appointment.html", site=site, search=SearchForm(), matches=None)
+    rows = [{"pick": index, "plate": mask_plate(plate), "at": _local(site, at)}
+            for index, (_id, plate, at) in enumerate(listed)]
+    return _render("kiosk/appointment_list.html", site=site, rows=rows,
+                   match_token=matching.sign(site, [row[0] for row in listed], listed=True))
+
+
+def _refused_match(site, exc):
+    if exc.code == "expired":
+        return _message(site, 410, _("Please search again"),
+                        _("This search has expired. Please search for your appointment again."),
+                        search_again=True)
+    return _message(site, 400, _("Please search again"),
+                    _("This check-in could not be completed. Please search for your appointment again."),
+                    search_again=True)
+
+
+def _proof_screen(site, token, pick, key, proof, status=200):
+    """"Is it yours?": the picked booking (masked) and the proof to type, first two plate
+    characters (already shown masked) filled in."""
+    match = matching.resolve(site, token, pick)
+    row = db.session.execute(select(Appointment.scheduled_at, Vehicle.plate)
+                             .join(Vehicle, Appointment.vehicle_id == Vehicle.id)
+                             .where(Appointment.id == match.appointment_id, Appointment.site_id == site.id)).first()
+    if row is None:
+        raise matching.MatchRefused("invalid")
+    if not proof.plate and proof.by == "plate":
+        proof.plate = normalise_plate(row.plate)[:2]
+    return _render("kiosk/appointment_proof.html", status, site=site, proof=proof, match_token=token,
+                   pick=pick, key=key, plate=mask_plate(row.plate), at=_local(site, row.scheduled_at),
+                   plate_prefix=normalise_plate(row.plate)[:2])
+
+
+@bp.post("/appointment/pick")
+@limiter.limit(_kiosk_limit)
+def appointment_pick():
+    """A row of the list tapped (or the proof screen in the other language): ask for the proof."""
+    site, picker = _site_or_picker()
+    if picker is not None:
+        return picker
+    key = clean_key(request.form.get("key")) or new_key()
+    try:
+        return _proof_screen(site, request.form.get("match"), request.form.get("pick"), key,
+                             ProofForm.from_form(request.form))
+    except matching.MatchRefused as exc:
+        return _refused_match(site, exc)
 
 
 @bp.post("/appointment")
@@ -196,6 +277,7 @@ def _queued_for_query(site, search):
 
 @bp.post("/appointment/confirm")
 @limiter.limit(_kiosk_limit)
+@limiter.limit(_proof_limit, key_func=_proof_key, deduct_when=_wrong_proof)
 def appointment_confirm():
     site, picker = _site_or_picker()
     if picker is not None:
@@ -207,13 +289,16 @@ def appointment_confirm():
     try:
         match = matching.resolve(site, request.form.get("match"), request.form.get("pick"))
     except matching.MatchRefused as exc:
-        if exc.code == "expired":
-            return _message(site, 410, _("Please search again"),
-                            _("This search has expired. Please search for your appointment again."),
-                            search_again=True)
-        return _message(site, 400, _("Please search again"),
-                        _("This check-in could not be completed. Please search for your appointment again."),
-                        search_again=True)
+        return _refused_match(site, exc)
+    if match.needs_proof:
+        proof = ProofForm.from_form(request.form)
+        if not proof.validate() or not appointment_proof_matches(
+                site, match.appointment_id, proof.plate if proof.by == "plate" else None,
+                proof.mobile4 if proof.by == "mobile" else None):
+            proof.errors = proof.errors or {"proof": "proof_mismatch"}
+            # 422 charges the booking's count of wrong proofs (PROOF_LIMIT), shape errors included:
+            # every answer looks the same, so none tells a guess from a typo.
+            return _proof_screen(site, request.form.get("match"), request.form.get("pick"), key, proof, 422)
     try:
         ticket = check_in_appointment(site, match.appointment_id, key)
     except AlreadyCheckedIn as exc:
