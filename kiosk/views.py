@@ -34,6 +34,7 @@ from .qr import qr_svg
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
 
+PREFIX_SCREENS = ("kiosk/walkin.html", "kiosk/appointment.html")   # with a plate keyboard to fill in
 RESHOW_MINUTES = 10  # the ticket can be shown again (other language) this long after issue
 # Wrong proofs that a listed appointment is one's own, per booking (whichever kiosk they come
 # from): then that booking is checked in at the desk only. A few typos pass; guessing does not.
@@ -65,7 +66,8 @@ def _wrong_proof(response):
 
 
 def _render(template, status=200, site=None, **ctx):
-    ctx.setdefault("plate_prefix", usual_plate_prefix(site) if site is not None else "")
+    if template in PREFIX_SCREENS and "plate_prefix" not in ctx:
+        ctx["plate_prefix"] = usual_plate_prefix(site) if site is not None else ""
     ctx.update(site=site, provinces=PROVINCES, reasons=REASONS, reason_labels=REASON_LABELS,
                reason_hints=REASON_HINTS, concerns=CONCERNS, messages=MESSAGES)
     if request.htmx and not request.htmx.history_restore_request:

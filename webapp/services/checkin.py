@@ -125,7 +125,7 @@ def appointment_proof_matches(site: Site, appointment_id: int, plate: str | None
 PREFIX_LOOKBACK_DAYS = 180
 PREFIX_SAMPLE = 500
 PREFIX_SHARE = 0.5
-_prefix_cache: dict[tuple[int, object], str] = {}
+_prefix_cache: dict[tuple, str] = {}
 
 
 def usual_plate_prefix(site: Site, now: datetime | None = None) -> str:
@@ -133,7 +133,8 @@ def usual_plate_prefix(site: Site, now: datetime | None = None) -> str:
     vary), learned from its recent visits and kept for the day; "" for a site with no clear
     majority yet. No setting to keep up: a shop in Beijing simply sees mostly 京 plates."""
     day = local_day(site.timezone, now or utcnow())
-    cached = _prefix_cache.get((site.id, day))
+    key = (site.id, site.created_at, day)    # created_at: a site id reused by another database
+    cached = _prefix_cache.get(key)
     if cached is not None:
         return cached
     since = (now or utcnow()) - timedelta(days=PREFIX_LOOKBACK_DAYS)
@@ -142,7 +143,7 @@ def usual_plate_prefix(site: Site, now: datetime | None = None) -> str:
     prefix = majority_prefix(plates)
     if len(_prefix_cache) > 1000:
         _prefix_cache.clear()
-    _prefix_cache[(site.id, day)] = prefix
+    _prefix_cache[key] = prefix
     return prefix
 
 
