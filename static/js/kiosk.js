@@ -60,14 +60,17 @@
     field.dispatchEvent(new Event("input", { bubbles: true }));
   }
 
-  // A plate starts with one province character: a province key on a plate that has one (the
-  // site's usual prefix filled in, say 京A) swaps it instead of adding a second.
+  // A plate starts with one province character: a province key on the prefix the kiosk filled in
+  // (the site's usual 京A) starts over from that province; on a plate typed so far it swaps the
+  // first character instead of adding a second.
   var PROVINCE = /^[\u4e00-\u9fff]/;
   function press(osk, key, isProvince) {
     var field = targetOf(osk);
     if (!field) { return; }
     var max = parseInt(osk.dataset.oskMax || field.getAttribute("maxlength") || "20", 10);
-    if (isProvince && PROVINCE.test(field.value)) {
+    if (isProvince && field.value === field.dataset.oskPrefill) {
+      field.value = key;                               // another province: the city letter too may differ
+    } else if (isProvince && PROVINCE.test(field.value)) {
       field.value = key + field.value.slice(1);
     } else {
       if (field.value.length >= max) { return; }

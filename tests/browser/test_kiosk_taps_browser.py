@@ -120,10 +120,12 @@ def test_another_province_is_one_key_away(live_server, shop, new_page):
     page.click("#choose-walkin")
     plate_kb = page.locator('.osk-plate[data-osk-target="plate"]')
     plate_kb.locator('[data-osk-action="province"]').click()
-    tap_keys(page, ".osk-plate", ["沪"])                                 # swaps 京, keeps the letter
-    expect(page.locator("#plate")).to_have_value("沪A")
-    plate_kb.locator('[data-osk-action="backspace"]').click()
-    tap_keys(page, ".osk-plate", "B67890")
+    tap_keys(page, ".osk-plate", ["沪"])                                 # instead of the filled-in 京A
+    expect(page.locator("#plate")).to_have_value("沪")
+    tap_keys(page, ".osk-plate", "B6789")
+    plate_kb.locator('[data-osk-action="province"]').click()
+    tap_keys(page, ".osk-plate", ["沪"])                                 # typed so far: only the province swaps
+    tap_keys(page, ".osk-plate", "0")
     expect(page.locator("#plate")).to_have_value("沪B67890")
 
 
