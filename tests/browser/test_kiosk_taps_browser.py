@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
+from tests.browser.test_accessibility import BLOCKING, axe_findings
 from tests.conftest import Factory, set_lang
 from webapp.extensions import db
 from webapp.models import Site, Ticket, Visit
@@ -213,3 +214,20 @@ def test_not_in_the_list_searches_as_before(live_server, live_app, shop, new_pag
     tap_keys(page, ".k-by-plate", "99999")
     page.click("#search-submit")
     expect(page.locator("#continue-walkin")).to_be_visible()
+
+
+@pytest.mark.parametrize("lang, tag", LANGS)
+def test_the_proof_screen_is_accessible(live_server, live_app, shop, new_page, lang, tag):
+    """The new screen meets the bar of every screen (test_accessibility audits the list), also
+    with its message after a wrong answer."""
+    book(live_app, shop, "京A54321", "13800138000", "张三", 15)
+    page = new_page("kiosk", lang="en" if lang == "en" else None, bypass_csp=True)   # axe is injected
+    set_lang(page, live_server.url, lang)
+    page.goto(live_server.url + "/kiosk/appointment")
+    page.locator(".today-row").first.click()
+    expect(page.locator("#proof-form")).to_be_visible()
+    assert [v for v in axe_findings(page) if v["impact"] in BLOCKING] == []
+    tap_keys(page, ".k-by-plate", "11111")
+    page.click("#proof-submit")
+    expect(page.locator("#proof-error")).to_be_visible()
+    assert [v for v in axe_findings(page) if v["impact"] in BLOCKING] == []
