@@ -233,6 +233,18 @@ def test_wrong_proofs_are_limited_per_booking(db_url, bookings):
         _db.session.remove()
 
 
+def test_switching_language_on_the_proof_screen_keeps_what_was_typed(kiosk, bookings):
+    client, token = kiosk
+    _html, rows = listed(client)
+    fields = proof_fields(pick(client, token, rows[0]).get_data(as_text=True))
+    resp = client.post("/kiosk/appointment/pick?site=bj01&lang=zh_CN",
+                       data={"csrf_token": token, **fields, "proof_by": "mobile", "proof_mobile": "80"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and '<html lang="zh-CN">' in html
+    assert 'id="by-mobile" value="mobile" checked' in html and 'value="80"' in html
+    assert f'name="key" value="{fields["key"]}"' in html and ticket_count() == 0
+
+
 def test_the_proof_screen_reads_in_chinese(client, app, site, bookings):
     token = csrf_token(client, "/kiosk/walkin?site=bj01")
     _html, rows = listed(client)
