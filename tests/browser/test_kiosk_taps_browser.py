@@ -90,6 +90,7 @@ def book(live_app, shop, plate, mobile, name, minutes):
 @pytest.mark.parametrize("lang, tag", LANGS)
 def test_walkin_takes_four_taps_plus_plate_and_mobile(live_server, live_app, shop, new_page, lang, tag):
     page = open_kiosk(new_page, live_server.url, lang)
+    shot(page, f"start-{tag}")
     page.click("#choose-walkin")                                        # tap 1
     expect(page.locator("#plate")).to_have_value("京A")                 # the site's usual start
     plate_kb = page.locator('.osk-plate[data-osk-target="plate"]')
