@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from tests.conftest import csrf_token, make_app
 from webapp.extensions import db as _db
 from webapp.models import Appointment, Site, Ticket, Visit
-from webapp.services.checkin import majority_prefix, usual_plate_prefix
+from webapp.services.checkin import usual_plate_prefix
 from webapp.timeutil import utcnow
 
 MISMATCH = "This does not match the appointment. Check it and try again, or ask at the service desk."
@@ -311,14 +311,3 @@ def test_the_site_s_usual_prefix_is_filled_in(kiosk, factory, site):
     html = client.get("/kiosk/walkin?site=bj02").get_data(as_text=True)
     assert 'type="text" value="京A"' in html and 'data-osk-prefill="京A"' in html
     assert usual_plate_prefix(_db.session.get(Site, fresh.id)) == "京A"
-
-
-@pytest.mark.parametrize("plates, prefix", [
-    ([], ""),
-    (["京A11111", "京A22222", "京B33333"], "京A"),
-    (["京A11111", "京B22222", "京C33333", "京N44444"], "京"),
-    (["京A11111", "沪B22222", "粤C33333"], ""),
-    (["AB1234", "XY9999", "京A12345"], "京A"),          # foreign plates do not count
-])
-def test_majority_prefix(plates, prefix):
-    assert majority_prefix(plates) == prefix
