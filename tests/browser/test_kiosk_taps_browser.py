@@ -2,7 +2,6 @@
 customer makes (pointer presses the page itself sees), apart from the plate's characters and the
 mobile's digits, and checks the goals: a walk-in in at most 4 taps plus the plate and mobile,
 an appointment in at most 3 taps plus the plate, in Chinese and in English."""
-import re
 from datetime import timedelta
 from pathlib import Path
 
