@@ -311,3 +311,26 @@ def test_the_site_s_usual_prefix_is_filled_in(kiosk, factory, site):
     html = client.get("/kiosk/walkin?site=bj02").get_data(as_text=True)
     assert 'type="text" value="京A"' in html and 'data-osk-prefill="京A"' in html
     assert usual_plate_prefix(_db.session.get(Site, fresh.id)) == "京A"
+
+
+def test_a_walkin_without_mobile_reaches_the_stored_customer_at_the_desk(client, factory, site):
+    """Notices go to the visit's customer (webapp.notify); the advisor links the stored one from
+    the plate alone, face to face, as for any walk-in: its stored contact then serves."""
+    from tests.conftest import login
+    from webapp.services import calling
+    from webapp.services.checkin import check_in_walkin
+    from webapp.services.intake import link_suggested, suggested_records
+    customer, car = factory.customer_vehicle(site, plate="京A12345", mobile="13912345678", name="王女士")
+    advisor = factory.user(site, "advisor", username="adv1", desk="1")
+    ticket = check_in_walkin(site, "京A12345", "", "repair", None, True, key())
+    calling.call_next(advisor)
+    calling.start_reception(advisor, ticket.id)
+    visit = _db.session.get(Visit, ticket.visit_id)
+    suggestion = suggested_records(visit)
+    assert suggestion.vehicle.id == car.id and suggestion.customer is None     # no mobile typed
+    link_suggested(visit, advisor)
+    linked = _db.session.get(Visit, visit.id)
+    assert linked.vehicle_id == car.id and linked.customer_id == customer.id
+    assert linked.customer.mobile == "13912345678" and linked.mobile is None
+    login(client, advisor)
+    assert client.get(f"/advisor/visits/{visit.id}").status_code == 200
