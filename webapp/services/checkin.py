@@ -130,7 +130,7 @@ _prefix_cache: dict[tuple, str] = {}
 
 def usual_plate_prefix(site: Site, now: datetime | None = None) -> str:
     """The plate start most of the site's cars share ("京A", or only "京" when the city letters
-    vary), learned from its recent visits and kept for the day; "" for a site with no clear
+    vary), learned from its recent visits (and stored cars) and kept for the day; "" for a site with no clear
     majority yet. No setting to keep up: a shop in Beijing simply sees mostly 京 plates."""
     day = local_day(site.timezone, now or utcnow())
     key = (site.id, site.created_at, day)    # created_at: a site id reused by another database
@@ -140,6 +140,9 @@ def usual_plate_prefix(site: Site, now: datetime | None = None) -> str:
     since = (now or utcnow()) - timedelta(days=PREFIX_LOOKBACK_DAYS)
     plates = db.session.scalars(select(Visit.plate).where(Visit.site_id == site.id, Visit.created_at >= since)
                                 .order_by(Visit.id.desc()).limit(PREFIX_SAMPLE)).all()
+    if len(plates) < PREFIX_SAMPLE:   # a young site: its stored cars (booked ones too) count as well
+        plates += db.session.scalars(select(Vehicle.plate).where(Vehicle.site_id == site.id)
+                                     .order_by(Vehicle.id.desc()).limit(PREFIX_SAMPLE - len(plates))).all()
     prefix = majority_prefix(plates)
     if len(_prefix_cache) > 1000:
         _prefix_cache.clear()
