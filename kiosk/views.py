@@ -4,6 +4,12 @@ Every screen is a full page whose ``screen`` block is also what htmx swaps in (`
 the kiosk works with or without JavaScript and a partial is never a copy of its page. The ticket
 (with its PIN) is only ever the answer to a POST: no URL shows it again.
 
+Short ways in (issue 12): the plate start most of the site's cars share is filled in; "I have an
+appointment" opens today's bookings with masked plates and times only, and a tapped one prints a
+ticket only after a proof (the whole plate or the mobile's last 4 digits: one answer for every
+wrong one, PROOF_LIMIT per booking); a walk-in's mobile is optional for everyone (required only
+for plates not on file, it would tell anyone which plates are the shop's customers).
+
 Idempotency: each form carries a uuid4 key; the check-in services answer a repeated key with the
 ticket it already issued, so a double tap, a retry or a resubmitted form never prints two numbers.
 """
