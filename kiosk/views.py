@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from jinja2_fragments.flask import render_block
+from werkzeug.exceptions import HTTPException
 from sqlalchemy import select
 
 from webapp import i18n
@@ -99,11 +100,14 @@ def _kiosk_headers(response):
 
 
 @bp.errorhandler(429)
-def _too_many(_exc):
-    """Too many tries (a booking's wrong proofs, a flood): the way to the desk, nothing more."""
+def _too_many(exc):
+    """A booking's wrong proofs used up: the way to the desk, nothing more. Any other limit (a
+    flood from this kiosk) keeps the app's short answer, which the screen shows as a banner
+    over what was typed (kiosk.js)."""
     site = public_site()
-    if site is None:
-        return _("Too many attempts. Please wait a moment and try again."), 429
+    if site is None or not (request.endpoint == "kiosk.appointment_confirm" and request.form.get("proof_by")):
+        app_handler = current_app.error_handler_spec.get(None, {}).get(None, {}).get(HTTPException)
+        return app_handler(exc) if app_handler else exc
     return _message(site, 429, _("Please ask at the service desk"),
                     _("Too many attempts. Our service advisors at the front desk will check you in."))
 

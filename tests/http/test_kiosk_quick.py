@@ -245,6 +245,20 @@ def test_switching_language_on_the_proof_screen_keeps_what_was_typed(kiosk, book
     assert f'name="key" value="{fields["key"]}"' in html and ticket_count() == 0
 
 
+def test_a_kiosk_flood_keeps_the_short_answer_over_the_screen(db_url, site):
+    """Only a booking's used-up proofs turn into the "ask at the desk" screen; the kiosk's own
+    flood limit answers as before (a banner over what was typed, kiosk.js)."""
+    app = make_app(db_url, RATELIMIT_ENABLED=True, RATELIMIT_KIOSK="2 per minute")
+    with app.app_context():
+        client = app.test_client()
+        token = csrf_token(client, "/kiosk/walkin?site=bj01")
+        codes = [client.post("/kiosk/walkin?site=bj01", data={"csrf_token": token},
+                             headers={"HX-Request": "true"}) for _ in range(3)]
+        assert [r.status_code for r in codes] == [422, 422, 429]
+        assert 'id="kiosk"' not in codes[-1].get_data(as_text=True)
+        _db.session.remove()
+
+
 def test_the_proof_screen_reads_in_chinese(client, app, site, bookings):
     token = csrf_token(client, "/kiosk/walkin?site=bj01")
     _html, rows = listed(client)
