@@ -23,6 +23,10 @@ MESSAGES = {
     "appointment_not_found": _l("We could not find this appointment. Please check in as a walk-in."),
     "appointment_not_open": _l("This appointment has already been checked in or cancelled. "
                                "Please ask at the service desk."),
+    # Deliberately one message for every wrong proof: which part was wrong would hint at the booking.
+    "proof_mismatch": _l("This does not match the appointment. Check it and try again, or ask at the service desk."),
+    "proof_plate_invalid": _l("Enter the whole plate number, for example 京A12345."),
+    "proof_mobile_invalid": _l("Enter the last 4 digits of the mobile number you booked with."),
 }
 
 REASON_LABELS = {
@@ -111,7 +115,7 @@ class WalkinForm:
             errors["plate"] = "plate_invalid"
         elif self.plate_needs_confirmation:
             errors["plate"] = "plate_other"
-        if parse_mobile(self.mobile) is None:
+        if self.mobile and parse_mobile(self.mobile) is None:   # optional, but a number if typed
             errors["mobile"] = "mobile_invalid"
         if self.reason not in REASONS:
             errors["reason"] = "reason_invalid"
@@ -157,3 +161,31 @@ class SearchForm:
         if parse_mobile(self.q):
             return {"mobile": parse_mobile(self.q)}
         return {"plate": normalise_plate(self.q)}
+
+
+@dataclass
+class ProofForm:
+    """"This appointment is mine": the whole plate, or the last 4 digits of the booking's mobile."""
+    by: str = "plate"          # "plate" or "mobile"
+    plate: str = ""
+    mobile4: str = ""
+    errors: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_form(cls, form) -> "ProofForm":
+        by = form.get("proof_by") if form.get("proof_by") in ("plate", "mobile") else "plate"
+        return cls(by=by, plate=(form.get("proof_plate") or "").strip()[:20],
+                   mobile4=(form.get("proof_mobile") or "").strip()[:8])
+
+    def validate(self) -> bool:
+        """Shape only (a plate, four digits); whether it matches is the service's answer."""
+        self.errors = {}
+        if self.by == "plate" and parse_plate(self.plate) is None:
+            self.errors["proof"] = "proof_plate_invalid"
+        elif self.by == "mobile" and not (len(self.mobile4) == 4 and self.mobile4.isascii() and self.mobile4.isdigit()):
+            self.errors["proof"] = "proof_mobile_invalid"
+        return not self.errors
+
+    def message(self, name: str):
+        code = self.errors.get(name)
+        return MESSAGES.get(code, code) if code else None

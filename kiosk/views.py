@@ -4,6 +4,12 @@ Every screen is a full page whose ``screen`` block is also what htmx swaps in (`
 the kiosk works with or without JavaScript and a partial is never a copy of its page. The ticket
 (with its PIN) is only ever the answer to a POST: no URL shows it again.
 
+Short ways in (issue 12): the plate start most of the site's cars share is filled in; "I have an
+appointment" opens today's bookings with masked plates and times only, and a tapped one prints a
+ticket only after a proof (the whole plate or the mobile's last 4 digits: one answer for every
+wrong one, PROOF_LIMIT per booking); a walk-in's mobile is optional for everyone (required only
+for plates not on file, it would tell anyone which plates are the shop's customers).
+
 Idempotency: each form carries a uuid4 key; the check-in services answer a repeated key with the
 ticket it already issued, so a double tap, a retry or a resubmitted form never prints two numbers.
 """
@@ -13,37 +19,62 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from jinja2_fragments.flask import render_block
+from werkzeug.exceptions import HTTPException
 from sqlalchemy import select
 
 from webapp import i18n
 from webapp.extensions import db, limiter
-from webapp.models import Ticket
+from webapp.models import Appointment, Ticket, Vehicle
 from webapp.readmodels import position
 from webapp.services import ServiceError
-from webapp.services.checkin import (REASONS, AlreadyCheckedIn, check_in_appointment, check_in_walkin,
-                                     checked_in_appointment, find_appointments, ticket_for_key, ticket_in_queue,
-                                     ticket_pin)
+from webapp.services.checkin import (REASONS, AlreadyCheckedIn, appointment_proof_matches, check_in_appointment,
+                                     check_in_walkin, checked_in_appointment, find_appointments, ticket_for_key,
+                                     ticket_in_queue, ticket_pin, todays_open_appointments, usual_plate_prefix)
 from webapp.sites import all_sites, public_site, remember
 from webapp.timeutil import utcnow
-from webapp.validation import PROVINCES, mask_mobile, mask_plate
+from webapp.validation import PROVINCES, mask_mobile, mask_plate, normalise_plate
 
 from . import matching
-from .forms import CONCERNS, MESSAGES, REASON_HINTS, REASON_LABELS, SearchForm, WalkinForm, clean_key, new_key
+from .forms import (CONCERNS, MESSAGES, REASON_HINTS, REASON_LABELS, ProofForm, SearchForm, WalkinForm, clean_key,
+                    new_key)
 from .qr import qr_svg
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
 
+PREFIX_SCREENS = ("kiosk/walkin.html", "kiosk/appointment.html")   # with a plate keyboard to fill in
 RESHOW_MINUTES = 10  # the ticket can be shown again (other language) this long after issue
+# Wrong proofs that a listed appointment is one's own, per booking (whichever kiosk they come
+# from): then that booking is checked in at the desk only. A few typos pass; guessing does not.
+PROOF_LIMIT = "5 per 15 minutes"
 
 
 def _kiosk_limit():
     return current_app.config["RATELIMIT_KIOSK"]
 
 
+def _proof_limit():
+    return current_app.config.get("RATELIMIT_KIOSK_PROOF", PROOF_LIMIT)
+
+
+def _proof_key():
+    """Wrong proofs count per booking; confirms without a proof (after a search) share one key
+    that is never charged (only a 422, a wrong proof, is)."""
+    if not request.form.get("proof_by"):
+        return "kiosk-proof:none"
+    appointment_id = matching.appointment_id_of(request.form.get("match"), request.form.get("pick"))
+    return f"kiosk-proof:{appointment_id}"
+
+
+def _wrong_proof(response):
+    return response.status_code == 422
+
+
 # ---------------------------------------------------------------- rendering
 
 
 def _render(template, status=200, site=None, **ctx):
+    if template in PREFIX_SCREENS and "plate_prefix" not in ctx:
+        ctx["plate_prefix"] = usual_plate_prefix(site) if site is not None else ""
     ctx.update(site=site, provinces=PROVINCES, reasons=REASONS, reason_labels=REASON_LABELS,
                reason_hints=REASON_HINTS, concerns=CONCERNS, messages=MESSAGES)
     if request.htmx and not request.htmx.history_restore_request:
@@ -66,6 +97,19 @@ def _kiosk_headers(response):
     if lang in current_app.config["LANGUAGES"]:
         response.set_cookie(i18n.COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response
+
+
+@bp.errorhandler(429)
+def _too_many(exc):
+    """A booking's wrong proofs used up: the way to the desk, nothing more. Any other limit (a
+    flood from this kiosk) keeps the app's short answer, which the screen shows as a banner
+    over what was typed (kiosk.js)."""
+    site = public_site()
+    if site is None or not (request.endpoint == "kiosk.appointment_confirm" and request.form.get("proof_by")):
+        app_handler = current_app.error_handler_spec.get(None, {}).get(None, {}).get(HTTPException)
+        return app_handler(exc) if app_handler else exc
+    return _message(site, 429, _("Please ask at the service desk"),
+                    _("Too many attempts. Our service advisors at the front desk will check you in."))
 
 
 def _site_or_picker():
@@ -153,10 +197,59 @@ def start():
 
 @bp.get("/appointment")
 def appointment():
+    """Today's appointments, plates masked, to pick from; the search when there are none to list
+    or the customer asks for it (?search=1)."""
     site, picker = _site_or_picker()
     if picker is not None:
         return picker
-    return _render("kiosk/appointment.html", site=site, search=SearchForm(), matches=None)
+    listed = [] if request.args.get("search") else todays_open_appointments(site)
+    if not listed:
+        return _render("kiosk/appointment.html", site=site, search=SearchForm(), matches=None)
+    rows = [{"pick": index, "plate": mask_plate(plate), "at": _local(site, at)}
+            for index, (_id, plate, at) in enumerate(listed)]
+    return _render("kiosk/appointment_list.html", site=site, rows=rows,
+                   match_token=matching.sign(site, [row[0] for row in listed], listed=True))
+
+
+def _refused_match(site, exc):
+    if exc.code == "expired":
+        return _message(site, 410, _("Please search again"),
+                        _("This search has expired. Please search for your appointment again."),
+                        search_again=True)
+    return _message(site, 400, _("Please search again"),
+                    _("This check-in could not be completed. Please search for your appointment again."),
+                    search_again=True)
+
+
+def _proof_screen(site, token, pick, key, proof, status=200):
+    """"Is it yours?": the picked booking (masked) and the proof to type, first two plate
+    characters (already shown masked) filled in."""
+    match = matching.resolve(site, token, pick)
+    row = db.session.execute(select(Appointment.scheduled_at, Vehicle.plate)
+                             .join(Vehicle, Appointment.vehicle_id == Vehicle.id)
+                             .where(Appointment.id == match.appointment_id, Appointment.site_id == site.id)).first()
+    if row is None:
+        raise matching.MatchRefused("invalid")
+    if not proof.plate and proof.by == "plate":
+        proof.plate = normalise_plate(row.plate)[:2]
+    return _render("kiosk/appointment_proof.html", status, site=site, proof=proof, match_token=token,
+                   pick=pick, key=key, plate=mask_plate(row.plate), at=_local(site, row.scheduled_at),
+                   plate_prefix=normalise_plate(row.plate)[:2])
+
+
+@bp.post("/appointment/pick")
+@limiter.limit(_kiosk_limit)
+def appointment_pick():
+    """A row of the list tapped (or the proof screen in the other language): ask for the proof."""
+    site, picker = _site_or_picker()
+    if picker is not None:
+        return picker
+    key = clean_key(request.form.get("key")) or new_key()
+    try:
+        return _proof_screen(site, request.form.get("match"), request.form.get("pick"), key,
+                             ProofForm.from_form(request.form))
+    except matching.MatchRefused as exc:
+        return _refused_match(site, exc)
 
 
 @bp.post("/appointment")
@@ -196,6 +289,7 @@ def _queued_for_query(site, search):
 
 @bp.post("/appointment/confirm")
 @limiter.limit(_kiosk_limit)
+@limiter.limit(_proof_limit, key_func=_proof_key, deduct_when=_wrong_proof)
 def appointment_confirm():
     site, picker = _site_or_picker()
     if picker is not None:
@@ -207,13 +301,16 @@ def appointment_confirm():
     try:
         match = matching.resolve(site, request.form.get("match"), request.form.get("pick"))
     except matching.MatchRefused as exc:
-        if exc.code == "expired":
-            return _message(site, 410, _("Please search again"),
-                            _("This search has expired. Please search for your appointment again."),
-                            search_again=True)
-        return _message(site, 400, _("Please search again"),
-                        _("This check-in could not be completed. Please search for your appointment again."),
-                        search_again=True)
+        return _refused_match(site, exc)
+    if match.needs_proof:
+        proof = ProofForm.from_form(request.form)
+        if not proof.validate() or not appointment_proof_matches(
+                site, match.appointment_id, proof.plate if proof.by == "plate" else None,
+                proof.mobile4 if proof.by == "mobile" else None):
+            proof.errors = proof.errors or {"proof": "proof_mismatch"}
+            # 422 charges the booking's count of wrong proofs (PROOF_LIMIT), shape errors included:
+            # every answer looks the same, so none tells a guess from a typo.
+            return _proof_screen(site, request.form.get("match"), request.form.get("pick"), key, proof, 422)
     try:
         ticket = check_in_appointment(site, match.appointment_id, key)
     except AlreadyCheckedIn as exc:

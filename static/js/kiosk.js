@@ -60,16 +60,31 @@
     field.dispatchEvent(new Event("input", { bubbles: true }));
   }
 
-  function press(osk, key) {
+  // A plate starts with one province character: a province key on the prefix the kiosk filled in
+  // (the site's usual 京A) starts over from that province; on a plate typed so far it swaps the
+  // first character instead of adding a second.
+  var PROVINCE = /^[\u4e00-\u9fff]/;
+  function press(osk, key, isProvince) {
     var field = targetOf(osk);
     if (!field) { return; }
     var max = parseInt(osk.dataset.oskMax || field.getAttribute("maxlength") || "20", 10);
-    if (field.value.length >= max) { return; }
-    field.value += key;
+    if (isProvince && field.value === field.dataset.oskPrefill) {
+      field.value = key;                               // another province: the city letter too may differ
+    } else if (isProvince && PROVINCE.test(field.value)) {
+      field.value = key + field.value.slice(1);
+    } else {
+      if (field.value.length >= max) { return; }
+      field.value += key;
+    }
     changed(field);
     if (osk.dataset.osk === "plate" && osk.dataset.oskPanelShown === "province") { setPanel(osk, "alnum"); }
     field.focus({ preventScroll: true });
+    // The walk-in's mobile keypad moves on by itself once the number is complete.
+    if (osk.hasAttribute("data-osk-auto-next") && field.value.length >= max) { action(osk, "next"); }
   }
+
+  // A field holding only the prefix the kiosk filled in counts as not yet typed.
+  function untouched(field) { return !field.value || field.value === (field.dataset.oskPrefill || null); }
 
   function action(osk, name) {
     var field = targetOf(osk);
@@ -108,7 +123,7 @@
     var key = e.target.closest("[data-key]");
     var act = e.target.closest("[data-osk-action]");
     var osk = e.target.closest(".osk");
-    if (osk && key) { press(osk, key.dataset.key); return; }
+    if (osk && key) { press(osk, key.dataset.key, !!key.closest('[data-osk-panel="province"]')); return; }
     if (osk && act) { action(osk, act.dataset.oskAction); return; }
     var field = e.target.closest("[data-osk-field]");
     if (field) { activate(field); return; }
@@ -137,7 +152,7 @@
 
   // Search by plate or by mobile: the tab shows its own input and keyboard.
   document.addEventListener("change", function (e) {
-    if (e.target.name === "by") {
+    if (e.target.name === "by" || e.target.name === "proof_by") {
       var panel = $(".k-by-" + e.target.value, e.target.form);
       var input = panel && $("[data-osk-field]", panel);
       if (input) { input.focus({ preventScroll: true }); syncPanel(oskFor(input)); }
@@ -268,6 +283,10 @@
     setTimeout(function () { window.print(); }, 350);
   }
 
+  function caretToEnd(field) {
+    try { field.setSelectionRange(field.value.length, field.value.length); } catch (ignore) { /* type=tel */ }
+  }
+
   function initScreen(s) {
     if (!s) { return; }
     if (s.dataset.lang) { document.documentElement.lang = s.dataset.lang; }
@@ -281,11 +300,11 @@
       // After bad input the sheet stays closed so every message is in view; a tap opens it.
       var fields = $$("[data-osk-field]", s);
       var invalid = $$('[aria-invalid="true"]', s).length > 0;
-      var first = fields.filter(function (f) { return !f.value; })[0];
-      if (first && !invalid) { first.focus({ preventScroll: true }); activate(first); } else { dock.hidden = true; }
+      var first = fields.filter(untouched)[0];
+      if (first && !invalid) { first.focus({ preventScroll: true }); caretToEnd(first); activate(first); } else { dock.hidden = true; }
     } else {
       var visible = $$("[data-osk-field]", s).filter(function (f) { return f.offsetParent !== null; })[0];
-      if (visible) { visible.focus({ preventScroll: true }); }
+      if (visible) { visible.focus({ preventScroll: true }); caretToEnd(visible); }
     }
     arm();
     autoprint(s);

@@ -2,7 +2,8 @@
 import hashlib
 import hmac
 import secrets
-from datetime import datetime
+from collections import Counter
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from flask import current_app
@@ -77,6 +78,89 @@ def find_appointments(site: Site, query: str, now: datetime | None = None) -> li
             return []
         stmt = stmt.where(Vehicle.plate == plate)
     return list(db.session.scalars(stmt))
+
+
+# The lobby list of today's appointments (kiosk): booked ones from this long ago on, at most this many.
+LIST_LATE_HOURS = 2
+LIST_MAX = 12
+
+
+def todays_open_appointments(site: Site, now: datetime | None = None) -> list[tuple[int, str, datetime]]:
+    """(id, plate, scheduled_at) of today's still-booked appointments of the site, from
+    ``LIST_LATE_HOURS`` ago on, soonest first. The caller masks the plate before showing it."""
+    now = now or utcnow()
+    start, end = day_bounds_utc(site.timezone, local_day(site.timezone, now))
+    rows = db.session.execute(
+        select(Appointment.id, Vehicle.plate, Appointment.scheduled_at)
+        .join(Vehicle, Appointment.vehicle_id == Vehicle.id)
+        .where(Appointment.site_id == site.id, Appointment.status == "booked",
+               Appointment.scheduled_at >= max(start, now - timedelta(hours=LIST_LATE_HOURS)),
+               Appointment.scheduled_at < end)
+        .order_by(Appointment.scheduled_at, Appointment.id).limit(LIST_MAX))
+    return [tuple(row) for row in rows]
+
+
+def appointment_proof_matches(site: Site, appointment_id: int, plate: str | None = None,
+                              mobile_last4: str | None = None) -> bool:
+    """Whether what the customer typed proves a listed appointment is theirs: its whole plate,
+    or the last four digits of the mobile it was booked with. A plain yes or no: the caller
+    must not tell which part was wrong (that would hint at the booking)."""
+    found = db.session.execute(
+        select(Vehicle.plate, Customer.mobile)
+        .join(Appointment, Appointment.vehicle_id == Vehicle.id)
+        .join(Customer, Appointment.customer_id == Customer.id)
+        .where(Appointment.id == appointment_id, Appointment.site_id == site.id)).first()
+    if found is None:
+        return False
+    typed_plate = normalise_plate(plate or "")
+    if typed_plate:
+        return hmac.compare_digest(typed_plate.encode(), normalise_plate(found.plate).encode())
+    digits = (mobile_last4 or "").strip()
+    if len(digits) == 4 and digits.isascii() and digits.isdigit() and found.mobile:
+        return hmac.compare_digest(digits.encode(), found.mobile[-4:].encode())
+    return False
+
+
+# How far back the kiosk looks to learn a site's usual plate prefix, and the share it needs.
+PREFIX_LOOKBACK_DAYS = 180
+PREFIX_SAMPLE = 500
+PREFIX_SHARE = 0.5
+_prefix_cache: dict[tuple, str] = {}
+
+
+def usual_plate_prefix(site: Site, now: datetime | None = None) -> str:
+    """The plate start most of the site's cars share ("京A", or only "京" when the city letters
+    vary), learned from its recent visits (and stored cars) and kept for the day; "" for a site with no clear
+    majority yet. No setting to keep up: a shop in Beijing simply sees mostly 京 plates."""
+    day = local_day(site.timezone, now or utcnow())
+    key = (site.id, site.created_at, day)    # created_at: a site id reused by another database
+    cached = _prefix_cache.get(key)
+    if cached is not None:
+        return cached
+    since = (now or utcnow()) - timedelta(days=PREFIX_LOOKBACK_DAYS)
+    plates = db.session.scalars(select(Visit.plate).where(Visit.site_id == site.id, Visit.created_at >= since)
+                                .order_by(Visit.id.desc()).limit(PREFIX_SAMPLE)).all()
+    if len(plates) < PREFIX_SAMPLE:   # a young site: its stored cars (booked ones too) count as well
+        plates += db.session.scalars(select(Vehicle.plate).where(Vehicle.site_id == site.id)
+                                     .order_by(Vehicle.id.desc()).limit(PREFIX_SAMPLE - len(plates))).all()
+    prefix = majority_prefix(plates)
+    if len(_prefix_cache) > 1000:
+        _prefix_cache.clear()
+    _prefix_cache[key] = prefix
+    return prefix
+
+
+def majority_prefix(plates) -> str:
+    """Pure: province + letter shared by at least ``PREFIX_SHARE`` of the Chinese plates, else
+    the province alone if that is, else ""."""
+    chinese = [p.value for p in map(parse_plate, plates) if p is not None and p.is_chinese]
+    if not chinese:
+        return ""
+    for width in (2, 1):
+        start, count = Counter(p[:width] for p in chinese).most_common(1)[0]
+        if count >= PREFIX_SHARE * len(chinese):
+            return start
+    return ""
 
 
 def _today(site: Site, now: datetime | None = None):
@@ -305,8 +389,14 @@ def check_in_appointment(site: Site, appointment_id: int, idempotency_key: str |
         appointment_id=appointment.id, plate=found.plate, mobile=found.mobile,
         reason=appointment.reason, description=appointment.description, consent_at=now,
     )
+    def queued_already():
+        # The car or the person already took a walk-in number today: one ticket per plate/mobile.
+        _serialise_walkins(site)
+        return ticket_in_queue(site, found.plate, found.mobile)
+
     try:
-        return _issue(site, visit, KIND_APPOINTMENT, idempotency_key, appointment, now=now)
+        return _issue(site, visit, KIND_APPOINTMENT, idempotency_key, appointment, now=now,
+                      queued_already=queued_already)
     except IntegrityError:
         # Two kiosks confirmed the same appointment at once (unique visit.appointment_id).
         db.session.rollback()
@@ -323,7 +413,7 @@ def _refuse_checked_in(appointment_id):
     raise ServiceError("appointment_not_open", 409)
 
 
-def check_in_walkin(site: Site, plate: str, mobile: str, reason: str, description: str | None,
+def check_in_walkin(site: Site, plate: str, mobile: str | None, reason: str, description: str | None,
                     consent: bool, idempotency_key: str | None):
     """Validation errors come back as ServiceError with the field named, so the kiosk can show
     the message next to it and keep what was typed."""
@@ -333,8 +423,12 @@ def check_in_walkin(site: Site, plate: str, mobile: str, reason: str, descriptio
     parsed = parse_plate(plate)
     if parsed is None:
         raise ServiceError("plate_invalid", 422, "plate")
-    number = parse_mobile(mobile)
-    if number is None:
+    # The mobile is optional: a car the shop has served is matched to its stored customer (and
+    # so to their number for notices) by the advisor at the desk, and a new customer gives it
+    # there. Required only for plates not on file, the kiosk would tell anyone whether a plate
+    # is a customer of the shop. Whatever is typed must be a mobile number.
+    number = parse_mobile(mobile) if (mobile or "").strip() else None
+    if (mobile or "").strip() and number is None:
         raise ServiceError("mobile_invalid", 422, "mobile")
     if reason not in REASONS:
         raise ServiceError("reason_invalid", 422, "reason")
