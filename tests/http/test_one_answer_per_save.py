@@ -68,7 +68,7 @@ def inspecting(visit, advisor, **fields):
     return visit
 
 
-COVERS = {"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1", "mileage": "46000", "fuel_level": "1/2"}
+COVERS = {"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1", "mileage": "46000", "fuel_level": "1/2", "valuables_left": "no"}
 
 
 # ---------------------------------------------------------------- customer and documents
@@ -150,8 +150,9 @@ def test_completing_the_inspection_opens_the_interview(desk, shop, at_reception)
     intake_svc.sign_intake(at_reception, png_data_url(), "张三", None, None, shop[1])
     r = post(desk, url(at_reception, "inspection/complete"))
     assert r.status_code == 200
-    # The signature stays as signed; the map closes, the interview opens, the visit moves on.
-    assert answer(r) == ({"sec-damage", "sec-interview", "visit-body"}, "sec-inspection")
+    # The map closes, the interview opens, the visit moves on; the signature, signed, folds
+    # away with the walk-around stage (its fold's default changes, so it is sent too).
+    assert answer(r) == ({"sec-damage", "sec-interview", "sec-signature", "visit-body"}, "sec-inspection")
 
 
 # ---------------------------------------------------------------- interview
