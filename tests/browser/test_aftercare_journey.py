@@ -9,7 +9,8 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from conftest import Factory, draw_signature, screenshot, sign_in, visit_ready
+from tests.browser.helpers import draw_signature, screenshot, sign_in
+from tests.factories import Factory, visit_ready
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser

@@ -5,19 +5,17 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, free_port, screenshot, set_lang
+from tests.browser.helpers import screenshot, set_lang
+from tests.factories import workshop_cars
+from tests.support import ROOT, free_port
 from webapp.extensions import db
 from webapp.models import Site
 from webapp.readmodels import board_state
 from webapp.services import workshop
 from webapp.timeutil import utcnow
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "http"))
-from test_board import workshop_cars  # noqa: E402  (the same seeding as the HTTP tests)
 
 TOKEN = "tv-board-token-0123456789abcdef"
 SNAPSHOT_JS = """() => {
@@ -51,7 +49,7 @@ def wait_equal(page, site_id, timeout=10):
 @pytest.fixture
 def shop(live_app):
     with live_app.app_context():
-        from conftest import Factory
+        from tests.factories import Factory
         f = Factory(db)
         site = f.site(code="bj01", board_token=TOKEN)
         visits, dispatcher, tech, bay = workshop_cars(site, 4, f)
@@ -119,8 +117,8 @@ def test_ten_seconds_offline_then_equal_to_the_server(live_server, shop, new_pag
 
 SERVER_SCRIPT = """
 import sys, logging
-sys.path.insert(0, {tests!r})
-from conftest import make_app
+sys.path.insert(0, {root!r})
+from tests.support import make_app
 from werkzeug.serving import make_server
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 app = make_app({db!r})
@@ -132,7 +130,7 @@ class ServerProcess:
     """The app in its own process on a fixed port: stopping it closes every socket, as a restart does."""
 
     def __init__(self, db_url, port):
-        self.code = SERVER_SCRIPT.format(tests=str(ROOT / "tests"), db=db_url, port=port)
+        self.code = SERVER_SCRIPT.format(root=str(ROOT), db=db_url, port=port)
         self.port, self.proc = port, None
 
     def start(self):
@@ -177,7 +175,7 @@ def test_board_recovers_from_a_server_restart(live_app, shop, new_page):
 
 def test_busy_lane_is_compact_and_counts_all(live_app, live_server, new_page):
     with live_app.app_context():
-        from conftest import Factory
+        from tests.factories import Factory
         f = Factory(db)
         site = f.site(code="busy", board_token=TOKEN)
         visits, dispatcher, tech, bay = workshop_cars(site, 10, f)

@@ -4,7 +4,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import Factory, screenshot, set_lang, sign_in
+from tests.browser.helpers import screenshot, set_lang, sign_in
+from tests.factories import Factory
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser

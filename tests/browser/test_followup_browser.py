@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from conftest import Factory, set_lang, visit_delivered, sign_in
+from tests.browser.helpers import set_lang, sign_in
+from tests.factories import Factory, visit_delivered
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser

@@ -7,7 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import Factory, draw_signature, jpeg_bytes, screenshot, set_lang, sign_in
+from tests.browser.helpers import draw_signature, screenshot, set_lang, sign_in
+from tests.factories import Factory, jpeg_bytes
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser

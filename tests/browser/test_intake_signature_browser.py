@@ -10,7 +10,8 @@ from PIL import Image
 from playwright.sync_api import expect
 from werkzeug.datastructures import MultiDict
 
-from tests.conftest import confirm_suggestion, PASSWORD, Factory, draw_signature, screenshot, set_lang
+from tests.browser.helpers import draw_signature, screenshot, set_lang
+from tests.factories import PASSWORD, Factory, confirm_suggestion
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser

@@ -6,7 +6,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD, Factory, decode_qr_png, screenshot, set_lang
+from tests.browser.helpers import screenshot, set_lang
+from tests.factories import PASSWORD, Factory
+from tests.support import decode_qr_png
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser

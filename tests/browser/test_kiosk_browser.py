@@ -9,7 +9,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from tests.conftest import Factory, decode_qr_png, screenshot, set_lang
+from tests.browser.helpers import screenshot, set_lang
+from tests.factories import Factory
+from tests.support import decode_qr_png
 from webapp.extensions import db
 from webapp.models import Ticket, Visit
 from webapp.timeutil import utcnow

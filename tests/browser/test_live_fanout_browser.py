@@ -15,8 +15,8 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect
 
-from conftest import Factory, sign_in
-from test_remote_approval_browser import presented_estimate
+from tests.browser.helpers import sign_in
+from tests.factories import Factory, presented_estimate
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser

@@ -11,7 +11,8 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from conftest import RO_TERMS, Factory, job_at_dispatch, png_data_url, sign_in
+from tests.browser.helpers import sign_in
+from tests.factories import RO_TERMS, Factory, job_at_dispatch, png_data_url
 from webapp.extensions import db
 from webapp.services import calling, estimates, workshop
 from webapp.services import intake as intake_svc

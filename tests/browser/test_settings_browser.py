@@ -5,7 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD, Factory, screenshot, set_lang
+from tests.browser.helpers import screenshot, set_lang
+from tests.factories import PASSWORD, Factory
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser

@@ -9,7 +9,8 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from tests.conftest import Factory, PASSWORD, sign_in
+from tests.browser.helpers import sign_in
+from tests.factories import PASSWORD, Factory
 from webapp.extensions import db
 from webapp.models import StaffSession
 from webapp.timeutil import utcnow

@@ -6,7 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from conftest import Factory, confirm_suggestion, screenshot, set_lang
+from tests.browser.helpers import screenshot, set_lang
+from tests.factories import Factory, confirm_suggestion
 from webapp.extensions import db
 from webapp.services import calling
 from webapp.services.checkin import ticket_pin

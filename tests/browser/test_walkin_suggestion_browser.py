@@ -4,7 +4,8 @@ button once checked with the customer; only then does the visit join their histo
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import Factory, screenshot, sign_in
+from tests.browser.helpers import screenshot, sign_in
+from tests.factories import Factory
 from webapp.extensions import db
 from webapp.models import Visit
 from webapp.services import calling

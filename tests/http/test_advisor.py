@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from tests.conftest import csrf_token, login
+from tests.support import csrf_token, login
 from webapp.models import Ticket, VisitEvent
 
 HX = {"HX-Request": "true"}

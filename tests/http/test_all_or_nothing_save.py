@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from tests.conftest import RO_TERMS, csrf_token, login, visit_at_estimate
+from tests.factories import RO_TERMS, visit_at_estimate
+from tests.support import csrf_token, login
 from webapp.extensions import db
 from webapp.models import Concern, RepairOrder, Visit
 from webapp.services import calling, estimates

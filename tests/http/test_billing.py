@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import RO_TERMS, csrf_token, login, visit_at_estimate, visit_ready
+from tests.factories import RO_TERMS, visit_at_estimate, visit_ready
+from tests.support import csrf_token, login
 from webapp.extensions import db
 from webapp.models import Bill, BillLine, EstimateLine, Part, Payment, Visit
 from webapp.services import ServiceError
@@ -79,7 +80,7 @@ def test_prepare_bill_from_the_approved_lines(client, factory, shop):
 
 
 def test_prepare_refused_before_the_car_is_ready(client, factory, shop):
-    from tests.conftest import job_at_dispatch
+    from tests.factories import job_at_dispatch
     site, p = shop
     visit = job_at_dispatch(factory, site, p["advisor"])
     login(client, p["advisor"])

@@ -1,50 +1,16 @@
 """The workshop wall board over HTTP: token-gated, no personal data, no-store, and the lanes
 follow the real workshop services (assign, start, pause, finish, QC)."""
 import re
-import uuid
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
-from conftest import Factory, visit_at_estimate
+from tests.factories import Factory, workshop_cars
 from webapp.extensions import db
-from webapp.models import Bay, LabourOperation, LabourRate, Site, Vehicle
-from webapp.services import estimates, workshop
+from webapp.models import Site
+from webapp.services import workshop
 
-RO_TERMS = {"payment_method": "wechat", "old_parts": "leave", "car_wash": "yes",
-            "delivery_explained": "1", "additional_work_consent": "1"}
 TOKEN = "board-token-" + "x" * 20
-
-
-def workshop_cars(site, n, f=None, plate_base=30000):
-    """``n`` visits approved by the customer (each in DISPATCH with a waiting job), plus the
-    staff to move them: returns (visits, dispatcher, technician, bay)."""
-    f = f or Factory(db)
-    advisor = f.user(site, "advisor", username=f"a{uuid.uuid4().hex[:6]}", desk="1", display_name="李顾问")
-    dispatcher = f.user(site, "dispatcher", username=f"d{uuid.uuid4().hex[:6]}", display_name="调度员")
-    tech = f.user(site, "technician", username=f"t{uuid.uuid4().hex[:6]}", display_name="王师傅")
-    bay = Bay(site_id=site.id, name="3号工位")
-    db.session.add(bay)
-    db.session.add(LabourRate(site_id=site.id, kind="default", rate=Decimal("180.00")))
-    op = LabourOperation(site_id=site.id, code=f"OIL{uuid.uuid4().hex[:4]}", name_zh="更换机油机滤",
-                         name_en="Oil change", hours=Decimal("0.5"))
-    db.session.add(op)
-    db.session.commit()
-    visits = []
-    for i in range(n):
-        visit = visit_at_estimate(f, site, advisor, plate=f"京A{plate_base + i}", mobile=f"139{plate_base + i:08d}")
-        estimates.add_line(visit, {"kind": "labour", "operation_id": str(op.id)}, advisor)
-        estimates.save_repair_order(visit, RO_TERMS, advisor)
-        estimates.present(visit, advisor)
-        est = estimates.estimate_for(visit)
-        estimates.decide(visit, est.version, {line.id: ("approved", None) for line in est.lines}, "remote")
-        if visit.vehicle is None:  # a walk-in not yet matched to a vehicle record: give it one
-            visit.vehicle = Vehicle(site_id=site.id, plate=visit.plate)
-        visit.vehicle.make, visit.vehicle.model = "丰田", "凯美瑞"
-        db.session.commit()
-        visits.append(visit)
-    return visits, dispatcher, tech, bay
 
 
 @pytest.fixture
@@ -154,7 +120,7 @@ def test_english_labels(client, shop):
 
 
 def test_rate_limited_like_the_lobby(app, db_url, tmp_path):  # app: a clean database on PostgreSQL too
-    from conftest import make_app
+    from tests.support import make_app
     app = make_app(db_url, RATELIMIT_ENABLED=True, RATELIMIT_STATUS="3 per minute")
     with app.app_context():
         db.create_all()

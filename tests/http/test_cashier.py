@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import csrf_token, login, run_together, visit_ready
+from tests.factories import visit_ready
+from tests.support import csrf_token, login, run_together
 from webapp.extensions import db
 from webapp.models import Bill, Delivery, FollowUp, Payment, Visit
 from webapp.services import billing as svc
@@ -302,7 +303,7 @@ def visit_ro(bill):
 # ---------------------------------------------------------------- two cashiers at once
 
 def test_concurrent_payments_never_overpay(race_app):
-    from tests.conftest import Factory
+    from tests.factories import Factory
     from webapp.models import Site, User
     with race_app.app_context():
         f = Factory(db)

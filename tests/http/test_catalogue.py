@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import csrf_token, login
+from tests.support import csrf_token, login
 from webapp.extensions import db
 from webapp.models import LabourOperation, LabourRate, MaintenanceItem, Part, StockMovement
 

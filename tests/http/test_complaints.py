@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token, login, run_tasks, visit_delivered
+from tests.factories import visit_delivered
+from tests.support import csrf_token, login, run_tasks
 from webapp.extensions import db
 from webapp.models import Complaint, ComplaintNote
 from webapp.tasks.periodic import escalate_complaints

@@ -2,7 +2,7 @@
 optional, validated, a bad one answered with a message next to the field and kept."""
 import pytest
 
-from tests.conftest import csrf_token, login
+from tests.support import csrf_token, login
 from webapp.models import Customer, User
 from webapp.services import calling
 

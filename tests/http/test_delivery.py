@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import csrf_token, job_at_dispatch, login, png_data_url, visit_ready
+from tests.factories import job_at_dispatch, png_data_url, visit_ready
+from tests.support import csrf_token, login
 from webapp.extensions import db
 from webapp.handover import ITEMS
 from webapp.models import Bill, Delivery, FollowUp, Signature, Visit

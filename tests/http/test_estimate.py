@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from tests.conftest import png_data_url, csrf_token, login, confirm_suggestion
+from tests.factories import confirm_suggestion, png_data_url
+from tests.support import csrf_token, login
 from webapp.extensions import db as _db
 from webapp.models import (Approval, Concern, Estimate, LabourOperation, LabourRate, MaintenanceItem, Part,
                            Signature)

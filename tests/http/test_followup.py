@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token, login, visit_delivered
+from tests.factories import visit_delivered
+from tests.support import csrf_token, login
 from webapp.extensions import db
 from webapp.models import Complaint, FollowUp, FollowUpCall, SurveyResponse, Visit, VisitEvent
 from webapp.timeutil import utcnow

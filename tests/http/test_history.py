@@ -8,7 +8,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import event
 
-from tests.conftest import csrf_token, login, visit_at_estimate, visit_delivered_with_history
+from tests.factories import visit_at_estimate, visit_delivered_with_history
+from tests.support import csrf_token, login
 from webapp.extensions import db
 from webapp.models import Customer, Vehicle, VehicleDriver, Visit
 from webapp.services import history as svc

@@ -20,8 +20,8 @@ from html.parser import HTMLParser
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from tests.conftest import (USE_PG, Factory, _fresh_g, csrf_token, login, make_app, pg_database, reset_pg_schema,
-                            visit_at_estimate, visit_delivered, visit_ready)
+from tests.factories import Factory, visit_at_estimate, visit_delivered, visit_ready
+from tests.support import USE_PG, csrf_token, fresh_g, login, make_app, pg_database, reset_pg_schema
 from webapp.extensions import db as _db
 from webapp.parsing import MAX_ID
 
@@ -64,7 +64,7 @@ def shop(tmp_path_factory):
         url = f"sqlite:///{tmp / 'hostile.db'}"
     app = make_app(url, UPLOAD_DIR=str(tmp / "uploads"))
     from flask import request_started
-    request_started.connect(_fresh_g, app)  # two clients take turns: no signed-in user carried over in g
+    request_started.connect(fresh_g, app)  # two clients take turns: no signed-in user carried over in g
     with app.app_context():
         _db.create_all()
         yield app, _seed(Factory(_db))

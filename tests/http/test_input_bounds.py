@@ -3,7 +3,8 @@ form fields, amounts of 1e309 / 1E+400 at the cashier, a NUL character. Each use
 now a 404, or a message next to the field with what was typed kept, and nothing written."""
 import pytest
 
-from tests.conftest import csrf_token, job_at_dispatch, login, visit_delivered, visit_ready
+from tests.factories import job_at_dispatch, visit_delivered, visit_ready
+from tests.support import csrf_token, login
 from webapp.extensions import db
 from webapp.models import Bill, Complaint, Job, Payment, Visit
 from webapp.services import billing as billing_svc

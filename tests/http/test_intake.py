@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from tests.conftest import csrf_token, login, confirm_suggestion
+from tests.factories import confirm_suggestion
+from tests.support import csrf_token, login
 from webapp.models import Concern, Customer, IntakeForm, ManufacturerRequest, Vehicle, VehicleDriver, Visit
 from webapp.services import calling
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.conftest import csrf_token, login, confirm_suggestion
+from tests.factories import confirm_suggestion
+from tests.support import csrf_token, login
 from webapp.extensions import db
 from webapp.intake import DAMAGE_ZONES
 from webapp.models import DamageMark, Photo, Visit

@@ -10,7 +10,8 @@ import pytest
 from PIL import Image, ImageDraw
 from werkzeug.datastructures import MultiDict
 
-from tests.conftest import csrf_token, login, confirm_suggestion
+from tests.factories import confirm_suggestion
+from tests.support import csrf_token, login
 from webapp import intake as rules
 from webapp.models import Signature, Visit
 from webapp.services import calling

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import login
+from tests.support import login
 from webapp.events import DomainEvent, publish
 from webapp.extensions import socketio
 

@@ -9,7 +9,8 @@ from email.policy import default as default_policy
 
 import pytest
 
-from tests.conftest import csrf_token, free_port, job_at_dispatch, login, run_tasks
+from tests.factories import job_at_dispatch
+from tests.support import csrf_token, free_port, login, run_tasks
 from webapp.extensions import db
 from webapp.jobs import QC_CHECKLIST
 from webapp.models import Notification, Visit

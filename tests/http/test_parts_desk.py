@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import csrf_token, login, visit_ready
+from tests.factories import visit_ready
+from tests.support import csrf_token, login
 from tests.http.test_billing import add_part, approve_part
 from webapp.extensions import db
 from webapp.models import Part, StockMovement, Visit

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.conftest import ROOT, csrf_token, login
+from tests.support import ROOT, csrf_token, login
 from tests.http.test_intake_damage import start_visit
 from webapp.models import Photo
 

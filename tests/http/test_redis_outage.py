@@ -21,7 +21,8 @@ import redis
 import requests
 import socketio
 
-from conftest import Factory, free_port, make_app
+from tests.factories import Factory
+from tests.support import free_port, make_app
 from webapp.extensions import db
 
 ROOT = Path(__file__).resolve().parents[2]

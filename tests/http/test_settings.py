@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import csrf_token, login, visit_at_estimate
+from tests.factories import visit_at_estimate
+from tests.support import csrf_token, login
 from webapp.extensions import db
 from webapp.models import LabourOperation, LabourRate, Site, TechnicianShift
 from webapp.services import estimates

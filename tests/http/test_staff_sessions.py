@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import csrf_token, login
+from tests.support import csrf_token, login
 
 from webapp.models import StaffSession
 from webapp.timeutil import utcnow

@@ -8,7 +8,8 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from conftest import csrf_token, make_app, visit_delivered, visit_ready
+from tests.factories import visit_delivered, visit_ready
+from tests.support import csrf_token, make_app
 from webapp.extensions import db
 from webapp.models import Complaint, SurveyResponse
 from webapp.timeutil import utcnow

@@ -18,7 +18,8 @@ from huey.signals import SIGNAL_ENQUEUED
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.conftest import csrf_token, free_port, job_at_dispatch, login, run_tasks, visit_delivered
+from tests.factories import job_at_dispatch, visit_delivered
+from tests.support import csrf_token, free_port, login, run_tasks
 from webapp import tasks
 from webapp.events import subscribe, unsubscribe
 from webapp.extensions import db

@@ -4,7 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import csrf_token, job_at_dispatch, login
+from tests.factories import job_at_dispatch
+from tests.support import csrf_token, login
 from webapp.extensions import db
 from webapp.jobs import QC_CHECKLIST
 from webapp.models import (AdditionalWork, Bay, JobEvent, ManufacturerRequest, Visit)
@@ -276,7 +277,7 @@ def test_report_additional_work_pauses_the_job(client, factory, shop):
     assert resp.status_code == 422 and "This file is not a photo." in resp.get_data(as_text=True)
     assert "后刹车片磨损到极限" in resp.get_data(as_text=True)
     assert db.session.query(AdditionalWork).count() == 0
-    from conftest import jpeg_bytes
+    from tests.factories import jpeg_bytes
     resp = post(client, f"/tech/jobs/{visit.job.id}/additional",
                 {"description": "后刹车片磨损到极限", "suggestion": "更换后刹车片 1.2h",
                  "photos": (io.BytesIO(jpeg_bytes()), "pads.jpg")})
