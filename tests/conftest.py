@@ -21,7 +21,7 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from tests.factories import Factory  # noqa: E402
+from tests.factories import Factory, build_shop  # noqa: E402
 from tests.support import (NS, USE_PG, WORKER_N, LiveServer, fresh_g, make_app, pg_database,  # noqa: E402
                            pg_reset_sql, reset_pg_schema)
 from webapp import create_app  # noqa: E402
@@ -123,6 +123,40 @@ def client(app):
 def factory(db):
     return Factory(db)
 
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "shop(roles=…, staff=…, **site): what the shop fixture builds "
+                                       "(tests/factories.py build_shop)")
+
+
+def shop_options(request) -> dict:
+    """The ``shop`` marks on the test, its class and module; the closest one wins for each option."""
+    options = {}
+    for mark in reversed(list(request.node.iter_markers("shop"))):
+        options.update(mark.kwargs)
+    return options
+
+
+@pytest.fixture
+def shop(request, factory):
+    """The shop most tests work in: a site (bj01, 星驰汽车4S店（朝阳店）) with one user per staff role,
+    username ``<role>1``, the advisor at desk 1 (``tests/factories.py``: ``Shop``, ``build_shop``).
+    A module asks for fewer roles, display names or site settings with ``pytest.mark.shop(...)``;
+    what else it needs (a second site, a bay, a catalogue) it adds in a small fixture built on this one."""
+    return build_shop(factory, **shop_options(request))
+
+
+@pytest.fixture
+def live_shop(request, live_app):
+    """``shop`` on the live server's database, as plain values (``live_shop.site.code``,
+    ``live_shop.advisor.username``): the session that built it has ended when the test runs.
+    ``live_shop.factory`` builds more in an app context of the module's own fixture."""
+    with live_app.app_context():
+        factory = Factory(_db)
+        shop = build_shop(factory, **shop_options(request)).plain()
+        _db.session.remove()
+    shop.factory = factory
+    return shop
 
 
 # ---------------------------------------------------------------- live server and browser

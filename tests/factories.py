@@ -4,6 +4,7 @@ here (``from tests.factories import …``); the fixtures that hand them out live
 """
 import uuid
 import zlib
+from types import SimpleNamespace
 
 PASSWORD = "test-pass-123"
 
@@ -94,6 +95,45 @@ def jpeg_bytes(size=(640, 480), colour=(180, 40, 40)):
     buf = io.BytesIO()
     image.save(buf, "JPEG", quality=85)
     return buf.getvalue()
+
+
+# ---------------------------------------------------------------- a shop: a site and its staff
+
+STAFF_ROLES = ("advisor", "dispatcher", "technician", "qc", "parts", "cashier", "csi", "manager", "admin")
+SHOP_SITE = {"code": "bj01", "name_zh": "星驰汽车4S店（朝阳店）", "name_en": "Xingchi Motors (Chaoyang)"}
+
+
+class Shop:
+    """A site and its staff: ``shop.site``; ``shop.people[role]`` or ``shop.advisor`` (one user per role)."""
+
+    def __init__(self, site, people):
+        self.site = site
+        self.people = people
+
+    def __getattr__(self, name):
+        try:
+            return self.__dict__["people"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def plain(self) -> "Shop":
+        """The same shop as plain values (each column of the site and the users), for tests whose
+        database session has ended before they read it (browser tests against a live server)."""
+        def values(row):
+            return SimpleNamespace(**{column.key: getattr(row, column.key) for column in row.__table__.columns})
+        return Shop(values(self.site), {role: values(user) for role, user in self.people.items()})
+
+
+def build_shop(factory, roles=STAFF_ROLES, staff=None, **site):
+    """A site (``SHOP_SITE`` unless ``site`` says otherwise: code, names, settings) with one user per
+    role in ``roles``: username ``<role>1``, the advisor at desk 1, the factory's display names;
+    ``staff[role]`` overrides any of these (``{"advisor": {"display_name": "王晓明", "desk": "3"}}``)."""
+    row = factory.site(**{**SHOP_SITE, **site})
+    people = {}
+    for role in roles:
+        kw = {"username": f"{role}1", "desk": "1" if role == "advisor" else None, **(staff or {}).get(role, {})}
+        people[role] = factory.user(row, role, **kw)
+    return Shop(row, people)
 
 
 # ---------------------------------------------------------------- a visit through the real services

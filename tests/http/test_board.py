@@ -11,13 +11,15 @@ from webapp.models import Site
 from webapp.services import workshop
 
 TOKEN = "board-token-" + "x" * 20
+pytestmark = pytest.mark.shop(roles=(), board_token=TOKEN)
 
 
 @pytest.fixture
-def shop(app, factory):
-    site = factory.site(code="bj01", board_token=TOKEN)
-    visits, dispatcher, tech, bay = workshop_cars(site, 3, factory)
-    return site, visits, dispatcher, tech, bay
+def shop(shop, factory):
+    """The shared shop (with a board token, no staff of its own) and three cars waiting for dispatch with
+    the staff to move them: ``shop.cars`` = (visits, dispatcher, technician, bay)."""
+    shop.cars = workshop_cars(shop.site, 3, factory)
+    return shop
 
 
 def lanes_of(html):
@@ -41,7 +43,7 @@ def test_site_without_board_token_cannot_be_reached_with_empty_token(client, fac
 
 
 def test_page_and_state_follow_the_services(client, shop):
-    site, (v1, v2, v3), dispatcher, tech, bay = shop
+    (v1, v2, v3), dispatcher, tech, bay = shop.cars
     resp = client.get(f"/board?token={TOKEN}")
     assert resp.status_code == 200
     assert resp.headers["Cache-Control"] == "no-store"
@@ -74,7 +76,7 @@ def test_page_and_state_follow_the_services(client, shop):
 
 
 def test_state_carries_the_change_sequence(client, shop):
-    site, (v1, *_), dispatcher, tech, bay = shop
+    site, (v1, *_), dispatcher, tech, bay = shop.site, *shop.cars
     for step in range(2):
         html = client.get(f"/board/state?token={TOKEN}").get_data(as_text=True)
         seq = db.session.scalar(select(Site.change_seq).where(Site.id == site.id))
@@ -84,7 +86,7 @@ def test_state_carries_the_change_sequence(client, shop):
 
 
 def test_no_personal_data_or_prices(client, shop):
-    site, visits, *_ = shop
+    visits, *_ = shop.cars
     for path in (f"/board?token={TOKEN}", f"/board/state?token={TOKEN}"):
         html = client.get(path).get_data(as_text=True)
         for i, v in enumerate(visits):
@@ -96,7 +98,7 @@ def test_no_personal_data_or_prices(client, shop):
 
 
 def test_risk_and_rework_are_shown(client, shop):
-    site, (v1, v2, v3), dispatcher, tech, bay = shop
+    site, (v1, v2, v3), dispatcher, tech, bay = shop.site, *shop.cars
     v1.estimate.promised_at = v1.estimate.promised_at.replace(year=2000)  # long past
     db.session.commit()
     workshop.assign(dispatcher, v3.job.id, tech.id, None)
