@@ -18,6 +18,8 @@ from webapp.services import intake as svc
 from webapp.services import visits as visit_svc
 from webapp.timeutil import local_day
 
+pytestmark = pytest.mark.shop(roles=("advisor",), staff={"advisor": {"display_name": "王晓明"}})
+
 HX = {"HX-Request": "true"}
 
 
@@ -64,9 +66,8 @@ def to_estimate(factory, advisor, plate="京A12345", mobile="13800138000", milea
 
 
 @pytest.fixture
-def advisor(factory):
-    site = factory.site(code="bj01")
-    return factory.user(site, "advisor", username="a1", desk="1", display_name="王晓明")
+def advisor(shop):
+    return shop.advisor
 
 
 @pytest.fixture

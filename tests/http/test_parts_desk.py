@@ -11,6 +11,8 @@ from webapp.extensions import db
 from webapp.models import Part, StockMovement, Visit
 from webapp.services import billing
 
+pytestmark = pytest.mark.shop(roles=("advisor", "parts", "dispatcher", "cashier"))
+
 HX = {"HX-Request": "true"}
 
 
@@ -20,9 +22,8 @@ def english(client):
 
 
 @pytest.fixture
-def desk(factory):
-    site = factory.site(code="pd1")
-    people = {r: factory.user(site, r, username=f"{r}-pd") for r in ("advisor", "parts", "dispatcher", "cashier")}
+def desk(shop, factory):
+    site, people = shop.site, shop.people
     visit = visit_ready(factory, site, people["advisor"], plate="京A30001")
     part = add_part(site, number="FLT-01", on_hand="5")
     approve_part(db.session.get(Visit, visit.id), part, quantity="2")

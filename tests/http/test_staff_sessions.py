@@ -12,14 +12,16 @@ from tests.support import csrf_token, login
 from webapp.models import StaffSession
 from webapp.timeutil import utcnow
 
+pytestmark = pytest.mark.shop(roles=("advisor",))
+
 COOKIE = "servicelane_session"
 HTMX_PANEL = {"HX-Request": "true", "HX-Trigger": "panel", "HX-Target": "panel",
               "HX-Current-URL": "http://localhost/advisor"}
 
 
 @pytest.fixture
-def advisor(factory):
-    return factory.user(factory.site(), "advisor")
+def advisor(shop):
+    return shop.advisor
 
 
 def copy_of(app, client):

@@ -15,6 +15,8 @@ from webapp.notify.backends import (LogBackend, Message, Notifier, SendResult, S
                                     register_backend, BACKENDS)
 from webapp.notify.messages import ready_message
 
+pytestmark = pytest.mark.shop(roles=("advisor",))
+
 
 # ---------------------------------------------------------------- backend selection
 
@@ -132,11 +134,9 @@ def test_ready_message_in_one_language_when_only_one(app):
 # ---------------------------------------------------------------- at most once, logged
 
 @pytest.fixture
-def ready_shop(factory, app):
+def ready_shop(shop, app):
     app.config["PUBLIC_BASE_URL"] = "https://service.example.com"
-    site = factory.site(code="nt1")
-    advisor = factory.user(site, "advisor")
-    return site, advisor
+    return shop.site, shop.advisor
 
 
 def ready_with_email(factory, site, advisor, email):
