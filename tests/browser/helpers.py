@@ -1,5 +1,5 @@
-"""What browser tests do on a page: sign in, choose the language, sign on a signature pad, save a
-screenshot. Import them from here (``from tests.browser.helpers import …``).
+"""What browser tests do on a page: sign in, choose the language, sign on a signature pad, wait for
+htmx to settle, save a screenshot. Import them from here (``from tests.browser.helpers import …``).
 """
 from tests.factories import PASSWORD
 from tests.support import ROOT
@@ -13,6 +13,14 @@ def screenshot(page, name):
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
     return path
+
+
+def settled(page):
+    """Wait until no htmx request is in flight and nothing is swapping or settling. Call it once what
+    an action changed is on the screen (an ``expect`` or ``expect_response`` saw it): the refreshes the
+    answer triggers (HX-Trigger, a section's ``load``) start while htmx handles that answer, and the
+    settle classes cover the gap to those triggered after the settle, so none is missed."""
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')")
 
 
 def set_lang(page, base_url, lang):
