@@ -51,7 +51,10 @@ def record_gets(page, log):
 
 
 def pump(page):
-    # Playwright's sync API delivers request events only while it is called: poll through it.
+    # Not a wait for a screen state: this test measures the absence of requests (QUIET_S with none,
+    # on seven pages in seven contexts), which only a span of time can show. Playwright's sync API
+    # delivers request events only while it is called, and it has no wait that ends on "no request
+    # for N s" across contexts: poll through it in 100 ms steps.
     page.wait_for_timeout(100)
 
 
