@@ -21,7 +21,7 @@ import redis
 import requests
 import socketio
 
-from tests.factories import Factory
+from tests.factories import Factory, build_shop
 from tests.support import free_port, make_app
 from webapp.extensions import db
 
@@ -92,10 +92,8 @@ def outage(tmp_path):
     setup = make_app(db_url)
     with setup.app_context():
         db.create_all()
-        factory = Factory(db)
-        site = factory.site(code="bj01", board_token=BOARD_TOKEN)
-        advisor = factory.user(site, role="advisor", username="outage-advisor")
-        username = advisor.username
+        # The shared shop (tests/factories.py), on this test's own database.
+        username = build_shop(Factory(db), roles=("advisor",), board_token=BOARD_TOKEN).advisor.username
         db.session.remove()
         db.engine.dispose()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SERVICELANE_")}
