@@ -16,7 +16,7 @@ from sqlalchemy import select
 import re
 
 from tests.browser import language_mix
-from tests.conftest import SCREENSHOTS, screenshot, sign_in
+from tests.browser.helpers import SCREENSHOTS, screenshot, sign_in
 from webapp.cli import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -45,7 +45,7 @@ def seed_demo_shop(live_app):
         intake_visit = db.session.get(Visit, ticket.visit_id)
         intake_svc.start_inspection(intake_visit, advisor)
         # A car in the workshop, started by tech1: the tablet shows a live job with its controls.
-        from tests.conftest import Factory, job_at_dispatch
+        from tests.factories import Factory, job_at_dispatch
         from webapp.services import workshop
         in_repair = job_at_dispatch(Factory(db), site, advisor, plate="京E33333")
         staff = {u.username: u for u in db.session.scalars(select(User).where(User.site_id == site.id))}

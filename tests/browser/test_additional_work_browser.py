@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from conftest import Factory, jpeg_bytes, job_at_dispatch, screenshot, set_lang
+from tests.browser.helpers import screenshot, set_lang
+from tests.factories import Factory, job_at_dispatch, jpeg_bytes
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser

@@ -9,7 +9,8 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from conftest import Factory, draw_signature, screenshot, sign_in, visit_ready
+from tests.browser.helpers import draw_signature, screenshot, settled, sign_in
+from tests.factories import Factory, visit_ready
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -37,11 +38,6 @@ def staff(new_page, base, username, path):
     return page
 
 
-def settle_down(page):
-    page.wait_for_timeout(250)
-    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')")
-
-
 def test_delivered_paid_rated_complained_and_kept_in_history(live_app, live_server, new_page):
     shop = seed(live_app)
     base = live_server.url
@@ -66,7 +62,7 @@ def test_delivered_paid_rated_complained_and_kept_in_history(live_app, live_serv
     expect(row).to_contain_text("¥305.10")                    # 1.5 h × 180 + 13 % tax
 
     # The handover with the customer: six ticks, the signature, done — waiting for settlement.
-    settle_down(desk)
+    settled(desk)
     handover = desk.locator("#sec-delivery")
     handover.scroll_into_view_if_needed()
     items = desk.locator("#sec-delivery .ho-item")
@@ -75,7 +71,7 @@ def test_delivered_paid_rated_complained_and_kept_in_history(live_app, live_serv
         key = items.nth(i).get_attribute("data-item")
         items.nth(i).locator("input[type=checkbox]").check()
         expect(desk.locator(f"#sec-delivery .ho-item[data-item={key}]")).to_have_class(re.compile(r"\bdone\b"))
-    settle_down(desk)
+    settled(desk)
     canvas = desk.locator("#sec-delivery canvas[data-signature-pad]")
     canvas.scroll_into_view_if_needed()
     draw_signature(desk, canvas)

@@ -4,22 +4,24 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import Factory, screenshot, set_lang, sign_in
+from tests.browser.helpers import screenshot, set_lang, sign_in
 from webapp.extensions import db
+from webapp.models import Site
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser,
+              pytest.mark.shop(roles=("advisor",), staff={"advisor": {"desk": "3", "display_name": "王晓明"}})]
 
 
 @pytest.fixture
-def shop(live_app):
+def shop(live_shop, live_app):
+    """The shared shop's advisor1 (王晓明, desk 3), a second advisor (advisor2, 李娜, desk 4) and three
+    walk-ins waiting."""
     with live_app.app_context():
-        f = Factory(db)
-        site = f.site(code="bj01", name_zh="星驰汽车4S店（朝阳店）", name_en="Xingchi Motors (Chaoyang)")
-        a1 = f.user(site, "advisor", username="advisor1", desk="3", display_name="王晓明")
+        f, site = live_shop.factory, db.session.get(Site, live_shop.site.id)
         f.user(site, "advisor", username="advisor2", desk="4", display_name="李娜")
         for plate in ("京A11111", "京BD22222", "沪C33333"):
             f.walkin(site, plate=plate)
-        return {"site": site.code, "advisor": a1.username}
+    return {"site": live_shop.site.code, "advisor": live_shop.advisor.username}
 
 
 
@@ -83,12 +85,16 @@ def test_lobby_rebuilds_after_reconnect(live_server, live_app, shop, new_page):
     tv = new_page("tv")
     tv.goto(base + "/lobby")
     expect(tv.locator("body")).to_have_attribute("data-live-state", "online")
+    tv.evaluate("() => { window.__failedFetches = 0;"
+                " document.body.addEventListener('htmx:sendError', () => { window.__failedFetches += 1; }); }")
     tv.context.set_offline(True)
     with live_app.app_context():
         from webapp.models import User
         from webapp.services import calling
         calling.call_next(db.session.scalar(db.select(User).where(User.username == "advisor1")))
-    tv.wait_for_timeout(500)
+    # The call is missed while offline: either the socket has dropped, or its message came and the
+    # board's refetch failed. Wait until the screen is in one of those states, then come back.
+    tv.wait_for_function("() => document.body.dataset.liveState === 'offline' || window.__failedFetches > 0")
     tv.context.set_offline(False)
     # Whether the socket noticed the outage or not, the board catches up from the server.
     expect(tv.locator(".call.latest .number")).to_have_text("W001", timeout=40_000)

@@ -5,23 +5,25 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD, Factory, screenshot, set_lang
+from tests.browser.helpers import screenshot, set_lang
+from tests.factories import PASSWORD
 from webapp import demo_catalogue
 from webapp.extensions import db
+from webapp.models import Site, User
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser,
+              pytest.mark.shop(roles=("parts", "manager"),
+                               staff={"parts": {"display_name": "赵库管"}, "manager": {"display_name": "李经理"}})]
 
 
 @pytest.fixture
-def shop(live_app):
+def shop(live_shop, live_app):
+    """The shared shop's parts clerk (赵库管) and manager (李经理), with the demo catalogue loaded."""
     with live_app.app_context():
-        f = Factory(db)
-        site = f.site(code="bj01", name_zh="星驰汽车4S店（朝阳店）", name_en="Xingchi Motors (Chaoyang)")
-        clerk = f.user(site, "parts", username="parts1", display_name="赵库管")
-        f.user(site, "manager", username="manager1", display_name="李经理")
-        demo_catalogue.load(site, clerk)
+        site = db.session.get(Site, live_shop.site.id)
+        demo_catalogue.load(site, db.session.get(User, live_shop.parts.id))
         db.session.commit()
-        return {"clerk": "parts1"}
+        return {"clerk": live_shop.parts.username}
 
 
 def sign_in_parts(page, base, lang, username="parts1"):

@@ -4,7 +4,8 @@ the whole concern is valid; then everything is saved at once. Screenshots in bot
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import Factory, screenshot, sign_in
+from tests.browser.helpers import screenshot, sign_in
+from tests.factories import Factory
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from conftest import Factory, draw_signature, sign_in, visit_ready
+from tests.browser.helpers import draw_signature, settled, sign_in
+from tests.factories import Factory, visit_ready
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -70,12 +71,6 @@ def settle(live_app, visit_id):
         return moved
 
 
-def quiet(page):
-    """Let the swaps of a save and of the live hint it caused finish before drawing."""
-    page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')")
-
-
 
 # In English here; test_aftercare_journey drives the same screens in Chinese (the default), so the
 # suite runs each flow once per language instead of twice in Chinese.
@@ -103,7 +98,7 @@ def test_handover_checklist_signature_and_settlement(live_app, live_server, new_
     page.fill("#c-email", "zhang.san@example.com")
     page.click("#sec-customer button[type=submit]")
     expect(page.locator("#sec-customer #email-error")).to_have_count(0)
-    quiet(page)
+    settled(page)
 
     section = page.locator("#sec-delivery")
     section.scroll_into_view_if_needed()
@@ -139,14 +134,14 @@ def test_handover_checklist_signature_and_settlement(live_app, live_server, new_
     page.locator("#ho-notes").blur()
     expect(page.locator("#sec-delivery [data-content-hash]")).not_to_have_attribute("data-content-hash", before)
     expect(page.locator("#ho-notes")).to_have_value(re.compile("雨刮片|Wiper"))
-    quiet(page)
+    settled(page)
 
     canvas = page.locator("#sec-delivery canvas[data-signature-pad]")
     canvas.scroll_into_view_if_needed()
     # an empty box is refused next to it
     page.locator("#delivery-sign-form button[type=submit]").click()
     expect(page.locator("#sec-delivery #signature-error")).to_be_visible()
-    quiet(page)
+    settled(page)
     canvas = page.locator("#sec-delivery canvas[data-signature-pad]")
     canvas.scroll_into_view_if_needed()
     draw_signature(page, canvas)

@@ -9,7 +9,8 @@ import pytest
 from playwright.sync_api import expect
 from werkzeug.datastructures import MultiDict
 
-from tests.conftest import confirm_suggestion, png_data_url, PASSWORD, Factory, draw_signature, screenshot, set_lang
+from tests.browser.helpers import draw_signature, screenshot, set_lang
+from tests.factories import PASSWORD, Factory, confirm_suggestion, png_data_url
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser

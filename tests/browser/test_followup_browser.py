@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from conftest import Factory, set_lang, visit_delivered, sign_in
+from tests.browser.helpers import set_lang, settled, sign_in
+from tests.factories import Factory, visit_delivered
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -24,7 +25,7 @@ def shot(page, name, full=False):
 def scroll_to(page, element_id):
     """Scroll by id at that moment: the live block is swapped on every hint, a held element goes stale."""
     page.evaluate("id => { const el = document.getElementById(id); if (el) { el.scrollIntoView({block: 'start'}); window.scrollBy(0, -12); } }", element_id)
-    page.wait_for_timeout(150)
+    settled(page)   # a swap of the live block in flight would land mid-screenshot
 
 
 def seed(live_app):
@@ -121,11 +122,21 @@ def test_two_stars_open_a_case_the_manager_sees_and_the_call_is_recorded(live_ap
     scroll_to(phone, "survey")
     for q, answer in (("explained", "yes"), ("on_time", "no"), ("clean", "yes")):
         survey.locator(f'[data-question="{q}"] input[value="{answer}"]').check(force=True)
-    survey.locator("[data-survey-send]").tap()
-    expect(phone.locator('[data-question="recommend"] .error')).to_be_visible()   # one left unanswered
-    expect(phone.locator('[data-question="explained"] input[value="yes"]')).to_be_checked()
-    expect(phone.locator("#survey-form [data-feedback-message]")).to_be_visible()
-    phone.wait_for_timeout(400)   # the live block refreshes on connect: the form and its messages stay
+    # The survey is a plain form post: the answer is a new page, whose socket connects and refreshes
+    # the live block (a fragment GET). Wait for that refresh and its swap: the form and its messages stay.
+    sent = []
+
+    def on_survey(response):
+        if response.request.method == "POST" and "/survey" in response.url:
+            sent.append(response)
+    phone.on("response", on_survey)
+    with phone.expect_response(lambda r: bool(sent) and r.request.method == "GET" and "/fragment" in r.url):
+        survey.locator("[data-survey-send]").tap()
+        expect(phone.locator('[data-question="recommend"] .error')).to_be_visible()   # one left unanswered
+        expect(phone.locator('[data-question="explained"] input[value="yes"]')).to_be_checked()
+        expect(phone.locator("#survey-form [data-feedback-message]")).to_be_visible()
+    phone.remove_listener("response", on_survey)
+    settled(phone)
     expect(phone.locator('[data-question="recommend"] .error')).to_be_visible()
     scroll_to(phone, "survey")
     shot(phone, f"status-survey-error-{lang}")

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from conftest import Factory, set_lang, visit_delivered_with_history
+from tests.browser.helpers import set_lang
+from tests.factories import Factory, visit_delivered_with_history
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser

@@ -9,7 +9,8 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-from tests.conftest import confirm_suggestion, PASSWORD, SCREENSHOTS, Factory, screenshot, set_lang
+from tests.browser.helpers import SCREENSHOTS, screenshot, set_lang
+from tests.factories import PASSWORD, Factory, confirm_suggestion
 from webapp.extensions import db
 from webapp.services import calling
 from webapp.services import intake as svc

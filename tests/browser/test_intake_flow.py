@@ -7,20 +7,24 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import Factory, draw_signature, jpeg_bytes, screenshot, set_lang, sign_in
+from tests.browser.helpers import draw_signature, screenshot, set_lang, settled, sign_in
+from tests.factories import jpeg_bytes
 from webapp.extensions import db
+from webapp.models import Site
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser,
+              pytest.mark.shop(roles=("advisor",), staff={"advisor": {"desk": "3", "display_name": "王晓明"}})]
+
+INSPECTION_SAVE = re.compile(r"/visits/\d+/inspection$")
 
 
 @pytest.fixture
-def shop(live_app):
+def shop(live_shop, live_app):
+    """The shared shop's advisor1 (王晓明, desk 3) and a walk-in waiting (粤BD12345)."""
     with live_app.app_context():
-        f = Factory(db)
-        site = f.site(code="bj01", name_zh="星驰汽车4S店（朝阳店）", name_en="Xingchi Motors (Chaoyang)")
-        f.user(site, "advisor", username="advisor1", desk="3", display_name="王晓明")
-        ticket = f.walkin(site, plate="粤BD12345", mobile="13900139000")
-        return {"advisor": "advisor1", "token": ticket.token}
+        site = db.session.get(Site, live_shop.site.id)
+        ticket = live_shop.factory.walkin(site, plate="粤BD12345", mobile="13900139000")
+        return {"advisor": live_shop.advisor.username, "token": ticket.token}
 
 
 
@@ -72,16 +76,24 @@ def test_reception_inspection_interview(live_server, shop, new_page, lang):
     # Walk-around: the inspection saves as the advisor goes.
     page.locator("#sec-inspection").get_by_role("button", name=re.compile("Start walk-around|开始环车检查")).click()
     insp = page.locator("#sec-inspection")
-    for label in (("Seat cover", "座椅套"), ("Steering-wheel cover", "方向盘套"), ("Floor mat", "脚垫")):
-        insp.get_by_text(label[1] if not en else label[0], exact=True).click()
-        page.wait_for_timeout(300)
+
+    def autosave_with(value):
+        """The autosave (the whole form, posted after a change) that carries ``value``."""
+        return page.expect_response(lambda r: r.request.method == "POST" and INSPECTION_SAVE.search(r.url)
+                                    and value in (r.request.post_data or ""))
+
+    for label, field in ((("Seat cover", "座椅套"), "cover_seat"), (("Steering-wheel cover", "方向盘套"), "cover_wheel"),
+                         (("Floor mat", "脚垫"), "cover_floor")):
+        with autosave_with(f"{field}=1"):
+            insp.get_by_text(label[1] if not en else label[0], exact=True).click()
     page.locator("#i-mileage").fill("18800")
     page.locator("#i-mileage").press("Tab")
     insp.get_by_text("3/4", exact=True).click()
     insp.get_by_text("Tyre pressure" if en else "胎压", exact=True).click()
     insp.get_by_text("Spare tyre" if en else "备胎", exact=True).click()
-    insp.locator(".valuables label:has(input[value='no'])").click()   # the explicit valuables answer
-    page.wait_for_timeout(500)
+    with autosave_with("valuables_left=no"):   # the last change: the save that follows it carries everything
+        insp.locator(".valuables label:has(input[value='no'])").click()   # the explicit valuables answer
+    settled(page)
     expect(page.locator("#sec-inspection input[name=cover_floor]")).to_be_checked()
     expect(page.locator("#i-mileage")).to_have_value("18800")
     screenshot(page, f"intake-inspection-{lang}")

@@ -10,7 +10,8 @@ from PIL import Image
 from playwright.sync_api import expect
 from werkzeug.datastructures import MultiDict
 
-from tests.conftest import confirm_suggestion, PASSWORD, Factory, draw_signature, screenshot, set_lang
+from tests.browser.helpers import draw_signature, screenshot, set_lang
+from tests.factories import PASSWORD, Factory, confirm_suggestion
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -83,12 +84,9 @@ def sign_in(page, base, username, lang):
 
 
 def wait_js(page, expression, timeout=10.0):
-    """page.wait_for_function evaluates its predicate with eval, which the CSP forbids: poll instead."""
-    import time
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
-        page.wait_for_timeout(100)
+    """Wait until ``expression`` is true on the page (Playwright runs the predicate through the
+    browser's debugging protocol, which the page's CSP does not govern)."""
+    page.wait_for_function(f"() => {expression}", timeout=timeout * 1000)
 
 
 def open_status(new_page, base, token, lang):

@@ -6,20 +6,22 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD, Factory, decode_qr_png, screenshot, set_lang
+from tests.browser.helpers import screenshot, set_lang
+from tests.factories import PASSWORD
+from tests.support import decode_qr_png
 from webapp.extensions import db
+from webapp.models import Site
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser,
+              pytest.mark.shop(roles=("advisor",), staff={"advisor": {"desk": "3", "display_name": "王晓明"}})]
 
 
 @pytest.fixture
-def shop(live_app):
+def shop(live_shop, live_app):
+    """The shared shop's advisor1 (王晓明, desk 3), with someone already waiting (沪C33333)."""
     with live_app.app_context():
-        f = Factory(db)
-        site = f.site(code="bj01", name_zh="星驰汽车4S店（朝阳店）", name_en="Xingchi Motors (Chaoyang)")
-        f.user(site, "advisor", username="advisor1", desk="3", display_name="王晓明")
-        f.walkin(site, plate="沪C33333")   # someone is already waiting
-    return "advisor1"
+        live_shop.factory.walkin(db.session.get(Site, live_shop.site.id), plate="沪C33333")
+    return live_shop.advisor.username
 
 
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])

@@ -2,19 +2,20 @@
 keys (province first, then letters and digits; the number keypad), the reason tiles and the
 notice and its button; then reading the ticket's QR code back with OpenCV."""
 import re
-import time
 from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from tests.conftest import Factory, decode_qr_png, screenshot, set_lang
+from tests.browser.helpers import screenshot, set_lang
+from tests.factories import Factory
+from tests.support import decode_qr_png
 from webapp.extensions import db
 from webapp.models import Ticket, Visit
 from webapp.timeutil import utcnow
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.shop(roles=())]
 
 LANGS = [("zh_CN", "zh-CN"), ("en", "en")]
 # Count print() calls instead of opening the print pipeline (CSP does not apply to this injection).
@@ -22,10 +23,9 @@ COUNT_PRINTS = "window.__prints = 0; window.print = function () { window.__print
 
 
 @pytest.fixture
-def shop(live_app):
-    with live_app.app_context():
-        site = Factory(db).site(code="bj01", name_zh="星驰汽车4S店（朝阳店）", name_en="Xingchi Motors (Chaoyang)")
-        return {"site": site.code, "id": site.id}
+def shop(live_shop):
+    """The shared shop (no staff: the kiosk serves customers): its code and id."""
+    return {"site": live_shop.site.code, "id": live_shop.site.id}
 
 
 def open_kiosk(new_page, base, lang="zh_CN"):
@@ -41,14 +41,6 @@ def tap(page, keyboard, keys):
     """Press on-screen keys one by one, like a finger."""
     for key in keys:
         page.locator(f'{keyboard} [data-key="{key}"]').click()
-
-
-def wait_until(condition, timeout=5.0):
-    """Poll a condition (page.wait_for_function would need eval, which the CSP refuses)."""
-    end = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < end, "timed out"
-        time.sleep(0.05)
 
 
 def real_errors(page):
@@ -121,7 +113,7 @@ def test_walkin_with_the_on_screen_keyboards(live_server, live_app, shop, new_pa
     expect(page.locator("#ticket-number")).to_have_text("W001")
     expect(page.locator("#ticket-pin")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
     expect(page.locator(".ticket-kind")).to_contain_text("京A·***45")
-    wait_until(lambda: page.evaluate("window.__prints") == 1)  # printed by itself, once
+    page.wait_for_function("() => window.__prints === 1")  # printed by itself, once
     screenshot(page, f"kiosk-ticket-{tag}")
 
     # The QR code, as a phone would read it: the absolute address of the status page.
@@ -230,6 +222,8 @@ def test_double_tap_and_retry_make_one_ticket(live_server, live_app, shop, new_p
     page.keyboard.type("13800138000")
     page.click("label[for=reason-maintenance]")
     page.evaluate("window.__form = new FormData(document.getElementById('walkin-form'))")
+    posts = []
+    page.on("request", lambda r: r.method == "POST" and r.url.endswith("/kiosk/walkin") and posts.append(r))
     page.dblclick("#walkin-submit")
     expect(page.locator("#ticket-number")).to_have_text("W001")
     # The same form sent again (a retry after a timeout, a reload): the same ticket.
@@ -238,8 +232,11 @@ def test_double_tap_and_retry_make_one_ticket(live_server, live_app, shop, new_p
         return [r.status, await r.text()];
     }""")
     assert replay[0] == 200 and 'id="ticket-number">W001<' in replay[1]
-    time.sleep(0.3)
-    assert tickets(live_app) == 1
+    # Every walk-in post the page sent (the double tap's, the replay) has been answered: none is still
+    # on its way to the database when the tickets are counted.
+    for request in posts:
+        request.response()
+    assert posts and tickets(live_app) == 1
     with live_app.app_context():
         assert db.session.scalar(select(Visit.plate)) == "京A12345"
     assert real_errors(page) == []

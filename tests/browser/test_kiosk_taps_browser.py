@@ -10,7 +10,8 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from tests.browser.test_accessibility import BLOCKING, axe_findings
-from tests.conftest import Factory, set_lang
+from tests.browser.helpers import set_lang
+from tests.factories import Factory
 from webapp.extensions import db
 from webapp.models import Site, Ticket, Visit
 from webapp.timeutil import utcnow

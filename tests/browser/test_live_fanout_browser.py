@@ -15,8 +15,8 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect
 
-from conftest import Factory, sign_in
-from test_remote_approval_browser import presented_estimate
+from tests.browser.helpers import sign_in
+from tests.factories import Factory, presented_estimate
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -51,7 +51,10 @@ def record_gets(page, log):
 
 
 def pump(page):
-    # Playwright's sync API delivers request events only while it is called: poll through it.
+    # Not a wait for a screen state: this test measures the absence of requests (QUIET_S with none,
+    # on seven pages in seven contexts), which only a span of time can show. Playwright's sync API
+    # delivers request events only while it is called, and it has no wait that ends on "no request
+    # for N s" across contexts: poll through it in 100 ms steps.
     page.wait_for_timeout(100)
 
 

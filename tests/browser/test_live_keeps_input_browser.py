@@ -9,9 +9,11 @@ import re
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
-from conftest import RO_TERMS, Factory, job_at_dispatch, png_data_url, sign_in
+from tests.browser.helpers import sign_in
+from tests.factories import RO_TERMS, Factory, job_at_dispatch, png_data_url
 from webapp.extensions import db
 from webapp.services import calling, estimates, workshop
 from webapp.services import intake as intake_svc
@@ -234,7 +236,9 @@ def test_call_next_is_never_undone_by_a_refresh_already_on_its_way(live_app, liv
         for _ in range(at_most_ms // 20):
             if held[kind]:
                 return True
-            page.wait_for_timeout(20)   # let Playwright run the route handlers
+            # The sync API runs route handlers only while it is called, and no Playwright wait ends on
+            # a Python-side condition (a handler having held the request): poll in 20 ms steps.
+            page.wait_for_timeout(20)
         return False
 
     def release(kind):
@@ -250,10 +254,10 @@ def test_call_next_is_never_undone_by_a_refresh_already_on_its_way(live_app, liv
     # The call reaches the server at once (unordered) or waits for the refresh (ordered): give it
     # a moment either way; and any hint the call causes arrives while the refresh is travelling.
     if wait_held("call", at_most_ms=2000):
-        for _ in range(100):
-            if page.evaluate("window.__hints || 0"):
-                break
-            page.wait_for_timeout(20)
+        try:
+            page.wait_for_function("() => (window.__hints || 0) > 0", timeout=2000)
+        except PlaywrightTimeoutError:
+            pass   # no hint came: the refresh travels alone
     release("panel")
     wait_held("call")
     release("call")

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import Factory, confirm_suggestion, draw_signature, sign_in
+from tests.browser.helpers import draw_signature, sign_in
+from tests.factories import Factory, confirm_suggestion
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser

@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import Factory, screenshot, sign_in, visit_ready
+from tests.browser.helpers import screenshot, sign_in
+from tests.factories import Factory, visit_ready
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -37,7 +38,7 @@ def seed(live_app):
 
 
 def approve_a_part_elsewhere(live_app, part_id):
-    from tests.conftest import RO_TERMS, visit_at_estimate
+    from tests.factories import RO_TERMS, visit_at_estimate
     from webapp.models import User
     from webapp.services import estimates
     with live_app.app_context():

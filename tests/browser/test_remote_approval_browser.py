@@ -4,18 +4,16 @@ taps (each one asks the server for it: no money rules in the browser), declines 
 approves the rest, confirms (the total shown is the one recorded); the advisor's console moves the visit to
 "Waiting for technician" without a reload. Screenshots of the card before and after, both languages."""
 import re
-import uuid
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from conftest import RO_TERMS, png_data_url, Factory, screenshot, set_lang, sign_in
+from tests.browser.helpers import screenshot, set_lang, sign_in
+from tests.factories import presented_estimate
 from webapp.extensions import db
-from webapp.services import calling, estimates
-from webapp.services import intake as intake_svc
-from webapp.services.checkin import ticket_pin
+from webapp.services import estimates
 
 pytestmark = pytest.mark.browser
 
@@ -24,48 +22,6 @@ TOTAL_ASKED = re.compile(r"/approve/total\?")
 
 WAITING_FOR_TECHNICIAN = {"en": "Waiting for technician", "zh-CN": "待派工"}
 AWAITING = {"en": "Awaiting authorisation", "zh-CN": "待客户授权"}
-
-
-def presented_estimate(live_app):
-    """Reception → inspection → interview → four estimate lines → repair order → presented."""
-    from webapp.models import LabourOperation, LabourRate, Part
-    with live_app.app_context():
-        f = Factory(db)
-        site = f.site(name_zh="星驰汽车4S店（朝阳店）", name_en="Xingchi Motors (Chaoyang)")
-        advisor = f.user(site, "advisor", username=f"adv{uuid.uuid4().hex[:6]}", desk="3", display_name="王晓明")
-        f.customer_vehicle(site, plate="京A12345", mobile="13800138000", name="张三", make="大众", model="帕萨特")
-        ticket = f.walkin(site, plate="京A12345", mobile="13800138000")
-        db.session.add(LabourRate(site_id=site.id, kind="default", rate=Decimal("300.00")))
-        op = LabourOperation(site_id=site.id, code="BRK-F", name_zh="更换前刹车片", name_en="Replace front brake pads",
-                             hours=Decimal("1.5"))
-        part = Part(site_id=site.id, number="P-100", name_zh="前刹车片（原厂）", name_en="Front brake pads (OEM)",
-                    unit_price=Decimal("388.50"), on_hand=Decimal("10"))
-        db.session.add_all([op, part])
-        db.session.commit()
-        calling.call_next(advisor)
-        calling.start_reception(advisor, ticket.id)
-        visit = ticket.visit
-        intake_svc.start_inspection(visit, advisor)
-        db.session.expire(visit)
-        intake_svc.save_inspection(visit, {"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                           "mileage": "45000", "fuel_level": "1/2", "valuables_left": "no"}, advisor)
-        intake_svc.sign_intake(visit, png_data_url(), "张三", "127.0.0.1", "pytest", advisor)
-        intake_svc.complete_inspection(visit, advisor)
-        intake_svc.add_concern(visit, "刹车时有异响", advisor)
-        intake_svc.complete_interview(visit, advisor)
-        labour = estimates.add_line(visit, {"kind": "labour", "operation_id": str(op.id)}, advisor)
-        pads = estimates.add_line(visit, {"kind": "part", "part_id": str(part.id), "quantity": "2"}, advisor)
-        covered = estimates.add_line(visit, {"kind": "labour", "description": "更新发动机控制软件",
-                                             "quantity": "0.5", "warranty": "1"}, advisor)
-        alignment = estimates.add_line(visit, {"kind": "labour", "description": "四轮定位", "quantity": "1"},
-                                       advisor, recommended="maintenance_due")
-        estimates.save_repair_order(visit, RO_TERMS, advisor)
-        estimates.present(visit, advisor)
-        shop = {"token": ticket.token, "pin": ticket_pin(ticket.token), "visit": visit.id, "advisor": advisor.username,
-                "number": ticket.number, "labour": labour.id, "pads": pads.id, "covered": covered.id,
-                "alignment": alignment.id, "part": part.id}
-        db.session.remove()
-        return shop
 
 
 def scroll_to(page, selector):

@@ -5,21 +5,22 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD, Factory, screenshot, set_lang
+from tests.browser.helpers import screenshot, set_lang
+from tests.factories import PASSWORD
 from webapp.extensions import db
+from webapp.models import Site
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.shop(roles=("manager",), staff={"manager": {"display_name": "李经理"}})]
 
 
 @pytest.fixture
-def shop(live_app):
+def shop(live_shop, live_app):
+    """The shared shop's manager (李经理) and four technicians."""
     with live_app.app_context():
-        f = Factory(db)
-        site = f.site(code="bj01", name_zh="星驰汽车4S店（朝阳店）", name_en="Xingchi Motors (Chaoyang)")
-        f.user(site, "manager", username="manager1", display_name="李经理")
+        site = db.session.get(Site, live_shop.site.id)
         for name in ("王师傅", "刘师傅", "陈师傅", "赵师傅"):
-            f.user(site, "technician", display_name=name)
-        return {"manager": "manager1"}
+            live_shop.factory.user(site, "technician", display_name=name)
+        return {"manager": live_shop.manager.username}
 
 
 def sign_in(page, base, lang, next_path):

@@ -9,24 +9,25 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from tests.conftest import Factory, PASSWORD, sign_in
+from tests.browser.helpers import sign_in
+from tests.factories import PASSWORD
 from webapp.extensions import db
-from webapp.models import StaffSession
+from webapp.models import Site, StaffSession
 from webapp.timeutil import utcnow
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser,
+              pytest.mark.shop(roles=("advisor",), staff={"advisor": {"display_name": "王晓明"}})]
 SHOTS = Path("/tmp/shots-auth")
 ENDED = {"zh_CN": "登录已失效", "en": "Your session has ended"}
 SIGN_OUT = {"zh_CN": "退出登录", "en": "Sign out"}
 
 
 @pytest.fixture
-def advisor(live_app):
+def advisor(live_shop, live_app):
+    """The shared shop's advisor (王晓明), with a walk-in waiting."""
     with live_app.app_context():
-        f = Factory(db)
-        site = f.site(code="bj01")
-        f.walkin(site, plate="京A11111")
-        return f.user(site, "advisor", username="advisor1", display_name="王晓明").username
+        live_shop.factory.walkin(db.session.get(Site, live_shop.site.id), plate="京A11111")
+    return live_shop.advisor.username
 
 
 def back_on_login_page(page, lang):

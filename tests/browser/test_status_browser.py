@@ -6,29 +6,32 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from conftest import Factory, confirm_suggestion, screenshot, set_lang
+from tests.browser.helpers import screenshot, set_lang
+from tests.factories import confirm_suggestion
 from webapp.extensions import db
+from webapp.models import Site
 from webapp.services import calling
 from webapp.services.checkin import ticket_pin
 from webapp.services.visits import advance
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser,
+              pytest.mark.shop(roles=("advisor",), staff={"advisor": {"display_name": "李娜"}})]
 
 PLATE = "京A12345"
 
 
-def setup_shop(live_app):
-    """A shop with two advisors and two walk-ins; returns (ours, other advisor, our advisor)."""
+@pytest.fixture
+def shop(live_shop, live_app):
+    """The shared shop's advisor (李娜, desk 1) and ours (王晓明, desk 3), and two walk-ins: someone ahead
+    of us, and us (张三's car, on file)."""
     with live_app.app_context():
-        f = Factory(db)
-        site = f.site(name_zh="星驰汽车4S店（朝阳店）", name_en="Xingchi Motors (Chaoyang)")
-        first_desk = f.user(site, "advisor", desk="1", display_name="李娜")
+        f, site = live_shop.factory, db.session.get(Site, live_shop.site.id)
         our_desk = f.user(site, "advisor", desk="3", display_name="王晓明")
         f.customer_vehicle(site, plate=PLATE, mobile="13800138000", name="张三", make="大众", model="帕萨特")
         f.walkin(site, plate="京B67890", mobile="13900139000")          # one person ahead of us
         ours = f.walkin(site, plate=PLATE, mobile="13800138000")
         return {"token": ours.token, "id": ours.id, "number": ours.number, "pin": ticket_pin(ours.token),
-                "first": first_desk.id, "ours": our_desk.id}
+                "first": live_shop.advisor.id, "ours": our_desk.id}
 
 
 def serve(live_app, fn):
@@ -51,8 +54,7 @@ def open_page(new_page, live_server, token, lang):
 
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
-def test_live_status_on_a_phone(live_app, live_server, new_page, lang):
-    shop = setup_shop(live_app)
+def test_live_status_on_a_phone(live_app, live_server, new_page, lang, shop):
     page = open_page(new_page, live_server, shop["token"], lang)
     live = page.locator("#status-live")
 
@@ -102,8 +104,7 @@ def test_live_status_on_a_phone(live_app, live_server, new_page, lang):
     assert page.console_errors == []
 
 
-def test_wrong_pin_then_locked(live_app, live_server, new_page):
-    shop = setup_shop(live_app)
+def test_wrong_pin_then_locked(live_app, live_server, new_page, shop):
     page = open_page(new_page, live_server, shop["token"], "en")
     wrong = f"{(int(shop['pin']) + 1) % 1_000_000:06d}"
     page.locator("#pin").fill(wrong)
@@ -124,8 +125,7 @@ def test_wrong_pin_then_locked(live_app, live_server, new_page):
     screenshot(page, "status-locked-en")
 
 
-def test_catches_up_after_going_offline(live_app, live_server, new_page):
-    shop = setup_shop(live_app)
+def test_catches_up_after_going_offline(live_app, live_server, new_page, shop):
     serve(live_app, lambda db, T, U: calling.call_next(db.session.get(U, shop["first"])))
     serve(live_app, lambda db, T, U: calling.call_next(db.session.get(U, shop["ours"])))
     page = open_page(new_page, live_server, shop["token"], "en")
@@ -137,10 +137,11 @@ def test_catches_up_after_going_offline(live_app, live_server, new_page):
     serve(live_app, lambda db, T, U: calling.start_reception(db.session.get(U, shop["ours"]), shop["id"]))
     serve(live_app, lambda db, T, U: advance(db.session.get(T, shop["id"]).visit, "inspection",
                                              db.session.get(U, shop["ours"])))
-    page.wait_for_timeout(1500)
-    # Offline: the hint was lost, the page still shows the old state and says it is offline.
-    assert live.get_attribute("data-phase") == "called"
+    # Offline: the page says so (the socket dropped, the banner shows), the hint was lost and the
+    # page still shows the old state.
     expect(page.locator("#live-banner")).to_be_visible()
+    expect(page.locator("body")).to_have_attribute("data-live-state", "offline")
+    assert live.get_attribute("data-phase") == "called"
     page.context.set_offline(False)
     # The socket reconnects and live.js refetches; htmx polling (30 s) would be the fallback.
     expect(live).to_have_attribute("data-phase", "inspection", timeout=40_000)

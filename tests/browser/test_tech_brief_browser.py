@@ -5,7 +5,8 @@ advisor's note, the mileage and VIN read at intake, and the damage already recor
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import Factory, job_at_dispatch, screenshot, sign_in
+from tests.browser.helpers import screenshot, sign_in
+from tests.factories import Factory, job_at_dispatch
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser

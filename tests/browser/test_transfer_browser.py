@@ -5,7 +5,8 @@ manager or an advisor who is off; the colleague's console shows the customer fir
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import Factory, screenshot, sign_in
+from tests.browser.helpers import screenshot, sign_in
+from tests.factories import Factory
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from conftest import Factory, draw_signature, png_data_url, sign_in, visit_at_estimate, visit_ready
+from tests.browser.helpers import draw_signature, sign_in
+from tests.factories import Factory, png_data_url, visit_at_estimate, visit_ready
 from webapp.extensions import db
 from webapp.services import calling
 from webapp.services import intake as intake_svc

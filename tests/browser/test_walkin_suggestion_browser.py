@@ -4,21 +4,20 @@ button once checked with the customer; only then does the visit join their histo
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import Factory, screenshot, sign_in
+from tests.browser.helpers import screenshot, sign_in
 from webapp.extensions import db
-from webapp.models import Visit
+from webapp.models import Site, User, Visit
 from webapp.services import calling
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.shop(roles=("advisor",), staff={"advisor": {"username": "adv1"}})]
 
 
 @pytest.fixture
-def received(live_app):
+def received(live_shop, live_app):
     """张先生's Passat is stored; someone walks in with its plate and his mobile, and is called."""
     with live_app.app_context():
-        f = Factory(db)
-        site = f.site(code="bj01")
-        advisor = f.user(site, "advisor", username="adv1", desk="1")
+        f, site = live_shop.factory, db.session.get(Site, live_shop.site.id)
+        advisor = db.session.get(User, live_shop.advisor.id)
         f.customer_vehicle(site, plate="京A12345", mobile="13800138000", name="张先生", make="大众", model="帕萨特")
         ticket = f.walkin(site, plate="京A12345", mobile="13800138000")
         calling.call_next(advisor)

@@ -7,7 +7,8 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from conftest import Factory, job_at_dispatch, screenshot, set_lang, sign_in
+from tests.browser.helpers import screenshot, set_lang, sign_in
+from tests.factories import Factory, job_at_dispatch
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser

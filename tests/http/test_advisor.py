@@ -3,18 +3,17 @@ import re
 
 import pytest
 
-from tests.conftest import csrf_token, login
+from tests.support import csrf_token, login
 from webapp.models import Ticket, VisitEvent
 
 HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def shop(factory):
-    site = factory.site(code="bj01")
-    a1 = factory.user(site, "advisor", username="a1", desk="1")
-    a2 = factory.user(site, "advisor", username="a2", desk="2")
-    return site, a1, a2
+def shop(shop, factory):
+    """The shared shop, with a second advisor at desk 2 (``shop.people["advisor2"]``)."""
+    shop.people["advisor2"] = factory.user(shop.site, "advisor", username="advisor2", desk="2")
+    return shop
 
 
 def post(client, url, data=None, htmx=True):
@@ -34,19 +33,19 @@ def test_console_needs_login(client, shop):
 
 @pytest.mark.parametrize("role", ["technician", "cashier", "parts", "qc", "csi", "dispatcher"])
 def test_other_roles_are_refused(client, factory, shop, role):
-    site = shop[0]
+    site = shop.site
     login(client, factory.user(site, role))
     assert client.get("/advisor").status_code == 403
     assert client.post("/advisor/call-next", headers=HX).status_code in (400, 403)
 
 
 def test_manager_may_use_the_console(client, factory, shop):
-    login(client, factory.user(shop[0], "manager"))
+    login(client, factory.user(shop.site, "manager"))
     assert client.get("/advisor").status_code == 200
 
 
 def test_call_next_without_csrf_is_refused(client, factory, shop):
-    site, a1, _ = shop
+    site, a1 = shop.site, shop.advisor
     factory.walkin(site)
     login(client, a1)
     resp = client.post("/advisor/call-next", headers=HX)
@@ -55,7 +54,7 @@ def test_call_next_without_csrf_is_refused(client, factory, shop):
 
 
 def test_call_next_in_order_and_one_at_a_time(client, factory, shop, db):
-    site, a1, _ = shop
+    site, a1 = shop.site, shop.advisor
     t1 = factory.walkin(site, plate="京A11111")
     factory.walkin(site, plate="京A22222")
     login(client, a1)
@@ -73,13 +72,13 @@ def test_call_next_in_order_and_one_at_a_time(client, factory, shop, db):
 
 
 def test_empty_queue_message(client, shop):
-    login(client, shop[1])
+    login(client, shop.advisor)
     resp = post(client, "/advisor/call-next")
     assert resp.status_code == 409
 
 
 def test_recall_skip_requeue(client, factory, shop, db):
-    site, a1, _ = shop
+    site, a1 = shop.site, shop.advisor
     t = factory.walkin(site)
     login(client, a1)
     post(client, "/advisor/call-next")
@@ -97,7 +96,7 @@ def test_recall_skip_requeue(client, factory, shop, db):
 
 
 def test_start_reception_moves_visit_on(client, factory, shop, db):
-    site, a1, _ = shop
+    site, a1 = shop.site, shop.advisor
     t = factory.walkin(site)
     login(client, a1)
     post(client, "/advisor/call-next")
@@ -117,7 +116,7 @@ def on_duty(db, *advisors):
 
 
 def test_transfer_to_colleague(client, factory, shop, db):
-    site, a1, a2 = shop
+    site, a1, a2 = shop.site, shop.advisor, shop.people["advisor2"]
     on_duty(db, a2)
     t = factory.walkin(site)
     factory.walkin(site, plate="京A22222")
@@ -136,7 +135,7 @@ def test_transfer_to_colleague(client, factory, shop, db):
 
 
 def test_transfer_to_someone_invalid(client, factory, shop, db):
-    site, a1, a2 = shop
+    site, a1, a2 = shop.site, shop.advisor, shop.people["advisor2"]
     other_site = factory.site()
     stranger = factory.user(other_site, "advisor")
     manager = factory.user(site, "manager")
@@ -150,7 +149,7 @@ def test_transfer_to_someone_invalid(client, factory, shop, db):
 
 
 def test_transfer_offers_only_the_advisors_at_work_today(client, factory, shop, db):
-    site, a1, a2 = shop
+    site, a1, a2 = shop.site, shop.advisor, shop.people["advisor2"]
     a3 = factory.user(site, "advisor", display_name="值班顾问")
     manager = factory.user(site, "manager", display_name="经理")
     on_duty(db, a3, manager)
@@ -163,7 +162,7 @@ def test_transfer_offers_only_the_advisors_at_work_today(client, factory, shop, 
 
 
 def test_cannot_act_on_another_advisors_call(client, factory, shop):
-    site, a1, a2 = shop
+    site, a1, a2 = shop.site, shop.advisor, shop.people["advisor2"]
     t = factory.walkin(site)
     login(client, a1)
     post(client, "/advisor/call-next")
@@ -173,7 +172,7 @@ def test_cannot_act_on_another_advisors_call(client, factory, shop):
 
 
 def test_tickets_of_another_site_are_invisible(client, factory, shop):
-    site, a1, _ = shop
+    a1 = shop.advisor
     other = factory.site()
     t = factory.walkin(other)
     login(client, a1)
@@ -183,12 +182,12 @@ def test_tickets_of_another_site_are_invisible(client, factory, shop):
 
 
 def test_unknown_action_404(client, factory, shop):
-    login(client, shop[1])
+    login(client, shop.advisor)
     assert post(client, "/advisor/tickets/1/explode").status_code == 404
 
 
 def test_readiness_reminder_until_done(client, shop, db):
-    login(client, shop[1])
+    login(client, shop.advisor)
     assert "readiness" in client.get("/advisor").get_data(as_text=True)
     post(client, "/advisor/readiness", {"item": "appearance", "checked": "1"})
     resp = post(client, "/advisor/readiness", {"item": "forms_tools", "checked": "1"})
@@ -198,11 +197,11 @@ def test_readiness_reminder_until_done(client, shop, db):
     assert post(client, "/advisor/readiness", {"item": "bogus"}).status_code == 400
     from webapp.models import ReadinessCheck
     check = ReadinessCheck.query.one()
-    assert check.user_id == shop[1].id and check.completed_at is not None
+    assert check.user_id == shop.advisor.id and check.completed_at is not None
 
 
 def test_queue_shows_appointments_first(client, factory, shop):
-    site, a1, _ = shop
+    site, a1 = shop.site, shop.advisor
     factory.walkin(site, plate="京A11111")
     customer, car = factory.customer_vehicle(site, plate="京B99999", mobile="13900000000")
     appt = factory.appointment(site, customer, car)
@@ -214,6 +213,6 @@ def test_queue_shows_appointments_first(client, factory, shop):
 
 
 def test_console_in_english_and_chinese(client, shop):
-    login(client, shop[1])
+    login(client, shop.advisor)
     assert "Call next" in client.get("/advisor?lang=en").get_data(as_text=True)
     assert "叫下一位" in client.get("/advisor?lang=zh_CN").get_data(as_text=True)

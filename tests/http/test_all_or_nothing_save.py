@@ -5,11 +5,14 @@ import re
 
 import pytest
 
-from tests.conftest import RO_TERMS, csrf_token, login, visit_at_estimate
+from tests.factories import RO_TERMS, visit_at_estimate
+from tests.support import csrf_token, login
 from webapp.extensions import db
 from webapp.models import Concern, RepairOrder, Visit
 from webapp.services import calling, estimates
 from webapp.services import intake as intake_svc
+
+pytestmark = pytest.mark.shop(roles=("advisor",))
 
 HX = {"HX-Request": "true"}
 
@@ -20,11 +23,9 @@ def english(client):
 
 
 @pytest.fixture
-def desk(factory, client):
-    site = factory.site(code="bj01")
-    advisor = factory.user(site, "advisor", username="a1", desk="1")
-    login(client, advisor)
-    return site, advisor
+def desk(shop, client):
+    login(client, shop.advisor)
+    return shop.site, shop.advisor
 
 
 def post(client, url, data):

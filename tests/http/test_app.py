@@ -3,7 +3,8 @@ import re
 
 import pytest
 
-from tests.conftest import PASSWORD, csrf_token, login, make_app
+from tests.factories import PASSWORD
+from tests.support import csrf_token, login, make_app
 from webapp.extensions import db
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import login
+from tests.support import login
 from webapp.events import DomainEvent
 from webapp.extensions import db
 from webapp.models import Appointment, Ticket

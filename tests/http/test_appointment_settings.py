@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import csrf_token, login
+from tests.support import csrf_token, login
 from webapp.extensions import db
 from webapp.models import Site
 from webapp.services import booking_capacity as cap_db

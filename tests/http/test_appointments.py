@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token, login, run_tasks
+from tests.support import csrf_token, login, run_tasks
 from webapp.extensions import db
 from webapp.models import Appointment, Customer, LabourOperation, Notification, Site, Vehicle
 from webapp.services import booking_capacity as cap_db

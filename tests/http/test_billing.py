@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import RO_TERMS, csrf_token, login, visit_at_estimate, visit_ready
+from tests.factories import RO_TERMS, visit_at_estimate, visit_ready
+from tests.support import csrf_token, login
 from webapp.extensions import db
 from webapp.models import Bill, BillLine, EstimateLine, Part, Payment, Visit
 from webapp.services import ServiceError
@@ -19,13 +20,6 @@ HX = {"HX-Request": "true"}
 @pytest.fixture(autouse=True)
 def english(client):
     client.set_cookie("lang", "en")
-
-
-@pytest.fixture
-def shop(factory):
-    site = factory.site(code="bl1")
-    people = {r: factory.user(site, r, username=f"{r}1") for r in ("advisor", "cashier", "technician", "parts")}
-    return site, people
 
 
 def post(client, url, data=None):
@@ -61,7 +55,7 @@ def issue_part(part, visit, quantity, user):
 # ---------------------------------------------------------------- preparing
 
 def test_prepare_bill_from_the_approved_lines(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = visit_ready(factory, site, p["advisor"])
     login(client, p["advisor"])
     page = client.get(f"/advisor/visits/{visit.id}").get_data(as_text=True)
@@ -79,8 +73,8 @@ def test_prepare_bill_from_the_approved_lines(client, factory, shop):
 
 
 def test_prepare_refused_before_the_car_is_ready(client, factory, shop):
-    from tests.conftest import job_at_dispatch
-    site, p = shop
+    from tests.factories import job_at_dispatch
+    site, p = shop.site, shop.people
     visit = job_at_dispatch(factory, site, p["advisor"])
     login(client, p["advisor"])
     page = client.get(f"/advisor/visits/{visit.id}").get_data(as_text=True)
@@ -92,7 +86,7 @@ def test_prepare_refused_before_the_car_is_ready(client, factory, shop):
 
 
 def test_roles_site_and_csrf(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = visit_ready(factory, site, p["advisor"])
     for role in ("cashier", "technician", "parts"):
         login(client, p[role])
@@ -116,7 +110,7 @@ def test_roles_site_and_csrf(client, factory, shop):
 # ---------------------------------------------------------------- parts: approved vs issued
 
 def test_part_issued_more_is_flagged_and_charged_only_with_a_note(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = visit_ready(factory, site, p["advisor"])
     part = add_part(site)
     approve_part(visit, part, "2")
@@ -155,7 +149,7 @@ def test_part_issued_more_is_flagged_and_charged_only_with_a_note(client, factor
 
 
 def test_part_issued_less_keep_approved(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = visit_ready(factory, site, p["advisor"])
     part = add_part(site)
     approve_part(visit, part, "2")
@@ -173,7 +167,7 @@ def test_part_issued_less_keep_approved(client, factory, shop):
 
 
 def test_part_never_approved_needs_the_customers_agreement(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = visit_ready(factory, site, p["advisor"])
     part = add_part(site, "P-777", "35.50")
     issue_part(part, visit, "1", p["parts"])
@@ -201,7 +195,7 @@ def test_part_never_approved_needs_the_customers_agreement(client, factory, shop
 
 
 def test_prepare_again_picks_up_parts_issued_since(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = visit_ready(factory, site, p["advisor"])
     part = add_part(site)
     approve_part(visit, part, "2")
@@ -221,7 +215,7 @@ def test_prepare_again_picks_up_parts_issued_since(client, factory, shop):
 # ---------------------------------------------------------------- issuing
 
 def test_issued_bill_is_immutable(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = visit_ready(factory, site, p["advisor"])
     login(client, p["advisor"])
     post(client, f"/cashier/visits/{visit.id}/bill/prepare")
@@ -258,7 +252,7 @@ def test_issued_bill_is_immutable(client, factory, shop):
 
 
 def test_numbers_are_gapless_per_site_and_day(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     a = visit_ready(factory, site, p["advisor"], plate="京A11111")
     b = visit_ready(factory, site, p["advisor"], plate="京B22222")
     for v in (a, b):
@@ -269,7 +263,7 @@ def test_numbers_are_gapless_per_site_and_day(client, factory, shop):
 
 
 def test_all_warranty_bill_closes_at_once(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = visit_ready(factory, site, p["advisor"])
     for line in visit.estimate.lines:
         line.warranty = True
@@ -289,7 +283,7 @@ def test_all_warranty_bill_closes_at_once(client, factory, shop):
 def test_declined_everything_bills_the_diagnosis_fee(client, factory, shop):
     from webapp.models import LabourRate
     from webapp.services import estimates
-    site, p = shop
+    site, p = shop.site, shop.people
     db.session.add(LabourRate(site_id=site.id, kind="default", rate=Decimal("180.00")))
     db.session.commit()
     visit = visit_at_estimate(factory, site, p["advisor"])
@@ -305,7 +299,7 @@ def test_declined_everything_bills_the_diagnosis_fee(client, factory, shop):
 
 
 def test_a_bill_shows_on_the_visit_page_once_issued(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = visit_ready(factory, site, p["advisor"])
     svc.prepare_bill(visit, p["advisor"])
     svc.issue_bill(visit, p["advisor"])

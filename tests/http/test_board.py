@@ -1,57 +1,25 @@
 """The workshop wall board over HTTP: token-gated, no personal data, no-store, and the lanes
 follow the real workshop services (assign, start, pause, finish, QC)."""
 import re
-import uuid
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
-from conftest import Factory, visit_at_estimate
+from tests.factories import Factory, workshop_cars
 from webapp.extensions import db
-from webapp.models import Bay, LabourOperation, LabourRate, Site, Vehicle
-from webapp.services import estimates, workshop
+from webapp.models import Site
+from webapp.services import workshop
 
-RO_TERMS = {"payment_method": "wechat", "old_parts": "leave", "car_wash": "yes",
-            "delivery_explained": "1", "additional_work_consent": "1"}
 TOKEN = "board-token-" + "x" * 20
-
-
-def workshop_cars(site, n, f=None, plate_base=30000):
-    """``n`` visits approved by the customer (each in DISPATCH with a waiting job), plus the
-    staff to move them: returns (visits, dispatcher, technician, bay)."""
-    f = f or Factory(db)
-    advisor = f.user(site, "advisor", username=f"a{uuid.uuid4().hex[:6]}", desk="1", display_name="李顾问")
-    dispatcher = f.user(site, "dispatcher", username=f"d{uuid.uuid4().hex[:6]}", display_name="调度员")
-    tech = f.user(site, "technician", username=f"t{uuid.uuid4().hex[:6]}", display_name="王师傅")
-    bay = Bay(site_id=site.id, name="3号工位")
-    db.session.add(bay)
-    db.session.add(LabourRate(site_id=site.id, kind="default", rate=Decimal("180.00")))
-    op = LabourOperation(site_id=site.id, code=f"OIL{uuid.uuid4().hex[:4]}", name_zh="更换机油机滤",
-                         name_en="Oil change", hours=Decimal("0.5"))
-    db.session.add(op)
-    db.session.commit()
-    visits = []
-    for i in range(n):
-        visit = visit_at_estimate(f, site, advisor, plate=f"京A{plate_base + i}", mobile=f"139{plate_base + i:08d}")
-        estimates.add_line(visit, {"kind": "labour", "operation_id": str(op.id)}, advisor)
-        estimates.save_repair_order(visit, RO_TERMS, advisor)
-        estimates.present(visit, advisor)
-        est = estimates.estimate_for(visit)
-        estimates.decide(visit, est.version, {line.id: ("approved", None) for line in est.lines}, "remote")
-        if visit.vehicle is None:  # a walk-in not yet matched to a vehicle record: give it one
-            visit.vehicle = Vehicle(site_id=site.id, plate=visit.plate)
-        visit.vehicle.make, visit.vehicle.model = "丰田", "凯美瑞"
-        db.session.commit()
-        visits.append(visit)
-    return visits, dispatcher, tech, bay
+pytestmark = pytest.mark.shop(roles=(), board_token=TOKEN)
 
 
 @pytest.fixture
-def shop(app, factory):
-    site = factory.site(code="bj01", board_token=TOKEN)
-    visits, dispatcher, tech, bay = workshop_cars(site, 3, factory)
-    return site, visits, dispatcher, tech, bay
+def shop(shop, factory):
+    """The shared shop (with a board token, no staff of its own) and three cars waiting for dispatch with
+    the staff to move them: ``shop.cars`` = (visits, dispatcher, technician, bay)."""
+    shop.cars = workshop_cars(shop.site, 3, factory)
+    return shop
 
 
 def lanes_of(html):
@@ -75,7 +43,7 @@ def test_site_without_board_token_cannot_be_reached_with_empty_token(client, fac
 
 
 def test_page_and_state_follow_the_services(client, shop):
-    site, (v1, v2, v3), dispatcher, tech, bay = shop
+    (v1, v2, v3), dispatcher, tech, bay = shop.cars
     resp = client.get(f"/board?token={TOKEN}")
     assert resp.status_code == 200
     assert resp.headers["Cache-Control"] == "no-store"
@@ -108,7 +76,7 @@ def test_page_and_state_follow_the_services(client, shop):
 
 
 def test_state_carries_the_change_sequence(client, shop):
-    site, (v1, *_), dispatcher, tech, bay = shop
+    site, (v1, *_), dispatcher, tech, bay = shop.site, *shop.cars
     for step in range(2):
         html = client.get(f"/board/state?token={TOKEN}").get_data(as_text=True)
         seq = db.session.scalar(select(Site.change_seq).where(Site.id == site.id))
@@ -118,7 +86,7 @@ def test_state_carries_the_change_sequence(client, shop):
 
 
 def test_no_personal_data_or_prices(client, shop):
-    site, visits, *_ = shop
+    visits, *_ = shop.cars
     for path in (f"/board?token={TOKEN}", f"/board/state?token={TOKEN}"):
         html = client.get(path).get_data(as_text=True)
         for i, v in enumerate(visits):
@@ -130,7 +98,7 @@ def test_no_personal_data_or_prices(client, shop):
 
 
 def test_risk_and_rework_are_shown(client, shop):
-    site, (v1, v2, v3), dispatcher, tech, bay = shop
+    site, (v1, v2, v3), dispatcher, tech, bay = shop.site, *shop.cars
     v1.estimate.promised_at = v1.estimate.promised_at.replace(year=2000)  # long past
     db.session.commit()
     workshop.assign(dispatcher, v3.job.id, tech.id, None)
@@ -154,7 +122,7 @@ def test_english_labels(client, shop):
 
 
 def test_rate_limited_like_the_lobby(app, db_url, tmp_path):  # app: a clean database on PostgreSQL too
-    from conftest import make_app
+    from tests.support import make_app
     app = make_app(db_url, RATELIMIT_ENABLED=True, RATELIMIT_STATUS="3 per minute")
     with app.app_context():
         db.create_all()

@@ -2,7 +2,7 @@
 change of the site (its change sequence), language and minute, and a change shows at once."""
 from sqlalchemy import event
 
-from tests.conftest import visit_at_estimate
+from tests.factories import visit_at_estimate
 from webapp.extensions import db
 
 TOKEN = "cache-board-" + "z" * 20

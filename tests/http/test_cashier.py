@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import csrf_token, login, run_together, visit_ready
+from tests.factories import visit_ready
+from tests.support import csrf_token, login, run_together
 from webapp.extensions import db
 from webapp.models import Bill, Delivery, FollowUp, Payment, Visit
 from webapp.services import billing as svc
@@ -19,13 +20,6 @@ HX = {"HX-Request": "true"}
 @pytest.fixture(autouse=True)
 def english(client):
     client.set_cookie("lang", "en")
-
-
-@pytest.fixture
-def shop(factory):
-    site = factory.site(code="cs1")
-    people = {r: factory.user(site, r, username=f"{r}1") for r in ("advisor", "cashier", "technician", "manager")}
-    return site, people
 
 
 def issued(factory, site, advisor, plate="京A12345") -> Bill:
@@ -51,7 +45,7 @@ def payments(bill_id):
 # ---------------------------------------------------------------- the list and roles
 
 def test_the_cashier_sees_bills_waiting_for_payment(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     bill = issued(factory, site, p["advisor"])
     draft_visit = visit_ready(factory, site, p["advisor"], plate="京B99999")
     svc.prepare_bill(draft_visit, p["advisor"])           # a draft is not the cashier's yet
@@ -70,7 +64,7 @@ def test_the_cashier_sees_bills_waiting_for_payment(client, factory, shop):
 
 
 def test_roles_and_sites(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     bill = issued(factory, site, p["advisor"])
     for role in ("technician", "advisor"):
         login(client, p[role])
@@ -98,7 +92,7 @@ def test_roles_and_sites(client, factory, shop):
 
 
 def test_csrf_is_required(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     bill = issued(factory, site, p["advisor"])
     login(client, p["cashier"])
     resp = client.post(f"/cashier/bills/{bill.id}/payments", data={"method": "wechat", "amount": "10"}, headers=HX)
@@ -118,7 +112,7 @@ def test_csrf_is_required(client, factory, shop):
     ("bitcoin", "10", "", "method", "Choose a payment method."),
 ])
 def test_bad_amounts_are_refused_with_a_message(client, factory, shop, method, amount, tendered, field, message):
-    site, p = shop
+    site, p = shop.site, shop.people
     bill = issued(factory, site, p["advisor"])
     login(client, p["cashier"])
     resp = post(client, f"/cashier/bills/{bill.id}/payments",
@@ -134,7 +128,7 @@ def test_bad_amounts_are_refused_with_a_message(client, factory, shop, method, a
 
 
 def test_two_methods_then_paid_in_full(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     bill = issued(factory, site, p["advisor"])
     login(client, p["cashier"])
     resp = post(client, f"/cashier/bills/{bill.id}/payments",
@@ -164,7 +158,7 @@ def test_two_methods_then_paid_in_full(client, factory, shop):
 
 
 def test_a_double_click_records_one_payment(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     bill = issued(factory, site, p["advisor"])
     login(client, p["cashier"])
     data = {"method": "card", "amount": "50", "key": "same-click"}
@@ -175,7 +169,7 @@ def test_a_double_click_records_one_payment(client, factory, shop):
 
 
 def test_company_account_closes_the_bill(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     bill = issued(factory, site, p["advisor"])
     login(client, p["cashier"])
     post(client, f"/cashier/bills/{bill.id}/payments", {"method": "alipay", "amount": "5.10", "key": "a1"})
@@ -190,7 +184,7 @@ def test_company_account_closes_the_bill(client, factory, shop):
 
 
 def test_closing_an_unpaid_bill_is_refused(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     bill = issued(factory, site, p["advisor"])
     login(client, p["cashier"])
     post(client, f"/cashier/bills/{bill.id}/payments", {"method": "card", "amount": "100", "key": "p1"})
@@ -207,7 +201,7 @@ def test_closing_an_unpaid_bill_is_refused(client, factory, shop):
 
 
 def test_paying_the_bill_delivers_a_signed_off_car(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     bill = issued(factory, site, p["advisor"])
     db.session.add(Delivery(site_id=site.id, visit_id=bill.visit_id, car_fetched=True, exterior_checked=True,
                             belongings_checked=True, covers_removed=True, old_parts_done=True, work_explained=True,
@@ -224,7 +218,7 @@ def test_paying_the_bill_delivers_a_signed_off_car(client, factory, shop):
 
 
 def test_payment_on_a_draft_bill_is_refused(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = visit_ready(factory, site, p["advisor"])
     bill = svc.prepare_bill(visit, p["advisor"])
     login(client, p["cashier"])
@@ -235,7 +229,7 @@ def test_payment_on_a_draft_bill_is_refused(client, factory, shop):
 # ---------------------------------------------------------------- credit notes
 
 def test_credit_note_and_refund(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     bill = issued(factory, site, p["advisor"])
     login(client, p["cashier"])
     resp = post(client, f"/cashier/bills/{bill.id}/credit-note", {"amount": "10", "reason": "x", "refund_method": "card"})
@@ -269,7 +263,7 @@ def test_credit_note_and_refund(client, factory, shop):
 
 
 def test_full_credit_note_reverses_every_line(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     bill = issued(factory, site, p["advisor"])
     svc.record_payment(p["cashier"], bill.id, "wechat", "305.10", idempotency_key="w1")
     cn = svc.credit_note(p["manager"], bill.id, "", "客户投诉，整单退款", "wechat")
@@ -280,7 +274,7 @@ def test_full_credit_note_reverses_every_line(client, factory, shop):
 # ---------------------------------------------------------------- paper
 
 def test_printed_statement_and_receipt(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     bill = issued(factory, site, p["advisor"])
     svc.record_payment(p["cashier"], bill.id, "wechat", "100", reference="WX1", idempotency_key="a")
     svc.record_payment(p["cashier"], bill.id, "cash", "205.10", "300", idempotency_key="b")
@@ -302,7 +296,7 @@ def visit_ro(bill):
 # ---------------------------------------------------------------- two cashiers at once
 
 def test_concurrent_payments_never_overpay(race_app):
-    from tests.conftest import Factory
+    from tests.factories import Factory
     from webapp.models import Site, User
     with race_app.app_context():
         f = Factory(db)

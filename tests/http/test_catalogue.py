@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import csrf_token, login
+from tests.support import csrf_token, login
 from webapp.extensions import db
 from webapp.models import LabourOperation, LabourRate, MaintenanceItem, Part, StockMovement
 
@@ -18,17 +18,16 @@ def english(client):
 
 
 @pytest.fixture
-def shop(factory):
-    site = factory.site(code="bj01")
-    part = Part(site_id=site.id, number="FLT-OIL-01", name_zh="机油滤清器", name_en="Oil filter",
-                unit_price=Decimal("58.00"), on_hand=Decimal("5"), reserved=Decimal("2"))
-    op = LabourOperation(site_id=site.id, code="M001", name_zh="更换机油机滤", name_en="Oil change",
-                         hours=Decimal("0.5"), kind="mechanical")
-    db.session.add_all([part, op])
+def shop(shop):
+    """The shared shop, with one part in stock (5 on hand, 2 reserved) and one labour operation."""
+    site = shop.site
+    shop.part = Part(site_id=site.id, number="FLT-OIL-01", name_zh="机油滤清器", name_en="Oil filter",
+                     unit_price=Decimal("58.00"), on_hand=Decimal("5"), reserved=Decimal("2"))
+    shop.op = LabourOperation(site_id=site.id, code="M001", name_zh="更换机油机滤", name_en="Oil change",
+                              hours=Decimal("0.5"), kind="mechanical")
+    db.session.add_all([shop.part, shop.op])
     db.session.commit()
-    return {"site": site, "part": part, "op": op,
-            "manager": factory.user(site, "manager"), "parts": factory.user(site, "parts"),
-            "advisor": factory.user(site, "advisor"), "technician": factory.user(site, "technician")}
+    return shop
 
 
 def post(client, url, data=None, **kw):
@@ -38,7 +37,7 @@ def post(client, url, data=None, **kw):
 
 
 def part_id(shop):
-    return shop["part"].id
+    return shop.part.id
 
 
 # ---------------------------------------------------------------- roles and CSRF
@@ -49,14 +48,14 @@ def test_needs_login(client, shop):
 
 
 def test_technician_is_refused(client, shop):
-    login(client, shop["technician"])
+    login(client, shop.technician)
     for page in ("/operations", "/rates", "/parts", "/maintenance", f"/parts/{part_id(shop)}"):
         assert client.get(BASE + page).status_code == 403
     assert client.post(BASE + f"/parts/{part_id(shop)}/receive", data={"quantity": "1"}).status_code in (400, 403)
 
 
 def test_advisor_reads_but_cannot_change(client, shop):
-    login(client, shop["advisor"])
+    login(client, shop.advisor)
     for page in ("/operations", "/rates", "/parts", "/maintenance", f"/parts/{part_id(shop)}"):
         resp = client.get(BASE + page)
         assert resp.status_code == 200, page
@@ -74,7 +73,7 @@ def test_advisor_reads_but_cannot_change(client, shop):
 
 
 def test_parts_clerk_keeps_stock_but_not_labour(client, shop):
-    login(client, shop["parts"])
+    login(client, shop.parts)
     assert client.get(BASE + "/import/parts").status_code == 200
     assert client.get(BASE + "/import/operations").status_code == 403
     resp = post(client, BASE + "/operations", {"code": "X1", "name_zh": "x", "name_en": "x", "hours": "1"})
@@ -84,7 +83,7 @@ def test_parts_clerk_keeps_stock_but_not_labour(client, shop):
 
 
 def test_csrf_required(client, shop):
-    login(client, shop["parts"])
+    login(client, shop.parts)
     resp = client.post(BASE + f"/parts/{part_id(shop)}/receive", data={"quantity": "3", "reference": "DN-1"})
     assert resp.status_code == 400
     assert db.session.get(Part, part_id(shop)).on_hand == Decimal("5")
@@ -93,13 +92,13 @@ def test_csrf_required(client, shop):
 # ---------------------------------------------------------------- stock
 
 def test_receipt_moves_stock_and_records_who(client, shop):
-    login(client, shop["parts"])
+    login(client, shop.parts)
     resp = post(client, BASE + f"/parts/{part_id(shop)}/receive", {"quantity": "10", "reference": "DN-20261129"})
     assert resp.status_code == 302
     part = db.session.get(Part, part_id(shop))
     assert part.on_hand == Decimal("15") and part.available == Decimal("13")
     mv = db.session.scalars(select(StockMovement).where(StockMovement.part_id == part.id)).one()
-    assert (mv.kind, mv.quantity, mv.reference, mv.user_id) == ("receipt", Decimal("10"), "DN-20261129", shop["parts"].id)
+    assert (mv.kind, mv.quantity, mv.reference, mv.user_id) == ("receipt", Decimal("10"), "DN-20261129", shop.parts.id)
     html = client.get(BASE + f"/parts/{part.id}").get_data(as_text=True)
     assert "DN-20261129" in html and 'id="on-hand">15<' in html
 
@@ -112,7 +111,7 @@ def test_receipt_moves_stock_and_records_who(client, shop):
     ({"quantity": "2", "reference": ""}, "reference", "Required."),
 ])
 def test_receipt_validation(client, shop, data, field, message):
-    login(client, shop["parts"])
+    login(client, shop.parts)
     resp = post(client, BASE + f"/parts/{part_id(shop)}/receive", data)
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422
@@ -123,17 +122,17 @@ def test_receipt_validation(client, shop, data, field, message):
 
 
 def test_issue_moves_stock(client, shop):
-    login(client, shop["parts"])
+    login(client, shop.parts)
     resp = post(client, BASE + f"/parts/{part_id(shop)}/issue", {"quantity": "3", "reference": "WS-7"})
     assert resp.status_code == 302
     part = db.session.get(Part, part_id(shop))
     assert part.on_hand == Decimal("2") and part.reserved == Decimal("2") and part.available == 0
     mv = db.session.scalars(select(StockMovement)).one()
-    assert (mv.kind, mv.quantity, mv.user_id) == ("issue", Decimal("3"), shop["parts"].id)
+    assert (mv.kind, mv.quantity, mv.user_id) == ("issue", Decimal("3"), shop.parts.id)
 
 
 def test_issuing_more_than_available_is_refused(client, shop):
-    login(client, shop["parts"])
+    login(client, shop.parts)
     # 5 on hand, 2 reserved for others: 4 is more than the 3 available.
     resp = post(client, BASE + f"/parts/{part_id(shop)}/issue", {"quantity": "4"})
     html = resp.get_data(as_text=True)
@@ -147,19 +146,19 @@ def test_issue_for_a_visit_uses_its_reservation(app, shop, factory):
     """Service level: what is reserved for the visit may be issued to it, and that reservation ends."""
     from webapp.models import Estimate, EstimateLine
     from webapp.services import catalogue as svc
-    ticket = factory.walkin(shop["site"])
+    ticket = factory.walkin(shop.site)
     visit = ticket.visit
     est = Estimate(site_id=visit.site_id, visit_id=visit.id)
     db.session.add(est)
     db.session.flush()
-    line = EstimateLine(site_id=visit.site_id, estimate_id=est.id, kind="part", part_id=shop["part"].id,
+    line = EstimateLine(site_id=visit.site_id, estimate_id=est.id, kind="part", part_id=shop.part.id,
                         description="机油滤清器", quantity=Decimal("2"), unit_price=Decimal("58"), reserved=True)
     db.session.add(line)
     db.session.commit()
-    part = db.session.get(Part, shop["part"].id)
+    part = db.session.get(Part, shop.part.id)
     with pytest.raises(svc.CatalogueInvalid):
-        svc.issue_stock(part, "6", None, shop["parts"], visit)          # 3 free + 2 reserved for it < 6
-    svc.issue_stock(part, "5", None, shop["parts"], visit)
+        svc.issue_stock(part, "6", None, shop.parts, visit)          # 3 free + 2 reserved for it < 6
+    svc.issue_stock(part, "5", None, shop.parts, visit)
     assert (part.on_hand, part.reserved) == (Decimal("0"), Decimal("0"))
     assert db.session.get(EstimateLine, line.id).reserved is False
     mv = db.session.scalars(select(StockMovement)).one()
@@ -169,7 +168,7 @@ def test_issue_for_a_visit_uses_its_reservation(app, shop, factory):
 # ---------------------------------------------------------------- catalogue forms
 
 def test_operation_validation_and_create(client, shop):
-    login(client, shop["manager"])
+    login(client, shop.manager)
     resp = post(client, BASE + "/operations", {"code": "m001", "name_zh": "", "name_en": "Wheel alignment",
                                                "hours": "120", "kind": "mechanical"})
     html = resp.get_data(as_text=True)
@@ -192,7 +191,7 @@ def test_operation_validation_and_create(client, shop):
 
 
 def test_part_validation(client, shop):
-    login(client, shop["parts"])
+    login(client, shop.parts)
     resp = post(client, BASE + "/parts", {"number": "flt-oil-01", "name_zh": "x", "name_en": "x",
                                           "unit_price": "1000000.01", "lead_days": "2"})
     html = resp.get_data(as_text=True)
@@ -206,7 +205,7 @@ def test_part_validation(client, shop):
 
 
 def test_rates(client, shop):
-    login(client, shop["manager"])
+    login(client, shop.manager)
     resp = post(client, BASE + "/rates", {"rate_default": "", "rate_paint": "abc"})
     assert resp.status_code == 422
     html = resp.get_data(as_text=True)
@@ -218,12 +217,12 @@ def test_rates(client, shop):
 
 
 def test_maintenance_item(client, shop):
-    login(client, shop["manager"])
-    resp = post(client, BASE + "/maintenance", {"operation_id": str(shop["op"].id), "model": "Camry"})
+    login(client, shop.manager)
+    resp = post(client, BASE + "/maintenance", {"operation_id": str(shop.op.id), "model": "Camry"})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422
     assert "Enter a distance, a time, or both." in html and "Enter the make as well." in html
-    resp = post(client, BASE + "/maintenance", {"operation_id": str(shop["op"].id), "part_id": str(shop["part"].id),
+    resp = post(client, BASE + "/maintenance", {"operation_id": str(shop.op.id), "part_id": str(shop.part.id),
                                                 "part_quantity": "1", "every_km": "5000", "every_months": "6"})
     assert resp.status_code == 302
     item = db.session.scalars(select(MaintenanceItem)).one()
@@ -240,7 +239,7 @@ def upload(client, catalogue, content: bytes):
 
 
 def test_parts_csv_with_bom_bad_row_and_upsert(client, shop):
-    login(client, shop["parts"])
+    login(client, shop.parts)
     csv_text = ("number,name_zh,name_en,unit_price,lead_days\n"
                 "FLT-OIL-01,机油滤清器(新),Oil filter,62.50,2\n"       # row 2: updates the existing part
                 "BRK-PAD-R,后刹车片,Rear brake pads,380,4\n"          # row 3: new
@@ -258,7 +257,7 @@ def test_parts_csv_with_bom_bad_row_and_upsert(client, shop):
 
 
 def test_operations_and_maintenance_csv(client, shop):
-    login(client, shop["manager"])
+    login(client, shop.manager)
     resp = upload(client, "operations", (
         "code,name_zh,name_en,hours,kind\r\n"
         "M011,四轮定位,Wheel alignment,1.0,mechanical\r\n"
@@ -282,7 +281,7 @@ def test_operations_and_maintenance_csv(client, shop):
 
 
 def test_csv_file_problems(client, shop):
-    login(client, shop["parts"])
+    login(client, shop.parts)
     resp = upload(client, "parts", b"")
     assert resp.status_code == 422 and "Choose a CSV file." in resp.get_data(as_text=True)
     resp = upload(client, "parts", "number,名称\n1,2\n".encode("gbk"))

@@ -3,7 +3,8 @@
 A line added from the catalogue copies its Chinese name (papers and bills keep what was agreed);
 an English-speaking advisor, technician or cashier reads the catalogue's English name instead,
 while a description someone typed stays as typed."""
-from tests.conftest import job_at_dispatch, login
+from tests.factories import job_at_dispatch
+from tests.support import login
 from webapp.extensions import db
 from webapp.models import EstimateLine, Visit
 
@@ -39,5 +40,5 @@ def test_an_english_reader_sees_catalogue_names_in_english_and_typed_text_as_typ
 
 
 def _csrf(client):
-    from tests.conftest import csrf_token
+    from tests.support import csrf_token
     return csrf_token(client)

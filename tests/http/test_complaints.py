@@ -8,11 +8,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token, login, run_tasks, visit_delivered
+from tests.factories import visit_delivered
+from tests.support import csrf_token, login, run_tasks
 from webapp.extensions import db
 from webapp.models import Complaint, ComplaintNote
 from webapp.tasks.periodic import escalate_complaints
 from webapp.timeutil import utcnow
+
+# The pages name the complaint's owner: display names the assertions can read.
+pytestmark = pytest.mark.shop(staff={r: {"display_name": f"{r}-name"}
+                                     for r in ("advisor", "csi", "manager", "cashier", "technician")})
 
 
 @pytest.fixture(autouse=True)
@@ -21,14 +26,12 @@ def english(client):
 
 
 @pytest.fixture
-def shop(factory):
-    site = factory.site(code="cp1")
-    p = {r: factory.user(site, r, username=f"{r}_cp", display_name=f"{r}-name")
-         for r in ("advisor", "csi", "manager", "cashier", "technician")}
+def shop(shop, factory):
+    """The shared shop, with a manager and a CSI of another site among its people."""
     other = factory.site(code="cp2")
-    p["other_manager"] = factory.user(other, "manager", username="mgr_other")
-    p["other_csi"] = factory.user(other, "csi", username="csi_other")
-    return site, p
+    shop.people["other_manager"] = factory.user(other, "manager", username="mgr_other")
+    shop.people["other_csi"] = factory.user(other, "csi", username="csi_other")
+    return shop
 
 
 def case(site, summary="刹车异响", due=None, owner=None, visit=None, **kw):
@@ -52,7 +55,7 @@ def fresh(ident):
 @pytest.mark.parametrize("role, code", [("csi", 200), ("manager", 200), ("advisor", 403), ("cashier", 403),
                                         ("technician", 403)])
 def test_roles(client, shop, role, code):
-    site, p = shop
+    site, p = shop.site, shop.people
     c = case(site)
     login(client, p[role])
     assert client.get("/complaints").status_code == code
@@ -62,7 +65,7 @@ def test_roles(client, shop, role, code):
 
 
 def test_list_orders_escalated_and_overdue_first_after_the_periodic_escalation(client, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     later = case(site, "later", due=utcnow() + timedelta(days=1))
     overdue = case(site, "overdue", due=utcnow() - timedelta(hours=2))
     already = case(site, "already", due=utcnow() - timedelta(hours=1), escalated_at=utcnow() - timedelta(minutes=5))
@@ -85,7 +88,7 @@ def test_list_orders_escalated_and_overdue_first_after_the_periodic_escalation(c
 
 
 def test_site_scoped(client, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     c = case(site, "ours")
     login(client, p["other_manager"])
     assert "ours" not in client.get("/complaints").get_data(as_text=True)
@@ -96,7 +99,7 @@ def test_site_scoped(client, shop):
 
 
 def test_case_page_notes_owner_resolution(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = visit_delivered(factory, site, p["advisor"])
     c = case(site, visit=visit, owner=p["csi"])
     login(client, p["csi"])
@@ -135,7 +138,7 @@ def test_case_page_notes_owner_resolution(client, factory, shop):
 
 
 def test_manager_sees_the_visit_link(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = visit_delivered(factory, site, p["advisor"])
     c = case(site, visit=visit)
     login(client, p["manager"])
@@ -144,7 +147,7 @@ def test_manager_sees_the_visit_link(client, factory, shop):
 
 
 def test_case_page_shows_the_escalation_of_the_periodic_task(client, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     c = case(site, due=utcnow() - timedelta(minutes=1))
     login(client, p["csi"])
     html = client.get(f"/complaints/{c.id}").get_data(as_text=True)
@@ -156,7 +159,7 @@ def test_case_page_shows_the_escalation_of_the_periodic_task(client, shop):
 
 
 def test_csrf(client, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     c = case(site)
     login(client, p["csi"])
     assert client.post(f"/complaints/{c.id}/resolve", data={"resolution": "x"}).status_code == 400
@@ -166,7 +169,7 @@ def test_csrf(client, shop):
 
 
 def test_two_stars_on_the_phone_reach_the_managers_list(client, app, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = visit_delivered(factory, site, p["advisor"])
     phone = app.test_client()
     token = visit.ticket.token

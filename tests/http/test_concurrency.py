@@ -16,7 +16,8 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from conftest import Factory, LiveServer, run_together
+from tests.factories import Factory
+from tests.support import LiveServer, run_together
 from webapp.extensions import db
 from webapp.models import Site, Ticket, TicketCounter, User, Visit, VisitEvent
 from webapp.services import ServiceError

@@ -2,24 +2,25 @@
 optional, validated, a bad one answered with a message next to the field and kept."""
 import pytest
 
-from tests.conftest import csrf_token, login
+from tests.support import csrf_token, login
 from webapp.models import Customer, User
 from webapp.services import calling
+
+pytestmark = pytest.mark.shop(roles=("advisor",))
 
 HX = {"HX-Request": "true"}
 FORM = {"name": "张三", "mobile": "13800138000", "plate": "京A12345"}
 
 
 @pytest.fixture
-def visit(factory, client):
-    site = factory.site(code="em1")
-    advisor = factory.user(site, "advisor", username="em-a1", desk="1")
+def visit(shop, factory, client):
+    site, advisor = shop.site, shop.advisor
     factory.customer_vehicle(site, plate="京A12345", mobile="13800138000", name="张三")
     ticket = factory.walkin(site, plate="京A12345", mobile="13800138000")
     calling.call_next(advisor)
     calling.start_reception(advisor, ticket.id)
     client.set_cookie("lang", "en")
-    login(client, User.query.filter_by(username="em-a1").one())
+    login(client, User.query.filter_by(username=advisor.username).one())
     return ticket.visit
 
 

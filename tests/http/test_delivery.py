@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import csrf_token, job_at_dispatch, login, png_data_url, visit_ready
+from tests.factories import job_at_dispatch, png_data_url, visit_ready
+from tests.support import csrf_token, login
 from webapp.extensions import db
 from webapp.handover import ITEMS
 from webapp.models import Bill, Delivery, FollowUp, Signature, Visit
@@ -21,15 +22,8 @@ def english(client):
 
 
 @pytest.fixture
-def shop(factory):
-    site = factory.site(code="dl1")
-    advisor = factory.user(site, "advisor", username="adv1")
-    return site, advisor
-
-
-@pytest.fixture
 def ready(shop, factory):
-    site, advisor = shop
+    site, advisor = shop.site, shop.advisor
     return visit_ready(factory, site, advisor)
 
 
@@ -72,7 +66,7 @@ def sign(client, visit, content_hash=None):
 @pytest.mark.parametrize("role, status", [("advisor", 200), ("manager", 200), ("admin", 200),
                                           ("cashier", 403), ("technician", 403), ("qc", 403), ("csi", 403)])
 def test_roles(client, factory, shop, ready, role, status):
-    site, _ = shop
+    site = shop.site
     login(client, factory.user(site, role))
     assert client.get(base(ready), headers=HX).status_code == status
     if status == 403:
@@ -89,14 +83,14 @@ def test_other_site_is_404(client, factory, ready):
 
 
 def test_csrf_required(client, shop, ready):
-    login(client, shop[1])
+    login(client, shop.advisor)
     assert post(client, base(ready) + "/items", {"item": "car_fetched", "checked": "1"}, csrf=False).status_code == 400
     assert post(client, base(ready) + "/complete", csrf=False).status_code == 400
     assert fresh(ready.id).delivery is None
 
 
 def test_unknown_item_is_400(client, shop, ready):
-    login(client, shop[1])
+    login(client, shop.advisor)
     assert post(client, base(ready) + "/items", {"item": "paid", "checked": "1"}).status_code == 400
 
 
@@ -110,7 +104,7 @@ def test_visit_page_shows_the_checklist_with_what_it_is_checked_against(client, 
     intake.accessories = '["spare_tyre"]'
     db.session.add(DamageMark(site_id=ready.site_id, intake=intake, zone="front_bumper", kind="scratch", note="左侧"))
     db.session.commit()
-    login(client, shop[1])
+    login(client, shop.advisor)
     html = client.get(f"/advisor/visits/{ready.id}").get_data(as_text=True)
     assert 'id="sec-delivery"' in html and "css/delivery.css" in html and 'id="delivery-slot"' in html
     for label in ("Car fetched from the workshop", "Exterior checked against the intake form",
@@ -125,7 +119,7 @@ def test_visit_page_shows_the_checklist_with_what_it_is_checked_against(client, 
 
 
 def test_before_ready_the_section_says_so_and_refuses_ticks(client, factory, shop):
-    site, advisor = shop
+    site, advisor = shop.site, shop.advisor
     visit = job_at_dispatch(factory, site, advisor)
     login(client, advisor)
     html = client.get(base(visit), headers=HX).get_data(as_text=True)
@@ -140,7 +134,7 @@ def test_before_ready_the_section_says_so_and_refuses_ticks(client, factory, sho
 # ---------------------------------------------------------------- ticks, refusals
 
 def test_ticks_save_as_made_and_untick(client, shop, ready):
-    login(client, shop[1])
+    login(client, shop.advisor)
     r = post(client, base(ready) + "/items", {"item": "car_fetched", "checked": "1"})
     assert r.status_code == 200 and "HX-Retarget" not in r.headers
     assert "1 of 6 checked" in r.get_data(as_text=True)
@@ -151,7 +145,7 @@ def test_ticks_save_as_made_and_untick(client, shop, ready):
 
 
 def test_incomplete_checklist_is_refused_with_a_message_per_item(client, shop, ready):
-    login(client, shop[1])
+    login(client, shop.advisor)
     tick_all(client, ready, ["car_fetched", "covers_removed"])
     r = post(client, base(ready) + "/complete")
     html = r.get_data(as_text=True)
@@ -167,7 +161,7 @@ def test_incomplete_checklist_is_refused_with_a_message_per_item(client, shop, r
 
 
 def test_missing_signature_drawing_is_422(client, shop, ready):
-    login(client, shop[1])
+    login(client, shop.advisor)
     tick_all(client, ready)
     html = client.get(base(ready), headers=HX).get_data(as_text=True)
     r = post(client, base(ready) + "/signature", {"signature": "", "signer_name": "李四", "content_hash": shown_hash(html)})
@@ -177,7 +171,7 @@ def test_missing_signature_drawing_is_422(client, shop, ready):
 
 
 def test_stale_signature_is_refused(client, shop, ready):
-    login(client, shop[1])
+    login(client, shop.advisor)
     tick_all(client, ready)
     html = client.get(base(ready), headers=HX).get_data(as_text=True)
     old_hash = shown_hash(html)
@@ -196,7 +190,7 @@ def test_stale_signature_is_refused(client, shop, ready):
 
 
 def test_notes_too_long_are_kept(client, shop, ready):
-    login(client, shop[1])
+    login(client, shop.advisor)
     r = post(client, base(ready) + "/notes", {"notes": "长" * 2001})
     assert r.status_code == 422 and "At most 2,000 characters." in r.get_data(as_text=True)
     assert "长" * 2001 in r.get_data(as_text=True)
@@ -205,7 +199,7 @@ def test_notes_too_long_are_kept(client, shop, ready):
 # ---------------------------------------------------------------- completion
 
 def test_completion_waits_for_settlement_then_double_submit_changes_nothing(client, shop, ready):
-    login(client, shop[1])
+    login(client, shop.advisor)
     tick_all(client, ready)
     assert sign(client, ready).status_code == 200
     assert sign(client, ready).status_code == 200               # double submit: one signature
@@ -216,7 +210,7 @@ def test_completion_waits_for_settlement_then_double_submit_changes_nothing(clie
     assert 'data-delivery-state="waiting_settlement"' in html
     visit = fresh(ready.id)
     first = visit.delivery.completed_at
-    assert first is not None and visit.delivery.completed_by_id == shop[1].id and visit.state == "ready"
+    assert first is not None and visit.delivery.completed_by_id == shop.advisor.id and visit.state == "ready"
     assert visit.delivery.signature_id is not None
     r = post(client, base(ready) + "/complete")
     assert r.status_code == 200
@@ -231,14 +225,14 @@ def test_completion_waits_for_settlement_then_double_submit_changes_nothing(clie
     db.session.add(Bill(site_id=visit.site_id, visit_id=visit.id, status="paid", number="JS-1", total=Decimal("305.10")))
     db.session.commit()
     visit = fresh(ready.id)
-    assert closing.deliver_if_complete(visit, shop[1]) is True
+    assert closing.deliver_if_complete(visit, shop.advisor) is True
     db.session.commit()
     html = client.get(base(ready), headers=HX).get_data(as_text=True)
     assert "Delivered · vehicle out at" in html and 'data-delivery-state="delivered"' in html
 
 
 def test_with_a_settled_bill_completion_delivers_and_schedules_the_follow_up(client, shop, ready):
-    site, advisor = shop
+    site, advisor = shop.site, shop.advisor
     db.session.add(Bill(site_id=site.id, visit_id=ready.id, status="paid", number="JS-2", total=Decimal("305.10")))
     db.session.commit()
     login(client, advisor)
@@ -260,7 +254,7 @@ def test_with_a_settled_bill_completion_delivers_and_schedules_the_follow_up(cli
 
 def test_two_first_ticks_make_one_delivery(app, shop, ready):
     """The unique visit_id: a second first tick retries on the first's row."""
-    site, advisor = shop
+    site, advisor = shop.site, shop.advisor
     svc.set_item(ready, "car_fetched", True, advisor)
     db.session.add(Delivery(site_id=site.id, visit_id=ready.id))
     with pytest.raises(Exception):

@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from tests.conftest import png_data_url, csrf_token, login, confirm_suggestion
+from tests.factories import confirm_suggestion, png_data_url
+from tests.support import csrf_token, login
 from webapp.extensions import db as _db
 from webapp.models import (Approval, Concern, Estimate, LabourOperation, LabourRate, MaintenanceItem, Part,
                            Signature)
@@ -16,6 +17,8 @@ from webapp.services import estimates as est_svc
 from webapp.services import intake as svc
 from webapp.services import visits as visit_svc
 from webapp.timeutil import local_day
+
+pytestmark = pytest.mark.shop(roles=("advisor",), staff={"advisor": {"display_name": "王晓明"}})
 
 HX = {"HX-Request": "true"}
 
@@ -63,9 +66,8 @@ def to_estimate(factory, advisor, plate="京A12345", mobile="13800138000", milea
 
 
 @pytest.fixture
-def advisor(factory):
-    site = factory.site(code="bj01")
-    return factory.user(site, "advisor", username="a1", desk="1", display_name="王晓明")
+def advisor(shop):
+    return shop.advisor
 
 
 @pytest.fixture

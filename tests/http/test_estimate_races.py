@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from conftest import Factory, run_together, visit_at_estimate
+from tests.factories import Factory, visit_at_estimate
+from tests.support import run_together
 from webapp.extensions import db
 from webapp.models import Approval, LabourOperation, LabourRate, RepairOrder, Site, User, Visit
 from webapp.services import ServiceError, estimates
@@ -152,7 +153,7 @@ def test_status_page_shows_the_promise_once_presented(race_app):
 def test_a_slipping_promise_alerts_the_advisor_and_tells_the_customer(race_app):
     from datetime import timedelta
 
-    from conftest import login
+    from tests.support import login
     from webapp.models import Estimate
     (visit_id,), advisor_id = seed(race_app)
     with race_app.app_context():

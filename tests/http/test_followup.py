@@ -10,10 +10,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token, login, visit_delivered
+from tests.factories import visit_delivered
+from tests.support import csrf_token, login
 from webapp.extensions import db
 from webapp.models import Complaint, FollowUp, FollowUpCall, SurveyResponse, Visit, VisitEvent
 from webapp.timeutil import utcnow
+
+# A call not reached is tried again after a day, twice at most.
+pytestmark = pytest.mark.shop(followup_retry_hours=24, followup_max_attempts=2)
 
 ANSWERS = {"explained": "yes", "on_time": "yes", "clean": "no", "recommend": "yes"}
 
@@ -24,12 +28,11 @@ def english(client):
 
 
 @pytest.fixture
-def shop(factory):
-    site = factory.site(code="fu1", followup_retry_hours=24, followup_max_attempts=2)
-    people = {r: factory.user(site, r, username=f"{r}_fu") for r in ("advisor", "csi", "manager", "cashier")}
+def shop(shop, factory):
+    """The shared shop, with a CSI of another site among its people."""
     other = factory.site(code="fu2")
-    people["other_csi"] = factory.user(other, "csi", username="csi_other")
-    return site, people
+    shop.people["other_csi"] = factory.user(other, "csi", username="csi_other")
+    return shop
 
 
 def due_now(visit):
@@ -58,7 +61,7 @@ def count(model, **where):
 
 @pytest.mark.parametrize("role, code", [("csi", 200), ("manager", 200), ("advisor", 403), ("cashier", 403)])
 def test_roles(client, shop, role, code):
-    _, p = shop
+    p = shop.people
     login(client, p[role])
     assert client.get("/followup").status_code == code
     assert client.get("/followup/panel").status_code == code
@@ -69,7 +72,7 @@ def test_needs_login(client, shop):
 
 
 def test_csi_lands_on_the_queue(client, shop):
-    _, p = shop
+    p = shop.people
     resp = login(client, p["csi"])
     assert resp.headers["Location"].endswith("/followup")
 
@@ -77,7 +80,7 @@ def test_csi_lands_on_the_queue(client, shop):
 # ---------------------------------------------------------------- the queue
 
 def test_queue_lists_due_and_upcoming(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     v1 = visit_delivered(factory, site, p["advisor"], plate="京A11111")
     v2 = visit_delivered(factory, site, p["advisor"], plate="京B22222")
     due_now(v1)
@@ -100,7 +103,7 @@ def test_queue_lists_due_and_upcoming(client, factory, shop):
 
 
 def test_queue_oldest_first_and_site_scoped(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     v1 = visit_delivered(factory, site, p["advisor"], plate="京A11111")
     v2 = visit_delivered(factory, site, p["advisor"], plate="京B22222")
     due_now(v2)
@@ -123,7 +126,7 @@ def test_queue_oldest_first_and_site_scoped(client, factory, shop):
 # ---------------------------------------------------------------- outcomes
 
 def test_reached_records_answers_and_follows_up_the_visit(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = visit_delivered(factory, site, p["advisor"])
     fu = due_now(visit)
     login(client, p["csi"])
@@ -152,7 +155,7 @@ def test_reached_records_answers_and_follows_up_the_visit(client, factory, shop)
 
 
 def test_double_submit_records_one_call(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = visit_delivered(factory, site, p["advisor"])
     fu = due_now(visit)
     login(client, p["csi"])
@@ -170,7 +173,7 @@ def test_double_submit_records_one_call(client, factory, shop):
 
 
 def test_no_answer_retries_then_unreachable(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = visit_delivered(factory, site, p["advisor"])
     fu = due_now(visit)
     login(client, p["csi"])
@@ -197,7 +200,7 @@ def test_no_answer_retries_then_unreachable(client, factory, shop):
 
 
 def test_wrong_number_closes(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = visit_delivered(factory, site, p["advisor"])
     fu = due_now(visit)
     login(client, p["csi"])
@@ -214,7 +217,7 @@ def test_wrong_number_closes(client, factory, shop):
     ({"outcome": "reached", **ANSWERS, "comment": "x" * 2001}, "f-comment-error", "Too long."),
 ])
 def test_bad_input_next_to_the_field(client, factory, shop, form, field_id, message):
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = visit_delivered(factory, site, p["advisor"])
     fu = due_now(visit)
     login(client, p["csi"])
@@ -229,7 +232,7 @@ def test_bad_input_next_to_the_field(client, factory, shop, form, field_id, mess
 
 
 def test_bad_outcome(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = visit_delivered(factory, site, p["advisor"])
     fu = due_now(visit)
     login(client, p["csi"])
@@ -238,7 +241,7 @@ def test_bad_outcome(client, factory, shop):
 
 
 def test_csrf_required(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = visit_delivered(factory, site, p["advisor"])
     fu = due_now(visit)
     login(client, p["csi"])
@@ -247,7 +250,7 @@ def test_csrf_required(client, factory, shop):
 
 
 def test_complaint_from_the_call(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = visit_delivered(factory, site, p["advisor"])
     fu = due_now(visit)
     login(client, p["csi"])
@@ -261,7 +264,7 @@ def test_complaint_from_the_call(client, factory, shop):
 
 
 def test_low_rating_on_the_call_opens_a_case(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = visit_delivered(factory, site, p["advisor"])
     fu = due_now(visit)
     login(client, p["csi"])
@@ -271,7 +274,7 @@ def test_low_rating_on_the_call_opens_a_case(client, factory, shop):
 
 def test_periodic_task_escalates_once(app, factory, shop):
     from webapp.tasks.periodic import escalate_complaints
-    site, p = shop
+    site = shop.site
     db.session.add(Complaint(site_id=site.id, source="staff", summary="late", due_at=utcnow() - timedelta(hours=1)))
     db.session.add(Complaint(site_id=site.id, source="staff", summary="not yet", due_at=utcnow() + timedelta(hours=1)))
     db.session.commit()
@@ -294,7 +297,7 @@ FOLLOWUP_FORM = {"followup_days": "5", "followup_retry_hours": "4", "followup_ma
 
 
 def test_settings_store_the_followup_figures(client, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     login(client, p["manager"])
     html = client.get("/admin/site").get_data(as_text=True)
     assert 'id="f-followup_days"' in html and 'value="2"' in html     # followup_max_attempts of the fixture
@@ -321,7 +324,7 @@ def test_settings_store_the_followup_figures(client, shop):
     ("followup_days", "", "Required."),
 ])
 def test_settings_validation(client, shop, field, value, message):
-    site, p = shop
+    site, p = shop.site, shop.people
     login(client, p["manager"])
     resp = post(client, "/admin/site", {**SITE_FORM, **FOLLOWUP_FORM, field: value})
     assert resp.status_code == 422

@@ -8,11 +8,16 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import event
 
-from tests.conftest import csrf_token, login, visit_at_estimate, visit_delivered_with_history
+from tests.factories import visit_at_estimate, visit_delivered_with_history
+from tests.support import csrf_token, login
 from webapp.extensions import db
 from webapp.models import Customer, Vehicle, VehicleDriver, Visit
 from webapp.services import history as svc
 from webapp.timeutil import utcnow
+
+# The history names the shop and the advisor; the visit's builder brings the other staff.
+pytestmark = pytest.mark.shop(roles=("advisor",), staff={"advisor": {"display_name": "王晓明"}},
+                              name_zh="星驰汽车4S店", name_en="Xingchi Motors")
 
 
 @pytest.fixture(autouse=True)
@@ -22,11 +27,10 @@ def english(client):
 
 
 @pytest.fixture
-def shop(factory):
-    site = factory.site(code="hs1", name_zh="星驰汽车4S店", name_en="Xingchi Motors")
-    advisor = factory.user(site, "advisor", username="adv1", display_name="王晓明")
-    visit = visit_delivered_with_history(factory, site, advisor)
-    return site, advisor, visit
+def shop(shop, factory):
+    """The shared shop, with one visit delivered with all the history keeps (``shop.visit``)."""
+    shop.visit = visit_delivered_with_history(factory, shop.site, shop.advisor)
+    return shop
 
 
 def logout(client):
@@ -37,7 +41,7 @@ def logout(client):
 
 @pytest.mark.parametrize("role", ["advisor", "cashier", "csi", "manager", "admin"])
 def test_readers_open_the_history(client, factory, shop, role):
-    site, _, visit = shop
+    site, visit = shop.site, shop.visit
     login(client, factory.user(site, role))
     assert client.get("/history/").status_code == 200
     assert client.get(f"/history/vehicles/{visit.vehicle_id}").status_code == 200
@@ -49,7 +53,7 @@ def test_readers_open_the_history(client, factory, shop, role):
 
 @pytest.mark.parametrize("role", ["technician", "dispatcher", "qc", "parts"])
 def test_other_roles_get_403(client, factory, shop, role):
-    site, _, visit = shop
+    site, visit = shop.site, shop.visit
     login(client, factory.user(site, role))
     for url in ("/history/", f"/history/vehicles/{visit.vehicle_id}", f"/history/customers/{visit.customer_id}",
                 f"/history/vehicles/{visit.vehicle_id}/print", "/history/ros.csv?from=2026-01-01&to=2026-01-31",
@@ -63,7 +67,7 @@ def test_signed_out_goes_to_login(client, shop):
 
 
 def test_other_sites_records_are_404(client, factory, shop):
-    site, _, visit = shop
+    visit = shop.visit
     other = factory.site(code="hs2")
     login(client, factory.user(other, "advisor"))
     assert client.get(f"/history/vehicles/{visit.vehicle_id}").status_code == 404
@@ -79,7 +83,7 @@ def test_other_sites_records_are_404(client, factory, shop):
 
 
 def test_panel_route_is_the_advisors(client, factory, shop):
-    site, _, visit = shop
+    site, visit = shop.site, shop.visit
     login(client, factory.user(site, "cashier"))
     assert client.get(f"/history/visits/{visit.id}/panel").status_code == 403
 
@@ -90,7 +94,7 @@ def test_panel_route_is_the_advisors(client, factory, shop):
                                "LSVAU2180N2183294", "2183294x".upper()[:7], "张三", "张"
                                ])
 def test_search_by_each_key(client, factory, shop, q):
-    site, advisor, visit = shop
+    advisor, visit = shop.advisor, shop.visit
     login(client, advisor)
     resp = client.get("/history/", query_string={"q": q})
     html = resp.get_data(as_text=True)
@@ -103,7 +107,7 @@ def test_search_by_each_key(client, factory, shop, q):
 
 
 def test_search_by_vin_fragment_and_driver(client, factory, shop):
-    site, advisor, visit = shop
+    site, advisor, visit = shop.site, shop.advisor, shop.visit
     driver = Customer(site_id=site.id, name="李四", mobile="13912345678")
     db.session.add(driver)
     db.session.flush()
@@ -129,7 +133,7 @@ def test_search_by_vin_fragment_and_driver(client, factory, shop):
     ("x" * 70, "at most 64 characters"),
 ])
 def test_bad_query_message_next_to_field_and_kept(client, shop, q, message):
-    _, advisor, _ = shop
+    advisor = shop.advisor
     login(client, advisor)
     resp = client.get("/history/", query_string={"q": q})
     html = resp.get_data(as_text=True)
@@ -141,14 +145,14 @@ def test_bad_query_message_next_to_field_and_kept(client, shop, q, message):
 
 
 def test_wildcards_match_literally(client, factory, shop):
-    site, advisor, _ = shop
+    advisor = shop.advisor
     login(client, advisor)
     html = client.get("/history/?q=张_").get_data(as_text=True)
     assert "No vehicle found." in html
 
 
 def test_no_query_shows_the_form_only(client, shop):
-    _, advisor, _ = shop
+    advisor = shop.advisor
     login(client, advisor)
     resp = client.get("/history/")
     html = resp.get_data(as_text=True)
@@ -158,7 +162,7 @@ def test_no_query_shows_the_form_only(client, shop):
 # ---------------------------------------------------------------- the vehicle page: the whole visit
 
 def test_vehicle_page_shows_the_whole_visit(client, shop):
-    site, advisor, visit = shop
+    advisor, visit = shop.advisor, shop.visit
     login(client, advisor)
     html = client.get(f"/history/vehicles/{visit.vehicle_id}").get_data(as_text=True)
     ro = visit.repair_order.number
@@ -185,7 +189,7 @@ def test_vehicle_page_shows_the_whole_visit(client, shop):
 
 
 def test_later_visit_closes_the_declined_item_and_comes_first(client, factory, shop):
-    site, advisor, first = shop
+    site, advisor, first = shop.site, shop.advisor, shop.visit
     second = visit_delivered_with_history(factory, site, advisor)  # wiper declined again, brake again
     h = svc.vehicle_history(site.id, first.vehicle_id)
     assert [e.visit.id for e in h.entries] == [second.id, first.id]
@@ -194,7 +198,7 @@ def test_later_visit_closes_the_declined_item_and_comes_first(client, factory, s
 
 
 def test_cashier_sees_history_without_advisor_links(client, factory, shop):
-    site, _, visit = shop
+    site, visit = shop.site, shop.visit
     login(client, factory.user(site, "cashier"))
     html = client.get(f"/history/vehicles/{visit.vehicle_id}").get_data(as_text=True)
     assert visit.repair_order.number in html
@@ -203,14 +207,14 @@ def test_cashier_sees_history_without_advisor_links(client, factory, shop):
 
 
 def test_bill_print_link_only_for_who_may_open_it(client, factory, shop):
-    site, advisor, visit = shop
+    site, visit = shop.site, shop.visit
     login(client, factory.user(site, "csi"))
     html = client.get(f"/history/vehicles/{visit.vehicle_id}").get_data(as_text=True)
     assert visit.bills[0].number in html and "/cashier/bills/" not in html
 
 
 def test_customer_page_lists_vehicles_and_visits(client, shop):
-    site, advisor, visit = shop
+    advisor, visit = shop.advisor, shop.visit
     login(client, advisor)
     html = client.get(f"/history/customers/{visit.customer_id}").get_data(as_text=True)
     assert "张三" in html and f'data-vehicle="{visit.vehicle_id}"' in html
@@ -220,7 +224,7 @@ def test_customer_page_lists_vehicles_and_visits(client, shop):
 def test_fixed_number_of_queries(client, factory, shop):
     """One query per kind of record (selectinload), none per visit: the pages, templates included,
     cost the same with one visit as with three."""
-    site, advisor, visit = shop
+    site, advisor, visit = shop.site, shop.advisor, shop.visit
     login(client, advisor)
 
     def count(url):
@@ -249,7 +253,7 @@ def test_fixed_number_of_queries(client, factory, shop):
 # ---------------------------------------------------------------- the panel on the visit page
 
 def test_panel_on_the_next_intake(client, factory, shop):
-    site, advisor, first = shop
+    site, advisor, first = shop.site, shop.advisor, shop.visit
     current = visit_at_estimate(factory, site, advisor, plate="京A12345")
     login(client, advisor)
     html = client.get(f"/advisor/visits/{current.id}").get_data(as_text=True)
@@ -263,7 +267,7 @@ def test_panel_on_the_next_intake(client, factory, shop):
 
 
 def test_panel_without_vehicle_then_refreshed_when_linked(client, factory, shop):
-    site, advisor, first = shop
+    site, advisor, first = shop.site, shop.advisor, shop.visit
     current = visit_at_estimate(factory, site, advisor, plate="粤B12345")
     db.session.refresh(current)
     assert current.vehicle_id is None
@@ -284,7 +288,7 @@ def test_panel_without_vehicle_then_refreshed_when_linked(client, factory, shop)
 
 @pytest.mark.parametrize("lang", ["en", "zh_CN"])
 def test_print_page_is_bilingual(client, shop, lang):
-    site, advisor, visit = shop
+    advisor, visit = shop.advisor, shop.visit
     client.set_cookie("lang", lang)
     login(client, advisor)
     resp = client.get(f"/history/vehicles/{visit.vehicle_id}/print")
@@ -304,7 +308,7 @@ def _csv(client, a, b):
 
 
 def test_csv_content_bom_and_quoting(client, factory, shop):
-    site, advisor, visit = shop
+    advisor, visit = shop.advisor, shop.visit
     visit.customer.name = '=HYPERLINK("http://evil","点我"), 张'
     advisor.display_name = "@advisor"
     db.session.commit()
@@ -333,7 +337,7 @@ def test_csv_content_bom_and_quoting(client, factory, shop):
 
 
 def test_csv_in_chinese(client, shop):
-    _, advisor, visit = shop
+    advisor, visit = shop.advisor, shop.visit
     client.set_cookie("lang", "zh_CN")
     login(client, advisor)
     today = date.today()
@@ -342,7 +346,7 @@ def test_csv_in_chinese(client, shop):
 
 
 def test_csv_range_excludes_other_days(client, factory, shop):
-    site, advisor, visit = shop
+    site, advisor, visit = shop.site, shop.advisor, shop.visit
     old = visit_delivered_with_history(factory, site, advisor, when=utcnow() - timedelta(days=40))
     login(client, advisor)
     today = date.today()
@@ -360,7 +364,7 @@ def test_csv_range_excludes_other_days(client, factory, shop):
     ("2024-01-01", "2026-01-01", "to", "Export at most one year at a time."),
 ])
 def test_csv_bad_dates(client, shop, a, b, field, message):
-    _, advisor, _ = shop
+    advisor = shop.advisor
     login(client, advisor)
     resp = _csv(client, a, b)
     html = resp.get_data(as_text=True)
@@ -370,6 +374,6 @@ def test_csv_bad_dates(client, shop, a, b, field, message):
 
 
 def test_console_links_the_history(client, shop):
-    _, advisor, _ = shop
+    advisor = shop.advisor
     login(client, advisor)
     assert 'href="/history/"' in client.get("/advisor").get_data(as_text=True)

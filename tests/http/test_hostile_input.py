@@ -20,8 +20,8 @@ from html.parser import HTMLParser
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from tests.conftest import (USE_PG, Factory, _fresh_g, csrf_token, login, make_app, pg_database, reset_pg_schema,
-                            visit_at_estimate, visit_delivered, visit_ready)
+from tests.factories import Factory, build_shop, visit_at_estimate, visit_delivered, visit_ready
+from tests.support import USE_PG, csrf_token, fresh_g, login, make_app, pg_database, reset_pg_schema
 from webapp.extensions import db as _db
 from webapp.parsing import MAX_ID
 
@@ -55,7 +55,7 @@ ACTIONS = {"advisor.ticket_action": ["transfer", "recall"], "tech.job_action": [
 # ---------------------------------------------------------------- the seeded shop
 
 @pytest.fixture(scope="module")
-def shop(tmp_path_factory):
+def seeded_shop(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hostile")
     if USE_PG:
         url = pg_database("servicelane_hostile")
@@ -64,7 +64,7 @@ def shop(tmp_path_factory):
         url = f"sqlite:///{tmp / 'hostile.db'}"
     app = make_app(url, UPLOAD_DIR=str(tmp / "uploads"))
     from flask import request_started
-    request_started.connect(_fresh_g, app)  # two clients take turns: no signed-in user carried over in g
+    request_started.connect(fresh_g, app)  # two clients take turns: no signed-in user carried over in g
     with app.app_context():
         _db.create_all()
         yield app, _seed(Factory(_db))
@@ -75,9 +75,9 @@ def shop(tmp_path_factory):
 def _seed(factory):
     from webapp.models import Concern, DamageMark, FollowUp, LabourOperation, MaintenanceItem, Part
     from webapp.services import billing, complaints, estimates
-    site = factory.site(code="bj01")
-    users = {role: factory.user(site, role=role, username=role, desk="1" if role == "advisor" else None)
-             for role in ("advisor", "manager", "cashier", "csi", "dispatcher", "parts", "admin")}
+    # The shared shop (tests/factories.py), built once for the module on its own app.
+    shop = build_shop(factory, roles=("advisor", "manager", "cashier", "csi", "dispatcher", "parts", "admin"))
+    site, users = shop.site, shop.people
     estimate_visit = visit_at_estimate(factory, site, users["advisor"], plate="京A11111")
     ready = visit_ready(factory, site, users["advisor"], plate="京A22222")
     billing.prepare_bill(ready, users["manager"])
@@ -241,8 +241,8 @@ def page_fields(client, app, ids):
 
 
 @pytest.fixture(scope="module")
-def clients(shop):
-    app, seeded = shop
+def clients(seeded_shop):
+    app, seeded = seeded_shop
     staff = app.test_client()
     login(staff, seeded["users"]["manager"])
     anonymous = app.test_client()
@@ -250,8 +250,8 @@ def clients(shop):
 
 
 @pytest.fixture(scope="module")
-def routes(shop, clients):
-    app, seeded = shop
+def routes(seeded_shop, clients):
+    app, seeded = seeded_shop
     forms = page_fields(clients[0]["manager"], app, seeded["ids"])
     out = []
     for endpoint, url, fields in post_routes(app, seeded["ids"]):
@@ -301,7 +301,7 @@ def _values():
     return [(name, HOSTILE[name]) for name in names]
 
 
-def test_every_post_route_answers_hostile_values_without_a_500_and_refusals_change_nothing(shop, clients, routes):
+def test_every_post_route_answers_hostile_values_without_a_500_and_refusals_change_nothing(seeded_shop, clients, routes):
     by_role, staff_token, public_token = clients
     assert len(routes) >= 60, "the URL map lost its POST routes?"
     with_fields = sum(1 for _e, _u, base in routes if base != {"id": "1"})
@@ -316,7 +316,7 @@ def test_every_post_route_answers_hostile_values_without_a_500_and_refusals_chan
     _assert_none(sweep.problems)
 
 
-def test_one_hostile_field_among_sensible_ones_is_refused_without_a_500_or_a_change(shop, clients, routes):
+def test_one_hostile_field_among_sensible_ones_is_refused_without_a_500_or_a_change(seeded_shop, clients, routes):
     """The form as the page fills it, with one field hostile: the reader of that very field meets it
     (with every field hostile, the first check refuses the request before the others are read)."""
     by_role, staff_token, public_token = clients
@@ -333,7 +333,7 @@ def test_one_hostile_field_among_sensible_ones_is_refused_without_a_500_or_a_cha
     _assert_none(sweep.problems)
 
 
-def test_every_post_route_survives_duplicated_missing_and_json_bodies(shop, clients, routes):
+def test_every_post_route_survives_duplicated_missing_and_json_bodies(seeded_shop, clients, routes):
     by_role, staff_token, public_token = clients
     sweep = Sweep()
     for endpoint, url, base in routes:

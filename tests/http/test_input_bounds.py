@@ -3,7 +3,8 @@ form fields, amounts of 1e309 / 1E+400 at the cashier, a NUL character. Each use
 now a 404, or a message next to the field with what was typed kept, and nothing written."""
 import pytest
 
-from tests.conftest import csrf_token, job_at_dispatch, login, visit_delivered, visit_ready
+from tests.factories import job_at_dispatch, visit_delivered, visit_ready
+from tests.support import csrf_token, login
 from webapp.extensions import db
 from webapp.models import Bill, Complaint, Job, Payment, Visit
 from webapp.services import billing as billing_svc
@@ -17,13 +18,6 @@ HUGE = "1" + "0" * 26
 @pytest.fixture(autouse=True)
 def english(client):
     client.set_cookie("lang", "en")
-
-
-@pytest.fixture
-def shop(factory):
-    site = factory.site(code="bj01")
-    people = {r: factory.user(site, r, username=r) for r in ("advisor", "cashier", "dispatcher", "csi", "manager")}
-    return site, people
 
 
 def post(client, url, data=None):
@@ -46,13 +40,13 @@ def payment_count(bill_id) -> int:
 @pytest.mark.parametrize("url", ["/advisor/visits/{huge}", "/advisor/visits/{huge}/estimate",
                                  "/cashier/bills/{huge}", "/history/vehicles/{huge}"])
 def test_a_url_id_beyond_the_database_integer_is_not_found(client, shop, url):
-    _site, p = shop
+    p = shop.people
     login(client, p["manager"])
     assert client.get(url.format(huge=HUGE)).status_code == 404
 
 
 def test_posting_to_a_huge_url_id_is_not_found_and_writes_nothing(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     bill = issued_bill(factory, site, p["advisor"])
     login(client, p["cashier"])
     resp = post(client, f"/cashier/bills/{HUGE}/payments", {"method": "wechat", "amount": "10", "key": "k"})
@@ -61,7 +55,7 @@ def test_posting_to_a_huge_url_id_is_not_found_and_writes_nothing(client, factor
 
 
 def test_a_huge_technician_id_is_refused_and_the_job_stays_unassigned(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     job_id = job_at_dispatch(factory, site, p["advisor"]).job.id
     login(client, p["dispatcher"])
     resp = post(client, f"/workshop/jobs/{job_id}/assign", {"technician_id": HUGE, "bay_id": HUGE})
@@ -71,7 +65,7 @@ def test_a_huge_technician_id_is_refused_and_the_job_stays_unassigned(client, fa
 
 
 def test_a_huge_vehicle_id_links_nothing(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     ticket = factory.walkin(site, plate="京D12345")
     calling.call_next(p["advisor"])
     calling.start_reception(p["advisor"], ticket.id)
@@ -84,7 +78,7 @@ def test_a_huge_vehicle_id_links_nothing(client, factory, shop):
 
 
 def test_a_huge_complaint_owner_is_refused_next_to_the_field(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = visit_delivered(factory, site, p["advisor"], plate="京E12345")
     case = complaints_svc.new_case(visit, "manual", "等待太久")
     db.session.commit()
@@ -105,7 +99,7 @@ def test_a_huge_complaint_owner_is_refused_next_to_the_field(client, factory, sh
     ({"method": "cash", "amount": "", "tendered": "1e309"}, "tendered"),
 ])
 def test_an_astronomic_payment_is_refused_next_to_its_field_and_records_nothing(client, factory, shop, data, field):
-    site, p = shop
+    site, p = shop.site, shop.people
     bill = issued_bill(factory, site, p["advisor"])
     login(client, p["cashier"])
     resp = post(client, f"/cashier/bills/{bill.id}/payments", {**data, "key": "k-huge"})
@@ -117,7 +111,7 @@ def test_an_astronomic_payment_is_refused_next_to_its_field_and_records_nothing(
 
 
 def test_an_astronomic_credit_note_is_refused_and_no_note_is_issued(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     bill = issued_bill(factory, site, p["advisor"])
     billing_svc.record_payment(p["cashier"], bill.id, "wechat", "305.10", idempotency_key="paid")
     login(client, p["manager"])
@@ -132,7 +126,7 @@ def test_an_astronomic_credit_note_is_refused_and_no_note_is_issued(client, fact
 # ---------------------------------------------------------------- NUL
 
 def test_a_nul_character_is_refused_before_any_work(client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     bill = issued_bill(factory, site, p["advisor"])
     login(client, p["cashier"])
     resp = post(client, f"/cashier/bills/{bill.id}/payments",

@@ -4,17 +4,19 @@ import re
 
 import pytest
 
-from tests.conftest import csrf_token, login, confirm_suggestion
+from tests.factories import confirm_suggestion
+from tests.support import csrf_token, login
 from webapp.models import Concern, Customer, IntakeForm, ManufacturerRequest, Vehicle, VehicleDriver, Visit
 from webapp.services import calling
 
+# The records name who did what: the advisor signs in as a1.
+pytestmark = pytest.mark.shop(roles=("advisor",), staff={"advisor": {"username": "a1"}})
 HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def visit(factory, db):
-    site = factory.site(code="bj01")
-    advisor = factory.user(site, "advisor", username="a1", desk="1")
+def visit(shop, factory):
+    site, advisor = shop.site, shop.advisor
     factory.customer_vehicle(site, plate="京A12345", mobile="13800138000", name="张三", make="大众",
                              model="帕萨特", last_mileage=45000)
     ticket = factory.walkin(site, plate="京A12345", mobile="13800138000")

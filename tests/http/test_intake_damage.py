@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.conftest import csrf_token, login, confirm_suggestion
+from tests.factories import confirm_suggestion
+from tests.support import csrf_token, login
 from webapp.extensions import db
 from webapp.intake import DAMAGE_ZONES
 from webapp.models import DamageMark, Photo, Visit
@@ -90,21 +91,20 @@ def upload_root(app) -> Path:
 
 
 @pytest.fixture
-def shop(factory):
-    site = factory.site(code="bj01")
-    advisor = factory.user(site, "advisor", username="a1", desk="1")
-    factory.customer_vehicle(site, plate="京A12345", mobile="13800138000", name="张三", last_mileage=40_000)
-    return site, advisor
+def shop(shop, factory):
+    """The shared shop, with 张三's car on file (京A12345, 40 000 km last time)."""
+    factory.customer_vehicle(shop.site, plate="京A12345", mobile="13800138000", name="张三", last_mileage=40_000)
+    return shop
 
 
 @pytest.fixture
 def visit(factory, shop):
-    return start_visit(factory, *shop)
+    return start_visit(factory, shop.site, shop.advisor)
 
 
 @pytest.fixture
 def advisor_client(client, shop, visit):
-    login(client, shop[1])
+    login(client, shop.advisor)
     return client
 
 
@@ -130,7 +130,7 @@ def test_every_zone_is_a_tappable_shape(advisor_client, visit):
 
 
 def test_map_is_not_interactive_before_the_inspection(factory, client, shop):
-    site, advisor = shop
+    site, advisor = shop.site, shop.advisor
     visit = start_visit(factory, site, advisor, inspect=False)
     login(client, advisor)
     html = get(client, f"/advisor/visits/{visit.id}/section/damage?lang=en").get_data(as_text=True)
@@ -207,7 +207,7 @@ def test_delete_mark_keeps_its_photos_on_the_visit(advisor_client, visit, db):
 def test_delete_mark_of_another_visit_is_not_found(advisor_client, factory, shop, visit):
     post(advisor_client, marks_url(visit), {"zone": "boot", "kind": "dent"})
     mark = DamageMark.query.one()
-    other = start_visit(factory, shop[0], shop[1], plate="京B22222")
+    other = start_visit(factory, shop.site, shop.advisor, plate="京B22222")
     resp = post(advisor_client, f"/advisor/visits/{other.id}/marks/{mark.id}/delete")
     assert resp.status_code == 404
     assert DamageMark.query.count() == 1
@@ -319,7 +319,7 @@ def test_photo_without_file_is_refused(advisor_client, visit):
 def test_photo_for_a_mark_of_another_visit_is_not_found(advisor_client, factory, shop, visit):
     post(advisor_client, marks_url(visit), {"zone": "roof", "kind": "dent"})
     mark = DamageMark.query.one()
-    other = start_visit(factory, shop[0], shop[1], plate="京B22222")
+    other = start_visit(factory, shop.site, shop.advisor, plate="京B22222")
     resp = post(advisor_client, f"/advisor/visits/{other.id}/photos",
                 {"mark_id": str(mark.id), "photo": (io.BytesIO(jpeg()), "p.jpg")})
     assert resp.status_code == 404
@@ -344,7 +344,7 @@ def test_anonymous_is_sent_to_login(app, stored_photo, variant):
 @pytest.mark.parametrize("variant", ["", "/thumb"])
 def test_technician_is_refused(app, factory, shop, stored_photo, variant):
     fresh = app.test_client()
-    login(fresh, factory.user(shop[0], "technician"))
+    login(fresh, factory.user(shop.site, "technician"))
     assert fresh.get(f"/advisor/photos/{stored_photo.id}{variant}").status_code == 403
 
 
@@ -358,7 +358,7 @@ def test_advisor_of_another_site_gets_not_found(app, factory, stored_photo, vari
 
 def test_manager_of_the_site_may_see_photos(app, factory, shop, stored_photo):
     fresh = app.test_client()
-    login(fresh, factory.user(shop[0], "manager"))
+    login(fresh, factory.user(shop.site, "manager"))
     assert fresh.get(f"/advisor/photos/{stored_photo.id}").status_code == 200
 
 
@@ -374,7 +374,7 @@ def test_marks_of_another_site_cannot_be_added(app, factory, visit):
 # ---------------------------------------------------------------- only while the inspection is open
 
 def test_marks_refused_before_the_inspection(factory, client, shop):
-    site, advisor = shop
+    site, advisor = shop.site, shop.advisor
     visit = start_visit(factory, site, advisor, inspect=False)
     login(client, advisor)
     resp = post(client, marks_url(visit), {"zone": "roof", "kind": "dent", "note": "冰雹"})
@@ -386,7 +386,7 @@ def test_marks_refused_before_the_inspection(factory, client, shop):
 def test_marks_and_photos_refused_after_the_inspection(advisor_client, shop, visit, db):
     post(advisor_client, marks_url(visit), {"zone": "roof", "kind": "dent"})
     mark = DamageMark.query.one()
-    complete(visit, shop[1])
+    complete(visit, shop.advisor)
     assert visit.state == "interview"
     for url, data in ((marks_url(visit), {"zone": "boot", "kind": "chip"}),
                       (f"/advisor/visits/{visit.id}/marks/{mark.id}/delete?lang=en", {}),
@@ -405,7 +405,7 @@ def test_marks_and_photos_refused_after_the_inspection(advisor_client, shop, vis
 # ---------------------------------------------------------------- the last visit's marks
 
 def test_previous_visit_marks_appear_faded_on_the_next_visit(factory, client, shop, db):
-    site, advisor = shop
+    site, advisor = shop.site, shop.advisor
     first = start_visit(factory, site, advisor)
     login(client, advisor)
     post(client, marks_url(first), {"zone": "right_rear_door", "kind": "dent", "note": "上次的凹陷",
@@ -438,7 +438,7 @@ def test_previous_visit_marks_appear_faded_on_the_next_visit(factory, client, sh
 
 
 def test_no_previous_marks_for_another_car(factory, client, shop):
-    site, advisor = shop
+    site, advisor = shop.site, shop.advisor
     first = start_visit(factory, site, advisor)
     login(client, advisor)
     post(client, marks_url(first), {"zone": "roof", "kind": "dent"})

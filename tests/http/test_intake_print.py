@@ -9,7 +9,8 @@ import pytest
 from PIL import Image, ImageDraw
 from werkzeug.datastructures import MultiDict
 
-from tests.conftest import csrf_token, login, confirm_suggestion
+from tests.factories import confirm_suggestion
+from tests.support import csrf_token, login
 from webapp.models import Photo, Signature
 from webapp.services import calling
 from webapp.services import intake as svc

@@ -10,12 +10,15 @@ import pytest
 from PIL import Image, ImageDraw
 from werkzeug.datastructures import MultiDict
 
-from tests.conftest import csrf_token, login, confirm_suggestion
+from tests.factories import confirm_suggestion
+from tests.support import csrf_token, login
 from webapp import intake as rules
 from webapp.models import Signature, Visit
 from webapp.services import calling
 from webapp.services import intake as svc
 from webapp.storage import open_path
+
+pytestmark = pytest.mark.shop(roles=("advisor",), staff={"advisor": {"username": "a1", "display_name": "王晓明"}})
 
 HX = {"HX-Request": "true"}
 
@@ -36,9 +39,8 @@ def jpeg_data_url() -> str:
 
 
 @pytest.fixture
-def advisor(factory):
-    site = factory.site(code="bj01")
-    return factory.user(site, "advisor", username="a1", desk="1", display_name="王晓明")
+def advisor(shop):
+    return shop.advisor
 
 
 @pytest.fixture

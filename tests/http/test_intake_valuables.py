@@ -2,7 +2,8 @@
 inspection completes; the handover then confirms exactly that answer."""
 import pytest
 
-from tests.conftest import confirm_suggestion, csrf_token, login, png_data_url, visit_ready
+from tests.factories import confirm_suggestion, png_data_url, visit_ready
+from tests.support import csrf_token, login
 from webapp.extensions import db
 from webapp.models import IntakeForm, Visit
 from webapp.services import calling

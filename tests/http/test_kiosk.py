@@ -17,7 +17,7 @@ from flask_babel import gettext
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from tests.conftest import ROOT, csrf_token, decode_qr_svg, make_app
+from tests.support import ROOT, csrf_token, decode_qr_svg, make_app
 from webapp.extensions import db as _db
 from webapp.models import Appointment, Ticket, Visit
 from webapp.services.checkin import ticket_pin

@@ -16,7 +16,7 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from tests.conftest import LiveServer, csrf_token, login, run_together
+from tests.support import LiveServer, csrf_token, login, run_together
 from webapp.extensions import db as _db
 from webapp.models import Appointment, Site, Ticket, Visit
 from webapp.services import calling

@@ -11,7 +11,7 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token, make_app
+from tests.support import csrf_token, make_app
 from webapp.extensions import db as _db
 from webapp.models import Appointment, Site, Ticket, Visit
 from webapp.services.checkin import usual_plate_prefix
@@ -330,7 +330,7 @@ def test_the_site_s_usual_prefix_is_filled_in(kiosk, factory, site):
 def test_a_walkin_without_mobile_reaches_the_stored_customer_at_the_desk(client, factory, site):
     """Notices go to the visit's customer (webapp.notify); the advisor links the stored one from
     the plate alone, face to face, as for any walk-in: its stored contact then serves."""
-    from tests.conftest import login
+    from tests.support import login
     from webapp.services import calling
     from webapp.services.checkin import check_in_walkin
     from webapp.services.intake import link_suggested, suggested_records

@@ -5,26 +5,26 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import login
+from tests.support import login
 from webapp.events import DomainEvent, publish
 from webapp.extensions import socketio
 
 BOARD_TOKEN = "rooms-board-token-0123456789abcdef"
+# The lobby screen joins its room by the site's code.
+pytestmark = pytest.mark.shop(code="rooms", board_token=BOARD_TOKEN)
 
 
 @pytest.fixture
-def shop(app, db, factory):
-    site = factory.site(code="rooms", board_token=BOARD_TOKEN)
+def shop(shop, factory):
+    """The shared shop as plain values, with two walk-ins and an advisor of another site (``stranger``)."""
     other = factory.site(code="elsewhere")
-    people = {role: factory.user(site, role, username=f"{role}-rooms")
-              for role in ("advisor", "cashier", "dispatcher", "technician", "csi")}
-    people["stranger"] = factory.user(other, "advisor", username="advisor-elsewhere")
-    ticket = factory.walkin(site, plate="京A11111")
-    other_ticket = factory.walkin(site, plate="京B22222")
+    people = {**shop.people, "stranger": factory.user(other, "advisor", username="advisor-elsewhere")}
+    ticket = factory.walkin(shop.site, plate="京A11111")
+    other_ticket = factory.walkin(shop.site, plate="京B22222")
     # Plain values: every socket connection ends the thread's database session.
     return {"people": {role: SimpleNamespace(username=u.username) for role, u in people.items()},
             "ticket": SimpleNamespace(id=ticket.id, token=ticket.token, number=ticket.number),
-            "visit": SimpleNamespace(id=ticket.visit.id, site_id=site.id),
+            "visit": SimpleNamespace(id=ticket.visit.id, site_id=shop.site.id),
             "other_visit": SimpleNamespace(id=other_ticket.visit.id, token=other_ticket.token)}
 
 

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from tests.conftest import PASSWORD, csrf_token, run_together
+from tests.factories import PASSWORD
+from tests.support import csrf_token, run_together
 from webapp.extensions import db as _db
 from webapp.models import LoginThrottle
 from webapp.timeutil import utcnow
@@ -83,7 +84,7 @@ def test_failures_outside_the_window_start_a_new_count(app, client, db, factory)
 def test_parallel_guesses_all_count(race_app):
     """Ten guesses at once from ten addresses: none is lost, so the account is locked."""
     with race_app.app_context():
-        from tests.conftest import Factory
+        from tests.factories import Factory
         from webapp.models import Site
         site = _db.session.scalar(select(Site))
         Factory(_db).user(site, "advisor", username="target")

@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from conftest import make_app, pg_database, reset_pg_schema
+from tests.support import make_app, pg_database, reset_pg_schema
 from webapp.extensions import db
 from webapp.search_index import include_object, made_here
 

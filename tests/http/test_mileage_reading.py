@@ -3,7 +3,8 @@
 The car's last reading used to be overwritten when the walk-around was completed, so the page
 then said "Last visit: 1,000 km" about this very visit (and a first visit showed one at all).
 It becomes this visit's reading when the car leaves (delivered)."""
-from tests.conftest import job_at_dispatch, login, visit_delivered
+from tests.factories import job_at_dispatch, visit_delivered
+from tests.support import login
 from webapp.extensions import db
 from webapp.models import Vehicle, Visit
 
@@ -28,7 +29,7 @@ def test_a_returning_car_shows_the_previous_reading_during_the_visit(client, fac
     site = factory.site(code="km2")
     advisor = factory.user(site, "advisor", username="adv")
     factory.customer_vehicle(site, plate="京A10003", mobile="13800138000", last_mileage=800)
-    from tests.conftest import visit_at_estimate
+    from tests.factories import visit_at_estimate
     visit = visit_at_estimate(factory, site, advisor, plate="京A10003")
     client.set_cookie("lang", "en")
     login(client, advisor)

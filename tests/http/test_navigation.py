@@ -1,7 +1,7 @@
 """The screens menu in the staff header lists what the signed-in role may open, and only that."""
 import pytest
 
-from tests.conftest import login
+from tests.support import login
 
 
 @pytest.fixture(autouse=True)

@@ -9,11 +9,15 @@ from email.policy import default as default_policy
 
 import pytest
 
-from tests.conftest import csrf_token, free_port, job_at_dispatch, login, run_tasks
+from tests.factories import job_at_dispatch
+from tests.support import csrf_token, free_port, login, run_tasks
 from webapp.extensions import db
 from webapp.jobs import QC_CHECKLIST
 from webapp.models import Notification, Visit
 from webapp.services import workshop
+
+# The notice's subject names the shop: a site name of its own, so the assertion reads it.
+pytestmark = pytest.mark.shop(name_zh="北京望京店", name_en="Beijing Wangjing")
 
 aiosmtpd = pytest.importorskip("aiosmtpd")
 from aiosmtpd.controller import Controller  # noqa: E402
@@ -36,13 +40,6 @@ def smtp_server():
     controller.start()
     yield controller, box
     controller.stop()
-
-
-@pytest.fixture
-def shop(app, factory):
-    site = factory.site(code="sm1", name_zh="北京望京店", name_en="Beijing Wangjing")
-    people = {r: factory.user(site, r, username=f"{r}-sm") for r in ("advisor", "dispatcher", "technician", "qc")}
-    return site, people
 
 
 def configure(app, port):
@@ -69,7 +66,7 @@ def notices(visit_id):
 def test_ready_email_arrives(app, factory, shop, smtp_server):
     controller, box = smtp_server
     configure(app, controller.port)
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = in_qc_with_email(factory, site, p)
     workshop.qc(p["qc"], visit.job.id, {i: True for i in QC_CHECKLIST}, True, None)   # no wash: READY
     assert db.session.get(Visit, visit.id).state == "ready"
@@ -93,7 +90,7 @@ def test_ready_email_arrives(app, factory, shop, smtp_server):
 
 def test_ready_email_through_http_with_the_server_down_stays_pending(app, client, factory, shop):
     configure(app, free_port())                   # nothing listens there
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = in_qc_with_email(factory, site, p)
     client.set_cookie("lang", "en")
     login(client, p["qc"])

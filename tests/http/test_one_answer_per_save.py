@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import (RO_TERMS, confirm_suggestion, csrf_token, login, png_data_url, visit_at_estimate,
-                            visit_ready)
+from tests.factories import RO_TERMS, confirm_suggestion, png_data_url, visit_at_estimate, visit_ready
+from tests.support import csrf_token, login
 from webapp.extensions import db
 from webapp.models import Concern, LabourRate, Visit
 from webapp.services import billing, calling

@@ -4,11 +4,14 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import csrf_token, login, visit_ready
+from tests.factories import visit_ready
+from tests.support import csrf_token, login
 from tests.http.test_billing import add_part, approve_part
 from webapp.extensions import db
 from webapp.models import Part, StockMovement, Visit
 from webapp.services import billing
+
+pytestmark = pytest.mark.shop(roles=("advisor", "parts", "dispatcher", "cashier"))
 
 HX = {"HX-Request": "true"}
 
@@ -19,9 +22,8 @@ def english(client):
 
 
 @pytest.fixture
-def desk(factory):
-    site = factory.site(code="pd1")
-    people = {r: factory.user(site, r, username=f"{r}-pd") for r in ("advisor", "parts", "dispatcher", "cashier")}
+def desk(shop, factory):
+    site, people = shop.site, shop.people
     visit = visit_ready(factory, site, people["advisor"], plate="京A30001")
     part = add_part(site, number="FLT-01", on_hand="5")
     approve_part(db.session.get(Visit, visit.id), part, quantity="2")

@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.conftest import ROOT, csrf_token, login
+from tests.support import ROOT, csrf_token, login
 from tests.http.test_intake_damage import start_visit
 from webapp.models import Photo
+
+pytestmark = pytest.mark.shop(roles=("advisor",))
 
 HX = {"HX-Request": "true"}
 
@@ -33,12 +35,10 @@ def phone_jpeg(size) -> bytes:
 
 
 @pytest.fixture
-def desk(factory, client):
-    site = factory.site(code="bj01")
-    advisor = factory.user(site, "advisor", username="a1", desk="1")
-    factory.customer_vehicle(site, plate="京A12345")
-    visit = start_visit(factory, site, advisor)
-    login(client, advisor)
+def desk(shop, factory, client):
+    factory.customer_vehicle(shop.site, plate="京A12345")
+    visit = start_visit(factory, shop.site, shop.advisor)
+    login(client, shop.advisor)
     return visit
 
 

@@ -12,7 +12,8 @@ import uuid
 import pytest
 import socketio
 
-from conftest import Factory, LiveServer, csrf_token, make_app
+from tests.factories import Factory
+from tests.support import LiveServer, csrf_token, make_app
 from webapp.extensions import db
 from webapp.services.checkin import ticket_pin
 

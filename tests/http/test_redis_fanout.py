@@ -22,7 +22,7 @@ import pytest
 import requests
 import socketio
 
-from conftest import free_port, make_app, pg_database, reset_pg_schema
+from tests.support import free_port, make_app, pg_database, reset_pg_schema
 from webapp.extensions import db
 
 ROOT = Path(__file__).resolve().parents[2]

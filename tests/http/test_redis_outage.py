@@ -21,7 +21,8 @@ import redis
 import requests
 import socketio
 
-from conftest import Factory, free_port, make_app
+from tests.factories import Factory, build_shop
+from tests.support import free_port, make_app
 from webapp.extensions import db
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,10 +92,8 @@ def outage(tmp_path):
     setup = make_app(db_url)
     with setup.app_context():
         db.create_all()
-        factory = Factory(db)
-        site = factory.site(code="bj01", board_token=BOARD_TOKEN)
-        advisor = factory.user(site, role="advisor", username="outage-advisor")
-        username = advisor.username
+        # The shared shop (tests/factories.py), on this test's own database.
+        username = build_shop(Factory(db), roles=("advisor",), board_token=BOARD_TOKEN).advisor.username
         db.session.remove()
         db.engine.dispose()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SERVICELANE_")}

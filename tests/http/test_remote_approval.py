@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from conftest import png_data_url, csrf_token
+from tests.factories import png_data_url
+from tests.support import csrf_token
 from webapp.extensions import db
 from webapp.models import Approval, LabourOperation, LabourRate, Part, Visit
 from webapp.services import calling, estimates

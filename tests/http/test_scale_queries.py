@@ -13,7 +13,8 @@ import pytest
 from flask import current_app
 from sqlalchemy import event, func, insert, select
 
-from tests.conftest import login, visit_at_estimate
+from tests.factories import visit_at_estimate
+from tests.support import login
 from webapp.extensions import db
 from webapp.models import Customer, Vehicle, Visit
 from webapp.readmodels import board_state

@@ -8,12 +8,16 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import csrf_token, login, visit_at_estimate
+from tests.factories import visit_at_estimate
+from tests.support import csrf_token, login
 from webapp.extensions import db
 from webapp.models import LabourOperation, LabourRate, Site, TechnicianShift
 from webapp.services import estimates
 from webapp.services import settings as settings_svc
 from webapp.timeutil import local_day
+
+# The roster counts technician-hours: the shop's two technicians have names to tell them apart.
+pytestmark = pytest.mark.shop(staff={"technician": {"display_name": "王师傅"}})
 
 GOOD = {"name_zh": "星驰汽车4S店", "name_en": "Xingchi Motors", "tax_rate": "13", "diagnosis_fee": "200",
         "opening": "08:30", "closing": "17:30", "break_start": "12:00", "break_end": "13:00",
@@ -27,14 +31,11 @@ def english(client):
 
 
 @pytest.fixture
-def shop(factory):
-    site = factory.site(code="bj01")
-    other = factory.site(code="sh01")
-    return {"site": site, "manager": factory.user(site, "manager"), "admin": factory.user(site, "admin"),
-            "dispatcher": factory.user(site, "dispatcher"), "advisor": factory.user(site, "advisor"),
-            "tech": factory.user(site, "technician", display_name="王师傅"),
-            "tech2": factory.user(site, "technician", display_name="刘师傅"),
-            "other_tech": factory.user(other, "technician")}
+def shop(shop, factory):
+    """The shared shop, its technician 王师傅 and a second one (刘师傅); a technician of another site."""
+    shop.people["tech2"] = factory.user(shop.site, "technician", display_name="刘师傅")
+    shop.people["other_tech"] = factory.user(factory.site(code="sh01"), "technician")
+    return shop
 
 
 def post(client, url, data):
@@ -64,16 +65,16 @@ def test_needs_login(client, shop):
 
 
 def test_advisor_is_refused_both(client, shop):
-    login(client, shop["advisor"])
+    login(client, shop.advisor)
     assert client.get("/admin/site").status_code == 403
     assert client.get("/admin/shifts").status_code == 403
     assert post(client, "/admin/site", GOOD).status_code == 403
-    assert post(client, "/admin/shifts", {"user_id": shop["tech"].id, "start": "08:00", "end": "12:00"}).status_code == 403
+    assert post(client, "/admin/shifts", {"user_id": shop.technician.id, "start": "08:00", "end": "12:00"}).status_code == 403
     assert db.session.scalar(select(TechnicianShift)) is None
 
 
 def test_dispatcher_keeps_the_roster_but_not_the_site(client, shop):
-    login(client, shop["dispatcher"])
+    login(client, shop.dispatcher)
     assert client.get("/admin/site").status_code == 403
     assert post(client, "/admin/site", dict(GOOD, tax_rate="6")).status_code == 403
     resp = client.get("/admin/shifts")
@@ -85,27 +86,27 @@ def test_dispatcher_keeps_the_roster_but_not_the_site(client, shop):
 
 @pytest.mark.parametrize("role", ["manager", "admin"])
 def test_managers_and_admins_open_both(client, shop, role):
-    login(client, shop[role])
+    login(client, shop.people[role])
     assert client.get("/admin/site").status_code == 200
     assert client.get("/admin/shifts").status_code == 200
 
 
 def test_csrf_required(client, shop):
-    login(client, shop["manager"])
+    login(client, shop.manager)
     assert client.post("/admin/site", data=GOOD).status_code == 400
-    assert client.post("/admin/shifts", data={"user_id": shop["tech"].id, "start": "08:00",
+    assert client.post("/admin/shifts", data={"user_id": shop.technician.id, "start": "08:00",
                                               "end": "12:00"}).status_code == 400
-    assert db.session.get(Site, shop["site"].id).name_en != "Xingchi Motors"
+    assert db.session.get(Site, shop.site.id).name_en != "Xingchi Motors"
     assert db.session.scalar(select(TechnicianShift)) is None
 
 
 # ---------------------------------------------------------------- the site
 
 def test_tax_13_is_stored_as_0_1300(client, shop):
-    login(client, shop["manager"])
+    login(client, shop.manager)
     resp = post(client, "/admin/site", dict(GOOD, tax_rate="13", diagnosis_fee="150.50", prefix_walkin="WK"))
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/admin/site")
-    site = db.session.get(Site, shop["site"].id)
+    site = db.session.get(Site, shop.site.id)
     assert site.tax_rate == Decimal("0.1300")
     assert site.diagnosis_fee == Decimal("150.50")
     assert (site.name_en, site.prefix_walkin, site.break_start) == ("Xingchi Motors", "WK", "12:00")
@@ -115,9 +116,9 @@ def test_tax_13_is_stored_as_0_1300(client, shop):
 
 
 def test_fractional_tax_and_no_break(client, shop):
-    login(client, shop["manager"])
+    login(client, shop.manager)
     assert post(client, "/admin/site", dict(GOOD, tax_rate="6.5", break_start="", break_end="")).status_code == 302
-    site = db.session.get(Site, shop["site"].id)
+    site = db.session.get(Site, shop.site.id)
     assert site.tax_rate == Decimal("0.0650")
     assert site.break_start is None and site.break_end is None
 
@@ -150,8 +151,8 @@ def test_fractional_tax_and_no_break(client, shop):
     ({"name_en": ""}, "name_en", "Required."),
 ])
 def test_site_validation(client, shop, changes, field, message):
-    login(client, shop["manager"])
-    before = db.session.get(Site, shop["site"].id)
+    login(client, shop.manager)
+    before = db.session.get(Site, shop.site.id)
     before_values = (before.tax_rate, before.name_zh, before.opening)
     form = {**GOOD, "name_en": "Typed name", **changes}
     resp = post(client, "/admin/site", form)
@@ -161,13 +162,13 @@ def test_site_validation(client, shop, changes, field, message):
     assert f'id="f-{field}"' in html and 'aria-invalid="true"' in html
     for name, value in form.items():                # everything typed is kept
         assert field_value(html, f"f-{name}") == value.strip() or field_value(html, f"f-{name}") == value
-    site = db.session.get(Site, shop["site"].id)
+    site = db.session.get(Site, shop.site.id)
     assert (site.tax_rate, site.name_zh, site.opening) == before_values     # nothing stored
 
 
 def test_service_reports_every_field(app, shop):
     with pytest.raises(settings_svc.SettingsInvalid) as exc:
-        settings_svc.save_site_settings(shop["site"], {"tax_rate": "50", "opening": "9", "prefix_walkin": "x"}, None)
+        settings_svc.save_site_settings(shop.site, {"tax_rate": "50", "opening": "9", "prefix_walkin": "x"}, None)
     errors = exc.value.errors
     assert errors["tax_rate"] == "tax_range" and errors["opening"] == "time_invalid"
     assert errors["prefix_walkin"] == "prefix_invalid" and errors["name_zh"] == "required"
@@ -176,8 +177,8 @@ def test_service_reports_every_field(app, shop):
 # ---------------------------------------------------------------- the roster
 
 def test_roster_add_update_remove_with_total(client, shop):
-    login(client, shop["dispatcher"])
-    site, tech = shop["site"], shop["tech"]
+    login(client, shop.dispatcher)
+    site, tech = shop.site, shop.technician
     day = today(site) + timedelta(days=1)
     url = f"/admin/shifts?day={day.isoformat()}"
     resp = post(client, url, {"user_id": tech.id, "start": "08:30", "end": "17:30"})
@@ -202,7 +203,7 @@ def test_roster_add_update_remove_with_total(client, shop):
 
 
 def test_day_picker_links(client, shop):
-    login(client, shop["dispatcher"])
+    login(client, shop.dispatcher)
     html = client.get("/admin/shifts?day=2026-11-29").get_data(as_text=True)
     assert 'href="/admin/shifts?day=2026-11-28"' in html and 'href="/admin/shifts?day=2026-11-30"' in html
     assert 'value="2026-11-29"' in html
@@ -217,8 +218,8 @@ def test_day_picker_links(client, shop):
     ("12:00", "12:00", "end", "end after it starts"),
 ])
 def test_shift_validation(client, shop, start, end, field, message):
-    login(client, shop["dispatcher"])
-    tech = shop["tech"]
+    login(client, shop.dispatcher)
+    tech = shop.technician
     resp = post(client, "/admin/shifts?day=2026-11-29", {"user_id": tech.id, "start": start, "end": end})
     assert resp.status_code == 422
     html = resp.get_data(as_text=True)
@@ -230,21 +231,21 @@ def test_shift_validation(client, shop, start, end, field, message):
 
 @pytest.mark.parametrize("who", ["advisor", "dispatcher", "other_tech"])
 def test_non_technician_cannot_be_rostered(client, shop, who):
-    login(client, shop["manager"])
-    resp = post(client, "/admin/shifts", {"user_id": shop[who].id, "start": "08:00", "end": "12:00"})
+    login(client, shop.manager)
+    resp = post(client, "/admin/shifts", {"user_id": shop.people[who].id, "start": "08:00", "end": "12:00"})
     assert resp.status_code == 422
     assert "Only technicians of this site" in resp.get_data(as_text=True)
     assert db.session.scalar(select(TechnicianShift)) is None
     with pytest.raises(settings_svc.SettingsInvalid):
-        settings_svc.save_shift(shop["site"], shop[who].id, date(2026, 11, 29), "08:00", "12:00")
+        settings_svc.save_shift(shop.site, shop.people[who].id, date(2026, 11, 29), "08:00", "12:00")
 
 
 # ---------------------------------------------------------------- the promise time follows the roster
 
 @pytest.fixture
 def open_estimate(shop, factory):
-    site = shop["site"]
-    advisor = shop["advisor"]
+    site = shop.site
+    advisor = shop.advisor
     db.session.add(LabourRate(site_id=site.id, kind="default", rate=Decimal("180.00")))
     op = LabourOperation(site_id=site.id, code="OIL", name_zh="更换机油机滤", name_en="Oil change",
                          hours=Decimal("2"))
@@ -260,10 +261,10 @@ def test_a_shift_moves_the_promise_time(client, shop, open_estimate):
     visit = open_estimate
     before = estimates.estimate_for(visit).promised_at
     assert before is not None     # two technicians on the opening hours (no roster yet)
-    login(client, shop["dispatcher"])
-    day = today(shop["site"])
+    login(client, shop.dispatcher)
+    day = today(shop.site)
     # Only one technician, and for just an hour a day: 2 h of work now takes much longer.
-    resp = post(client, f"/admin/shifts?day={day.isoformat()}", {"user_id": shop["tech"].id,
+    resp = post(client, f"/admin/shifts?day={day.isoformat()}", {"user_id": shop.technician.id,
                                                                  "start": "08:30", "end": "09:30"})
     assert resp.status_code == 302
     db.session.expire_all()
@@ -274,7 +275,7 @@ def test_a_shift_moves_the_promise_time(client, shop, open_estimate):
 def test_opening_hours_move_the_promise_time(client, shop, open_estimate):
     visit = open_estimate
     before = estimates.estimate_for(visit).promised_at
-    login(client, shop["manager"])
+    login(client, shop.manager)
     assert post(client, "/admin/site", dict(GOOD, opening="09:00", closing="10:00", break_start="",
                                             break_end="")).status_code == 302
     db.session.expire_all()

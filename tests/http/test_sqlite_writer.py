@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from tests.conftest import USE_PG
+from tests.support import USE_PG
 from webapp.extensions import db
 from webapp.models import Site
 

@@ -7,10 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import csrf_token, login
+from tests.support import csrf_token, login
 
 from webapp.models import StaffSession
 from webapp.timeutil import utcnow
+
+pytestmark = pytest.mark.shop(roles=("advisor",))
 
 COOKIE = "servicelane_session"
 HTMX_PANEL = {"HX-Request": "true", "HX-Trigger": "panel", "HX-Target": "panel",
@@ -18,8 +20,8 @@ HTMX_PANEL = {"HX-Request": "true", "HX-Trigger": "panel", "HX-Target": "panel",
 
 
 @pytest.fixture
-def advisor(factory):
-    return factory.user(factory.site(), "advisor")
+def advisor(shop):
+    return shop.advisor
 
 
 def copy_of(app, client):

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from conftest import confirm_suggestion, csrf_token, make_app
+from tests.factories import confirm_suggestion
+from tests.support import csrf_token, make_app
 from webapp.extensions import db
 from webapp.models import Ticket, VisitEvent
 from webapp.services import calling

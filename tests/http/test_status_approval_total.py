@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import csrf_token, make_app
+from tests.support import csrf_token, make_app
 from tests.http.test_remote_approval import advisor, catalogue, presented, site, unlock  # noqa: F401 (fixtures)
 from webapp.extensions import db
 from webapp.models import Visit

@@ -1,7 +1,7 @@
 """The status page cache is never stale and never shares one browser's parts with another."""
 import re
 
-from tests.conftest import csrf_token
+from tests.support import csrf_token
 from webapp.services import calling
 
 

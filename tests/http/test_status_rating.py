@@ -8,12 +8,18 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from conftest import csrf_token, make_app, visit_delivered, visit_ready
+from tests.factories import visit_delivered, visit_ready
+from tests.support import csrf_token, make_app
 from webapp.extensions import db
 from webapp.models import Complaint, SurveyResponse
 from webapp.timeutil import utcnow
 
 SURVEY = {"explained": "yes", "on_time": "no", "clean": "yes", "recommend": "yes", "comment": "等了一会儿"}
+
+# A rating of 2 or less opens a complaint, due in 2 days; the shop's only CSI staff are the two below
+# (a complaint goes to the least busy one).
+pytestmark = pytest.mark.shop(roles=("advisor",), staff={"advisor": {"display_name": "王晓明"}},
+                              complaint_rating=2, complaint_due_days=2)
 
 
 @pytest.fixture(autouse=True)
@@ -22,12 +28,11 @@ def english(client):
 
 
 @pytest.fixture
-def shop(factory):
-    site = factory.site(code="fb1", complaint_rating=2, complaint_due_days=2)
-    advisor = factory.user(site, "advisor", display_name="王晓明")
-    csi_busy = factory.user(site, "csi", username="csi_busy", display_name="忙回访")
-    csi_free = factory.user(site, "csi", username="csi_free", display_name="闲回访")
-    return site, advisor, csi_busy, csi_free
+def shop(shop, factory):
+    """The shared shop's advisor and two CSI staff, the busy one first (so the pick is by workload, not id)."""
+    shop.people["csi_busy"] = factory.user(shop.site, "csi", username="csi_busy", display_name="忙回访")
+    shop.people["csi_free"] = factory.user(shop.site, "csi", username="csi_free", display_name="闲回访")
+    return shop
 
 
 def post(client, token, path, data):
@@ -41,7 +46,7 @@ def count(model, **where):
 
 
 def test_no_rating_before_the_car_is_ready(client, factory, shop):
-    site, advisor, *_ = shop
+    site = shop.site
     ticket = factory.walkin(site)
     html = client.get(f"/t/{ticket.token}").get_data(as_text=True)
     assert "How was your visit?" not in html and 'id="feedback"' not in html
@@ -51,7 +56,7 @@ def test_no_rating_before_the_car_is_ready(client, factory, shop):
 
 
 def test_rating_at_pickup_without_pin_and_nothing_personal(client, factory, shop):
-    site, advisor, *_ = shop
+    site, advisor = shop.site, shop.advisor
     visit = visit_ready(factory, site, advisor)
     token = visit.ticket.token
     html = client.get(f"/t/{token}").get_data(as_text=True)
@@ -73,7 +78,7 @@ def test_rating_at_pickup_without_pin_and_nothing_personal(client, factory, shop
 
 
 def test_second_tap_replays_or_is_refused(client, factory, shop):
-    site, advisor, *_ = shop
+    site, advisor = shop.site, shop.advisor
     visit = visit_ready(factory, site, advisor)
     token = visit.ticket.token
     assert post(client, token, "rate", {"rating": "5"}).status_code == 303
@@ -94,7 +99,7 @@ def test_second_tap_replays_or_is_refused(client, factory, shop):
 
 
 def test_a_low_rating_asks_for_a_second_tap_before_opening_a_complaint(client, factory, shop):
-    site, advisor, *_ = shop
+    site, advisor = shop.site, shop.advisor
     visit = visit_ready(factory, site, advisor)
     token = visit.ticket.token
     client.set_cookie("lang", "en")
@@ -111,7 +116,7 @@ def test_a_low_rating_asks_for_a_second_tap_before_opening_a_complaint(client, f
 
 
 def test_a_rating_that_opened_a_complaint_cannot_be_changed(client, factory, shop):
-    site, advisor, *_ = shop
+    site, advisor = shop.site, shop.advisor
     visit = visit_ready(factory, site, advisor)
     token = visit.ticket.token
     assert post(client, token, "rate", {"rating": "1", "confirm": "1"}).status_code == 303
@@ -122,7 +127,7 @@ def test_a_rating_that_opened_a_complaint_cannot_be_changed(client, factory, sho
 
 @pytest.mark.parametrize("raw", ["0", "6", "abc", ""])
 def test_bad_rating(client, factory, shop, raw):
-    site, advisor, *_ = shop
+    site, advisor = shop.site, shop.advisor
     visit = visit_ready(factory, site, advisor)
     resp = post(client, visit.ticket.token, "rate", {"rating": raw})
     assert resp.status_code == 422 and "tap one of the five stars" in resp.get_data(as_text=True)
@@ -130,7 +135,7 @@ def test_bad_rating(client, factory, shop, raw):
 
 
 def test_csrf_required(client, factory, shop):
-    site, advisor, *_ = shop
+    site, advisor = shop.site, shop.advisor
     visit = visit_ready(factory, site, advisor)
     client.get(f"/t/{visit.ticket.token}")
     assert client.post(f"/t/{visit.ticket.token}/rate", data={"rating": "2"}).status_code == 400
@@ -139,7 +144,7 @@ def test_csrf_required(client, factory, shop):
 
 
 def test_low_rating_opens_a_complaint_for_the_least_busy_csi(client, factory, shop):
-    site, advisor, csi_busy, csi_free = shop
+    site, advisor, csi_busy, csi_free = shop.site, shop.advisor, shop.people["csi_busy"], shop.people["csi_free"]
     db.session.add(Complaint(site_id=site.id, source="staff", summary="earlier", owner_id=csi_busy.id,
                              due_at=utcnow()))
     db.session.commit()
@@ -160,7 +165,7 @@ def test_low_rating_opens_a_complaint_for_the_least_busy_csi(client, factory, sh
 
 
 def test_threshold_is_the_sites(client, factory, shop):
-    site, advisor, *_ = shop
+    site, advisor = shop.site, shop.advisor
     site.complaint_rating = 3
     db.session.commit()
     visit = visit_ready(factory, site, advisor)
@@ -179,7 +184,7 @@ def test_no_csi_staff_means_no_owner(client, factory):
 
 
 def test_survey_after_delivery_once(client, factory, shop):
-    site, advisor, *_ = shop
+    site, advisor = shop.site, shop.advisor
     visit = visit_delivered(factory, site, advisor)
     token = visit.ticket.token
     html = client.get(f"/t/{token}").get_data(as_text=True)
@@ -208,14 +213,14 @@ def test_survey_after_delivery_once(client, factory, shop):
 
 
 def test_no_survey_before_delivery(client, factory, shop):
-    site, advisor, *_ = shop
+    site, advisor = shop.site, shop.advisor
     visit = visit_ready(factory, site, advisor)
     resp = post(client, visit.ticket.token, "survey", SURVEY)
     assert resp.status_code == 409 and "after your car is delivered" in resp.get_data(as_text=True)
 
 
 def test_rate_limited(db_url, app, factory, shop):
-    site, advisor, *_ = shop
+    site, advisor = shop.site, shop.advisor
     visit = visit_ready(factory, site, advisor)
     token = visit.ticket.token
     limited = make_app(db_url, RATELIMIT_ENABLED=True, RATELIMIT_PIN="3 per minute")

@@ -1,5 +1,5 @@
 """The phone says what is true: a car waiting for a bay or for parts is not "Repair in progress"."""
-from tests.conftest import job_at_dispatch
+from tests.factories import job_at_dispatch
 from webapp.extensions import db
 from webapp.models import Visit
 

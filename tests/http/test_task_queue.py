@@ -18,7 +18,8 @@ from huey.signals import SIGNAL_ENQUEUED
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.conftest import csrf_token, free_port, job_at_dispatch, login, run_tasks, visit_delivered
+from tests.factories import job_at_dispatch, visit_delivered
+from tests.support import csrf_token, free_port, login, run_tasks
 from webapp import tasks
 from webapp.events import subscribe, unsubscribe
 from webapp.extensions import db
@@ -51,13 +52,6 @@ def recording(app):
     app.config.update(NOTIFY_BACKEND="recording", PUBLIC_BASE_URL="https://service.example.cn")
     yield Recording
     backends.BACKENDS.pop("recording", None)
-
-
-@pytest.fixture
-def shop(factory):
-    site = factory.site(code="tq1")
-    people = {r: factory.user(site, r, username=f"{r}-tq") for r in ("advisor", "dispatcher", "technician", "qc", "csi")}
-    return site, people
 
 
 def in_qc(factory, site, p, address="wang.wu@example.com"):
@@ -93,7 +87,7 @@ def age(row_id, minutes=2):
 # ---------------------------------------------------------------- at most once, after the commit
 
 def test_notice_is_queued_after_its_commit_and_sent_once_when_the_task_runs_twice(app, client, factory, shop, recording):
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = in_qc(factory, site, p)
     seen_at_enqueue = []
 
@@ -126,7 +120,7 @@ def test_notice_is_queued_after_its_commit_and_sent_once_when_the_task_runs_twic
 
 
 def test_two_senders_at_once_send_once(app, factory, shop, recording):
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = in_qc(factory, site, p)
     workshop.qc(p["qc"], visit.job.id, {i: True for i in QC_CHECKLIST}, True, None)
     [row] = notices(visit.id)
@@ -152,7 +146,7 @@ def test_two_senders_at_once_send_once(app, factory, shop, recording):
 # ---------------------------------------------------------------- SMTP or the queue down
 
 def test_refused_smtp_leaves_the_notice_pending_and_the_sweep_sends_it_later(app, client, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     app.config.update(NOTIFY_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(), SMTP_TIMEOUT=2,
                       NOTIFY_MAX_ATTEMPTS=3)   # nothing listens on that port
     visit = in_qc(factory, site, p)
@@ -183,8 +177,8 @@ def test_hanging_smtp_does_not_slow_the_request(app, client, factory, shop):
     try:
         app.config.update(NOTIFY_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=listener.getsockname()[1],
                           SMTP_TIMEOUT=30)
-        visit = in_qc(factory, *shop)
-        r, elapsed = qc_pass_over_http(client, shop[1], visit)
+        visit = in_qc(factory, shop.site, shop.people)
+        r, elapsed = qc_pass_over_http(client, shop.people, visit)
         assert r.status_code == 200 and elapsed < 3, elapsed
         assert [n.status for n in notices(visit.id)] == ["pending"]
     finally:
@@ -192,7 +186,7 @@ def test_hanging_smtp_does_not_slow_the_request(app, client, factory, shop):
 
 
 def test_queue_unreachable_is_logged_and_the_sweep_sends_the_notice(app, client, factory, shop, recording, caplog):
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = in_qc(factory, site, p)
     app.config.update(TASKS_BACKEND="redis", REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")   # no Redis there
     tasks.init_app(app)
@@ -215,7 +209,7 @@ def test_queue_unreachable_is_logged_and_the_sweep_sends_the_notice(app, client,
 
 
 def test_a_claim_left_by_a_dead_sender_is_closed_as_failed_not_resent(app, factory, shop, recording):
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = in_qc(factory, site, p)
     workshop.qc(p["qc"], visit.job.id, {i: True for i in QC_CHECKLIST}, True, None)
     tasks.huey.dequeue()                                     # the sender's task, lost with its process
@@ -232,7 +226,7 @@ def test_a_claim_left_by_a_dead_sender_is_closed_as_failed_not_resent(app, facto
 # ---------------------------------------------------------------- periodic work
 
 def test_escalation_runs_through_its_periodic_task(app, client, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     late = Complaint(site_id=site.id, source="staff", summary="late", due_at=utcnow() - timedelta(hours=1))
     db.session.add(late)
     db.session.commit()
@@ -247,7 +241,7 @@ def test_escalation_runs_through_its_periodic_task(app, client, shop):
 
 
 def test_followups_due_are_announced_once_per_time_they_fall_due(app, factory, shop):
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = visit_delivered(factory, site, p["advisor"])
     fu = db.session.get(FollowUp, visit.follow_up.id)
     seen = []
@@ -280,7 +274,7 @@ def test_followups_due_are_announced_once_per_time_they_fall_due(app, factory, s
 def test_with_redis_the_queue_lives_in_redis(app, client, factory, shop, recording, redis_url):
     """The README's production setup: REDIS_URL set, TASKS_BACKEND auto → the notice's task goes
     through Redis and is sent once."""
-    site, p = shop
+    site, p = shop.site, shop.people
     visit = in_qc(factory, site, p)
     app.config.update(TASKS_BACKEND="auto", REDIS_URL=redis_url)
     tasks.init_app(app)

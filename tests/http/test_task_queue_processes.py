@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from huey.storage import SqliteStorage
 
-from tests.conftest import free_port, job_at_dispatch
+from tests.factories import job_at_dispatch
+from tests.support import free_port
 from webapp import tasks
 from webapp.extensions import db
 from webapp.jobs import QC_CHECKLIST

@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from tests.conftest import csrf_token, login, visit_at_estimate, visit_ready
+from tests.factories import visit_at_estimate, visit_ready
+from tests.support import csrf_token, login
 
 
 @pytest.fixture

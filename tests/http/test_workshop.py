@@ -4,7 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import csrf_token, job_at_dispatch, login
+from tests.factories import job_at_dispatch
+from tests.support import csrf_token, login
 from webapp.extensions import db
 from webapp.jobs import QC_CHECKLIST
 from webapp.models import (AdditionalWork, Bay, JobEvent, ManufacturerRequest, Visit)
@@ -19,14 +20,13 @@ def english(client):
 
 
 @pytest.fixture
-def shop(factory):
-    site = factory.site(code="ws1")
-    people = {r: factory.user(site, r, username=f"{r}1") for r in ("advisor", "dispatcher", "technician", "qc")}
-    people["tech2"] = factory.user(site, "technician", username="tech2", display_name="李四")
-    bay = Bay(site_id=site.id, name="A1")
-    db.session.add(bay)
+def shop(shop, factory):
+    """The shared shop, with a second technician (李四) and a bay (A1)."""
+    shop.people["tech2"] = factory.user(shop.site, "technician", username="tech2", display_name="李四")
+    shop.bay = Bay(site_id=shop.site.id, name="A1")
+    db.session.add(shop.bay)
     db.session.commit()
-    return site, people, bay
+    return shop
 
 
 def post(client, url, data=None, htmx=True, path="/login"):
@@ -51,7 +51,7 @@ def kinds(job_id):
 # ---------------------------------------------------------------- roles
 
 def test_roles(client, factory, shop):
-    site, p, _ = shop
+    p = shop.people
     login(client, p["advisor"])
     assert client.get("/workshop").status_code == 403
     assert client.get("/tech").status_code == 403
@@ -76,7 +76,7 @@ def test_roles(client, factory, shop):
 
 
 def test_dispatch_board_lists_the_waiting_job(client, factory, shop):
-    site, p, bay = shop
+    site, p = shop.site, shop.people
     visit = job_at_dispatch(factory, site, p["advisor"])
     login(client, p["dispatcher"])
     html = client.get("/workshop").get_data(as_text=True)
@@ -89,7 +89,7 @@ def test_dispatch_board_lists_the_waiting_job(client, factory, shop):
 # ---------------------------------------------------------------- the whole job
 
 def test_job_from_assignment_to_ready(app, client, factory, shop):
-    site, p, bay = shop
+    site, p, bay = shop.site, shop.people, shop.bay
     visit = job_at_dispatch(factory, site, p["advisor"])
     vid, jid = visit.id, visit.job.id
 
@@ -164,7 +164,7 @@ def test_job_from_assignment_to_ready(app, client, factory, shop):
 
 
 def test_qc_pass_without_wash_goes_to_ready(client, factory, shop):
-    site, p, _ = shop
+    site, p = shop.site, shop.people
     visit = job_at_dispatch(factory, site, p["advisor"], car_wash="no")
     from webapp.services import workshop as svc
     svc.assign(p["dispatcher"], visit.job.id, p["technician"].id, None)
@@ -178,7 +178,7 @@ def test_qc_pass_without_wash_goes_to_ready(client, factory, shop):
 # ---------------------------------------------------------------- refusals
 
 def test_pending_manufacturer_request_blocks_the_start(client, factory, shop):
-    site, p, _ = shop
+    site, p = shop.site, shop.people
     visit = job_at_dispatch(factory, site, p["advisor"])
     db.session.add(ManufacturerRequest(site_id=site.id, concern_id=_concern_id(visit), reference="MFR-1", sent_summary="软件升级"))
     db.session.commit()
@@ -200,7 +200,7 @@ def _concern_id(visit):
 
 
 def test_another_technicians_job_is_refused(client, factory, shop):
-    site, p, _ = shop
+    site, p = shop.site, shop.people
     visit = job_at_dispatch(factory, site, p["advisor"])
     from webapp.services import workshop as svc
     svc.assign(p["dispatcher"], visit.job.id, p["tech2"].id, None)
@@ -211,7 +211,7 @@ def test_another_technicians_job_is_refused(client, factory, shop):
 
 
 def test_other_sites_jobs_are_not_found(client, factory, shop):
-    site, p, _ = shop
+    p = shop.people
     other = factory.site(code="ws2")
     adv2 = factory.user(other, "advisor", username="adv2")
     visit = job_at_dispatch(factory, other, adv2, plate="沪B54321")
@@ -225,7 +225,7 @@ def test_other_sites_jobs_are_not_found(client, factory, shop):
 
 
 def test_assigning_a_technician_of_another_site_is_refused(client, factory, shop):
-    site, p, _ = shop
+    site, p = shop.site, shop.people
     other = factory.site(code="ws3")
     stranger = factory.user(other, "technician", username="far")
     visit = job_at_dispatch(factory, site, p["advisor"])
@@ -237,7 +237,7 @@ def test_assigning_a_technician_of_another_site_is_refused(client, factory, shop
 
 
 def test_csrf_is_required(client, factory, shop):
-    site, p, _ = shop
+    site, p = shop.site, shop.people
     visit = job_at_dispatch(factory, site, p["advisor"])
     login(client, p["dispatcher"])
     resp = client.post(f"/workshop/jobs/{visit.job.id}/assign", data={"technician_id": p["technician"].id}, headers=HX)
@@ -246,7 +246,7 @@ def test_csrf_is_required(client, factory, shop):
 
 
 def test_reassign_a_paused_job(client, factory, shop):
-    site, p, _ = shop
+    site, p = shop.site, shop.people
     visit = job_at_dispatch(factory, site, p["advisor"])
     from webapp.services import workshop as svc
     svc.assign(p["dispatcher"], visit.job.id, p["technician"].id, None)
@@ -261,7 +261,7 @@ def test_reassign_a_paused_job(client, factory, shop):
 
 
 def test_report_additional_work_pauses_the_job(client, factory, shop):
-    site, p, _ = shop
+    site, p = shop.site, shop.people
     visit = job_at_dispatch(factory, site, p["advisor"])
     from webapp.services import workshop as svc
     svc.assign(p["dispatcher"], visit.job.id, p["technician"].id, None)
@@ -276,7 +276,7 @@ def test_report_additional_work_pauses_the_job(client, factory, shop):
     assert resp.status_code == 422 and "This file is not a photo." in resp.get_data(as_text=True)
     assert "后刹车片磨损到极限" in resp.get_data(as_text=True)
     assert db.session.query(AdditionalWork).count() == 0
-    from conftest import jpeg_bytes
+    from tests.factories import jpeg_bytes
     resp = post(client, f"/tech/jobs/{visit.job.id}/additional",
                 {"description": "后刹车片磨损到极限", "suggestion": "更换后刹车片 1.2h",
                  "photos": (io.BytesIO(jpeg_bytes()), "pads.jpg")})
@@ -297,7 +297,7 @@ def test_report_additional_work_pauses_the_job(client, factory, shop):
 
 
 def test_tablet_lists_jobs_in_assignment_order(client, factory, shop):
-    site, p, _ = shop
+    site, p = shop.site, shop.people
     from webapp.services import workshop as svc
     first = job_at_dispatch(factory, site, p["advisor"], plate="京A00001")
     second = job_at_dispatch(factory, site, p["advisor"], plate="京A00002")

@@ -5,7 +5,8 @@ import smtplib
 
 import pytest
 
-from tests.conftest import run_tasks, visit_ready
+from tests.factories import visit_ready
+from tests.support import run_tasks
 from webapp import notify
 from webapp.extensions import db
 from webapp.models import Notification
@@ -13,6 +14,8 @@ from webapp.notify.address import parse_email
 from webapp.notify.backends import (LogBackend, Message, Notifier, SendResult, SmtpBackend, backend_from_config,
                                     register_backend, BACKENDS)
 from webapp.notify.messages import ready_message
+
+pytestmark = pytest.mark.shop(roles=("advisor",))
 
 
 # ---------------------------------------------------------------- backend selection
@@ -131,16 +134,14 @@ def test_ready_message_in_one_language_when_only_one(app):
 # ---------------------------------------------------------------- at most once, logged
 
 @pytest.fixture
-def ready_shop(factory, app):
+def ready_shop(shop, app):
     app.config["PUBLIC_BASE_URL"] = "https://service.example.com"
-    site = factory.site(code="nt1")
-    advisor = factory.user(site, "advisor")
-    return site, advisor
+    return shop.site, shop.advisor
 
 
 def ready_with_email(factory, site, advisor, email):
     """job_at_dispatch, the customer's e-mail on file, then the workshop up to READY (no wash)."""
-    from tests.conftest import job_at_dispatch
+    from tests.factories import job_at_dispatch
     from webapp.jobs import QC_CHECKLIST
     from webapp.services import workshop
     visit = job_at_dispatch(factory, site, advisor, car_wash="no")
@@ -209,7 +210,7 @@ def test_a_failing_backend_is_logged_failed_and_the_service_still_succeeds(ready
 
 
 def test_not_ready_sends_nothing(ready_shop, factory):
-    from tests.conftest import job_at_dispatch
+    from tests.factories import job_at_dispatch
     site, advisor = ready_shop
     visit = job_at_dispatch(factory, site, advisor)
     assert run_tasks() == 0
@@ -217,7 +218,7 @@ def test_not_ready_sends_nothing(ready_shop, factory):
 
 
 def test_everything_declined_is_ready_and_notifies(ready_shop, factory):
-    from tests.conftest import RO_TERMS, visit_at_estimate
+    from tests.factories import RO_TERMS, visit_at_estimate
     from webapp.services import estimates
     site, advisor = ready_shop
     visit = visit_at_estimate(factory, site, advisor)

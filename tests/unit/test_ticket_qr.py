@@ -4,7 +4,7 @@ import secrets
 import pytest
 import qrcode
 
-from conftest import decode_qr_svg, qr_svg_grid
+from tests.support import decode_qr_svg, qr_svg_grid
 from kiosk import qr as ticket_qr
 
 
