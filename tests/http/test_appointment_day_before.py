@@ -149,3 +149,19 @@ def test_calls_are_for_advisors_of_the_site_with_csrf(client, shop, factory):
     resp = client.post(f"/appointments/{appt.id}/call", data={"outcome": "reached", "csrf_token": csrf_token(client, "/appointments")})
     assert resp.status_code == 302
     assert db.session.get(Appointment, appt.id).call_outcome is None       # not a no-show: nothing noted
+
+
+def test_the_no_show_window_is_a_site_setting(client, shop, factory):
+    from tests.http.test_appointment_settings import BOOKING, GOOD
+    site = shop["site"]
+    assert site.no_show_minutes == 30                          # the default
+    login(client, factory.user(site, "manager"))
+    data = {**GOOD, **BOOKING, "no_show_minutes": "3", "csrf_token": csrf_token(client, "/admin/site")}
+    resp = client.post("/admin/site", data=data)
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    assert "Enter 5 to 480 minutes." in html and 'value="3"' in html
+    resp = client.post("/admin/site", data={**data, "no_show_minutes": "45"})
+    assert resp.status_code in (302, 303)
+    db.session.expire_all()
+    assert db.session.get(type(site), site.id).no_show_minutes == 45
