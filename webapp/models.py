@@ -585,7 +585,7 @@ class EstimateLine(db.Model):
     discount_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"))
     warranty: Mapped[bool] = mapped_column(default=False)        # customer pays 0, claimed from the maker
     price_after_diagnosis: Mapped[bool] = mapped_column(default=False)
-    recommended: Mapped[str | None] = mapped_column(String(16))  # maintenance_due, declined_before
+    recommended: Mapped[str | None] = mapped_column(String(16))  # booked, maintenance_due, declined_before
     decision: Mapped[str] = mapped_column(status_type(LineDecision, "decision"), default=LineDecision.PENDING)
     decline_reason: Mapped[str | None] = mapped_column(String(200))
     reserved: Mapped[bool] = mapped_column(default=False)        # parts reserved on approval

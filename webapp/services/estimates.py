@@ -20,7 +20,7 @@ from .. import money
 from .. import notify
 from ..events import DomainEvent, publish
 from ..extensions import db
-from ..models import (Approval, Concern, Estimate, EstimateLine, LabourOperation, LabourRate,
+from ..models import (Appointment, Approval, Concern, Estimate, EstimateLine, LabourOperation, LabourRate,
                       MaintenanceItem, Part, RepairOrder, Site, StockMovement, TechnicianShift,
                       User, Visit)
 from ..promise import ShopDay, hm, promise_time
@@ -238,7 +238,7 @@ def recommendations(visit: Visit) -> list[Recommendation]:
     present_ops = {line.operation_id for line in est.lines} if est else set()
     mileage = (visit.intake.mileage if visit.intake and visit.intake.mileage is not None else vehicle.last_mileage)
     today = local_day(visit.site.timezone)
-    found: list[Recommendation] = []
+    found: list[Recommendation] = _booked(visit, present_ops)
     items = db.session.scalars(select(MaintenanceItem).where(MaintenanceItem.site_id == visit.site_id)).all()
     for item in items:
         if item.make and item.make != vehicle.make or item.model and item.model != vehicle.model:
@@ -268,6 +268,16 @@ def recommendations(visit: Visit) -> list[Recommendation]:
                                     line.quantity if line.kind == "part" else None,
                                     {"declined_at": line.estimate.updated_at}))
     return found
+
+
+def _booked(visit: Visit, present_ops: set) -> list[Recommendation]:
+    """The operations booked with the visit's appointment (issue 13), offered first: reception
+    does not ask for them twice."""
+    appointment = db.session.get(Appointment, visit.appointment_id) if visit.appointment_id else None
+    if appointment is None:
+        return []
+    return [Recommendation(f"b{booked.id}", "booked", booked.operation.name_zh, booked.operation, None, None, {})
+            for booked in appointment.operations if booked.operation_id not in present_ops]
 
 
 def _last_done(vehicle_id: int, operation_id: int, exclude_visit: int):
