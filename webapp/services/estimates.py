@@ -239,13 +239,32 @@ def recommendations(visit: Visit) -> list[Recommendation]:
     mileage = (visit.intake.mileage if visit.intake and visit.intake.mileage is not None else vehicle.last_mileage)
     today = local_day(visit.site.timezone)
     found: list[Recommendation] = _booked(visit, present_ops)
-    items = db.session.scalars(select(MaintenanceItem).where(MaintenanceItem.site_id == visit.site_id)).all()
+    found += maintenance_due(vehicle, visit.site_id, mileage, today, visit.id, present_ops)
+    declined = db.session.execute(
+        select(EstimateLine).join(Estimate).join(Visit, Estimate.visit_id == Visit.id)
+        .where(Visit.vehicle_id == vehicle.id, Visit.id != visit.id, EstimateLine.decision == "declined")
+        .order_by(EstimateLine.id.desc()).limit(10)).scalars().all()
+    for line in declined:
+        if line.operation_id and line.operation_id in present_ops:
+            continue
+        found.append(Recommendation(f"d{line.id}", "declined_before", line.description, line.operation, line.part,
+                                    line.quantity if line.kind == "part" else None,
+                                    {"declined_at": line.estimate.updated_at}))
+    return found
+
+
+def maintenance_due(vehicle, site_id: int, mileage: int | None, today, exclude_visit: int | None,
+                    present_ops: set) -> list[Recommendation]:
+    """The schedule's items due for ``vehicle`` by mileage or time (the estimate's suggestions,
+    and the staff booking form's: services/booking_suggestions)."""
+    found = []
+    items = db.session.scalars(select(MaintenanceItem).where(MaintenanceItem.site_id == site_id)).all()
     for item in items:
         if item.make and item.make != vehicle.make or item.model and item.model != vehicle.model:
             continue
         if item.operation_id in present_ops:
             continue
-        last = _last_done(vehicle.id, item.operation_id, visit.id)
+        last = _last_done(vehicle.id, item.operation_id, exclude_visit)
         due_km = due_time = False
         if item.every_km and mileage is not None:
             last_km = last[1] if last else 0
@@ -257,16 +276,6 @@ def recommendations(visit: Visit) -> list[Recommendation]:
             found.append(Recommendation(f"m{item.id}", "maintenance_due", item.operation.name_zh, item.operation,
                                         item.part, item.part_quantity,
                                         {"last": last, "every_km": item.every_km, "every_months": item.every_months}))
-    declined = db.session.execute(
-        select(EstimateLine).join(Estimate).join(Visit, Estimate.visit_id == Visit.id)
-        .where(Visit.vehicle_id == vehicle.id, Visit.id != visit.id, EstimateLine.decision == "declined")
-        .order_by(EstimateLine.id.desc()).limit(10)).scalars().all()
-    for line in declined:
-        if line.operation_id and line.operation_id in present_ops:
-            continue
-        found.append(Recommendation(f"d{line.id}", "declined_before", line.description, line.operation, line.part,
-                                    line.quantity if line.kind == "part" else None,
-                                    {"declined_at": line.estimate.updated_at}))
     return found
 
 

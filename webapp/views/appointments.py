@@ -26,6 +26,7 @@ from ..services import appointment_board
 from ..services import appointment_day_before as day_before
 from ..services import appointments as svc
 from ..services import booking_capacity as cap_db
+from ..services import booking_suggestions
 from ..services import history as history_svc
 from ..parsing import parse_id
 from ..timeutil import utcnow
@@ -161,8 +162,11 @@ def _booking_page(status=200, values=None, errors=None, refused=None):
         day = cap_db.today(site)
     operations = db.session.scalars(select(LabourOperation).where(
         LabourOperation.site_id == site.id, LabourOperation.active.is_(True)).order_by(LabourOperation.code)).all()
+    suggestions = booking_suggestions.for_vehicle(vehicle) if vehicle else []
+    suggested_ops = {sg.operation.id for sg in suggestions if sg.operation}
     return render_template(
         "appointments/book.html", query=query, result=result, query_error=query_error, vehicle=vehicle,
+        suggestions=suggestions, suggested_ops=suggested_ops,
         new_customer=request.args.get("new") == "1" or bool(values.get("plate")), values=values,
         errors=errors or {}, refused=refused, operations=operations, reasons=REASONS,
         advisors=cap_db.advisors_of(site), error_text=error_text, idempotency_key=uuid.uuid4().hex,
