@@ -103,6 +103,8 @@ def test_a_no_show_is_released_and_listed_to_call(client, shop):
         assert cap_db.day_of(site, day).slots_taken == 0   # released: the time is free again
 
         login(client, shop["advisor"])
+        board = client.get(f"/appointments/board?day={day.isoformat()}").get_data(as_text=True)
+        assert "tag bs no_show" in board and "Missed" in board
         page = client.get("/appointments").get_data(as_text=True)
         assert f'data-no-show="{appt.number}"' in page and "To call: missed appointments" in page
         token = csrf_token(client, "/appointments")
