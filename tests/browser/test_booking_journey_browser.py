@@ -1,7 +1,8 @@
-"""From an online booking to the desk in real Chromium: a customer books on the phone in English,
-the next morning checks in at the kiosk by plate, and when the advisor starts the walk-around
-the interview already holds what the customer wrote when booking. The clock is moved to that
-morning the way the demo moves it (timeutil.clock_at), for the server too."""
+"""From an online booking to the desk in real Chromium: a customer books on the phone in English
+for the day after tomorrow; the day before, the reminder with the manage link is logged; on the
+morning the customer checks in at the kiosk by plate, and when the advisor starts the walk-around
+the interview already holds what the customer wrote when booking. The clock is moved the way the
+demo moves it (timeutil.clock_at), for the server too."""
 import re
 import uuid
 from datetime import datetime, time, timedelta
@@ -24,8 +25,9 @@ def seed(live_app):
         site = f.site(name_zh="星驰汽车4S店（朝阳店）", name_en="Xingchi Motors (Chaoyang)")
         advisor = f.user(site, "advisor", username=f"adv{uuid.uuid4().hex[:5]}", desk="1", display_name="王晓明")
         f.user(site, "technician", display_name="张师傅")
-        day = local_day(site.timezone) + timedelta(days=1)
+        day = local_day(site.timezone) + timedelta(days=2)
         data = {"advisor": advisor.username, "day": day.isoformat(),
+                "day_before": local_to_utc(site.timezone, datetime.combine(day - timedelta(days=1), time(10, 0))),
                 "morning": local_to_utc(site.timezone, datetime.combine(day, time(8, 0)))}
         db.session.remove()
         return data
@@ -35,8 +37,9 @@ def test_booked_online_checked_in_at_the_kiosk_received_prefilled(live_server, l
     from webapp.timeutil import clock_at
     data = seed(live_app)
     base = live_server.url
+    from webapp.models import Notification
+    from webapp.services.appointment_day_before import send_reminders
     with clock_at() as move:
-        move(data["morning"])      # the day of the booking, 08:00: the server reads the same clock
         phone = new_page("phone", lang="en")
         phone.goto(f"{base}/lang/en?next=/book")
         phone.locator(".bk-kind", has=phone.locator("input[value=repair]")).click()
@@ -45,9 +48,20 @@ def test_booked_online_checked_in_at_the_kiosk_received_prefilled(live_server, l
         phone.fill("#bk-plate", "京B54321")
         phone.fill("#bk-mobile", "13912345678")
         phone.fill("#bk-name", "Li Lei")
+        phone.fill("#bk-email", "li@example.com")
         phone.fill("#bk-description", WORDS)
         phone.click("button.bk-submit")
         expect(phone.locator("[data-status]")).to_have_attribute("data-status", "booked")
+        manage = phone.url
+
+        move(data["day_before"])   # the day before, 10:00: the periodic task's run
+        with live_app.app_context():
+            assert send_reminders() == 1
+            reminder = db.session.scalar(db.select(Notification).where(Notification.kind == "appointment_reminder"))
+            assert manage.split("/book/")[1] in reminder.body
+            db.session.remove()
+
+        move(data["morning"])      # the day of the booking, 08:00: the server reads the same clock
 
         kiosk = new_page("kiosk", lang="en")
         kiosk.goto(f"{base}/lang/en?next=/kiosk")
