@@ -58,3 +58,28 @@ def test_the_visit_starts_prefilled_from_the_booking(client, factory):
         [line] = estimates.add_recommended(visit, booked.key, advisor)
         assert line.operation_id == op.id and line.recommended == "booked"
         assert not [r for r in estimates.recommendations(visit) if r.why == "booked"]   # offered once
+
+
+def test_an_online_booking_is_matched_to_the_stored_car_at_the_desk(client, factory):
+    """The booking never linked itself to the stored car (no oracle); at reception the advisor is
+    offered the stored customer and car, as for a walk-in, and confirms."""
+    from tests.conftest import csrf_token
+    from webapp.services import online_booking
+    site = factory.site(code="bj01")
+    advisor = factory.user(site, "advisor", desk="1")
+    factory.user(site, "technician")
+    known, car = factory.customer_vehicle(site, plate="京A12345", mobile="13800138001", name="张先生")
+    day = local_day(site.timezone) + timedelta(days=1)
+    booking = online_booking.book(site, {"reason": "repair", "day": day.isoformat(), "slot": "09:00",
+                                         "plate": "京A12345", "mobile": "13800138001", "name": "张",
+                                         "description": "异响"}, "web-1")
+    assert booking.vehicle_id != car.id
+    with clock_at() as move:
+        move(local_to_utc(site.timezone, datetime.combine(day, time(8, 50))))
+        ticket = check_in_appointment(site, booking.id, "kiosk-1")
+        visit = db.session.get(Visit, ticket.visit_id)
+        assert visit.vehicle_id is None and visit.customer_id is None and visit.description == "异响"
+        suggestion = intake_svc.suggested_records(visit)
+        assert suggestion.vehicle.id == car.id and suggestion.customer.id == known.id
+        intake_svc.link_suggested(visit, advisor)
+        assert (visit.vehicle_id, visit.customer_id) == (car.id, known.id)
