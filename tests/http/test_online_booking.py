@@ -197,3 +197,20 @@ def test_rate_limit_per_mobile_and_per_address(db_url, shop):
     codes = [post(client, "/book", form(shop, mobile=f"1370000000{i}", plate="", name="")).status_code
              for i in range(1, 4)]
     assert codes == [422, 422, 429]                        # the same address, a fifth time
+
+
+def test_an_online_booking_holds_its_kinds_typical_hours(client, shop):
+    """The customer picks no operations; the booking still holds workshop hours (bodywork two),
+    so the web cannot fill the workshop's day, and a day without hours left offers no time."""
+    booked(client, shop, reason="bodywork")
+    appt = db.session.scalar(select(Appointment))
+    assert appt.hours == 2 and appt.operations == []
+    site = shop["site"]
+    day = tomorrow(site)
+    assert cap_db.day_of(site, day).hours_booked == 2
+    site.utilisation_percent, site.reserve_percent = 30, 0      # one technician: 8 h × 30 % = 2.4 h
+    db.session.commit()
+    resp = post(client, "/book", form(shop, slot="10:00", reason="maintenance", plate="京C11111", mobile="13911111111"))
+    assert resp.status_code == 409 and "The workshop is fully booked on this day." in resp.get_data(as_text=True)
+    slots = client.get(f"/book/slots?day={day.isoformat()}").get_data(as_text=True)
+    assert "data-day-full" in slots                              # 0.4 h left: not even the smallest kind fits

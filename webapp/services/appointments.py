@@ -69,9 +69,12 @@ class Request:
     vehicle: Vehicle | None = None
     new_customer: dict = field(default_factory=dict)
     email: str | None = None
+    typical_hours: Decimal = Decimal("0")    # without operations (an online booking): the kind's usual hours
 
     @property
     def hours(self) -> Decimal:
+        if not self.operations:
+            return self.typical_hours
         return sum((Decimal(op.hours) for op in self.operations), Decimal("0"))
 
     @property

@@ -11,6 +11,7 @@ its own, never looked up among the stored ones (a stranger must not learn whethe
 mobile is on file); staff match it when they confirm or at reception. The manage page shows only
 that booking, with the plate and mobile masked."""
 import secrets
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -24,6 +25,10 @@ from .appointments import BookingRefused, FormInvalid  # noqa: F401 - the view c
 
 SOURCE = "online"
 MAX_WORDS = 1000
+# Workshop hours an online booking holds until the advisor names its operations: the customer
+# picks no operations, and a booking holding nothing would let the web fill the workshop's hours.
+TYPICAL_HOURS = {"maintenance": Decimal("1.0"), "repair": Decimal("1.0"), "warranty": Decimal("1.0"),
+                 "bodywork": Decimal("2.0"), "other": Decimal("0.5")}
 
 
 def new_token() -> str:
@@ -62,7 +67,7 @@ def _read(site: Site, form) -> tuple[staff.Request, dict]:
     if errors:
         raise FormInvalid(errors)
     return staff.Request(day, start, reason=reason, words=words, note=None, operations=[], advisor=None,
-                         overbook_reason=None), contact
+                         overbook_reason=None, typical_hours=TYPICAL_HOURS[reason]), contact
 
 
 def book(site: Site, form, idempotency_key: str | None) -> Appointment:
