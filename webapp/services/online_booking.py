@@ -25,7 +25,7 @@ from .appointments import BookingRefused, FormInvalid  # noqa: F401 - the view c
 
 SOURCE = "online"
 MAX_WORDS = 1000
-# Workshop hours an online booking holds until the advisor names its operations: the customer
+# Workshop hours an online booking holds (staff cannot yet edit a booking's operations): the customer
 # picks no operations, and a booking holding nothing would let the web fill the workshop's hours.
 TYPICAL_HOURS = {"maintenance": Decimal("1.0"), "repair": Decimal("1.0"), "warranty": Decimal("1.0"),
                  "bodywork": Decimal("2.0"), "other": Decimal("0.5")}
