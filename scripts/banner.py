@@ -15,6 +15,7 @@ ServiceLane demo shop — {base}
   Follow-up calls, complaints      {base}/followup   {base}/complaints
   Service history                  {base}/history
   Appointments (booking by phone)  {base}/appointments
+  Booking online (customer phone)  {base}/book
   Start page                       {base}/start
 Demo logins (password {DEMO_PASSWORD}):""")
 for username, role, name, desk in DEMO_USERS:

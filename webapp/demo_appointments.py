@@ -1,13 +1,14 @@
 """Demo bookings (issue 13): a few phone bookings for today and the coming days, made by the
 demo advisors through the real booking service, so the day view shows real numbers, hours and
-capacity. Today's is booked at the next free time (none once the shop has closed)."""
+capacity. Today's is booked at the next free time (none once the shop has closed). One more is
+booked online (/book) by a customer the shop does not know yet, so its manage link exists too."""
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from .extensions import db
 from .models import LabourOperation, Site, User, Vehicle
-from .services import appointments, booking_capacity
+from .services import appointments, booking_capacity, online_booking
 
 # plate, days ahead, local time (None: the next free time today), reason, operations, the customer's words
 BOOKINGS = [
@@ -17,6 +18,9 @@ BOOKINGS = [
     ("京A12345", 2, "14:00", "maintenance", ("M018",), "雨刮刮不干净，上次没换"),
     ("津C55667", 3, "09:30", "warranty", (), "仪表盘偶尔黑屏"),
 ]
+
+# days ahead, local time, reason, plate, mobile, name, the customer's words (typed on the phone)
+ONLINE = [(2, "11:00", "repair", "粤B7X9Y2", "13612345678", "刘女士", "冷车启动时发动机有哒哒声")]
 
 
 def load(site: Site) -> int:
@@ -43,4 +47,12 @@ def load(site: Site) -> int:
             booked += 1
         except (appointments.FormInvalid, appointments.BookingRefused):
             db.session.rollback()   # a closed day or a full time: the demo books what fits
+    for i, (ahead, at, reason, plate, mobile, name, words) in enumerate(ONLINE):
+        form = {"reason": reason, "day": (today + timedelta(days=ahead)).isoformat(), "slot": at, "plate": plate,
+                "mobile": mobile, "name": name, "description": words}
+        try:
+            online_booking.book(site, form, f"demo-{site.code}-online-{i}")
+            booked += 1
+        except (appointments.FormInvalid, appointments.BookingRefused):
+            db.session.rollback()
     return booked

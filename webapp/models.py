@@ -26,6 +26,8 @@ class Site(db.Model):
     # Appointment window for queue priority, in minutes before/after the booked time.
     appointment_early_minutes: Mapped[int] = mapped_column(default=30)
     appointment_late_minutes: Mapped[int] = mapped_column(default=15)
+    # A booking not here this long after its time becomes a no-show (released, listed for a call).
+    no_show_minutes: Mapped[int] = mapped_column(default=30, server_default="30")
     # Average reception time per customer, used for the wait estimate until there is history.
     reception_minutes: Mapped[int] = mapped_column(default=10)
     tax_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4), default=Decimal("0.13"), server_default="0.13")
@@ -174,6 +176,14 @@ class Appointment(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     updated_at: Mapped[datetime | None]
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)   # a double submit books once
+    source: Mapped[str] = mapped_column(String(12), default="staff", server_default="staff")   # staff, online
+    # The customer's capability for /book/<token> (online bookings; >=128 random bits). Kept in
+    # clear like Ticket.token: the day-before reminder carries the same link again.
+    manage_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    reminded_at: Mapped[datetime | None]       # the day-before reminder was written (once)
+    no_show_at: Mapped[datetime | None]        # status became no_show (released from capacity)
+    call_outcome: Mapped[str | None] = mapped_column(String(16))   # the call to rebook: reached, no_answer, ...
+    called_at: Mapped[datetime | None]
 
     customer: Mapped[Customer] = relationship()
     vehicle: Mapped[Vehicle] = relationship()
@@ -577,7 +587,7 @@ class EstimateLine(db.Model):
     discount_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"))
     warranty: Mapped[bool] = mapped_column(default=False)        # customer pays 0, claimed from the maker
     price_after_diagnosis: Mapped[bool] = mapped_column(default=False)
-    recommended: Mapped[str | None] = mapped_column(String(16))  # maintenance_due, declined_before
+    recommended: Mapped[str | None] = mapped_column(String(16))  # booked, maintenance_due, declined_before
     decision: Mapped[str] = mapped_column(status_type(LineDecision, "decision"), default=LineDecision.PENDING)
     decline_reason: Mapped[str | None] = mapped_column(String(200))
     reserved: Mapped[bool] = mapped_column(default=False)        # parts reserved on approval

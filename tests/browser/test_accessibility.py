@@ -30,7 +30,7 @@ def seed_demo_shop(live_app):
     """The demo shop, plus a walk-in at the walk-around; returns what the page list needs."""
     from webapp.cli import demo_data
     from webapp.extensions import db
-    from webapp.models import Bill, Customer, FollowUp, Site, Ticket, User, Vehicle, Visit
+    from webapp.models import Appointment, Bill, Customer, FollowUp, Site, Ticket, User, Vehicle, Visit
     from webapp.services import calling, checkin
     from webapp.services import intake as intake_svc
     from webapp.services.checkin import ticket_pin
@@ -61,6 +61,7 @@ def seed_demo_shop(live_app):
             "bill": db.session.scalar(select(Bill.id).where(Bill.visit_id == ready.id)),
             "follow_up": db.session.scalar(select(FollowUp.id).order_by(FollowUp.id)),
             "token": status_ticket.token, "pin": ticket_pin(status_ticket.token),
+            "booking": db.session.scalar(select(Appointment.manage_token).where(Appointment.source == "online")),
             "data_strings": language_mix.data_strings(db),
         }
         db.session.remove()
@@ -104,6 +105,8 @@ def public_pages(d):
         ("tv", "/lobby?site=bj01"),
         ("tv", f"/board?token={d['board_token']}"),
         ("phone", f"/t/{d['token']}"),
+        ("phone", "/book?site=bj01"),
+        ("phone", f"/book/{d['booking']}"),
         ("console", "/login"),
     ]
 

@@ -19,3 +19,10 @@ def test_demo_books_the_coming_days_through_the_service(app):
     assert all(a.number.startswith("YY-") and a.advisor_id and a.status == "booked" for a in booked)
     tomorrow = cap_db.day_of(site, today + timedelta(days=1))
     assert tomorrow.slots_taken == 2 and tomorrow.hours_booked > 0
+
+
+def test_demo_has_an_online_booking_with_its_manage_link(app, client):
+    app.test_cli_runner().invoke(args=["demo-data"])
+    online = db.session.scalars(select(Appointment).where(Appointment.source == "online")).all()
+    assert len(online) == 1 and online[0].manage_token and online[0].status == "booked"
+    assert client.get(f"/book/{online[0].manage_token}").status_code == 200

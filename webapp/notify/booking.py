@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale, gettext as _
 
 from ..extensions import db
@@ -17,11 +17,37 @@ from .messages import SEPARATOR, languages
 
 log = logging.getLogger("servicelane.notify")
 
-KINDS = ("appointment_booked", "appointment_moved", "appointment_cancelled")
+KINDS = ("appointment_booked", "appointment_moved", "appointment_cancelled", "appointment_reminder")
 
 
-def _text(kind: str, shop: str, number: str, when: str) -> tuple[str, str]:
-    if kind == "appointment_cancelled":
+def manage_url(token: str) -> str:
+    """Absolute link to an online booking's manage page (PUBLIC_BASE_URL wins behind a proxy);
+    like notify.status_url, also outside a request (the day-before reminder runs in a task)."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    path = current_app.url_map.bind("localhost").build("book.manage", {"token": token})
+    if base:
+        return base.rstrip("/") + path
+    if has_request_context() or current_app.config.get("SERVER_NAME"):
+        return url_for("book.manage", token=token, _external=True)
+    log.warning("no PUBLIC_BASE_URL: the booking notice carries a relative link")
+    return path
+
+
+def _text(kind: str, shop: str, number: str, when: str, link: str | None = None) -> tuple[str, str]:
+    """Subject and body; ``link``: the online booking's manage page (not on a cancellation: there
+    is nothing left to manage)."""
+    subject, lines = _words(kind, shop, number, when)
+    if link and kind != "appointment_cancelled":
+        lines.append(_("To view, move or cancel it: %(link)s", link=link))
+    return subject, "\n\n".join([_("Hello,"), *lines, shop])
+
+
+def _words(kind: str, shop: str, number: str, when: str) -> tuple[str, list[str]]:
+    if kind == "appointment_reminder":
+        subject = _("%(shop)s: your appointment %(number)s tomorrow", shop=shop, number=number)
+        lines = [_("A reminder: your appointment %(number)s is on %(when)s.", number=number, when=when),
+                 _("Please bring your vehicle licence and maintenance booklet.")]
+    elif kind == "appointment_cancelled":
         subject = _("%(shop)s: appointment %(number)s cancelled", shop=shop, number=number)
         lines = [_("Your appointment %(number)s on %(when)s is cancelled.", number=number, when=when),
                  _("Call us to book another time.")]
@@ -33,16 +59,17 @@ def _text(kind: str, shop: str, number: str, when: str) -> tuple[str, str]:
         subject = _("%(shop)s: appointment %(number)s confirmed", shop=shop, number=number)
         lines = [_("Your appointment %(number)s is booked for %(when)s.", number=number, when=when),
                  _("Please bring your vehicle licence and maintenance booklet.")]
-    return subject, "\n\n".join([_("Hello,"), *lines, shop])
+    return subject, lines
 
 
 def booking_message(kind: str, recipient: str, appointment: Appointment) -> Message:
     site = db.session.get(Site, appointment.site_id)
     when = local_time(appointment.scheduled_at, site.timezone)
+    link = manage_url(appointment.manage_token) if appointment.manage_token else None
     subjects, bodies = [], []
     for locale in languages():
         with force_locale(locale):
-            subject, body = _text(kind, site.name(locale), appointment.number or str(appointment.id), when)
+            subject, body = _text(kind, site.name(locale), appointment.number or str(appointment.id), when, link)
         subjects.append(subject)
         bodies.append(body)
     return Message(recipient=recipient, subject=subjects[0], body=SEPARATOR.join(dict.fromkeys(bodies)))

@@ -43,8 +43,8 @@ def _plus(t: time, minutes: int) -> time:
 
 
 def _state(a: Appointment, visit: Visit | None, now_local: datetime, late_minutes: int, local_start: datetime) -> str:
-    if a.status == "cancelled":
-        return "cancelled"
+    if a.status in ("cancelled", "no_show"):
+        return a.status
     if visit is not None:
         return "arrived" if visit.state in NOT_YET_RECEIVED else "in_service"
     if a.status == "arrived":

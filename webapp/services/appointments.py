@@ -69,9 +69,12 @@ class Request:
     vehicle: Vehicle | None = None
     new_customer: dict = field(default_factory=dict)
     email: str | None = None
+    typical_hours: Decimal = Decimal("0")    # without operations (an online booking): the kind's usual hours
 
     @property
     def hours(self) -> Decimal:
+        if not self.operations:
+            return self.typical_hours
         return sum((Decimal(op.hours) for op in self.operations), Decimal("0"))
 
     @property
@@ -80,7 +83,8 @@ class Request:
 
 
 def is_manager(user) -> bool:
-    return user.role in SUPERVISORS
+    # ``None``: the customer online (/book), who never overbooks.
+    return user is not None and user.role in SUPERVISORS
 
 
 # ---------------------------------------------------------------- reading the form
@@ -245,17 +249,25 @@ def book(actor: User, form, idempotency_key: str | None) -> Appointment:
     customer = db.session.get(Customer, vehicle.customer_id)
     if req.email:
         customer.email = req.email
+    return store(site, req, key, customer, vehicle, advisor_id, overbooked, created_by_id=actor.id)
+
+
+def store(site: Site, req: Request, key: str | None, customer: Customer, vehicle: Vehicle, advisor_id: int | None,
+          overbooked: bool, created_by_id: int | None, **extra) -> Appointment:
+    """Number and commit a booking that passed ``_fit`` under the lock, with its notice; the
+    same idempotency key sent twice at once gets the first booking back. ``extra``: more columns
+    (the online booking's source and manage token)."""
     from .checkin import _allocate_seq   # the shop's daily counters (tickets, bills) number bookings too
     today = cap_db.today(site)
     now = utcnow()
     appointment = Appointment(
         site_id=site.id, customer_id=customer.id, vehicle_id=vehicle.id, advisor_id=advisor_id,
         scheduled_at=cap_db.to_utc(site, req.day, req.start), reason=req.reason, description=req.words,
-        note=req.note, status="booked", hours=req.hours, cap_kind=req.kind, created_by_id=actor.id,
+        note=req.note, status="booked", hours=req.hours, cap_kind=req.kind, created_by_id=created_by_id,
         overbook_reason=req.overbook_reason if overbooked else None, idempotency_key=key, created_at=now,
         updated_at=now,
         number=f"{NUMBER_PREFIX}-{today:%Y%m%d}-{_allocate_seq(site.id, today, NUMBER_PREFIX):03d}",
-        operations=[AppointmentOperation(operation_id=op.id, hours=op.hours) for op in req.operations])
+        operations=[AppointmentOperation(operation_id=op.id, hours=op.hours) for op in req.operations], **extra)
     db.session.add(appointment)
     try:
         db.session.flush()

@@ -384,8 +384,11 @@ def check_in_appointment(site: Site, appointment_id: int, idempotency_key: str |
         raise ServiceError("appointment_not_found", 404)
     if appointment.status != "booked":
         _refuse_checked_in(appointment.id)
+    # An online booking's records hold only what a stranger typed (services/online_booking): the
+    # visit starts unlinked, like a walk-in, and the advisor confirms the stored match at the desk.
+    online = getattr(appointment, "source", None) == "online"
     visit = dict(
-        customer_id=appointment.customer_id, vehicle_id=appointment.vehicle_id,
+        customer_id=None if online else appointment.customer_id, vehicle_id=None if online else appointment.vehicle_id,
         appointment_id=appointment.id, plate=found.plate, mobile=found.mobile,
         reason=appointment.reason, description=appointment.description, consent_at=now,
     )

@@ -20,7 +20,7 @@ from .. import money
 from .. import notify
 from ..events import DomainEvent, publish
 from ..extensions import db
-from ..models import (Approval, Concern, Estimate, EstimateLine, LabourOperation, LabourRate,
+from ..models import (Appointment, Approval, Concern, Estimate, EstimateLine, LabourOperation, LabourRate,
                       MaintenanceItem, Part, RepairOrder, Site, StockMovement, TechnicianShift,
                       User, Visit)
 from ..promise import ShopDay, hm, promise_time
@@ -238,25 +238,8 @@ def recommendations(visit: Visit) -> list[Recommendation]:
     present_ops = {line.operation_id for line in est.lines} if est else set()
     mileage = (visit.intake.mileage if visit.intake and visit.intake.mileage is not None else vehicle.last_mileage)
     today = local_day(visit.site.timezone)
-    found: list[Recommendation] = []
-    items = db.session.scalars(select(MaintenanceItem).where(MaintenanceItem.site_id == visit.site_id)).all()
-    for item in items:
-        if item.make and item.make != vehicle.make or item.model and item.model != vehicle.model:
-            continue
-        if item.operation_id in present_ops:
-            continue
-        last = _last_done(vehicle.id, item.operation_id, visit.id)
-        due_km = due_time = False
-        if item.every_km and mileage is not None:
-            last_km = last[1] if last else 0
-            due_km = mileage - (last_km or 0) >= item.every_km
-        if item.every_months:
-            since = last[0] if last else (vehicle.warranty_start or None)
-            due_time = since is not None and (today - since).days >= item.every_months * 30
-        if due_km or due_time:
-            found.append(Recommendation(f"m{item.id}", "maintenance_due", item.operation.name_zh, item.operation,
-                                        item.part, item.part_quantity,
-                                        {"last": last, "every_km": item.every_km, "every_months": item.every_months}))
+    found: list[Recommendation] = _booked(visit, present_ops)
+    found += maintenance_due(vehicle, visit.site_id, mileage, today, visit.id, present_ops)
     declined = db.session.execute(
         select(EstimateLine).join(Estimate).join(Visit, Estimate.visit_id == Visit.id)
         .where(Visit.vehicle_id == vehicle.id, Visit.id != visit.id, EstimateLine.decision == "declined")
@@ -268,6 +251,42 @@ def recommendations(visit: Visit) -> list[Recommendation]:
                                     line.quantity if line.kind == "part" else None,
                                     {"declined_at": line.estimate.updated_at}))
     return found
+
+
+def maintenance_due(vehicle, site_id: int, mileage: int | None, today, exclude_visit: int | None,
+                    present_ops: set) -> list[Recommendation]:
+    """The schedule's items due for ``vehicle`` by mileage or time (the estimate's suggestions,
+    and the staff booking form's: services/booking_suggestions)."""
+    found = []
+    items = db.session.scalars(select(MaintenanceItem).where(MaintenanceItem.site_id == site_id)).all()
+    for item in items:
+        if item.make and item.make != vehicle.make or item.model and item.model != vehicle.model:
+            continue
+        if item.operation_id in present_ops:
+            continue
+        last = _last_done(vehicle.id, item.operation_id, exclude_visit)
+        due_km = due_time = False
+        if item.every_km and mileage is not None:
+            last_km = last[1] if last else 0
+            due_km = mileage - (last_km or 0) >= item.every_km
+        if item.every_months:
+            since = last[0] if last else (vehicle.warranty_start or None)
+            due_time = since is not None and (today - since).days >= item.every_months * 30
+        if due_km or due_time:
+            found.append(Recommendation(f"m{item.id}", "maintenance_due", item.operation.name_zh, item.operation,
+                                        item.part, item.part_quantity,
+                                        {"last": last, "every_km": item.every_km, "every_months": item.every_months}))
+    return found
+
+
+def _booked(visit: Visit, present_ops: set) -> list[Recommendation]:
+    """The operations booked with the visit's appointment (issue 13), offered first: reception
+    does not ask for them twice."""
+    appointment = db.session.get(Appointment, visit.appointment_id) if visit.appointment_id else None
+    if appointment is None:
+        return []
+    return [Recommendation(f"b{booked.id}", "booked", booked.operation.name_zh, booked.operation, None, None, {})
+            for booked in appointment.operations if booked.operation_id not in present_ops]
 
 
 def _last_done(vehicle_id: int, operation_id: int, exclude_visit: int):

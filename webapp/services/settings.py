@@ -39,7 +39,8 @@ FOLLOWUP_FIELDS = (("followup_days", (0, 60), "followup_days_range"),
 BOOKING_FIELDS = (("slot_minutes", (10, 240), "slot_minutes_range"),
                   ("slot_customers", (1, 10), "slot_customers_range"),
                   ("utilisation_percent", (10, 100), "utilisation_range"),
-                  ("reserve_percent", (0, 90), "reserve_range"))
+                  ("reserve_percent", (0, 90), "reserve_range"),
+                  ("no_show_minutes", (5, 480), "no_show_range"))   # a booking not here this long after its time
 CAP_FIELDS = ("cap_maintenance_hours", "cap_diagnosis_hours")
 MAX_CAP_HOURS = Decimal("999")
 MAX_HOLIDAYS = 400

@@ -7,7 +7,10 @@ late run do no harm.
   follow-up screens;
 - ``sweep_notices``: notices still pending (queue unreachable when they were written, or the
   backend refused them) are sent again; a claim left behind by a crashed sender is closed as
-  failed, never resent."""
+  failed, never resent;
+- ``appointment_reminders``: the day before, one reminder per booking (with the manage link);
+- ``appointment_no_shows``: bookings not here the no-show window after their time are released
+  and listed for a call (services/appointment_day_before)."""
 from huey import crontab
 
 from . import app_periodic_task
@@ -31,3 +34,15 @@ def followups_due() -> int:
 def sweep_notices() -> int:
     from ..notify import sweep
     return sweep()
+
+
+@app_periodic_task(EVERY_FIVE_MINUTES)
+def appointment_reminders() -> int:
+    from ..services.appointment_day_before import send_reminders
+    return send_reminders()
+
+
+@app_periodic_task(EVERY_FIVE_MINUTES)
+def appointment_no_shows() -> int:
+    from ..services.appointment_day_before import mark_no_shows
+    return mark_no_shows()

@@ -23,17 +23,21 @@ from ..roles import ADVISOR
 from ..security import record_of_my_site, roles_required
 from ..services import ServiceError
 from ..services import appointment_board
+from ..services import appointment_day_before as day_before
 from ..services import appointments as svc
 from ..services import booking_capacity as cap_db
+from ..services import booking_suggestions
 from ..services import history as history_svc
 from ..parsing import parse_id
 from ..timeutil import utcnow
 
 bp = Blueprint("appointments", __name__, url_prefix="/appointments")
 
-STATUS = {"booked": _l("Booked"), "arrived": _l("Arrived"), "cancelled": _l("Cancelled")}
+STATUS = {"booked": _l("Booked"), "arrived": _l("Arrived"), "cancelled": _l("Cancelled"), "no_show": _l("Missed")}
 BOARD_STATES = {"booked": _l("Booked"), "late": _l("Late"), "arrived": _l("Arrived"), "in_service": _l("In service"),
-                "cancelled": _l("Cancelled")}
+                "cancelled": _l("Cancelled"), "no_show": _l("Missed")}
+CALL_OUTCOMES = {"reached": _l("Reached"), "no_answer": _l("No answer"), "rebooked": _l("Rebooked"),
+                 "cancelled": _l("Cancelled")}
 FORM_FIELDS = ("vehicle_id", "name", "mobile", "plate", "email", "reason", "description", "note", "advisor_id",
                "day", "slot", "overbook_reason")
 
@@ -42,7 +46,10 @@ FORM_FIELDS = ("vehicle_id", "name", "mobile", "plate", "email", "reason", "desc
 def _helpers():
     # Hours as people read them: one decimal, the locale's separators.
     return {"fmt_hours": lambda value: format_decimal(value or 0, format="#,##0.0"),
-            "status_label": STATUS, "reasons": REASONS, "error_text": error_text}
+            "status_label": STATUS, "reasons": REASONS, "error_text": error_text,
+            # the no-shows to call, read only by the templates that show the list
+            "to_call_list": lambda: day_before.to_call(_site()), "call_outcomes": CALL_OUTCOMES,
+            "local_of": lambda at: cap_db.local_dt(_site(), at)}
 
 
 def error_text(code: str) -> str:
@@ -69,6 +76,8 @@ def error_text(code: str) -> str:
         "cap_full": _("The day's hours for this kind of work are used up."),
         "overbook_reason_required": _("This time is full. To overbook it, give a reason."),
         "not_booked": _("This appointment is no longer open."),
+        "not_a_no_show": _("This appointment is not a no-show."),
+        "call_outcome_invalid": _("Choose what the call gave."),
     }.get(code, code)
 
 
@@ -153,8 +162,11 @@ def _booking_page(status=200, values=None, errors=None, refused=None):
         day = cap_db.today(site)
     operations = db.session.scalars(select(LabourOperation).where(
         LabourOperation.site_id == site.id, LabourOperation.active.is_(True)).order_by(LabourOperation.code)).all()
+    suggestions = booking_suggestions.for_vehicle(vehicle) if vehicle else []
+    suggested_ops = {sg.operation.id for sg in suggestions if sg.operation}
     return render_template(
         "appointments/book.html", query=query, result=result, query_error=query_error, vehicle=vehicle,
+        suggestions=suggestions, suggested_ops=suggested_ops,
         new_customer=request.args.get("new") == "1" or bool(values.get("plate")), values=values,
         errors=errors or {}, refused=refused, operations=operations, reasons=REASONS,
         advisors=cap_db.advisors_of(site), error_text=error_text, idempotency_key=uuid.uuid4().hex,
@@ -261,6 +273,21 @@ def cancel(appointment_id):
         return redirect(url_for(".day", day=local.date().isoformat()))
     flash(_("Cancelled %(number)s.", number=appointment.number or appointment.id))
     return redirect(url_for(".day", day=local.date().isoformat()))
+
+
+# ---------------------------------------------------------------- no-shows to call
+
+@bp.post("/<int:appointment_id>/call")
+@roles_required(ADVISOR)
+def call(appointment_id):
+    appointment = record_of_my_site(Appointment, appointment_id)
+    try:
+        day_before.record_call(current_user, appointment, request.form.get("outcome", ""))
+    except ServiceError as exc:
+        flash(error_text(exc.message))
+        return redirect(url_for(".day"))
+    flash(_("Call noted for %(number)s.", number=appointment.number or appointment.id))
+    return redirect(url_for(".day"))
 
 
 # ---------------------------------------------------------------- the board

@@ -52,6 +52,7 @@ def error_text(code: str) -> str:
         "slot_customers_range": _("Enter 1 to 10 customers."),
         "utilisation_range": _("Enter 10 to 100 per cent."),
         "reserve_range": _("Enter 0 to 90 per cent."),
+        "no_show_range": _("Enter 5 to 480 minutes."),
         "cap_range": _("Enter hours from 0 to 999 (one decimal), or leave empty for no cap."),
         "weekday_invalid": _("Choose days of the week from the list."),
         "holiday_invalid": _("Enter dates as YYYY-MM-DD, one a line."),

@@ -250,7 +250,8 @@ def _approval_view(visit) -> ApprovalView | None:
             quantity=("× " + qty) if line.kind == "part" else _("%(hours)s h", hours=qty),
             amount=m.customer, warranty=line.warranty,
             after_diagnosis=line.price_after_diagnosis, decision=line.decision, reason=line.decline_reason,
-            recommended=bool(line.recommended)))
+            # a line the customer booked is theirs, not the shop's recommendation
+            recommended=bool(line.recommended) and line.recommended != "booked"))
     record = None
     if est.status == "decided":
         record = db.session.scalar(select(Approval).where(Approval.estimate_id == est.id,

@@ -1,0 +1,106 @@
+"""Booking online (/book, issue 13): a customer books from the phone without an account, then
+views, moves or cancels through a capability link (/book/<token>, 192 random bits).
+
+Everything capacity-related is the staff service's (services/appointments.py): the same lock,
+the same ``_fit`` against the same day's capacity, the same numbering and notice, so an online
+booking and a phone booking racing for the last slot cannot both win. The customer is never a
+manager: a full time is refused with the next free times, never overbooked.
+
+No oracle: an online booking keeps what the customer typed on a customer and vehicle record of
+its own, never looked up among the stored ones (a stranger must not learn whether a plate or
+mobile is on file); staff match it when they confirm or at reception. The manage page shows only
+that booking, with the plate and mobile masked."""
+import secrets
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..labels import REASONS
+from ..models import Appointment, Customer, Site, Vehicle
+from ..notify.address import parse_email
+from ..validation import parse_mobile, parse_plate
+from . import appointments as staff
+from .appointments import BookingRefused, FormInvalid  # noqa: F401 - the view catches them from here
+
+SOURCE = "online"
+MAX_WORDS = 1000
+# Workshop hours an online booking holds (staff cannot yet edit a booking's operations): the customer
+# picks no operations, and a booking holding nothing would let the web fill the workshop's hours.
+TYPICAL_HOURS = {"maintenance": Decimal("1.0"), "repair": Decimal("1.0"), "warranty": Decimal("1.0"),
+                 "bodywork": Decimal("2.0"), "other": Decimal("0.5")}
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)    # 192 bits
+
+
+def _contact(form, errors) -> dict:
+    plate_raw = str(form.get("plate") or "").strip()
+    mobile_raw = str(form.get("mobile") or "").strip()
+    plate, mobile = parse_plate(plate_raw), parse_mobile(mobile_raw)
+    if not plate_raw:
+        errors["plate"] = "required"
+    elif plate is None:
+        errors["plate"] = "plate_invalid"
+    if not mobile_raw:
+        errors["mobile"] = "required"
+    elif mobile is None:
+        errors["mobile"] = "mobile_invalid"
+    email = None
+    if str(form.get("email") or "").strip():
+        email = parse_email(form.get("email"))
+        if email is None:
+            errors["email"] = "email_invalid"
+    return {"name": staff._text(form, "name", errors, staff.MAX_NAME, required=True),
+            "plate": plate.value if plate else None, "mobile": mobile, "email": email}
+
+
+def _read(site: Site, form) -> tuple[staff.Request, dict]:
+    errors: dict[str, str] = {}
+    reason = str(form.get("reason") or "").strip()
+    if reason not in REASONS:
+        errors["reason"] = "reason_invalid"
+    contact = _contact(form, errors)
+    day, start = staff._when(site, form, errors)
+    words = staff._text(form, "description", errors, MAX_WORDS)
+    if errors:
+        raise FormInvalid(errors)
+    return staff.Request(day, start, reason=reason, words=words, note=None, operations=[], advisor=None,
+                         overbook_reason=None, typical_hours=TYPICAL_HOURS[reason]), contact
+
+
+def book(site: Site, form, idempotency_key: str | None) -> Appointment:
+    """Book from the public form; the same key sent twice gets the first booking back."""
+    key = (idempotency_key or "").strip()[:64] or None
+    if key:
+        done = db.session.scalar(select(Appointment).where(Appointment.idempotency_key == key,
+                                                           Appointment.site_id == site.id))
+        if done is not None:
+            return done
+    req, contact = _read(site, form)
+    staff._lock(site.id)
+    advisor_id, overbooked = staff._fit(site, None, req.day, req.start, req.hours, req.kind, None, None)
+    customer = Customer(site_id=site.id, name=contact["name"], mobile=contact["mobile"], email=contact["email"])
+    db.session.add(customer)
+    db.session.flush()
+    vehicle = Vehicle(site_id=site.id, customer_id=customer.id, plate=contact["plate"])
+    db.session.add(vehicle)
+    db.session.flush()
+    return staff.store(site, req, key, customer, vehicle, advisor_id, overbooked, created_by_id=None,
+                       source=SOURCE, manage_token=new_token())
+
+
+def by_token(token: str) -> Appointment | None:
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(select(Appointment).where(Appointment.manage_token == token))
+
+
+def move(appointment: Appointment, form) -> Appointment:
+    """Another day or time; the advisor is whoever is least loaded then (the customer picks none)."""
+    return staff.move(None, appointment, {"day": form.get("day"), "slot": form.get("slot")})
+
+
+def cancel(appointment: Appointment, reason: str) -> Appointment:
+    return staff.cancel(None, appointment, reason)
