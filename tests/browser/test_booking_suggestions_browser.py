@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from conftest import Factory, sign_in, visit_delivered_with_history
+from tests.browser.helpers import sign_in
+from tests.factories import Factory, visit_delivered_with_history
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser

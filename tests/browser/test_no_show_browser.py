@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from conftest import Factory, sign_in
+from tests.browser.helpers import sign_in
+from tests.factories import Factory
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser

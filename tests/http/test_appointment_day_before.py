@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import csrf_token, login, run_tasks
+from tests.support import csrf_token, login, run_tasks
 from webapp.extensions import db
 from webapp.models import Appointment, Notification
 from webapp.services import booking_capacity as cap_db

@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from tests.conftest import login, png_data_url
+from tests.factories import png_data_url
+from tests.support import login
 from webapp.extensions import db
 from webapp.models import LabourOperation, Visit
 from webapp.services import appointments, calling, estimates
@@ -46,7 +47,7 @@ def test_the_visit_starts_prefilled_from_the_booking(client, factory):
         assert 'id="new-concern" name="text" value="到保养里程了，机油灯亮"' in page   # the words, ready to add
 
         intake_svc.save_inspection(visit, MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                                     "mileage": "1000", "fuel_level": "1/2"}), advisor)
+                                                     "mileage": "1000", "fuel_level": "1/2", "valuables_left": "no"}), advisor)
         intake_svc.sign_intake(visit, png_data_url(), "客户", None, None, advisor)
         intake_svc.complete_inspection(visit, advisor)
         intake_svc.add_concern(visit, visit.description, advisor)
@@ -63,7 +64,7 @@ def test_the_visit_starts_prefilled_from_the_booking(client, factory):
 def test_an_online_booking_is_matched_to_the_stored_car_at_the_desk(client, factory):
     """The booking never linked itself to the stored car (no oracle); at reception the advisor is
     offered the stored customer and car, as for a walk-in, and confirms."""
-    from tests.conftest import csrf_token
+    from tests.support import csrf_token
     from webapp.services import online_booking
     site = factory.site(code="bj01")
     advisor = factory.user(site, "advisor", desk="1")

@@ -5,7 +5,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import csrf_token, login, visit_delivered_with_history
+from tests.factories import visit_delivered_with_history
+from tests.support import csrf_token, login
 from webapp.extensions import db
 from webapp.models import Appointment, LabourOperation, MaintenanceItem, Vehicle
 from webapp.services import booking_capacity as cap_db

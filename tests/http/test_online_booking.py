@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token, make_app, run_tasks
+from tests.support import csrf_token, make_app, run_tasks
 from webapp.extensions import db
 from webapp.models import Appointment, Customer, Notification, Vehicle
 from webapp.services import booking_capacity as cap_db
@@ -176,7 +176,7 @@ def test_a_wrong_link_is_not_found(client, shop):
 
 
 def test_staff_see_the_online_booking_on_the_day(client, shop):
-    from tests.conftest import login
+    from tests.support import login
     booked(client, shop)
     appt = db.session.scalar(select(Appointment))
     login(client, shop["advisor"])

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from tests.conftest import Factory, run_together
+from tests.factories import Factory
+from tests.support import run_together
 from webapp.extensions import db
 from webapp.models import Appointment, Site, User
 from webapp.services import appointments
