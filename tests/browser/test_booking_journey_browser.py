@@ -67,6 +67,7 @@ def test_booked_online_checked_in_at_the_kiosk_received_prefilled(live_server, l
         kiosk = new_page("kiosk", lang="en")
         kiosk.goto(f"{base}/lang/en?next=/kiosk")
         kiosk.click("#choose-appointment")
+        kiosk.click("#search-instead")    # typing the plate, as a customer not spotting it in the list would
         kiosk.fill("#q-plate", "京B54321")
         kiosk.click("#search-submit")
         match = kiosk.locator(".appt")

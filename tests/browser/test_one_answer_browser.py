@@ -88,8 +88,10 @@ def test_each_save_is_one_request_that_updates_every_section_it_changed(live_ser
         page.locator("#i-mileage").press("Tab")
     with page.expect_response(re.compile(r"/inspection$")):
         insp.get_by_text("3/4", exact=True).click()
+    with page.expect_response(re.compile(r"/inspection$")):
+        insp.locator(".valuables label:has(input[value='no'])").click()   # nothing valuable left in the car
     expect(todo.locator(".todo-list li")).to_have_count(1)   # only the signature is left
-    requests.step("mileage and fuel")
+    requests.step("mileage, fuel and valuables")
 
     # The customer signs: the inspection's to-do list empties from the signing's answer.
     sig = page.locator("#sec-signature")
@@ -104,7 +106,7 @@ def test_each_save_is_one_request_that_updates_every_section_it_changed(live_ser
     insp.get_by_role("button", name=re.compile("Complete inspection|完成环车检查")).click()
     expect(page.locator("#visit-state")).to_have_attribute("data-state", "interview")
     expect(page.locator("#new-concern")).to_be_editable()
-    expect(insp.locator("header .pill.ok")).to_be_visible()
+    expect(insp.locator(".section-head .pill.ok")).to_be_visible()
     requests.step("complete inspection")
     SHOTS.mkdir(exist_ok=True)   # looked at by people, never committed
     page.locator("#sec-interview").scroll_into_view_if_needed()
@@ -123,7 +125,7 @@ def test_each_save_is_one_request_that_updates_every_section_it_changed(live_ser
     assert counts == {
         "start inspection": {"POST": 1},
         "three covers ticked": {"POST": 3},
-        "mileage and fuel": {"POST": 2},
+        "mileage, fuel and valuables": {"POST": 3},
         "customer signs": {"POST": 1},
         "complete inspection": {"POST": 1},
         "add concern": {"POST": 1},
