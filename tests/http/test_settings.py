@@ -14,6 +14,7 @@ from webapp.models import LabourOperation, LabourRate, Site, TechnicianShift
 from webapp.services import estimates
 from webapp.services import settings as settings_svc
 from webapp.timeutil import local_day
+from webapp.validation import Invalid
 
 GOOD = {"name_zh": "星驰汽车4S店", "name_en": "Xingchi Motors", "tax_rate": "13", "diagnosis_fee": "200",
         "opening": "08:30", "closing": "17:30", "break_start": "12:00", "break_end": "13:00",
@@ -166,7 +167,7 @@ def test_site_validation(client, shop, changes, field, message):
 
 
 def test_service_reports_every_field(app, shop):
-    with pytest.raises(settings_svc.SettingsInvalid) as exc:
+    with pytest.raises(Invalid) as exc:
         settings_svc.save_site_settings(shop["site"], {"tax_rate": "50", "opening": "9", "prefix_walkin": "x"}, None)
     errors = exc.value.errors
     assert errors["tax_rate"] == "tax_range" and errors["opening"] == "time_invalid"
@@ -235,7 +236,7 @@ def test_non_technician_cannot_be_rostered(client, shop, who):
     assert resp.status_code == 422
     assert "Only technicians of this site" in resp.get_data(as_text=True)
     assert db.session.scalar(select(TechnicianShift)) is None
-    with pytest.raises(settings_svc.SettingsInvalid):
+    with pytest.raises(Invalid):
         settings_svc.save_shift(shop["site"], shop[who].id, date(2026, 11, 29), "08:00", "12:00")
 
 

@@ -27,18 +27,11 @@ from ..timeutil import local_day, utcnow
 from ..workflow import VisitState
 from . import ServiceError, closing
 from .estimates import line_money
+from ..validation import Invalid
 
 SETTLED = closing.SETTLED
 FROZEN = ("labour", "parts", "subtotal", "discount", "tax_rate", "tax", "total", "warranty_claims",
           "number", "kind", "original_id", "visit_id", "site_id")
-
-
-class BillInvalid(Exception):
-    """Bad input, per field (codes worded by the view)."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(", ".join(f"{k}={v}" for k, v in errors.items()))
-        self.errors = errors
 
 
 class BillImmutable(ServiceError):
@@ -255,7 +248,7 @@ def resolve_difference(visit: Visit, difference_id: int, resolution: str, note: 
     note = (note or "").strip()[:500] or None
     errors = rules.resolution_problem(difference_kind(diff), resolution, note, customer_agreed)
     if errors:
-        raise BillInvalid(errors)
+        raise Invalid(errors)
     if resolution == rules.CHARGE and difference_kind(diff) == rules.UNAPPROVED and note:
         note = note if note.startswith("[") else f"[客户同意 customer agreed] {note}"
     diff.resolution, diff.note = resolution, note
@@ -340,7 +333,7 @@ def record_payment(actor, bill_id: int, method: str, amount=None, tendered=None,
     bal = bill_balance(bill)
     try:
         plan = rules.plan_payment(method, amount, bal, tendered, company_name)
-    except rules.PaymentInvalid:
+    except Invalid:
         db.session.rollback()
         raise
     payment = Payment(site_id=bill.site_id, bill_id=bill.id, method=plan.method, amount=plan.amount,
@@ -424,7 +417,7 @@ def credit_note(actor, bill_id: int, amount, reason: str, refund_method: str, re
         errors["amount"] = "nothing_to_credit"
     if errors:
         db.session.rollback()
-        raise BillInvalid(errors)
+        raise Invalid(errors)
     now = utcnow()
     note = Bill(site_id=bill.site_id, visit_id=bill.visit_id, kind="credit_note", original_id=bill.id,
                 number=_number(bill.visit.site, "CN"), status="paid", tax_rate=bill.tax_rate, reason=reason,

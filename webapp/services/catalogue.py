@@ -2,7 +2,7 @@
 maintenance schedule, and CSV import of the three lists.
 
 Each public function validates, changes the database and commits. Bad input raises
-``CatalogueInvalid`` whose ``errors`` map a field name to a code (the views put words on the
+``Invalid`` whose ``errors`` map a field name to a code (the views put words on the
 codes). Money and quantities are Decimal, never float. Stock moves only through receipts
 (入库) and issues (出库), each written as an append-only ``StockMovement`` with who and when;
 the stock columns change with one conditional UPDATE so two clerks at once cannot lose a
@@ -20,6 +20,7 @@ from ..models import (Estimate, EstimateLine, LabourOperation, LabourRate, Maint
                       StockMovement, Visit)
 from ..money import parse_amount
 from .fields import int_field
+from ..validation import Invalid
 
 OPERATION_KINDS = ("mechanical", "electrical", "bodywork", "paint", "diagnosis")
 RATE_KINDS = ("default",) + OPERATION_KINDS
@@ -29,14 +30,6 @@ MAX_RATE = Decimal("10000")
 MAX_STOCK_QUANTITY = Decimal("100000")
 MAX_KM, MAX_MONTHS, MAX_LEAD_DAYS = 500_000, 240, 365
 MAX_IMPORT_ROWS = 5000
-
-
-class CatalogueInvalid(Exception):
-    """Bad input: ``errors`` maps a field name to a code; ``_`` is about the whole form."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(", ".join(f"{k}={v}" for k, v in errors.items()))
-        self.errors = errors
 
 
 # ---------------------------------------------------------------- field checks
@@ -91,7 +84,7 @@ def _operation_values(site_id, data, existing=None, upsert=False):
         "active": _flag(data, "active"),
     }
     if values["kind"] not in OPERATION_KINDS:
-        errors["kind"] = "kind_invalid"
+        errors["kind"] = "invalid"
     return values, errors
 
 
@@ -99,7 +92,7 @@ def save_operation(site_id: int, data, operation: LabourOperation | None = None)
     """Create (``operation`` None) or update a labour operation; code unique per site."""
     values, errors = _operation_values(site_id, data, operation)
     if errors:
-        raise CatalogueInvalid(errors)
+        raise Invalid(errors)
     if operation is None:
         operation = LabourOperation(site_id=site_id)
         db.session.add(operation)
@@ -116,18 +109,18 @@ def save_rate(site_id: int, kind: str, raw_rate) -> LabourRate | None:
     (the default rate then applies). The default rate itself is required."""
     kind = str(kind or "").strip().lower()
     if kind not in RATE_KINDS:
-        raise CatalogueInvalid({"kind": "kind_invalid"})
+        raise Invalid({"kind": "invalid"})
     existing = db.session.scalar(select(LabourRate).where(LabourRate.site_id == site_id, LabourRate.kind == kind))
     if not str(raw_rate or "").strip():
         if kind == "default":
-            raise CatalogueInvalid({f"rate_{kind}": "required"})
+            raise Invalid({f"rate_{kind}": "required"})
         if existing is not None:
             db.session.delete(existing)
             db.session.commit()
         return None
     rate = parse_amount(raw_rate, Decimal("0.01"), MAX_RATE)
     if rate is None:
-        raise CatalogueInvalid({f"rate_{kind}": "rate_range"})
+        raise Invalid({f"rate_{kind}": "rate_range"})
     if existing is None:
         existing = LabourRate(site_id=site_id, kind=kind)
         db.session.add(existing)
@@ -151,7 +144,7 @@ def save_rates(site_id: int, data) -> None:
             errors[f"rate_{kind}"] = "rate_range"
         rates[kind] = rate
     if errors:
-        raise CatalogueInvalid(errors)
+        raise Invalid(errors)
     for kind, rate in rates.items():
         save_rate(site_id, kind, rate if rate is not None else "")
 
@@ -187,7 +180,7 @@ def save_part(site_id: int, data, part: Part | None = None) -> Part:
     receipts and issues."""
     values, errors = _part_values(site_id, data, part)
     if errors:
-        raise CatalogueInvalid(errors)
+        raise Invalid(errors)
     if part is None:
         part = Part(site_id=site_id, on_hand=Decimal("0"), reserved=Decimal("0"))
         db.session.add(part)
@@ -203,7 +196,7 @@ def _quantity(raw, errors):
         return None
     value = parse_amount(raw, Decimal("0.01"), MAX_STOCK_QUANTITY)
     if value is None:
-        errors["quantity"] = "quantity_invalid"
+        errors["quantity"] = "stock_quantity_invalid"
     return value
 
 
@@ -213,7 +206,7 @@ def receive_stock(part: Part, raw_quantity, reference, user) -> StockMovement:
     quantity = _quantity(raw_quantity, errors)
     reference = _text({"reference": reference}, "reference", errors, 64)
     if errors:
-        raise CatalogueInvalid(errors)
+        raise Invalid(errors)
     db.session.execute(update(Part).where(Part.id == part.id)
                        .values(on_hand=Part.on_hand + quantity).execution_options(synchronize_session=False))
     movement = StockMovement(site_id=part.site_id, part_id=part.id, kind="receipt", quantity=quantity,
@@ -241,7 +234,7 @@ def issue_stock(part: Part, raw_quantity, reference, user, visit: Visit | None =
     if visit is not None and visit.site_id != part.site_id:
         errors["visit_id"] = "visit_invalid"
     if errors:
-        raise CatalogueInvalid(errors)
+        raise Invalid(errors)
     consumed, lines = Decimal("0"), []
     if visit is not None:
         for line in reserved_for_visit(part, visit):
@@ -257,7 +250,7 @@ def issue_stock(part: Part, raw_quantity, reference, user, visit: Visit | None =
     if result.rowcount != 1:
         db.session.rollback()
         db.session.refresh(part)
-        raise CatalogueInvalid({"quantity": "not_enough_stock"})
+        raise Invalid({"quantity": "not_enough_stock"})
     for line in lines:
         line.reserved = False
     movement = StockMovement(site_id=part.site_id, part_id=part.id, kind="issue", quantity=quantity,
@@ -312,7 +305,7 @@ def _maintenance_values(site_id, data):
     values["part_quantity"] = None
     if part is not None:
         values["part_quantity"] = _amount(data, "part_quantity", errors, Decimal("0.01"), Decimal("999"),
-                                          "quantity_invalid")
+                                          "stock_quantity_invalid")
     elif str(data.get("part_quantity") or "").strip():
         errors["part_id"] = "part_for_quantity"
     if values["every_km"] is None and values["every_months"] is None and not (
@@ -325,7 +318,7 @@ def save_maintenance_item(site_id: int, data, item: MaintenanceItem | None = Non
     """Due every N km or M months (whichever first); make/model empty means every car."""
     values, errors = _maintenance_values(site_id, data)
     if errors:
-        raise CatalogueInvalid(errors)
+        raise Invalid(errors)
     if item is None:
         item = MaintenanceItem(site_id=site_id)
         db.session.add(item)
@@ -377,7 +370,7 @@ def _decode(raw: bytes) -> str:
     try:
         return raw.decode("utf-8-sig")   # with or without the BOM Excel writes
     except UnicodeDecodeError:
-        raise CatalogueInvalid({"file": "encoding"}) from None
+        raise Invalid({"file": "encoding"}) from None
 
 
 def _upsert_operation(site_id, row):
@@ -442,18 +435,18 @@ def import_csv(site_id: int, catalogue: str, raw: bytes) -> ImportSummary:
     (by code / part number / operation+part+make+model); every bad row is reported with its row
     number and field and left out."""
     if catalogue not in COLUMNS:
-        raise CatalogueInvalid({"catalogue": "invalid"})
+        raise Invalid({"catalogue": "invalid"})
     if not raw:
-        raise CatalogueInvalid({"file": "file_missing"})
+        raise Invalid({"file": "file_missing"})
     text = _decode(raw)
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""))
         header = [str(h or "").strip().lower() for h in (reader.fieldnames or [])]
     except csv.Error:
-        raise CatalogueInvalid({"file": "not_csv"}) from None
+        raise Invalid({"file": "not_csv"}) from None
     missing = REQUIRED_COLUMNS[catalogue] - set(header)
     if missing:
-        raise CatalogueInvalid({"file": "header_invalid"})
+        raise Invalid({"file": "header_invalid"})
     reader.fieldnames = header
     summary = ImportSummary(catalogue)
     upsert = UPSERT[catalogue]
@@ -476,7 +469,7 @@ def import_csv(site_id: int, catalogue: str, raw: bytes) -> ImportSummary:
                 summary.updated += 1
     except csv.Error:
         db.session.rollback()
-        raise CatalogueInvalid({"file": "not_csv"}) from None
+        raise Invalid({"file": "not_csv"}) from None
     db.session.commit()
     return summary
 

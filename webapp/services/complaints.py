@@ -138,7 +138,7 @@ def add_note(actor, complaint_id: int, text: str) -> ComplaintNote:
     case = get(actor.site_id, complaint_id)
     text = (text or "").strip()
     if not text:
-        raise ServiceError("note_required", 422, "text")
+        raise ServiceError("complaint_note_required", 422, "text")
     if len(text) > MAX_TEXT:
         raise ServiceError("text_too_long", 422, "text")
     last = db.session.scalar(select(ComplaintNote).where(ComplaintNote.complaint_id == case.id)

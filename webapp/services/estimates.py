@@ -30,16 +30,11 @@ from ..workflow import VisitState
 from . import ServiceError
 from .visits import record_transition
 from ..parsing import parse_id
+from ..validation import Invalid
 
 KINDS = ("labour", "part", "diagnosis")
 PAYMENT_METHODS = ("wechat", "alipay", "card", "cash", "company")
 OPEN_FOR_LINES = {VisitState.ESTIMATE.value, VisitState.AUTHORISATION.value, VisitState.REPAIR.value}
-
-
-class EstimateInvalid(Exception):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(", ".join(f"{k}={v}" for k, v in errors.items()))
-        self.errors = errors
 
 
 def _changed(visit: Visit, what: str):
@@ -109,7 +104,7 @@ def _line_from_form(visit: Visit, form) -> EstimateLine:
     errors: dict[str, str] = {}
     kind = form.get("kind", "")
     if kind not in KINDS:
-        raise EstimateInvalid({"kind": "kind_invalid"})
+        raise Invalid({"kind": "line_kind_invalid"})
     line = EstimateLine(site_id=visit.site_id, kind=kind)
     concern_id = form.get("concern_id")
     if concern_id:
@@ -147,7 +142,7 @@ def _line_from_form(visit: Visit, form) -> EstimateLine:
             errors["part_id"] = "part_invalid"
         qty = money.parse_amount(form.get("quantity") or "1", Decimal("0.01"), money.MAX_QUANTITY)
         if qty is None:
-            errors["quantity"] = "quantity_invalid"
+            errors["quantity"] = "line_quantity_invalid"
         line.part_id = part.id if part else None
         line.description = description or (part.name_zh if part else "")
         line.quantity = qty or Decimal("0")
@@ -170,7 +165,7 @@ def _line_from_form(visit: Visit, form) -> EstimateLine:
     if not line.description:
         errors["description"] = "required"
     if errors:
-        raise EstimateInvalid(errors)
+        raise Invalid(errors)
     return line
 
 
@@ -209,7 +204,7 @@ def delete_line(visit: Visit, line_id: int, actor) -> None:
 def set_discount(visit: Visit, raw, actor) -> Estimate:
     amount = money.parse_amount(raw or "0")
     if amount is None:
-        raise EstimateInvalid({"discount": "price_invalid"})
+        raise Invalid({"discount": "price_invalid"})
     est = _editable(visit)
     est.discount = amount
     db.session.commit()
@@ -382,7 +377,7 @@ def save_repair_order(visit: Visit, form, actor) -> RepairOrder:
         errors["delivery_explained"] = "required"
     if errors:
         # All or nothing: the section shows the terms as typed, the saved order stays as it was.
-        raise EstimateInvalid(errors)
+        raise Invalid(errors)
     ro = visit.repair_order
     if ro is None:
         day = local_day(visit.site.timezone)
@@ -404,9 +399,9 @@ def present(visit: Visit, actor) -> Estimate:
     """Show the estimate to the customer for approval (in the shop or on the phone)."""
     est = estimate_for(visit)
     if not est.lines:
-        raise EstimateInvalid({"lines": "lines_required"})
+        raise Invalid({"lines": "lines_required"})
     if visit.repair_order is None:
-        raise EstimateInvalid({"repair_order": "repair_order_required"})
+        raise Invalid({"repair_order": "repair_order_required"})
     previous = visit.state
     if visit.state in (VisitState.ESTIMATE.value, VisitState.REPAIR.value):
         record_transition(visit, VisitState.AUTHORISATION, "present_estimate", actor)
@@ -485,7 +480,7 @@ def decide(visit: Visit, version: int, decisions: dict, channel: str, signer: st
     lines = {line.id: line for line in est.lines}
     if set(decisions) != set(lines) or any(d[0] not in ("approved", "declined") for d in decisions.values()):
         db.session.rollback()
-        raise EstimateInvalid({"decisions": "decide_every_line"})
+        raise Invalid({"decisions": "decide_every_line"})
     prev = db.session.scalar(select(Approval.record_hash).where(Approval.site_id == visit.site_id)
                              .order_by(Approval.id.desc()).limit(1))
     shown = canonical(shown_payload(est))

@@ -28,19 +28,12 @@ from . import complaints
 from .complaints import touched
 from .visits import record_transition
 from ..parsing import parse_whole
+from ..validation import Invalid
 
 RATING_STATES = (VisitState.READY.value, VisitState.DELIVERED.value, VisitState.FOLLOWED_UP.value)
 SURVEY_STATES = (VisitState.DELIVERED.value, VisitState.FOLLOWED_UP.value)
 UPCOMING_DAYS = 7
 MAX_COMMENT = 2000
-
-
-class FormInvalid(Exception):
-    """Bad input: ``errors`` maps a field name to a code."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(", ".join(f"{k}={v}" for k, v in errors.items()))
-        self.errors = errors
 
 
 def _publish(visit: Visit, name: str, **data):
@@ -136,7 +129,7 @@ def survey(visit: Visit, form) -> SurveyResponse:
     if len(comment) > MAX_COMMENT:
         errors["comment"] = "too_long"
     if errors:
-        raise FormInvalid(errors)
+        raise Invalid(errors)
     resp = SurveyResponse(site_id=visit.site_id, visit_id=visit.id, channel="survey",
                           answers=json.dumps(answers), comment=comment or None)
     db.session.add(resp)
@@ -237,7 +230,7 @@ def record_call(actor, follow_up_id: int, attempt, outcome: str, form) -> Follow
             elif len(summary) > complaints.MAX_TEXT:
                 errors["summary"] = "too_long"
     if errors:
-        raise FormInvalid(errors)
+        raise Invalid(errors)
 
     moved = db.session.execute(update(FollowUp).where(
         FollowUp.id == fu.id, FollowUp.status == "due", FollowUp.attempts == attempt).values(

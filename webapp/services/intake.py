@@ -2,7 +2,7 @@
 damage marks and photos, the customer's signature, concerns and warranty decisions.
 
 Each function commits, then publishes ``visit.updated`` (or ``visit.advanced``) so the status
-page and the consoles follow along. Validation problems come back as ``IntakeInvalid`` with a
+page and the consoles follow along. Validation problems come back as ``Invalid`` with a
 code per field; everything valid in the same request is still saved, so nothing typed is lost."""
 import json
 import re
@@ -22,12 +22,7 @@ from ..notify.address import parse_email
 from ..workflow import VisitState
 from . import ServiceError
 from .visits import record_transition
-
-
-class IntakeInvalid(Exception):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(", ".join(f"{k}={v}" for k, v in errors.items()))
-        self.errors = errors
+from ..validation import Invalid
 
 
 def _changed(visit: Visit, what: str):
@@ -199,7 +194,7 @@ def save_customer_vehicle(visit: Visit, form: dict, actor) -> Visit:
         except ValueError:
             errors["warranty_start"] = "date_invalid"
     if errors:
-        raise IntakeInvalid(errors)
+        raise Invalid(errors)
 
     site_id = visit.site_id
     vehicle = visit.vehicle or db.session.scalar(
@@ -316,7 +311,7 @@ def save_inspection(visit: Visit, form: dict, actor) -> IntakeForm:
     db.session.commit()
     _changed(visit, "inspection")
     if errors:
-        raise IntakeInvalid(errors)
+        raise Invalid(errors)
     return intake
 
 
@@ -328,7 +323,7 @@ def add_mark(visit: Visit, zone: str, kind: str, note: str | None, actor) -> Dam
     if kind not in rules.DAMAGE_KINDS:
         errors["kind"] = "kind_invalid"
     if errors:
-        raise IntakeInvalid(errors)
+        raise Invalid(errors)
     intake = intake_for(visit)
     mark = DamageMark(site_id=visit.site_id, intake=intake, zone=zone, kind=kind,
                       note=(note or "").strip()[:500] or None, created_by_id=actor.id)
@@ -361,7 +356,7 @@ def add_photo(visit: Visit, data: bytes, mark_id: int | None, actor) -> Photo:
     try:
         stored = store_image(data, visit.site_id)
     except ImageRefused as exc:
-        raise IntakeInvalid({"photo": exc.code}) from None
+        raise Invalid({"photo": exc.code}) from None
     photo = Photo(site_id=visit.site_id, visit_id=visit.id, mark=mark, sha256=stored.sha256,
                   content_type=stored.content_type, size=stored.size, width=stored.width,
                   height=stored.height, path=stored.path, thumb_path=stored.thumb_path,
@@ -408,7 +403,7 @@ def sign_intake(visit: Visit, data_url: str, signer_name: str | None, ip: str | 
     try:
         stored = store_signature_png(data_url, visit.site_id)
     except ImageRefused:
-        raise IntakeInvalid({"signature": "signature_missing"}) from None
+        raise Invalid({"signature": "signature_missing"}) from None
     sig = Signature(site_id=visit.site_id, visit_id=visit.id, document="intake",
                     signer_name=(signer_name or "").strip()[:120] or None, image_path=stored.path,
                     image_sha256=stored.sha256, content_hash=current, ip=(ip or "")[:64] or None,
@@ -431,7 +426,7 @@ def complete_inspection(visit: Visit, actor) -> Visit:
     _require_editable(visit)
     problems = inspection_problems(visit)
     if problems:
-        raise IntakeInvalid({p: p for p in problems})
+        raise Invalid({p: p for p in problems})
     intake = intake_for(visit)
     intake.completed_at, intake.completed_by_id = utcnow(), actor.id
     previous = visit.state
@@ -462,7 +457,7 @@ def add_concern(visit: Visit, text: str, actor) -> Concern:
     _require_interview(visit)
     text = (text or "").strip()
     if not text:
-        raise IntakeInvalid({"text": "required"})
+        raise Invalid({"text": "required"})
     position = len(db.session.scalars(select(Concern.id).where(Concern.visit_id == visit.id)).all())
     suggestion = suggest_warranty(visit)
     concern = Concern(site_id=visit.site_id, visit_id=visit.id, position=position, text=text[:1000],
@@ -482,7 +477,7 @@ def _concern(visit: Visit, concern_id: int) -> Concern:
 
 def update_concern(visit: Visit, concern_id: int, form: dict, actor) -> Concern:
     """Save the concern's fields all together or not at all: with one field refused, nothing is
-    written and the section shows everything as typed (IntakeInvalid)."""
+    written and the section shows everything as typed (Invalid)."""
     _require_interview(visit)
     concern = _concern(visit, concern_id)
     errors = {}
@@ -496,7 +491,7 @@ def update_concern(visit: Visit, concern_id: int, form: dict, actor) -> Concern:
     if warranty not in rules.WARRANTY:
         errors["warranty"] = "invalid"
     if errors:
-        raise IntakeInvalid(errors)
+        raise Invalid(errors)
     concern.text = text
     concern.note_internal = (form.get("note_internal") or "").strip()[:2000] or None
     concern.note_customer = (form.get("note_customer") or "").strip()[:2000] or None
@@ -528,7 +523,7 @@ def request_manufacturer(visit: Visit, concern_id: int, reference: str, summary:
     if not summary:
         errors["summary"] = "required"
     if errors:
-        raise IntakeInvalid(errors)
+        raise Invalid(errors)
     if concern.open_request is not None:
         raise ServiceError("request_pending", 409)
     concern.warranty = "undetermined"
@@ -545,7 +540,7 @@ def decide_manufacturer(visit: Visit, request_id: int, decision: str, note: str 
     if req is None or req.concern.visit_id != visit.id:
         raise ServiceError("request_not_found", 404)
     if decision not in ("approved", "rejected"):
-        raise IntakeInvalid({"decision": "invalid"})
+        raise Invalid({"decision": "invalid"})
     if req.status != "pending":
         raise ServiceError("request_decided", 409)
     req.status, req.decided_by_id, req.decided_at = decision, actor.id, utcnow()
@@ -566,7 +561,7 @@ def complete_interview(visit: Visit, actor) -> Visit:
     if visit.state != VisitState.INTERVIEW.value:
         raise ServiceError("interview_not_open", 409)
     if not db.session.scalar(select(Concern.id).where(Concern.visit_id == visit.id).limit(1)):
-        raise IntakeInvalid({"concerns": "concerns"})
+        raise Invalid({"concerns": "concerns"})
     previous = visit.state
     record_transition(visit, VisitState.ESTIMATE, "complete_interview", actor)
     db.session.commit()

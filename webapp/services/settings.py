@@ -2,7 +2,7 @@
 hours and the break, the reception figures and ticket prefixes, and the technicians' roster.
 
 Each public function validates, changes the database and commits. Bad input raises
-``SettingsInvalid`` whose ``errors`` map a field name to a code (the views put words on the
+``Invalid`` whose ``errors`` map a field name to a code (the views put words on the
 codes). Whatever changes the shop's capacity (opening hours, the break, shifts) is committed
 first; then the promise time of every open estimate of the site is recomputed, so it follows
 the real load.
@@ -21,6 +21,7 @@ from ..workflow import VisitState
 from . import estimates
 from .fields import int_field
 from ..parsing import parse_id
+from ..validation import Invalid
 
 MAX_TAX_PERCENT = Decimal("30")
 MAX_DIAGNOSIS_FEE = Decimal("100000")
@@ -36,14 +37,6 @@ FOLLOWUP_FIELDS = (("followup_days", (0, 60), "followup_days_range"),
                    ("complaint_due_days", (1, 30), "complaint_due_range"))
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 _PREFIX = re.compile(r"^[A-Z]{1,2}$")
-
-
-class SettingsInvalid(Exception):
-    """Bad input: ``errors`` maps a field name to a code."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(", ".join(f"{k}={v}" for k, v in errors.items()))
-        self.errors = errors
 
 
 # ---------------------------------------------------------------- field checks
@@ -165,7 +158,7 @@ def save_site_settings(site: Site, form, actor=None) -> Site:
     hours or the break changed."""
     values, errors = _site_values(form)
     if errors:
-        raise SettingsInvalid(errors)
+        raise Invalid(errors)
     capacity_changed = any(getattr(site, name) != values[name] for name in CAPACITY_FIELDS)
     for key, value in values.items():
         setattr(site, key, value)
@@ -211,7 +204,7 @@ def save_shift(site: Site, user_id, day: date, start, end) -> TechnicianShift:
     if start_hm and end_hm and minutes(start_hm) >= minutes(end_hm):
         errors["end"] = "end_before_start"
     if errors:
-        raise SettingsInvalid(errors)
+        raise Invalid(errors)
     shift = db.session.scalar(select(TechnicianShift).where(TechnicianShift.user_id == user.id,
                                                             TechnicianShift.day == day))
     if shift is None:
@@ -227,7 +220,7 @@ def delete_shift(site: Site, user_id, day: date) -> bool:
     """Take a technician off the roster of ``day``. False when they were not on it."""
     user = _technician(site, user_id)
     if user is None:
-        raise SettingsInvalid({"user_id": "not_technician"})
+        raise Invalid({"user_id": "not_technician"})
     shift = db.session.scalar(select(TechnicianShift).where(TechnicianShift.user_id == user.id,
                                                             TechnicianShift.day == day,
                                                             TechnicianShift.site_id == site.id))

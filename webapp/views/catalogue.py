@@ -20,44 +20,14 @@ from ..models import LabourOperation, MaintenanceItem, Part, Visit
 from ..roles import ADVISOR, PARTS
 from ..security import roles_required
 from ..services import catalogue as svc
-from ..services.catalogue import CatalogueInvalid
 from ..workflow import OPEN_STATES
 from ..parsing import read_id
+from ..messages import error_text
+from ..validation import Invalid
 
 bp = Blueprint("catalogue", __name__, url_prefix="/admin/catalogue")
 
 READERS = (ADVISOR, PARTS)
-
-
-def error_text(code: str) -> str:
-    """Words for the codes of the catalogue service."""
-    return {
-        "required": _("Required."),
-        "too_long": _("Too long."),
-        "code_taken": _("This code is used by another operation."),
-        "number_taken": _("This part number exists already."),
-        "hours_range": _("Enter 0.1 to 99 hours (at most two decimals)."),
-        "kind_invalid": _("Choose one of the options."),
-        "price_range": _("Enter a price from 0 to 1,000,000 (at most two decimals)."),
-        "rate_range": _("Enter a rate from 0.01 to 10,000 per hour."),
-        "lead_days_range": _("Enter 0 to 365 days."),
-        "quantity_invalid": _("Enter a quantity greater than 0 (at most two decimals)."),
-        "not_enough_stock": _("Not enough stock: the quantity is more than is available."),
-        "visit_invalid": _("Choose a visit of this site."),
-        "operation_unknown": _("Choose an existing labour operation."),
-        "part_unknown": _("Choose an existing part."),
-        "part_for_quantity": _("Choose the part for this quantity."),
-        "make_for_model": _("Enter the make as well."),
-        "km_range": _("Enter 500 to 500,000 km."),
-        "months_range": _("Enter 1 to 240 months."),
-        "interval_required": _("Enter a distance, a time, or both."),
-        "file_missing": _("Choose a CSV file."),
-        "encoding": _("The file is not UTF-8 text. Save it as \"CSV UTF-8\"."),
-        "not_csv": _("The file could not be read as CSV."),
-        "header_invalid": _("The first row must name the columns, as in the example."),
-        "too_many_rows": _("Too many rows: at most 5000 per file."),
-        "invalid": _("Choose one of the options."),
-    }.get(code, code)
 
 
 def kind_names():
@@ -170,7 +140,7 @@ def save_operation(op_id):
     form["active"] = "1" if request.form.get("active") else "0"
     try:
         op = svc.save_operation(_site_id(), form, editing)
-    except CatalogueInvalid as exc:
+    except Invalid as exc:
         values = dict(form, active=form["active"] == "1")
         return _render("catalogue/operations.html", 422, operations=_operations(), editing=editing,
                        values=values, errors=exc.errors)
@@ -192,7 +162,7 @@ def rates():
 def save_rates():
     try:
         svc.save_rates(_site_id(), request.form)
-    except CatalogueInvalid as exc:
+    except Invalid as exc:
         return _render("catalogue/rates.html", 422, values=request.form.to_dict(), errors=exc.errors,
                        rate_kinds=svc.RATE_KINDS)
     flash(_("Labour rates saved."))
@@ -229,7 +199,7 @@ def create_part():
     form["active"] = "1"
     try:
         part = svc.save_part(_site_id(), form)
-    except CatalogueInvalid as exc:
+    except Invalid as exc:
         return _parts_page(422, values=form, errors=exc.errors)
     flash(_("Saved: %(code)s", code=part.number))
     return redirect(url_for(".part", part_id=part.id))
@@ -267,7 +237,7 @@ def save_part(part_id):
     form["active"] = "1" if request.form.get("active") else "0"
     try:
         svc.save_part(_site_id(), form, part)
-    except CatalogueInvalid as exc:
+    except Invalid as exc:
         db.session.rollback()
         return _part_page(part, 422, values=dict(form, active=form["active"] == "1"), errors=exc.errors)
     flash(_("Saved: %(code)s", code=part.number))
@@ -281,7 +251,7 @@ def receive(part_id):
     form = request.form.to_dict()
     try:
         movement = svc.receive_stock(part, form.get("quantity"), form.get("reference"), current_user)
-    except CatalogueInvalid as exc:
+    except Invalid as exc:
         return _part_page(part, 422, stock_form="receive", stock_values=form, stock_errors=exc.errors)
     flash(_("Received %(q)s of %(part)s.", q=fmt_qty(movement.quantity), part=part.number))
     return redirect(url_for(".part", part_id=part.id))
@@ -300,7 +270,7 @@ def issue(part_id):
                               stock_errors={"visit_id": "visit_invalid"})
     try:
         movement = svc.issue_stock(part, form.get("quantity"), form.get("reference"), current_user, visit)
-    except CatalogueInvalid as exc:
+    except Invalid as exc:
         return _part_page(part, 422, stock_form="issue", stock_values=form, stock_errors=exc.errors)
     flash(_("Issued %(q)s of %(part)s.", q=fmt_qty(movement.quantity), part=part.number))
     return redirect(url_for(".part", part_id=part.id))
@@ -348,7 +318,7 @@ def save_maintenance(item_id):
     form = request.form.to_dict()
     try:
         svc.save_maintenance_item(_site_id(), form, editing)
-    except CatalogueInvalid as exc:
+    except Invalid as exc:
         db.session.rollback()
         return _maintenance_page(422, editing=editing, values=form, errors=exc.errors)
     flash(_("Maintenance item saved."))
@@ -386,7 +356,7 @@ def import_csv(catalogue):
     raw = upload.read() if upload else b""
     try:
         summary = svc.import_csv(_site_id(), catalogue, raw)
-    except CatalogueInvalid as exc:
+    except Invalid as exc:
         return _render("catalogue/import.html", 422, errors=exc.errors, **ctx)
     ctx["summary"] = summary
     return _render("catalogue/import.html", 422 if summary.errors and not summary.imported else 200, **ctx)

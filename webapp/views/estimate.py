@@ -15,7 +15,6 @@ from datetime import timezone
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, render_template, request
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -29,38 +28,14 @@ from ..services import ServiceError
 from ..services import estimates as svc
 from ..storage import ImageRefused, store_signature_png
 from ..workflow import VisitState
-from ..messages import error_text as intake_error_text
+from ..messages import error_text
+from ..validation import Invalid
 from ..parsing import parse_id
 
 bp = Blueprint("estimate", __name__, url_prefix="/advisor")
 
 BEFORE_ESTIMATE = {VisitState.WAITING.value, VisitState.CALLED.value, VisitState.NO_SHOW.value,
                    VisitState.RECEPTION.value, VisitState.INSPECTION.value, VisitState.INTERVIEW.value}
-
-
-def error_text(code: str) -> str:
-    words = {
-        "kind_invalid": _("Choose labour, part or diagnosis."),
-        "hours_invalid": _("Enter hours between 0.1 and 99, at most two decimals."),
-        "quantity_invalid": _("Enter a quantity between 0.01 and 999, at most two decimals."),
-        "price_invalid": _("Enter an amount between 0 and 1,000,000, at most two decimals."),
-        "discount_invalid": _("Enter a discount between 0 and 100 %, at most two decimals."),
-        "part_invalid": _("Choose a part from the list."),
-        "invalid": _("Choose one of the options."),
-        "required": _("Required."),
-        "lines_required": _("Add at least one line before presenting the estimate."),
-        "repair_order_required": _("Save the repair order terms before presenting the estimate."),
-        "stale_version": _("The estimate changed: show the new version to the customer."),
-        "already_decided": _("The customer has already decided on this version."),
-        "not_presented": _("Present the estimate to the customer first."),
-        "estimate_closed": _("The estimate cannot be changed at this stage."),
-        "line_not_found": _("This line no longer exists."),
-        "recommendation_gone": _("This recommendation is no longer open."),
-        "decide_every_line": _("Approve or decline every line."),
-        "signature_missing": _("Ask the customer to sign in the box."),
-    }
-    return words[code] if code in words else intake_error_text(code)
-
 
 
 def local_time(dt, tz_name):
@@ -121,7 +96,7 @@ def render_section(visit: Visit, status: int = 200, trigger_progress: bool = Fal
 
 
 def _guard(visit, action, form_values=None, trigger_progress=False):
-    return fragments.refused(action, svc.EstimateInvalid, error_text, lambda status, errors: render_section(
+    return fragments.refused(action, lambda status, errors: render_section(
         visit, status, errors=errors, values=form_values)) or render_section(visit, trigger_progress=trigger_progress)
 
 
@@ -214,7 +189,7 @@ def approve_in_shop(visit_id):
         if errors:
             if any(k.startswith("decision-") for k in errors):
                 errors["decisions"] = "decide_every_line"
-            raise svc.EstimateInvalid(errors)
+            raise Invalid(errors)
         shown = svc.sha256(svc.canonical(svc.shown_payload(est)))
         signer = (request.form.get("signer_name") or "").strip()[:120] or None
         sig = Signature(site_id=visit.site_id, visit_id=visit.id, document="repair_order", signer_name=signer,

@@ -21,6 +21,7 @@ from ..roles import ADMIN, ADVISOR, CASHIER, CSI, MANAGER
 from ..security import roles_required, visit_or_404
 from ..services import ServiceError
 from ..services import history as svc
+from ..messages import error_text
 
 bp = Blueprint("history", __name__, url_prefix="/history")
 READERS = (ADVISOR, CASHIER, CSI)
@@ -39,19 +40,6 @@ FOLLOW_UP_STATUS = {"due": _l("Due"), "reached": _l("Reached"), "unreachable": _
 COMPLAINT_STATUS = {"open": _l("Open"), "resolved": _l("Resolved")}
 COMPLAINT_SOURCES = {"rating": _l("Low rating"), "call": _l("Follow-up call"), "staff": _l("Staff")}
 LINE_KINDS = {"labour": _l("Labour"), "part": _l("Part"), "diagnosis": _l("Diagnosis")}
-
-
-def error_text(code: str) -> str:
-    return {
-        "query_required": _("Enter a plate, mobile number, VIN or name."),
-        "query_too_short": _("Enter at least 2 characters."),
-        "query_too_long": _("Enter at most 64 characters."),
-        "query_invalid": _("Enter letters or digits of a plate, mobile number, VIN or name."),
-        "date_required": _("Enter a date."),
-        "date_invalid": _("Enter a date as YYYY-MM-DD."),
-        "range_reversed": _("The end date is before the start date."),
-        "range_too_long": _("Export at most one year at a time."),
-    }.get(code, code)
 
 
 def _label(table, code):

@@ -24,6 +24,7 @@ from ..workflow import IllegalTransition, VisitState, next_states
 from ..storage import open_path
 from ..validation import parse_vin
 from ..messages import error_text
+from ..validation import Invalid
 from ..parsing import read_id
 
 bp = Blueprint("intake", __name__, url_prefix="/advisor")
@@ -37,7 +38,6 @@ DEPENDS = {
     "signature": ("inspection",),                                        # "not signed" leaves the to-do list
     "interview": ("progress", "estimate"),
 }
-
 
 
 def section_context(visit: Visit, **extra) -> dict:
@@ -104,7 +104,7 @@ def render_section(visit: Visit, name: str, status: int = 200, **extra):
 
 def _guard(visit, name, action, form_values=None):
     """Run a service; on bad input answer 422 with the section, the messages and what was typed."""
-    return fragments.refused(action, svc.IntakeInvalid, error_text, lambda status, errors: render_section(
+    return fragments.refused(action, lambda status, errors: render_section(
         visit, name, status, errors=errors, values=form_values)) or render_section(visit, name)
 
 
@@ -229,7 +229,7 @@ def add_mark(visit_id):
         if upload and upload.filename:
             try:
                 svc.add_photo(visit, upload.read(), mark.id, current_user)
-            except svc.IntakeInvalid:
+            except Invalid:
                 svc.delete_mark(visit, mark.id, current_user)   # all or nothing: the kept form is sent again
                 raise
     return _guard(visit, "damage", act, request.form)

@@ -13,42 +13,16 @@ from flask_login import current_user
 from ..roles import DISPATCHER, MANAGER
 from ..security import roles_required
 from ..services import settings as svc
-from ..services.settings import SettingsInvalid
 from ..timeutil import local_day
 from ..parsing import read_id
+from ..messages import error_text
+from ..validation import Invalid
 
 bp = Blueprint("settings", __name__, url_prefix="/admin")
 
 SITE_FIELDS = ("name_zh", "name_en", "tax_rate", "diagnosis_fee", "opening", "closing", "break_start", "break_end",
                "reception_minutes", "appointment_early_minutes", "appointment_late_minutes",
                "prefix_appointment", "prefix_walkin")
-
-
-def error_text(code: str) -> str:
-    """Words for the codes of the settings service."""
-    return {
-        "required": _("Required."),
-        "too_long": _("Too long."),
-        "tax_range": _("Enter a tax rate from 0 to 30 per cent (at most two decimals)."),
-        "fee_range": _("Enter a fee from 0 to 100,000 (at most two decimals)."),
-        "time_invalid": _("Enter a time as HH:MM, from 00:00 to 23:59."),
-        "closing_before_opening": _("Closing must be later than opening."),
-        "break_pair": _("Enter both the start and the end of the break, or neither."),
-        "break_order": _("The break must end after it starts."),
-        "break_outside": _("The break must be within the opening hours."),
-        "reception_range": _("Enter 1 to 120 minutes."),
-        "window_range": _("Enter 0 to 240 minutes."),
-        "prefix_invalid": _("Enter one or two capital letters (A–Z)."),
-        "prefix_same": _("Use a different prefix from the appointment prefix."),
-        "not_technician": _("Only technicians of this site can be put on the roster."),
-        "end_before_start": _("The shift must end after it starts."),
-        "day_invalid": _("Choose a day."),
-        "followup_days_range": _("Enter 0 to 60 days."),
-        "retry_hours_range": _("Enter 1 to 168 hours."),
-        "max_attempts_range": _("Enter 1 to 10 attempts."),
-        "complaint_rating_range": _("Enter 0 (never) to 4 stars."),
-        "complaint_due_range": _("Enter 1 to 30 days."),
-    }.get(code, code)
 
 
 def _site():
@@ -91,7 +65,7 @@ def save_site():
     form.update({name: request.form[name] for name, _b, _c in svc.FOLLOWUP_FIELDS if name in request.form})
     try:
         svc.save_site_settings(site, form, current_user)
-    except SettingsInvalid as exc:
+    except Invalid as exc:
         return _render("settings/site.html", 422, values=form, errors=exc.errors)
     flash(_("Site settings saved."))
     return redirect(url_for(".site"))
@@ -148,7 +122,7 @@ def save_shift():
         else:
             svc.save_shift(site, user_id, day, values["start"], values["end"])
             flash(_("Shift saved."))
-    except SettingsInvalid as exc:
+    except Invalid as exc:
         if "user_id" in exc.errors:
             return _shifts_page(day, 422, row_errors={None: exc.errors})
         return _shifts_page(day, 422, row_errors={user_id: exc.errors}, row_values={user_id: values})

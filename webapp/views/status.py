@@ -37,7 +37,7 @@ from ..services import intake as intake_svc
 from ..services import status_access
 from ..storage import open_path
 from ..timeutil import utcnow
-from ..validation import mask_plate
+from ..validation import Invalid, mask_plate
 from ..workflow import CUSTOMER_STAGES, VisitState, customer_stage
 from ..parsing import parse_id, read_id
 
@@ -424,7 +424,7 @@ def approve(token):
     try:
         estimates_svc.decide(visit, version, _posted_decisions(request.form), channel="remote",
                              ip=request.remote_addr, user_agent=request.headers.get("User-Agent"))
-    except estimates_svc.EstimateInvalid:
+    except Invalid:
         return _approval_answer(ticket, _("Please approve or decline every line."), 422, "invalid")
     except ServiceError as exc:
         if exc.message == "stale_version":
@@ -571,7 +571,7 @@ def survey(token):
         return _unavailable(error, ticket)
     try:
         followup_svc.survey(ticket.visit, request.form)
-    except followup_svc.FormInvalid as exc:
+    except Invalid as exc:
         errors = {k: (_("Too long.") if v == "too_long" else _("Please choose yes or no."))
                   for k, v in exc.errors.items()}
         values = {k: request.form.get(k, "") for k in ("explained", "on_time", "clean", "recommend", "comment")}
