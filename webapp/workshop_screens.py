@@ -10,11 +10,12 @@ from . import jobs as rules
 from .models import Job, Visit
 from .services import workshop as svc
 from .timeutil import local_day, utcnow
+from .statuses import JobStatus
 
-ACTIVE = ("assigned", "in_progress", "paused")
+ACTIVE = (JobStatus.ASSIGNED, JobStatus.IN_PROGRESS, JobStatus.PAUSED)
 JOB_STATUS = {
-    "waiting": _l("Waiting for a technician"), "assigned": _l("Assigned"), "in_progress": _l("In progress"),
-    "paused": _l("Paused"), "done": _l("Finished, waiting for QC"), "passed": _l("Passed QC"),
+    JobStatus.WAITING: _l("Waiting for a technician"), JobStatus.ASSIGNED: _l("Assigned"),
+    JobStatus.IN_PROGRESS: _l("In progress"), JobStatus.PAUSED: _l("Paused"), JobStatus.DONE: _l("Finished, waiting for QC"), JobStatus.PASSED: _l("Passed QC"),
 }
 PAUSE_REASONS = {
     "waiting_parts": _l("Waiting for parts"), "waiting_approval": _l("Waiting for approval"),

@@ -31,6 +31,7 @@ from . import ServiceError
 from .visits import record_transition
 from ..parsing import parse_id
 from ..validation import Invalid
+from ..statuses import EstimateStatus, JobStatus, LineDecision
 
 KINDS = ("labour", "part", "diagnosis")
 PAYMENT_METHODS = ("wechat", "alipay", "card", "cash", "company")
@@ -63,7 +64,7 @@ def line_money(line: EstimateLine) -> money.LineMoney:
                            line.warranty, line.price_after_diagnosis)
 
 
-def estimate_totals(est: Estimate, decisions=("pending", "approved")) -> money.Totals:
+def estimate_totals(est: Estimate, decisions=(LineDecision.PENDING, LineDecision.APPROVED)) -> money.Totals:
     lines = [line_money(line) for line in est.lines if line.decision in decisions]
     return money.totals(lines, est.discount or money.ZERO, est.tax_rate)
 
@@ -89,13 +90,13 @@ def _editable(visit: Visit) -> Estimate:
     if visit.state not in OPEN_FOR_LINES:
         raise ServiceError("estimate_closed", 409)
     est = estimate_for(visit)
-    if est.status != "draft":
+    if est.status != EstimateStatus.DRAFT:
         # Shown to the customer already: any change is a new version that needs a new approval.
         est.version += 1
-        est.status = "draft"
+        est.status = EstimateStatus.DRAFT
         for line in est.lines:
             _release(line, visit)
-            line.decision = "pending"
+            line.decision = LineDecision.PENDING
             line.decline_reason = None
     return est
 
@@ -254,7 +255,7 @@ def recommendations(visit: Visit) -> list[Recommendation]:
                                         {"last": last, "every_km": item.every_km, "every_months": item.every_months}))
     declined = db.session.execute(
         select(EstimateLine).join(Estimate).join(Visit, Estimate.visit_id == Visit.id)
-        .where(Visit.vehicle_id == vehicle.id, Visit.id != visit.id, EstimateLine.decision == "declined")
+        .where(Visit.vehicle_id == vehicle.id, Visit.id != visit.id, EstimateLine.decision == LineDecision.DECLINED)
         .order_by(EstimateLine.id.desc()).limit(10)).scalars().all()
     for line in declined:
         if line.operation_id and line.operation_id in present_ops:
@@ -271,7 +272,7 @@ def _last_done(vehicle_id: int, operation_id: int, exclude_visit: int):
         select(Visit.created_at, Visit.id).join(Estimate, Estimate.visit_id == Visit.id)
         .join(EstimateLine, EstimateLine.estimate_id == Estimate.id)
         .where(Visit.vehicle_id == vehicle_id, Visit.id != exclude_visit,
-               EstimateLine.operation_id == operation_id, EstimateLine.decision == "approved")
+               EstimateLine.operation_id == operation_id, EstimateLine.decision == LineDecision.APPROVED)
         .order_by(Visit.created_at.desc()).limit(1)).first()
     if row is None:
         return None
@@ -316,14 +317,14 @@ def booked_hours(site_id: int, exclude_visit: int) -> Decimal:
         .join(Estimate).join(Visit, Estimate.visit_id == Visit.id)
         .where(Visit.site_id == site_id, Visit.id != exclude_visit,
                Visit.state.in_((VisitState.DISPATCH.value, VisitState.REPAIR.value)),
-               EstimateLine.kind.in_(("labour", "diagnosis")), EstimateLine.decision == "approved"))
+               EstimateLine.kind.in_(("labour", "diagnosis")), EstimateLine.decision == LineDecision.APPROVED))
     return Decimal(value or 0)
 
 
 def _recompute_promise(visit: Visit, est: Estimate):
     db.session.flush()
     hours = sum((line.quantity for line in est.lines
-                 if line.kind in ("labour", "diagnosis") and line.decision != "declined"), Decimal("0"))
+                 if line.kind in ("labour", "diagnosis") and line.decision != LineDecision.DECLINED), Decimal("0"))
     site = visit.site
     from zoneinfo import ZoneInfo
     from datetime import timezone
@@ -407,7 +408,7 @@ def present(visit: Visit, actor) -> Estimate:
         record_transition(visit, VisitState.AUTHORISATION, "present_estimate", actor)
     from . import workshop
     workshop.additional_priced(visit, est.version)
-    est.status = "presented"
+    est.status = EstimateStatus.PRESENTED
     _recompute_promise(visit, est)
     db.session.commit()
     publish(DomainEvent("visit.advanced", visit.site_id, visit.id, visit.ticket.id if visit.ticket else None,
@@ -475,10 +476,11 @@ def decide(visit: Visit, version: int, decisions: dict, channel: str, signer: st
     db.session.refresh(est)
     if int(version) != est.version:
         raise _refuse("stale_version")
-    if est.status != "presented":
-        raise _refuse("already_decided" if est.status == "decided" else "not_presented")
+    if est.status != EstimateStatus.PRESENTED:
+        raise _refuse("already_decided" if est.status == EstimateStatus.DECIDED else "not_presented")
     lines = {line.id: line for line in est.lines}
-    if set(decisions) != set(lines) or any(d[0] not in ("approved", "declined") for d in decisions.values()):
+    if set(decisions) != set(lines) or any(
+            d[0] not in (LineDecision.APPROVED, LineDecision.DECLINED) for d in decisions.values()):
         db.session.rollback()
         raise Invalid({"decisions": "decide_every_line"})
     prev = db.session.scalar(select(Approval.record_hash).where(Approval.site_id == visit.site_id)
@@ -495,21 +497,21 @@ def decide(visit: Visit, version: int, decisions: dict, channel: str, signer: st
     for line_id, (decision, reason) in decisions.items():
         line = lines[line_id]
         line.decision = decision
-        line.decline_reason = (reason or "").strip()[:200] or None if decision == "declined" else None
-        if decision == "approved":
+        line.decline_reason = (reason or "").strip()[:200] or None if decision == LineDecision.DECLINED else None
+        if decision == LineDecision.APPROVED:
             _reserve(line, visit, actor)
-    est.status = "decided"
+    est.status = EstimateStatus.DECIDED
     previous = visit.state
     from . import workshop
     job = visit.job
-    if any(d[0] == "approved" for d in decisions.values()):
+    if any(d[0] == LineDecision.APPROVED for d in decisions.values()):
         # Additional work decided during the repair: back to the job already under way.
-        target = VisitState.REPAIR if job is not None and job.status != "waiting" else VisitState.DISPATCH
+        target = VisitState.REPAIR if job is not None and job.status != JobStatus.WAITING else VisitState.DISPATCH
     else:
         # Everything declined: the inspection/diagnosis fee, and the car goes back unrepaired.
         fee = EstimateLine(site_id=visit.site_id, estimate=est, kind="diagnosis", position=len(est.lines),
                            description="检测/诊断费 Inspection and diagnosis fee", quantity=Decimal("1"),
-                           unit_price=visit.site.diagnosis_fee, decision="approved",
+                           unit_price=visit.site.diagnosis_fee, decision=LineDecision.APPROVED,
                            added_in_version=est.version)
         db.session.add(fee)
         target = VisitState.READY
@@ -517,7 +519,7 @@ def decide(visit: Visit, version: int, decisions: dict, channel: str, signer: st
         record_transition(visit, target, "authorise", actor, {"channel": channel, "version": est.version})
     if target in (VisitState.DISPATCH, VisitState.REPAIR):
         workshop.ensure_job(visit)
-        workshop.additional_decided(visit, any(d[0] == "approved" and lines[i].added_in_version == est.version
+        workshop.additional_decided(visit, any(d[0] == LineDecision.APPROVED and lines[i].added_in_version == est.version
                                                and est.version > 1 for i, d in decisions.items()))
     _recompute_promise(visit, est)
     _refresh_waiting_promises(visit)

@@ -29,6 +29,7 @@ from .complaints import touched
 from .visits import record_transition
 from ..parsing import parse_whole
 from ..validation import Invalid
+from ..statuses import FollowUpStatus, LineDecision
 
 RATING_STATES = (VisitState.READY.value, VisitState.DELIVERED.value, VisitState.FOLLOWED_UP.value)
 SURVEY_STATES = (VisitState.DELIVERED.value, VisitState.FOLLOWED_UP.value)
@@ -146,14 +147,16 @@ def survey(visit: Visit, form) -> SurveyResponse:
 
 def due_calls(site_id: int, now: datetime | None = None) -> list[FollowUp]:
     now = now or utcnow()
-    return list(db.session.scalars(select(FollowUp).where(FollowUp.site_id == site_id, FollowUp.status == "due",
+    return list(db.session.scalars(select(FollowUp).where(FollowUp.site_id == site_id,
+                                                          FollowUp.status == FollowUpStatus.DUE,
                                                           FollowUp.due_at <= now)
                                    .order_by(FollowUp.due_at, FollowUp.id)))
 
 
 def upcoming_calls(site_id: int, now: datetime | None = None, days: int = UPCOMING_DAYS) -> list[FollowUp]:
     now = now or utcnow()
-    return list(db.session.scalars(select(FollowUp).where(FollowUp.site_id == site_id, FollowUp.status == "due",
+    return list(db.session.scalars(select(FollowUp).where(FollowUp.site_id == site_id,
+                                                          FollowUp.status == FollowUpStatus.DUE,
                                                           FollowUp.due_at > now,
                                                           FollowUp.due_at <= now + timedelta(days=days))
                                    .order_by(FollowUp.due_at, FollowUp.id)))
@@ -164,7 +167,7 @@ def announce_due(now: datetime | None = None) -> int:
     retry whose time came) since they were last announced — the periodic task. One conditional
     UPDATE per site, so two runners announce a call once. Returns how many calls."""
     now = now or utcnow()
-    fresh = ((FollowUp.status == "due") & (FollowUp.due_at <= now)
+    fresh = ((FollowUp.status == FollowUpStatus.DUE) & (FollowUp.due_at <= now)
              & (FollowUp.reminded_at.is_(None) | (FollowUp.reminded_at < FollowUp.due_at)))
     sites = list(db.session.scalars(select(FollowUp.site_id).where(fresh).distinct()))
     counts = {}
@@ -192,7 +195,7 @@ def work_done(visit: Visit) -> list[EstimateLine]:
     est = visit.estimate
     if est is None:
         return []
-    return [line for line in est.lines if line.decision == "approved"]
+    return [line for line in est.lines if line.decision == LineDecision.APPROVED]
 
 
 def record_call(actor, follow_up_id: int, attempt, outcome: str, form) -> FollowUpCall:
@@ -201,7 +204,7 @@ def record_call(actor, follow_up_id: int, attempt, outcome: str, form) -> Follow
     attempt = parse_whole(attempt)
     if attempt is None:
         raise ServiceError("call_stale", 409)
-    if fu.status != "due" or attempt != fu.attempts:
+    if fu.status != FollowUpStatus.DUE or attempt != fu.attempts:
         raise ServiceError("call_already_recorded", 409)
     now = utcnow()
     try:
@@ -233,7 +236,7 @@ def record_call(actor, follow_up_id: int, attempt, outcome: str, form) -> Follow
         raise Invalid(errors)
 
     moved = db.session.execute(update(FollowUp).where(
-        FollowUp.id == fu.id, FollowUp.status == "due", FollowUp.attempts == attempt).values(
+        FollowUp.id == fu.id, FollowUp.status == FollowUpStatus.DUE, FollowUp.attempts == attempt).values(
         status=result.status, attempts=result.attempts, due_at=result.due_at,
         closed_at=now if result.closed else None).execution_options(synchronize_session=False)).rowcount
     if not moved:

@@ -19,6 +19,7 @@ from ..services import intake as intake_svc
 from ..services.calling import current_call
 from ..workflow import OPEN_STATES
 from ..parsing import read_id
+from ..statuses import TicketStatus
 
 bp = Blueprint("advisor", __name__, url_prefix="/advisor")
 PAGE = "advisor/console.html"
@@ -42,7 +43,7 @@ def _panel_context(message=None, level="info"):
                             Visit.state.in_([s.value for s in OPEN_STATES]))
         .order_by(Visit.updated_at.desc()).limit(20)).all()
     skipped = db.session.scalars(
-        select(Ticket).where(Ticket.site_id == me.site_id, Ticket.status == "skipped",
+        select(Ticket).where(Ticket.site_id == me.site_id, Ticket.status == TicketStatus.SKIPPED,
                              Ticket.called_by_id == me.id)
         .order_by(Ticket.closed_at.desc()).limit(5)).all()
     colleagues = calling.transfer_candidates(me)

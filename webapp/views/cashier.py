@@ -32,6 +32,7 @@ from ..workflow import VisitState
 from ..parsing import read_id
 from ..messages import error_text, error_texts
 from ..validation import Invalid
+from ..statuses import BillStatus
 
 bp = Blueprint("cashier", __name__, url_prefix="/cashier")
 PAGE = "cashier/queue.html"
@@ -71,7 +72,7 @@ def section_context(visit: Visit, **extra) -> dict:
     ctx = {
         "visit": visit, **bill_facts(bill),
         "diff_kind": svc.difference_kind,
-        "can_prepare": visit.state == VisitState.READY.value and (bill is None or bill.status == "draft"),
+        "can_prepare": visit.state == VisitState.READY.value and (bill is None or bill.status == BillStatus.DRAFT),
         "open_differences": [d for d in bill.differences if d.resolution is None] if bill else [],
         "own_context": True,
         "local_time": lambda dt: local_time(dt, visit.site.timezone),
@@ -257,7 +258,7 @@ def _paper_context(b: Bill) -> dict:
 @roles_required(CASHIER, ADVISOR)
 def print_bill(bill_id):
     b = bill_or_404(bill_id)
-    if b.status == "draft":
+    if b.status == BillStatus.DRAFT:
         abort(404)
     return render_template("cashier/print.html", **_paper_context(b))
 
@@ -266,6 +267,6 @@ def print_bill(bill_id):
 @roles_required(CASHIER, ADVISOR)
 def receipt(bill_id):
     b = bill_or_404(bill_id)
-    if b.status == "draft":
+    if b.status == BillStatus.DRAFT:
         abort(404)
     return render_template("cashier/receipt.html", **_paper_context(b))

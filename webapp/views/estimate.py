@@ -31,6 +31,7 @@ from ..workflow import VisitState
 from ..messages import error_text
 from ..validation import Invalid
 from ..parsing import parse_id
+from ..statuses import EstimateStatus, LineDecision
 
 bp = Blueprint("estimate", __name__, url_prefix="/advisor")
 
@@ -173,12 +174,12 @@ def approve_in_shop(visit_id):
         version = request.form.get("version", "")
         if parse_id(version) != est.version:
             raise ServiceError("stale_version", 409)
-        if est.status != "presented":
-            raise ServiceError("already_decided" if est.status == "decided" else "not_presented", 409)
+        if est.status != EstimateStatus.PRESENTED:
+            raise ServiceError("already_decided" if est.status == EstimateStatus.DECIDED else "not_presented", 409)
         decisions, errors = {}, {}
         for line in est.lines:
             choice = request.form.get(f"decision-{line.id}", "")
-            if choice not in ("approved", "declined"):
+            if choice not in (LineDecision.APPROVED, LineDecision.DECLINED):
                 errors[f"decision-{line.id}"] = "invalid"
                 continue
             decisions[line.id] = (choice, request.form.get(f"reason-{line.id}") or None)

@@ -19,6 +19,7 @@ from ..services import followup as svc
 from ..timeutil import utcnow
 from ..messages import error_text, error_texts
 from ..validation import Invalid
+from ..statuses import FollowUpStatus
 
 bp = Blueprint("followup", __name__)
 QUEUE = "followup/queue.html"
@@ -41,8 +42,8 @@ def outcome_labels() -> dict:
 
 
 def status_labels() -> dict:
-    return {"due": _("Due"), "reached": _("Reached"), "unreachable": _("Unreachable"),
-            "wrong_number": _("Wrong number")}
+    return {FollowUpStatus.DUE: _("Due"), FollowUpStatus.REACHED: _("Reached"),
+            FollowUpStatus.UNREACHABLE: _("Unreachable"), FollowUpStatus.WRONG_NUMBER: _("Wrong number")}
 
 
 def source_labels() -> dict:

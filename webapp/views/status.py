@@ -40,6 +40,7 @@ from ..timeutil import utcnow
 from ..validation import Invalid, mask_plate
 from ..workflow import CUSTOMER_STAGES, VisitState, customer_stage
 from ..parsing import parse_id, read_id
+from ..statuses import EstimateStatus, LineDecision
 
 bp = Blueprint("status", __name__)
 
@@ -194,7 +195,7 @@ def _all_declined(record) -> bool:
         decisions = json.loads(record.decisions)
     except ValueError:
         return False
-    return bool(decisions) and all(d.get("decision") == "declined" for d in decisions.values())
+    return bool(decisions) and all(d.get("decision") == LineDecision.DECLINED for d in decisions.values())
 
 
 @dataclass(frozen=True)
@@ -239,12 +240,12 @@ def _number(value: Decimal) -> str:
 
 def _estimate_ready(visit) -> bool:
     est = visit.estimate
-    return est is not None and est.status == "presented"
+    return est is not None and est.status == EstimateStatus.PRESENTED
 
 
 def _approval_view(visit) -> ApprovalView | None:
     est: Estimate | None = visit.estimate
-    if est is None or (est.status == "draft" and est.version == 1):
+    if est is None or (est.status == EstimateStatus.DRAFT and est.version == 1):
         return None
     lines = []
     for line in est.lines:
@@ -257,15 +258,16 @@ def _approval_view(visit) -> ApprovalView | None:
             after_diagnosis=line.price_after_diagnosis, decision=line.decision, reason=line.decline_reason,
             recommended=bool(line.recommended)))
     record = None
-    if est.status == "decided":
+    if est.status == EstimateStatus.DECIDED:
         record = db.session.scalar(select(Approval).where(Approval.estimate_id == est.id,
                                                           Approval.version == est.version)
                                    .order_by(Approval.id.desc()).limit(1))
     fee = visit.site.diagnosis_fee
     return ApprovalView(
         status=est.status, version=est.version, lines=lines,
-        full=estimates_svc.estimate_totals(est, ("pending", "approved", "declined")),
-        decided=estimates_svc.estimate_totals(est, ("approved",)) if est.status == "decided" else None,
+        full=estimates_svc.estimate_totals(est, (LineDecision.PENDING, LineDecision.APPROVED, LineDecision.DECLINED)),
+        decided=(estimates_svc.estimate_totals(est, (LineDecision.APPROVED,))
+                 if est.status == EstimateStatus.DECIDED else None),
         tax_bp=int((est.tax_rate * 10000).to_integral_value()), discount_fen=_fen(est.discount or 0),
         fee=fee, fee_fen=_fen(fee), record=record, all_declined=_all_declined(record),
         consent=estimates_svc.CONSENT_TEXT)
@@ -394,10 +396,10 @@ def _posted_decisions(form) -> dict:
     decisions = {}
     for key, value in form.items():
         line_id = parse_id(key[len(_DECISION_FIELD):]) if key.startswith(_DECISION_FIELD) else None
-        if line_id is None or value not in ("approved", "declined"):
+        if line_id is None or value not in (LineDecision.APPROVED, LineDecision.DECLINED):
             continue
         reason = (form.get(f"reason-{line_id}") or "").strip()[:200] or None
-        decisions[line_id] = (value, reason if value == "declined" else None)
+        decisions[line_id] = (value, reason if value == LineDecision.DECLINED else None)
     return decisions
 
 
