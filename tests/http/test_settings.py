@@ -15,6 +15,7 @@ from webapp.services import estimates
 from webapp.services import settings as settings_svc
 from webapp.timeutil import local_day
 from webapp.validation import Invalid
+from webapp.commands.settings import parse_site_settings
 
 GOOD = {"name_zh": "星驰汽车4S店", "name_en": "Xingchi Motors", "tax_rate": "13", "diagnosis_fee": "200",
         "opening": "08:30", "closing": "17:30", "break_start": "12:00", "break_end": "13:00",
@@ -166,9 +167,9 @@ def test_site_validation(client, shop, changes, field, message):
     assert (site.tax_rate, site.name_zh, site.opening) == before_values     # nothing stored
 
 
-def test_service_reports_every_field(app, shop):
+def test_parser_reports_every_field(app, shop):
     with pytest.raises(Invalid) as exc:
-        settings_svc.save_site_settings(shop["site"], {"tax_rate": "50", "opening": "9", "prefix_walkin": "x"}, None)
+        parse_site_settings({"tax_rate": "50", "opening": "9", "prefix_walkin": "x"})
     errors = exc.value.errors
     assert errors["tax_rate"] == "tax_range" and errors["opening"] == "time_invalid"
     assert errors["prefix_walkin"] == "prefix_invalid" and errors["name_zh"] == "required"

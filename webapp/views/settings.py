@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from ..roles import DISPATCHER, MANAGER
 from ..security import roles_required
+from ..commands.settings import FOLLOWUP_FIELDS, parse_site_settings
 from ..services import settings as svc
 from ..timeutil import local_day
 from ..parsing import read_id
@@ -47,7 +48,7 @@ def _site_values(site):
     values["diagnosis_fee"] = f"{site.diagnosis_fee:.2f}"
     values["break_start"] = site.break_start or ""
     values["break_end"] = site.break_end or ""
-    values.update({name: getattr(site, name) for name, _b, _c in svc.FOLLOWUP_FIELDS})
+    values.update({name: getattr(site, name) for name, _b, _c in FOLLOWUP_FIELDS})
     return values
 
 
@@ -62,9 +63,9 @@ def site():
 def save_site():
     site = _site()
     form = {name: request.form.get(name, "") for name in SITE_FIELDS}
-    form.update({name: request.form[name] for name, _b, _c in svc.FOLLOWUP_FIELDS if name in request.form})
+    form.update({name: request.form[name] for name, _b, _c in FOLLOWUP_FIELDS if name in request.form})
     try:
-        svc.save_site_settings(site, form, current_user)
+        svc.save_site_settings(site, parse_site_settings(form), current_user)
     except Invalid as exc:
         return _render("settings/site.html", 422, values=form, errors=exc.errors)
     flash(_("Site settings saved."))
