@@ -27,14 +27,13 @@ from . import ServiceError
 from . import complaints
 from .complaints import touched
 from .visits import record_transition
-from ..parsing import parse_whole
+from ..commands.followup import CallReport, SurveyAnswers
 from ..validation import Invalid
 from ..statuses import FollowUpStatus, LineDecision
 
 RATING_STATES = (VisitState.READY.value, VisitState.DELIVERED.value, VisitState.FOLLOWED_UP.value)
 SURVEY_STATES = (VisitState.DELIVERED.value, VisitState.FOLLOWED_UP.value)
 UPCOMING_DAYS = 7
-MAX_COMMENT = 2000
 
 
 def _publish(visit: Visit, name: str, **data):
@@ -120,19 +119,15 @@ def rate(visit: Visit, raw_rating, confirmed: bool = False) -> Rated:
     return Rated(resp, case)
 
 
-def survey(visit: Visit, form) -> SurveyResponse:
+def survey(visit: Visit, answers: SurveyAnswers) -> SurveyResponse:
     if visit.state not in SURVEY_STATES:
         raise ServiceError("survey_not_open", 409)
     if response(visit.id, "survey") is not None:
         raise ServiceError("survey_done", 409)
-    answers, errors = rules.parse_answers(form)
-    comment = str(form.get("comment") or "").strip()
-    if len(comment) > MAX_COMMENT:
-        errors["comment"] = "too_long"
-    if errors:
-        raise Invalid(errors)
+    if answers.problems:
+        raise Invalid(answers.problems)
     resp = SurveyResponse(site_id=visit.site_id, visit_id=visit.id, channel="survey",
-                          answers=json.dumps(answers), comment=comment or None)
+                          answers=json.dumps(answers.answers), comment=answers.comment or None)
     db.session.add(resp)
     try:
         db.session.commit()
@@ -198,10 +193,10 @@ def work_done(visit: Visit) -> list[EstimateLine]:
     return [line for line in est.lines if line.decision == LineDecision.APPROVED]
 
 
-def record_call(actor, follow_up_id: int, attempt, outcome: str, form) -> FollowUpCall:
+def record_call(actor, follow_up_id: int, report: CallReport) -> FollowUpCall:
     fu = get(actor.site_id, follow_up_id)
     visit, site = fu.visit, fu.visit.site
-    attempt = parse_whole(attempt)
+    attempt, outcome = report.attempt, report.outcome
     if attempt is None:
         raise ServiceError("call_stale", 409)
     if fu.status != FollowUpStatus.DUE or attempt != fu.attempts:
@@ -213,27 +208,9 @@ def record_call(actor, follow_up_id: int, attempt, outcome: str, form) -> Follow
     except rules.CallRefused as exc:
         raise ServiceError("outcome_invalid" if exc.code == "bad_outcome" else "call_already_recorded",
                            422 if exc.code == "bad_outcome" else 409, "outcome") from None
-    comment = str(form.get("comment") or "").strip()
-    errors: dict[str, str] = {}
-    if len(comment) > MAX_COMMENT:
-        errors["comment"] = "too_long"
-    answers, rating, summary = {}, None, ""
-    if outcome == "reached":
-        answers, answer_errors = rules.parse_answers(form)
-        errors.update(answer_errors)
-        raw_rating = str(form.get("rating") or "").strip()
-        if raw_rating:
-            rating = rules.parse_rating(raw_rating)
-            if rating is None:
-                errors["rating"] = "rating_invalid"
-        if form.get("complaint"):
-            summary = str(form.get("summary") or "").strip()
-            if not summary:
-                errors["summary"] = "required"
-            elif len(summary) > complaints.MAX_TEXT:
-                errors["summary"] = "too_long"
-    if errors:
-        raise Invalid(errors)
+    if report.problems:
+        raise Invalid(report.problems)
+    comment, answers, rating, summary = report.comment, report.answers, report.rating, report.summary
 
     moved = db.session.execute(update(FollowUp).where(
         FollowUp.id == fu.id, FollowUp.status == FollowUpStatus.DUE, FollowUp.attempts == attempt).values(

@@ -17,6 +17,7 @@ from ..services import ServiceError
 from ..services import complaints as complaints_svc
 from ..services import followup as svc
 from ..timeutil import utcnow
+from ..commands.followup import parse_call
 from ..messages import error_text, error_texts
 from ..validation import Invalid
 from ..statuses import FollowUpStatus
@@ -124,7 +125,7 @@ def record_call(follow_up_id):
     me = _me()
     outcome = request.form.get("outcome", "")
     try:
-        svc.record_call(me, follow_up_id, request.form.get("attempt"), outcome, request.form)
+        svc.record_call(me, follow_up_id, parse_call(request.form))
     except Invalid as exc:
         fu = svc.get(me.site_id, follow_up_id)
         errors = error_texts(exc.errors)

@@ -31,6 +31,7 @@ from ..readmodels import status_state
 from ..rendercache import RenderCache, placeholder_csrf, with_csrf
 from ..services import ServiceError
 from ..services import estimates as estimates_svc
+from ..commands.followup import parse_survey
 from ..services import followup as followup_svc
 from .. import followup as followup_rules
 from ..services import intake as intake_svc
@@ -572,7 +573,7 @@ def survey(token):
     if error:
         return _unavailable(error, ticket)
     try:
-        followup_svc.survey(ticket.visit, request.form)
+        followup_svc.survey(ticket.visit, parse_survey(request.form))
     except Invalid as exc:
         errors = {k: (_("Too long.") if v == "too_long" else _("Please choose yes or no."))
                   for k, v in exc.errors.items()}
