@@ -17,6 +17,7 @@ import pytest
 
 from webapp import create_app
 from webapp.extensions import db as _db
+from webapp.commands.estimates import parse_line, parse_repair_order
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "screenshots"
@@ -597,8 +598,8 @@ def job_at_dispatch(factory, site, advisor, plate="京A12345", car_wash="yes"):
                          name_en="Replace front brake pads", hours=Decimal("1.5"))
     db.session.add(op)
     db.session.commit()
-    estimates.add_line(visit, {"kind": "labour", "operation_id": str(op.id)}, advisor)
-    estimates.save_repair_order(visit, {**RO, "car_wash": car_wash}, advisor)
+    estimates.add_line(visit, parse_line({"kind": "labour", "operation_id": str(op.id)}), advisor)
+    estimates.save_repair_order(visit, parse_repair_order({**RO, "car_wash": car_wash}), advisor)
     est = estimates.present(visit, advisor)
     estimates.decide(visit, est.version, {line.id: ("approved", None) for line in est.lines}, "remote")
     db.session.refresh(visit)
@@ -663,9 +664,9 @@ def visit_delivered_with_history(factory, site, advisor, plate="京A12345", when
             db.session.add(op)
         ops[code] = op
     db.session.commit()
-    brake = estimates.add_line(visit, {"kind": "labour", "operation_id": str(ops["BRK"].id)}, advisor)
-    wiper = estimates.add_line(visit, {"kind": "labour", "operation_id": str(ops["WIP"].id)}, advisor)
-    estimates.save_repair_order(visit, {**RO_TERMS, "car_wash": "no"}, advisor)
+    brake = estimates.add_line(visit, parse_line({"kind": "labour", "operation_id": str(ops["BRK"].id)}), advisor)
+    wiper = estimates.add_line(visit, parse_line({"kind": "labour", "operation_id": str(ops["WIP"].id)}), advisor)
+    estimates.save_repair_order(visit, parse_repair_order({**RO_TERMS, "car_wash": "no"}), advisor)
     est = estimates.present(visit, advisor)
     estimates.decide(visit, est.version, {brake.id: ("approved", None), wiper.id: ("declined", "下次再换")},
                      "in_shop", signer="张三")

@@ -21,6 +21,7 @@ from .jobs import QC_CHECKLIST
 from .models import LabourOperation, Part, Site, User, Visit
 from .timeutil import clock_at, local_day, local_to_utc
 from .statuses import LineDecision
+from .commands.estimates import parse_line, parse_repair_order
 
 RO_TERMS = {"payment_method": "wechat", "old_parts": "leave", "car_wash": "no",
             "delivery_explained": "1", "additional_work_consent": "1"}
@@ -67,11 +68,11 @@ def _repair(site, staff, plate, mobile, reason, concern, mileage, lines, move=No
     for code, part_number, _approve in lines:
         op = db.session.scalar(select(LabourOperation).where(LabourOperation.site_id == site.id,
                                                              LabourOperation.code == code))
-        estimates.add_line(visit, {"kind": "labour", "operation_id": str(op.id)}, advisor)
+        estimates.add_line(visit, parse_line({"kind": "labour", "operation_id": str(op.id)}), advisor)
         if part_number:
             part = db.session.scalar(select(Part).where(Part.site_id == site.id, Part.number == part_number))
-            estimates.add_line(visit, {"kind": "part", "part_id": str(part.id), "quantity": "1"}, advisor)
-    estimates.save_repair_order(visit, RO_TERMS, advisor)
+            estimates.add_line(visit, parse_line({"kind": "part", "part_id": str(part.id), "quantity": "1"}), advisor)
+    estimates.save_repair_order(visit, parse_repair_order(RO_TERMS), advisor)
     est = estimates.present(visit, advisor)
     wanted = {code: ok for code, _p, ok in lines} | {p: ok for _c, p, ok in lines if p}
     approve = {line.id: (LineDecision.APPROVED, None)

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from conftest import Factory, jpeg_bytes, job_at_dispatch, screenshot, set_lang
 from webapp.extensions import db
+from webapp.commands.estimates import parse_line
 
 pytestmark = pytest.mark.browser
 
@@ -68,7 +69,7 @@ def test_additional_work_reported_approved_and_seen(live_app, live_server, new_p
         from webapp.services import estimates
         visit = db.session.get(Visit, shop["visit"])
         advisor = db.session.get(User, shop["advisor"])
-        estimates.add_line(visit, {"kind": "part", "part_id": str(shop["part"]), "quantity": "2"}, advisor)
+        estimates.add_line(visit, parse_line({"kind": "part", "part_id": str(shop["part"]), "quantity": "2"}), advisor)
         estimates.present(visit, advisor)
         db.session.remove()
     expect(card.locator("[data-work-status]")).to_have_attribute("data-work-status", "priced")

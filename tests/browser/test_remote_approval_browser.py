@@ -13,6 +13,7 @@ from webapp.extensions import db
 from webapp.services import calling, estimates
 from webapp.services import intake as intake_svc
 from webapp.services.checkin import ticket_pin
+from webapp.commands.estimates import parse_line, parse_repair_order
 
 pytestmark = pytest.mark.browser
 
@@ -47,13 +48,13 @@ def presented_estimate(live_app):
         intake_svc.complete_inspection(visit, advisor)
         intake_svc.add_concern(visit, "刹车时有异响", advisor)
         intake_svc.complete_interview(visit, advisor)
-        labour = estimates.add_line(visit, {"kind": "labour", "operation_id": str(op.id)}, advisor)
-        pads = estimates.add_line(visit, {"kind": "part", "part_id": str(part.id), "quantity": "2"}, advisor)
-        covered = estimates.add_line(visit, {"kind": "labour", "description": "更新发动机控制软件",
-                                             "quantity": "0.5", "warranty": "1"}, advisor)
-        alignment = estimates.add_line(visit, {"kind": "labour", "description": "四轮定位", "quantity": "1"},
+        labour = estimates.add_line(visit, parse_line({"kind": "labour", "operation_id": str(op.id)}), advisor)
+        pads = estimates.add_line(visit, parse_line({"kind": "part", "part_id": str(part.id), "quantity": "2"}), advisor)
+        covered = estimates.add_line(visit, parse_line({"kind": "labour", "description": "更新发动机控制软件",
+                                             "quantity": "0.5", "warranty": "1"}), advisor)
+        alignment = estimates.add_line(visit, parse_line({"kind": "labour", "description": "四轮定位", "quantity": "1"}),
                                        advisor, recommended="maintenance_due")
-        estimates.save_repair_order(visit, RO_TERMS, advisor)
+        estimates.save_repair_order(visit, parse_repair_order(RO_TERMS), advisor)
         estimates.present(visit, advisor)
         shop = {"token": ticket.token, "pin": ticket_pin(ticket.token), "visit": visit.id, "advisor": advisor.username,
                 "number": ticket.number, "labour": labour.id, "pads": pads.id, "covered": covered.id,

@@ -10,6 +10,7 @@ from webapp.extensions import db
 from webapp.models import Concern, RepairOrder, Visit
 from webapp.services import calling, estimates
 from webapp.services import intake as intake_svc
+from webapp.commands.estimates import parse_repair_order
 
 HX = {"HX-Request": "true"}
 
@@ -90,8 +91,8 @@ def test_a_concern_with_an_unknown_warranty_saves_nothing_and_says_so_next_to_th
 def test_repair_order_terms_with_one_missing_change_nothing_and_stay_as_typed(client, factory, desk):
     site, advisor = desk
     visit = visit_at_estimate(factory, site, advisor)
-    estimates.save_repair_order(visit, {**RO_TERMS, "payment_method": "wechat", "old_parts": "leave",
-                                        "car_wash": "no"}, advisor)
+    estimates.save_repair_order(visit, parse_repair_order({**RO_TERMS, "payment_method": "wechat", "old_parts": "leave",
+                                        "car_wash": "no"}), advisor)
     typed = {"payment_method": "cash", "old_parts": "take", "car_wash": "yes", "delivery_explained": "1"}
     resp = post(client, f"/advisor/visits/{visit.id}/estimate/repair-order", typed)
     assert resp.status_code == 422

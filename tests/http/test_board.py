@@ -11,6 +11,7 @@ from conftest import Factory, visit_at_estimate
 from webapp.extensions import db
 from webapp.models import Bay, LabourOperation, LabourRate, Site, Vehicle
 from webapp.services import estimates, workshop
+from webapp.commands.estimates import parse_line, parse_repair_order
 
 RO_TERMS = {"payment_method": "wechat", "old_parts": "leave", "car_wash": "yes",
             "delivery_explained": "1", "additional_work_consent": "1"}
@@ -34,8 +35,8 @@ def workshop_cars(site, n, f=None, plate_base=30000):
     visits = []
     for i in range(n):
         visit = visit_at_estimate(f, site, advisor, plate=f"京A{plate_base + i}", mobile=f"139{plate_base + i:08d}")
-        estimates.add_line(visit, {"kind": "labour", "operation_id": str(op.id)}, advisor)
-        estimates.save_repair_order(visit, RO_TERMS, advisor)
+        estimates.add_line(visit, parse_line({"kind": "labour", "operation_id": str(op.id)}), advisor)
+        estimates.save_repair_order(visit, parse_repair_order(RO_TERMS), advisor)
         estimates.present(visit, advisor)
         est = estimates.estimate_for(visit)
         estimates.decide(visit, est.version, {line.id: ("approved", None) for line in est.lines}, "remote")

@@ -24,6 +24,7 @@ from tests.conftest import (USE_PG, Factory, _fresh_g, csrf_token, login, make_a
                             visit_at_estimate, visit_delivered, visit_ready)
 from webapp.extensions import db as _db
 from webapp.parsing import MAX_ID
+from webapp.commands.estimates import parse_line
 
 HUGE_ID = "1" + "0" * 26
 HOSTILE = {
@@ -95,7 +96,7 @@ def _seed(factory):
     item = MaintenanceItem(site_id=site.id, operation_id=op.id, part_id=part.id, every_km=5000)
     _db.session.add(item)
     _db.session.commit()
-    line = estimates.add_line(estimate_visit, {"kind": "labour", "operation_id": str(op.id)}, users["advisor"])
+    line = estimates.add_line(estimate_visit, parse_line({"kind": "labour", "operation_id": str(op.id)}), users["advisor"])
     case = complaints.new_case(delivered, "manual", "等待太久")
     _db.session.commit()
     waiting = factory.walkin(site, plate="京A44444")

@@ -16,6 +16,7 @@ from webapp.services import settings as settings_svc
 from webapp.timeutil import local_day
 from webapp.validation import Invalid
 from webapp.commands.settings import parse_site_settings
+from webapp.commands.estimates import parse_line
 
 GOOD = {"name_zh": "星驰汽车4S店", "name_en": "Xingchi Motors", "tax_rate": "13", "diagnosis_fee": "200",
         "opening": "08:30", "closing": "17:30", "break_start": "12:00", "break_end": "13:00",
@@ -253,7 +254,7 @@ def open_estimate(shop, factory):
     db.session.add(op)
     db.session.commit()
     visit = visit_at_estimate(factory, site, advisor, plate="京A20001", mobile="13900000001")
-    estimates.add_line(visit, {"kind": "labour", "operation_id": str(op.id)}, advisor)
+    estimates.add_line(visit, parse_line({"kind": "labour", "operation_id": str(op.id)}), advisor)
     assert visit.state == "estimate"
     return visit
 

@@ -29,12 +29,10 @@ from ..timeutil import local_day, utcnow
 from ..workflow import VisitState
 from . import ServiceError
 from .visits import record_transition
-from ..parsing import parse_id
 from ..validation import Invalid
+from ..commands.estimates import LineRequest, RepairOrderTerms
 from ..statuses import EstimateStatus, JobStatus, LineDecision
 
-KINDS = ("labour", "part", "diagnosis")
-PAYMENT_METHODS = ("wechat", "alipay", "card", "cash", "company")
 OPEN_FOR_LINES = {VisitState.ESTIMATE.value, VisitState.AUTHORISATION.value, VisitState.REPAIR.value}
 
 
@@ -101,78 +99,71 @@ def _editable(visit: Visit) -> Estimate:
     return est
 
 
-def _line_from_form(visit: Visit, form) -> EstimateLine:
-    errors: dict[str, str] = {}
-    kind = form.get("kind", "")
-    if kind not in KINDS:
-        raise Invalid({"kind": "line_kind_invalid"})
-    line = EstimateLine(site_id=visit.site_id, kind=kind)
-    concern_id = form.get("concern_id")
-    if concern_id:
-        concern = db.session.get(Concern, parse_id(concern_id)) if parse_id(concern_id) else None
+# The order in which a line's problems are listed (as the form shows the fields).
+LINE_FIELDS = ("concern_id", "operation_id", "part_id", "quantity", "unit_price", "discount_pct", "description")
+
+
+def _line_from_request(visit: Visit, req: LineRequest) -> EstimateLine:
+    """The line ``req`` describes, its records looked up in this visit's site; ``Invalid`` with
+    the request's own problems and those of the look-ups together."""
+    errors: dict[str, str] = dict(req.problems)
+    line = EstimateLine(site_id=visit.site_id, kind=req.kind)
+    if req.concern_id is not None:
+        concern = db.session.get(Concern, req.concern_id)
         if concern is None or concern.visit_id != visit.id:
             errors["concern_id"] = "invalid"
         else:
             line.concern_id = concern.id
             line.warranty = concern.warranty == "covered"
-    if form.get("warranty") in ("1", "on", "true"):
-        line.warranty = True
-    elif form.get("warranty") in ("0", "off", "false"):
-        line.warranty = False
-    description = (form.get("description") or "").strip()[:200]
-    if kind == "labour":
-        op_id = form.get("operation_id")
-        op = db.session.get(LabourOperation, parse_id(op_id)) if parse_id(op_id) else None
-        if op_id and (op is None or op.site_id != visit.site_id):
+    if req.warranty is not None:
+        line.warranty = req.warranty
+    if req.kind == "labour":
+        op = db.session.get(LabourOperation, req.operation_id) if req.operation_id else None
+        if req.operation_id and (op is None or op.site_id != visit.site_id):
             errors["operation_id"] = "invalid"
-        hours = money.parse_amount(form.get("quantity") or (op.hours if op else ""), Decimal("0.1"), Decimal("99"))
-        if hours is None:
-            errors["quantity"] = "hours_invalid"
+        hours = req.quantity
+        if hours is None and "quantity" not in errors:
+            hours = money.parse_amount(op.hours if op else "", Decimal("0.1"), Decimal("99"))
+            if hours is None:
+                errors["quantity"] = "hours_invalid"
         line.operation_id = op.id if op else None
-        line.description = description or (op.name_zh if op else "")
+        line.description = req.description or (op.name_zh if op else "")
         line.quantity = hours or Decimal("0")
-        rate = money.parse_amount(form.get("unit_price")) if form.get("unit_price") else \
-            labour_rate(visit.site_id, op.kind if op else "default")
-        if rate is None:
-            errors["unit_price"] = "price_invalid"
+        rate = req.unit_price
+        if rate is None and "unit_price" not in errors:
+            rate = labour_rate(visit.site_id, op.kind if op else "default")
         line.unit_price = rate or Decimal("0")
-    elif kind == "part":
-        part_id = form.get("part_id")
-        part = db.session.get(Part, parse_id(part_id)) if parse_id(part_id) else None
+    elif req.kind == "part":
+        part = db.session.get(Part, req.part_id) if req.part_id else None
         if part is None or part.site_id != visit.site_id:
             errors["part_id"] = "part_invalid"
-        qty = money.parse_amount(form.get("quantity") or "1", Decimal("0.01"), money.MAX_QUANTITY)
-        if qty is None:
-            errors["quantity"] = "line_quantity_invalid"
+        qty = req.quantity if req.quantity is not None or "quantity" in errors else Decimal("1")
         line.part_id = part.id if part else None
-        line.description = description or (part.name_zh if part else "")
+        line.description = req.description or (part.name_zh if part else "")
         line.quantity = qty or Decimal("0")
-        price = money.parse_amount(form.get("unit_price")) if form.get("unit_price") else (part.unit_price if part else None)
-        if price is None:
-            errors["unit_price"] = "price_invalid"
+        price = req.unit_price
+        if price is None and "unit_price" not in errors:
+            price = part.unit_price if part else None
+            if price is None:
+                errors["unit_price"] = "price_invalid"
         line.unit_price = price or Decimal("0")
     else:  # diagnosis
-        line.description = description or "故障诊断"
-        line.price_after_diagnosis = form.get("price_after_diagnosis") in ("1", "on", "true")
-        hours = money.parse_amount(form.get("quantity") or "1", Decimal("0.1"), Decimal("99"))
-        if hours is None:
-            errors["quantity"] = "hours_invalid"
+        line.description = req.description or "故障诊断"
+        line.price_after_diagnosis = req.price_after_diagnosis
+        hours = req.quantity if req.quantity is not None or "quantity" in errors else Decimal("1")
         line.quantity = hours or Decimal("0")
         line.unit_price = labour_rate(visit.site_id, "diagnosis")
-    discount = money.parse_amount(form.get("discount_pct") or "0", Decimal("0"), Decimal("100"))
-    if discount is None:
-        errors["discount_pct"] = "discount_invalid"
-    line.discount_pct = discount or Decimal("0")
+    line.discount_pct = req.discount_pct
     if not line.description:
         errors["description"] = "required"
     if errors:
-        raise Invalid(errors)
+        raise Invalid({name: errors[name] for name in LINE_FIELDS if name in errors})
     return line
 
 
-def add_line(visit: Visit, form, actor, recommended: str | None = None) -> EstimateLine:
+def add_line(visit: Visit, req: LineRequest, actor, recommended: str | None = None) -> EstimateLine:
     with db.session.no_autoflush:  # the new line joins the session only once it is complete
-        line = _line_from_form(visit, form)
+        line = _line_from_request(visit, req)
         est = _editable(visit)
         line.position = len(est.lines)
         line.recommended = recommended
@@ -202,10 +193,7 @@ def delete_line(visit: Visit, line_id: int, actor) -> None:
     _changed(visit, "estimate")
 
 
-def set_discount(visit: Visit, raw, actor) -> Estimate:
-    amount = money.parse_amount(raw or "0")
-    if amount is None:
-        raise Invalid({"discount": "price_invalid"})
+def set_discount(visit: Visit, amount: Decimal, actor) -> Estimate:
     est = _editable(visit)
     est.discount = amount
     db.session.commit()
@@ -287,10 +275,10 @@ def add_recommended(visit: Visit, key: str, actor) -> list[EstimateLine]:
         raise ServiceError("recommendation_gone", 409)
     added = []
     if rec.operation is not None:
-        added.append(add_line(visit, {"kind": "labour", "operation_id": str(rec.operation.id)}, actor, rec.why))
+        added.append(add_line(visit, LineRequest("labour", operation_id=rec.operation.id), actor, rec.why))
     if rec.part is not None:
-        added.append(add_line(visit, {"kind": "part", "part_id": str(rec.part.id),
-                                      "quantity": str(rec.part_quantity or 1)}, actor, rec.why))
+        added.append(add_line(visit, LineRequest("part", part_id=rec.part.id, quantity=rec.part_quantity or Decimal("1")),
+                              actor, rec.why))
     return added
 
 
@@ -359,26 +347,9 @@ def _next_number(site_id, day, prefix) -> int:
     return _allocate_seq(site_id, day, prefix)
 
 
-def save_repair_order(visit: Visit, form, actor) -> RepairOrder:
+def save_repair_order(visit: Visit, terms: RepairOrderTerms, actor) -> RepairOrder:
     """The repair order's terms; numbered (RO-YYYYMMDD-NNNN, gapless per site and day) the
     first time it is saved."""
-    errors = {}
-    method = form.get("payment_method") or None
-    if method not in PAYMENT_METHODS:
-        errors["payment_method"] = "invalid"
-    old_parts = form.get("old_parts") or None
-    if old_parts not in ("take", "leave"):
-        errors["old_parts"] = "invalid"
-    wash = form.get("car_wash")
-    if wash not in ("yes", "no"):
-        errors["car_wash"] = "invalid"
-    if not form.get("additional_work_consent"):
-        errors["additional_work_consent"] = "required"
-    if not form.get("delivery_explained"):
-        errors["delivery_explained"] = "required"
-    if errors:
-        # All or nothing: the section shows the terms as typed, the saved order stays as it was.
-        raise Invalid(errors)
     ro = visit.repair_order
     if ro is None:
         day = local_day(visit.site.timezone)
@@ -386,9 +357,9 @@ def save_repair_order(visit: Visit, form, actor) -> RepairOrder:
         ro = RepairOrder(site_id=visit.site_id, visit=visit, day=day, seq=seq,
                          number=f"RO-{day:%Y%m%d}-{seq:04d}")
         db.session.add(ro)
-    ro.payment_method = method
-    ro.old_parts = old_parts
-    ro.car_wash = wash == "yes"
+    ro.payment_method = terms.payment_method
+    ro.old_parts = terms.old_parts
+    ro.car_wash = terms.car_wash
     ro.delivery_explained = True
     ro.additional_work_consent = True
     db.session.commit()

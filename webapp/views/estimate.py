@@ -28,6 +28,7 @@ from ..services import ServiceError
 from ..services import estimates as svc
 from ..storage import ImageRefused, store_signature_png
 from ..workflow import VisitState
+from ..commands.estimates import PAYMENT_METHODS, parse_discount, parse_line, parse_repair_order
 from ..messages import error_text
 from ..validation import Invalid
 from ..parsing import parse_id
@@ -74,7 +75,7 @@ def section_context(visit: Visit, **extra) -> dict:
             .order_by(LabourOperation.kind, LabourOperation.code)).all() if editable else [],
         "parts": db.session.scalars(select(Part).where(Part.site_id == visit.site_id, Part.active.is_(True))
                                     .order_by(Part.number)).all() if editable else [],
-        "ro": visit.repair_order, "payment_methods": svc.PAYMENT_METHODS,
+        "ro": visit.repair_order, "payment_methods": PAYMENT_METHODS,
         "editable": editable, "before": visit.state in BEFORE_ESTIMATE,
         "promised": local_time(est.promised_at, visit.site.timezone) if est else None,
         "local_time": lambda dt: local_time(dt, visit.site.timezone),
@@ -119,7 +120,7 @@ def section(visit_id):
 @roles_required(ADVISOR)
 def add_line(visit_id):
     visit = visit_or_404(visit_id)
-    return _guard(visit, lambda: svc.add_line(visit, request.form, current_user), request.form)
+    return _guard(visit, lambda: svc.add_line(visit, parse_line(request.form), current_user), request.form)
 
 
 @bp.post("/visits/<int:visit_id>/estimate/lines/<int:line_id>/delete")
@@ -133,7 +134,7 @@ def delete_line(visit_id, line_id):
 @roles_required(ADVISOR)
 def discount(visit_id):
     visit = visit_or_404(visit_id)
-    return _guard(visit, lambda: svc.set_discount(visit, request.form.get("discount"), current_user),
+    return _guard(visit, lambda: svc.set_discount(visit, parse_discount(request.form.get("discount")), current_user),
                   request.form)
 
 
@@ -150,7 +151,8 @@ def repair_order(visit_id):
     visit = visit_or_404(visit_id)
     values = dict(request.form)
     values["form"] = "ro"
-    return _guard(visit, lambda: svc.save_repair_order(visit, request.form, current_user), values)
+    return _guard(visit, lambda: svc.save_repair_order(visit, parse_repair_order(request.form), current_user),
+                  values)
 
 
 @bp.post("/visits/<int:visit_id>/estimate/present")
