@@ -1,7 +1,10 @@
 """Parsers of the edge: a posted form becomes typed values, and every problem is named at once."""
+from decimal import Decimal
+
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from webapp.commands import estimates as est_cmd
 from webapp.commands import followup as fu_cmd
 from webapp.commands import settings as settings_cmd
 from webapp.validation import Invalid
@@ -49,3 +52,55 @@ def test_a_survey_comment_is_bounded():
 def test_the_summary_bound_is_the_complaints_one():
     from webapp.services.complaints import MAX_TEXT
     assert fu_cmd.MAX_SUMMARY == MAX_TEXT
+
+
+# ---------------------------------------------------------------- the estimate
+
+def test_an_unknown_line_kind_is_refused_at_once():
+    with pytest.raises(Invalid) as exc:
+        est_cmd.parse_line({"kind": "gift"})
+    assert exc.value.errors == {"kind": "line_kind_invalid"}
+
+
+def test_a_line_keeps_what_was_not_typed_open_for_the_catalogue():
+    req = est_cmd.parse_line({"kind": "labour", "operation_id": "7", "quantity": "", "unit_price": ""})
+    assert (req.operation_id, req.quantity, req.unit_price, req.problems) == (7, None, None, {})
+
+
+@pytest.mark.parametrize("kind, quantity, code", [
+    ("part", "0", "line_quantity_invalid"), ("part", "1000", "line_quantity_invalid"),
+    ("labour", "0.05", "hours_invalid"), ("diagnosis", "1e309", "hours_invalid")])
+def test_a_line_quantity_is_bounded_by_its_kind(kind, quantity, code):
+    assert est_cmd.parse_line({"kind": kind, "quantity": quantity}).problems == {"quantity": code}
+
+
+def test_a_line_names_each_of_its_problems():
+    req = est_cmd.parse_line({"kind": "labour", "concern_id": "x", "operation_id": "9" * 20, "unit_price": "-1",
+                              "discount_pct": "101", "warranty": "0", "description": " 换 "})
+    assert req.problems == {"concern_id": "invalid", "operation_id": "invalid", "unit_price": "price_invalid",
+                            "discount_pct": "discount_invalid"}
+    assert req.warranty is False and req.description == "换"
+
+
+def test_repair_order_terms_need_both_confirmations():
+    with pytest.raises(Invalid) as exc:
+        est_cmd.parse_repair_order({"payment_method": "wechat", "old_parts": "take", "car_wash": "yes"})
+    assert exc.value.errors == {"additional_work_consent": "required", "delivery_explained": "required"}
+    terms = est_cmd.parse_repair_order({"payment_method": "cash", "old_parts": "leave", "car_wash": "no",
+                                        "additional_work_consent": "1", "delivery_explained": "1"})
+    assert terms == est_cmd.RepairOrderTerms("cash", "leave", False)
+
+
+def test_discount_in_yuan():
+    assert est_cmd.parse_discount("") == Decimal("0") and est_cmd.parse_discount("¥1,000.5") == Decimal("1000.5")
+    with pytest.raises(Invalid):
+        est_cmd.parse_discount("abc")
+
+
+def test_in_shop_answers_as_posted():
+    answers = est_cmd.parse_in_shop_approval(MultiDict({
+        "version": "2", "decision-5": "approved", "decision-6": "declined", "reason-6": "下次",
+        "decision-x": "approved", "signature": "data:image/png;base64,AAAA", "signer_name": " 张三 "}))
+    assert answers.version == 2 and answers.signer_name == "张三"
+    assert answers.choices == {5: ("approved", None), 6: ("declined", "下次")}
+    assert est_cmd.parse_in_shop_approval({"version": "v2"}).version is None

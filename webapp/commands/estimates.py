@@ -106,3 +106,24 @@ def parse_repair_order(form) -> RepairOrderTerms:
         # All or nothing: the section shows the terms as typed, the saved order stays as it was.
         raise Invalid(errors)
     return RepairOrderTerms(method, old_parts, wash == "yes")
+
+
+@dataclass(frozen=True)
+class InShopApproval:
+    """The customer's answers on the advisor's tablet, as posted: the service checks them
+    against the lines of the version shown (it knows the lines, the form does not)."""
+    version: int | None                        # the version the tablet showed; None when unreadable
+    choices: dict[int, tuple[str, str | None]]  # line id -> (what was chosen, decline reason)
+    signature: str                             # the signature as a data: URL (checked when stored)
+    signer_name: str | None
+
+
+def parse_in_shop_approval(form) -> InShopApproval:
+    choices = {}
+    for name in form.keys():
+        if name.startswith("decision-"):
+            line_id = parse_id(name[len("decision-"):])
+            if line_id is not None:
+                choices[line_id] = (form.get(name, ""), form.get(f"reason-{line_id}") or None)
+    return InShopApproval(parse_id(form.get("version", "")), choices, form.get("signature") or "",
+                          (form.get("signer_name") or "").strip()[:120] or None)

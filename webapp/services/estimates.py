@@ -21,8 +21,9 @@ from .. import notify
 from ..events import DomainEvent, publish
 from ..extensions import db
 from ..models import (Approval, Concern, Estimate, EstimateLine, LabourOperation, LabourRate,
-                      MaintenanceItem, Part, RepairOrder, Site, StockMovement, TechnicianShift,
+                      MaintenanceItem, Part, RepairOrder, Signature, Site, StockMovement, TechnicianShift,
                       User, Visit)
+from ..storage import ImageRefused, store_signature_png
 from ..promise import ShopDay, hm, promise_time
 from ..roles import TECHNICIAN
 from ..timeutil import local_day, utcnow
@@ -30,7 +31,7 @@ from ..workflow import VisitState
 from . import ServiceError
 from .visits import record_transition
 from ..validation import Invalid
-from ..commands.estimates import LineRequest, RepairOrderTerms
+from ..commands.estimates import InShopApproval, LineRequest, RepairOrderTerms
 from ..statuses import EstimateStatus, JobStatus, LineDecision
 
 OPEN_FOR_LINES = {VisitState.ESTIMATE.value, VisitState.AUTHORISATION.value, VisitState.REPAIR.value}
@@ -507,6 +508,44 @@ def decide(visit: Visit, version: int, decisions: dict, channel: str, signer: st
         publish(DomainEvent("visit.ready", visit.site_id, visit.id, visit.ticket.id if visit.ticket else None))
         notify.enqueue(notice)
     return approval
+
+
+def approve_in_shop(visit: Visit, answers: InShopApproval, actor, ip: str | None = None,
+                    user_agent: str | None = None) -> Approval:
+    """The customer decides every line on the advisor's tablet and signs the repair order as
+    shown; the signature is committed with the approval, or neither is. Refused like
+    ``decide`` (stale version, not presented, decided already); bad input (a line left
+    undecided, no signature) is ``Invalid`` with every problem at once."""
+    est = estimate_for(visit)
+    if answers.version != est.version:
+        raise _refuse("stale_version")
+    if est.status != EstimateStatus.PRESENTED:
+        raise _refuse("already_decided" if est.status == EstimateStatus.DECIDED else "not_presented")
+    decisions, errors = {}, {}
+    for line in est.lines:
+        choice, reason = answers.choices.get(line.id, ("", None))
+        if choice not in (LineDecision.APPROVED, LineDecision.DECLINED):
+            errors[f"decision-{line.id}"] = "invalid"
+            continue
+        decisions[line.id] = (choice, reason)
+    try:
+        stored = store_signature_png(answers.signature, visit.site_id)
+    except ImageRefused:
+        stored, errors["signature"] = None, "signature_missing"
+    if errors:
+        if any(k.startswith("decision-") for k in errors):
+            errors["decisions"] = "decide_every_line"
+        raise Invalid(errors)
+    sig = Signature(site_id=visit.site_id, visit_id=visit.id, document="repair_order", signer_name=answers.signer_name,
+                    image_path=stored.path, image_sha256=stored.sha256,
+                    content_hash=sha256(canonical(shown_payload(est))),
+                    ip=(ip or "")[:64] or None, user_agent=(user_agent or "")[:255] or None,
+                    witnessed_by_id=getattr(actor, "id", None))
+    db.session.add(sig)
+    db.session.flush()
+    # decide() commits the signature with the approval, or rolls both back when refused.
+    return decide(visit, est.version, decisions, "in_shop", signer=answers.signer_name, signature_id=sig.id,
+                  ip=ip, user_agent=user_agent, actor=actor)
 
 
 def _reserve(line: EstimateLine, visit: Visit, actor):

@@ -24,15 +24,11 @@ from ..extensions import db
 from ..models import AdditionalWork, Approval, Concern, LabourOperation, Part, Signature, Visit
 from ..roles import ADVISOR
 from ..security import roles_required, visit_or_404
-from ..services import ServiceError
 from ..services import estimates as svc
-from ..storage import ImageRefused, store_signature_png
 from ..workflow import VisitState
-from ..commands.estimates import PAYMENT_METHODS, parse_discount, parse_line, parse_repair_order
+from ..commands.estimates import (PAYMENT_METHODS, parse_discount, parse_in_shop_approval, parse_line,
+                                 parse_repair_order)
 from ..messages import error_text
-from ..validation import Invalid
-from ..parsing import parse_id
-from ..statuses import EstimateStatus, LineDecision
 
 bp = Blueprint("estimate", __name__, url_prefix="/advisor")
 
@@ -172,40 +168,8 @@ def approve_in_shop(visit_id):
     values.pop("signature", None)
 
     def act():
-        est = svc.estimate_for(visit)
-        version = request.form.get("version", "")
-        if parse_id(version) != est.version:
-            raise ServiceError("stale_version", 409)
-        if est.status != EstimateStatus.PRESENTED:
-            raise ServiceError("already_decided" if est.status == EstimateStatus.DECIDED else "not_presented", 409)
-        decisions, errors = {}, {}
-        for line in est.lines:
-            choice = request.form.get(f"decision-{line.id}", "")
-            if choice not in (LineDecision.APPROVED, LineDecision.DECLINED):
-                errors[f"decision-{line.id}"] = "invalid"
-                continue
-            decisions[line.id] = (choice, request.form.get(f"reason-{line.id}") or None)
-        try:
-            stored = store_signature_png(request.form.get("signature"), visit.site_id)
-        except ImageRefused:
-            stored, errors["signature"] = None, "signature_missing"
-        if errors:
-            if any(k.startswith("decision-") for k in errors):
-                errors["decisions"] = "decide_every_line"
-            raise Invalid(errors)
-        shown = svc.sha256(svc.canonical(svc.shown_payload(est)))
-        signer = (request.form.get("signer_name") or "").strip()[:120] or None
-        sig = Signature(site_id=visit.site_id, visit_id=visit.id, document="repair_order", signer_name=signer,
-                        image_path=stored.path, image_sha256=stored.sha256, content_hash=shown,
-                        ip=(request.remote_addr or "")[:64] or None,
-                        user_agent=(request.headers.get("User-Agent") or "")[:255] or None,
-                        witnessed_by_id=current_user.id)
-        db.session.add(sig)
-        db.session.flush()
-        # decide() commits the signature with the approval, or rolls both back when refused.
-        svc.decide(visit, est.version, decisions, "in_shop", signer=signer, signature_id=sig.id,
-                   ip=request.remote_addr, user_agent=request.headers.get("User-Agent"),
-                   actor=current_user._get_current_object())
+        svc.approve_in_shop(visit, parse_in_shop_approval(request.form), current_user._get_current_object(),
+                            ip=request.remote_addr, user_agent=request.headers.get("User-Agent"))
 
     return _guard(visit, act, values, trigger_progress=True)
 
