@@ -11,6 +11,7 @@ from webapp.models import Concern, RepairOrder, Visit
 from webapp.services import calling, estimates
 from webapp.services import intake as intake_svc
 from webapp.commands.estimates import parse_repair_order
+from webapp.commands.intake import parse_concern_edit
 
 HX = {"HX-Request": "true"}
 
@@ -40,8 +41,8 @@ def concern_in_interview(factory, site, advisor) -> Concern:
     intake_svc.start_inspection(visit, advisor)
     db.session.expire(visit)
     concern = intake_svc.add_concern(visit, "刹车异响", advisor)
-    intake_svc.update_concern(visit, concern.id, {"text": "刹车异响", "note_internal": "旧备注",
-                                                  "diagnosis": "needs_diagnosis", "warranty": "undetermined"}, advisor)
+    intake_svc.update_concern(visit, concern.id, parse_concern_edit({"text": "刹车异响", "note_internal": "旧备注",
+                                                  "diagnosis": "needs_diagnosis", "warranty": "undetermined"}), advisor)
     return concern
 
 

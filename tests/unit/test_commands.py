@@ -104,3 +104,25 @@ def test_in_shop_answers_as_posted():
     assert answers.version == 2 and answers.signer_name == "张三"
     assert answers.choices == {5: ("approved", None), 6: ("declined", "下次")}
     assert est_cmd.parse_in_shop_approval({"version": "v2"}).version is None
+
+
+# ---------------------------------------------------------------- the reception
+
+def test_customer_vehicle_names_every_problem_at_once():
+    from webapp.commands.intake import parse_customer_vehicle
+    with pytest.raises(Invalid) as exc:
+        parse_customer_vehicle({"mobile": "123", "plate": "", "vin": "IOQ", "email": "x@", "year": "1900",
+                                "warranty_km": "-1", "warranty_start": "2026-13-01"})
+    assert exc.value.errors == {"mobile": "mobile_invalid", "plate": "plate_invalid", "vin": "vin_invalid",
+                                "email": "email_invalid", "year": "year_invalid",
+                                "warranty_km": "warranty_km_invalid", "warranty_start": "date_invalid"}
+    cv = parse_customer_vehicle({"mobile": "+86 138 0013 8000", "plate": "京a·12345", "make": " 大众 ", "email": ""})
+    assert (cv.mobile, cv.plate, cv.make, cv.model, cv.email, cv.email_given) == (
+        "13800138000", "京A12345", "大众", None, None, True)
+
+
+def test_a_concern_edit_keeps_unsent_choices_open():
+    from webapp.commands.intake import parse_concern_edit
+    edit = parse_concern_edit({"text": " 异响 ", "note_customer": "  "})
+    assert (edit.text, edit.diagnosis, edit.warranty, edit.note_customer, edit.problems) == ("异响", None, None, None, {})
+    assert parse_concern_edit({"text": "", "warranty": "maybe"}).problems == {"text": "required", "warranty": "invalid"}

@@ -18,11 +18,11 @@ from ..models import (Concern, Customer, DamageMark, IntakeForm, ManufacturerReq
 from ..storage import ImageRefused, store_image, store_signature_png
 from ..timeutil import local_day, utcnow
 from ..validation import parse_mobile, parse_plate, parse_vin
-from ..notify.address import parse_email
 from ..workflow import VisitState
 from . import ServiceError
 from .visits import record_transition
 from ..validation import Invalid
+from ..commands.intake import ConcernEdit, CustomerVehicle
 
 
 def _changed(visit: Visit, what: str):
@@ -147,58 +147,15 @@ def link_vehicle(visit: Visit, vehicle_id: int, actor) -> Visit:
     return visit
 
 
-def _int_or_none(value, low, high, code, errors, name):
-    value = (value or "").strip() if isinstance(value, str) else value
-    if value in ("", None):
-        return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        errors[name] = code
-        return None
-    if not low <= number <= high:
-        errors[name] = code
-        return None
-    return number
-
-
-def save_customer_vehicle(visit: Visit, form: dict, actor) -> Visit:
+def save_customer_vehicle(visit: Visit, cv: CustomerVehicle, actor) -> Visit:
     """Create or update the visit's customer and vehicle from the reception form.
 
     A plate already known at the site links that vehicle (no duplicates); a mobile already known
     links that customer. The person at the desk, when not the owner, is added as a driver."""
-    from datetime import date
-    errors: dict[str, str] = {}
-    name = (form.get("name") or "").strip()[:120]
-    mobile = parse_mobile(form.get("mobile", ""))
-    if not mobile:
-        errors["mobile"] = "mobile_invalid"
-    plate = parse_plate(form.get("plate", ""))
-    if plate is None:
-        errors["plate"] = "plate_invalid"
-    vin_raw = (form.get("vin") or "").strip()
-    vin = parse_vin(vin_raw) if vin_raw else None
-    if vin_raw and vin is None:
-        errors["vin"] = "vin_invalid"
-    email_raw = (form.get("email") or "").strip()
-    email = parse_email(email_raw) if email_raw else None
-    if email_raw and email is None:
-        errors["email"] = "email_invalid"
-    year = _int_or_none(form.get("year"), 1950, 2100, "year_invalid", errors, "year")
-    years = _int_or_none(form.get("warranty_years"), 0, 30, "warranty_years_invalid", errors, "warranty_years")
-    km = _int_or_none(form.get("warranty_km"), 0, 2_000_000, "warranty_km_invalid", errors, "warranty_km")
-    start = None
-    if (form.get("warranty_start") or "").strip():
-        try:
-            start = date.fromisoformat(form["warranty_start"].strip())
-        except ValueError:
-            errors["warranty_start"] = "date_invalid"
-    if errors:
-        raise Invalid(errors)
-
+    name, mobile = cv.name, cv.mobile
     site_id = visit.site_id
     vehicle = visit.vehicle or db.session.scalar(
-        select(Vehicle).where(Vehicle.site_id == site_id, Vehicle.plate == plate.value).limit(1))
+        select(Vehicle).where(Vehicle.site_id == site_id, Vehicle.plate == cv.plate).limit(1))
     customer = db.session.scalar(
         select(Customer).where(Customer.site_id == site_id, Customer.mobile == mobile).limit(1))
     if customer is None:
@@ -207,19 +164,18 @@ def save_customer_vehicle(visit: Visit, form: dict, actor) -> Visit:
         db.session.flush()
     elif name:
         customer.name = name
-    if "email" in form:                 # the field shows the stored address: empty clears it
-        customer.email = email
+    if cv.email_given:                  # the field shows the stored address: empty clears it
+        customer.email = cv.email
     if vehicle is None:
-        vehicle = Vehicle(site_id=site_id, plate=plate.value, customer_id=customer.id)
+        vehicle = Vehicle(site_id=site_id, plate=cv.plate, customer_id=customer.id)
         db.session.add(vehicle)
-    vehicle.plate = plate.value
-    if vin:
-        vehicle.vin = vin.value
-    for attr in ("make", "model", "colour"):
-        value = (form.get(attr) or "").strip()[:60]
-        setattr(vehicle, attr, value or None)
-    vehicle.year = year
-    vehicle.warranty_start, vehicle.warranty_years, vehicle.warranty_km = start, years, km
+    vehicle.plate = cv.plate
+    if cv.vin:
+        vehicle.vin = cv.vin
+    vehicle.make, vehicle.model, vehicle.colour = cv.make, cv.model, cv.colour
+    vehicle.year = cv.year
+    vehicle.warranty_start, vehicle.warranty_years = cv.warranty_start, cv.warranty_years
+    vehicle.warranty_km = cv.warranty_km
     if vehicle.customer_id is None:
         vehicle.customer_id = customer.id
     db.session.flush()
@@ -229,7 +185,7 @@ def save_customer_vehicle(visit: Visit, form: dict, actor) -> Visit:
         if exists is None:
             db.session.add(VehicleDriver(site_id=site_id, vehicle_id=vehicle.id, customer_id=customer.id))
     visit.customer_id, visit.vehicle_id = customer.id, vehicle.id
-    visit.plate, visit.mobile = plate.value, mobile
+    visit.plate, visit.mobile = cv.plate, mobile
     db.session.commit()
     _changed(visit, "customer")
     return visit
@@ -475,28 +431,24 @@ def _concern(visit: Visit, concern_id: int) -> Concern:
     return concern
 
 
-def update_concern(visit: Visit, concern_id: int, form: dict, actor) -> Concern:
+def update_concern(visit: Visit, concern_id: int, edit: ConcernEdit, actor) -> Concern:
     """Save the concern's fields all together or not at all: with one field refused, nothing is
     written and the section shows everything as typed (Invalid)."""
     _require_interview(visit)
     concern = _concern(visit, concern_id)
-    errors = {}
-    text = (form.get("text") or "").strip()[:1000]
-    if not text:
-        errors["text"] = "required"
-    diagnosis = form.get("diagnosis") or concern.diagnosis
+    errors = dict(edit.problems)
+    diagnosis = edit.diagnosis or concern.diagnosis
     if diagnosis not in rules.DIAGNOSIS:
         errors["diagnosis"] = "invalid"
-    warranty = form.get("warranty") or concern.warranty
+    warranty = edit.warranty or concern.warranty
     if warranty not in rules.WARRANTY:
         errors["warranty"] = "invalid"
     if errors:
         raise Invalid(errors)
-    concern.text = text
-    concern.note_internal = (form.get("note_internal") or "").strip()[:2000] or None
-    concern.note_customer = (form.get("note_customer") or "").strip()[:2000] or None
+    concern.text = edit.text
+    concern.note_internal, concern.note_customer = edit.note_internal, edit.note_customer
     concern.diagnosis = diagnosis
-    concern.proposed_repair = (form.get("proposed_repair") or "").strip()[:2000] or None
+    concern.proposed_repair = edit.proposed_repair
     concern.warranty = warranty
     db.session.commit()
     _changed(visit, "concern")

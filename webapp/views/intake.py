@@ -25,6 +25,7 @@ from ..storage import open_path
 from ..validation import parse_vin
 from ..messages import error_text
 from ..validation import Invalid
+from ..commands.intake import parse_concern_edit, parse_customer_vehicle
 from ..parsing import read_id
 
 bp = Blueprint("intake", __name__, url_prefix="/advisor")
@@ -173,7 +174,7 @@ def link_suggested(visit_id):
 @roles_required(ADVISOR)
 def save_customer(visit_id):
     visit = visit_or_404(visit_id)
-    return _guard(visit, "customer", lambda: svc.save_customer_vehicle(visit, request.form, current_user),
+    return _guard(visit, "customer", lambda: svc.save_customer_vehicle(visit, parse_customer_vehicle(request.form), current_user),
                   request.form)
 
 
@@ -299,7 +300,7 @@ def add_concern(visit_id):
 @roles_required(ADVISOR)
 def update_concern(visit_id, concern_id):
     visit = visit_or_404(visit_id)
-    return _guard(visit, "interview", lambda: svc.update_concern(visit, concern_id, request.form, current_user),
+    return _guard(visit, "interview", lambda: svc.update_concern(visit, concern_id, parse_concern_edit(request.form), current_user),
                   request.form)
 
 
