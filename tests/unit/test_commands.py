@@ -126,3 +126,30 @@ def test_a_concern_edit_keeps_unsent_choices_open():
     edit = parse_concern_edit({"text": " 异响 ", "note_customer": "  "})
     assert (edit.text, edit.diagnosis, edit.warranty, edit.note_customer, edit.problems) == ("异响", None, None, None, {})
     assert parse_concern_edit({"text": "", "warranty": "maybe"}).problems == {"text": "required", "warranty": "invalid"}
+
+
+# ---------------------------------------------------------------- the catalogue
+
+def test_an_operation_names_its_problems_in_form_order():
+    from webapp.commands.catalogue import parse_operation
+    fields = parse_operation({"code": " brk1 ", "name_zh": "", "name_en": "x" * 121, "hours": "100", "kind": "magic"})
+    assert fields.code == "BRK1" and fields.active is True
+    assert list(fields.problems.items()) == [("name_zh", "required"), ("name_en", "too_long"),
+                                             ("hours", "hours_range"), ("kind", "invalid")]
+
+
+def test_a_part_defaults_its_lead_time():
+    from webapp.commands.catalogue import parse_part
+    fields = parse_part({"number": "06l115562", "name_zh": "机滤", "name_en": "Oil filter", "unit_price": "¥88",
+                         "active": "0"})
+    assert (fields.number, fields.unit_price, fields.lead_days, fields.active, fields.problems) == (
+        "06L115562", Decimal("88"), 2, False, {})
+
+
+def test_rates_need_the_default_and_bounded_others():
+    from webapp.commands.catalogue import parse_rates
+    with pytest.raises(Invalid) as exc:
+        parse_rates({"rate_default": "", "rate_paint": "0"})
+    assert exc.value.errors == {"rate_default": "required", "rate_paint": "rate_range"}
+    rates = parse_rates({"rate_default": "120", "rate_paint": " "})
+    assert rates["default"] == Decimal("120") and rates["paint"] is None

@@ -1,7 +1,8 @@
 """Catalogues (issue 4): labour operations, labour rates, parts with their stock, the
 maintenance schedule, and CSV import of the three lists.
 
-Each public function validates, changes the database and commits. Bad input raises
+The views parse the forms (``commands.catalogue``: operations, parts, rates); each public
+function checks what needs the database, changes it and commits. Bad input raises
 ``Invalid`` whose ``errors`` map a field name to a code (the views put words on the
 codes). Money and quantities are Decimal, never float. Stock moves only through receipts
 (入库) and issues (出库), each written as an append-only ``StockMovement`` with who and when;
@@ -21,76 +22,29 @@ from ..models import (Estimate, EstimateLine, LabourOperation, LabourRate, Maint
 from ..money import parse_amount
 from .fields import int_field
 from ..validation import Invalid
+from ..commands.catalogue import (RATE_KINDS, MAX_RATE, OperationFields, PartFields, amount, ordered,
+                                  parse_operation, parse_part, text)
 
-OPERATION_KINDS = ("mechanical", "electrical", "bodywork", "paint", "diagnosis")
-RATE_KINDS = ("default",) + OPERATION_KINDS
-MIN_HOURS, MAX_HOURS = Decimal("0.1"), Decimal("99")
-MAX_PRICE = Decimal("1000000")
-MAX_RATE = Decimal("10000")
 MAX_STOCK_QUANTITY = Decimal("100000")
-MAX_KM, MAX_MONTHS, MAX_LEAD_DAYS = 500_000, 240, 365
+MAX_KM, MAX_MONTHS = 500_000, 240
 MAX_IMPORT_ROWS = 5000
-
-
-# ---------------------------------------------------------------- field checks
-
-def _text(data, name, errors, max_len, required=True):
-    value = str(data.get(name) or "").strip()
-    if not value:
-        if required:
-            errors[name] = "required"
-        return None
-    if len(value) > max_len:
-        errors[name] = "too_long"
-        return None
-    return value
-
-
-def _amount(data, name, errors, low, high, code):
-    raw = str(data.get(name) or "").strip()
-    if not raw:
-        errors[name] = "required"
-        return None
-    value = parse_amount(raw, low, high)
-    if value is None:
-        errors[name] = code
-    return value
-
-
-def _flag(data, name, default=True):
-    raw = data.get(name)
-    if raw is None:
-        return default
-    return str(raw).strip().lower() in ("1", "true", "yes", "y", "on", "是")
 
 
 # ---------------------------------------------------------------- labour operations
 
-def _operation_values(site_id, data, existing=None, upsert=False):
-    errors = {}
-    code = _text(data, "code", errors, 32)
-    if code:
-        code = code.upper()
+def _operation_values(site_id, fields: OperationFields, existing=None, upsert=False):
+    errors = dict(fields.problems)
+    if fields.code:
         other = db.session.scalar(select(LabourOperation).where(
-            LabourOperation.site_id == site_id, LabourOperation.code == code))
+            LabourOperation.site_id == site_id, LabourOperation.code == fields.code))
         if other is not None and other is not existing and not upsert:
             errors["code"] = "code_taken"
-    values = {
-        "code": code,
-        "name_zh": _text(data, "name_zh", errors, 120),
-        "name_en": _text(data, "name_en", errors, 120),
-        "hours": _amount(data, "hours", errors, MIN_HOURS, MAX_HOURS, "hours_range"),
-        "kind": str(data.get("kind") or "mechanical").strip().lower(),
-        "active": _flag(data, "active"),
-    }
-    if values["kind"] not in OPERATION_KINDS:
-        errors["kind"] = "invalid"
-    return values, errors
+    return fields.values(), ordered(errors, OperationFields.FIELDS)
 
 
-def save_operation(site_id: int, data, operation: LabourOperation | None = None) -> LabourOperation:
+def save_operation(site_id: int, fields: OperationFields, operation: LabourOperation | None = None) -> LabourOperation:
     """Create (``operation`` None) or update a labour operation; code unique per site."""
-    values, errors = _operation_values(site_id, data, operation)
+    values, errors = _operation_values(site_id, fields, operation)
     if errors:
         raise Invalid(errors)
     if operation is None:
@@ -129,22 +83,9 @@ def save_rate(site_id: int, kind: str, raw_rate) -> LabourRate | None:
     return existing
 
 
-def save_rates(site_id: int, data) -> None:
-    """All rates of the rates form at once: every field is checked before anything changes."""
-    errors, rates = {}, {}
-    for kind in RATE_KINDS:
-        raw = str(data.get(f"rate_{kind}") or "").strip()
-        if not raw:
-            if kind == "default":
-                errors[f"rate_{kind}"] = "required"
-            rates[kind] = None
-            continue
-        rate = parse_amount(raw, Decimal("0.01"), MAX_RATE)
-        if rate is None:
-            errors[f"rate_{kind}"] = "rate_range"
-        rates[kind] = rate
-    if errors:
-        raise Invalid(errors)
+def save_rates(site_id: int, rates: dict[str, Decimal | None]) -> None:
+    """All rates of the rates form at once (``commands.catalogue.parse_rates`` checked every
+    field before anything changes)."""
     for kind, rate in rates.items():
         save_rate(site_id, kind, rate if rate is not None else "")
 
@@ -155,30 +96,19 @@ def rates_for(site_id: int) -> dict[str, Decimal]:
 
 # ---------------------------------------------------------------- parts
 
-def _part_values(site_id, data, existing=None, upsert=False):
-    errors = {}
-    number = _text(data, "number", errors, 40)
-    if number:
-        number = number.upper()
-        other = db.session.scalar(select(Part).where(Part.site_id == site_id, Part.number == number))
+def _part_values(site_id, fields: PartFields, existing=None, upsert=False):
+    errors = dict(fields.problems)
+    if fields.number:
+        other = db.session.scalar(select(Part).where(Part.site_id == site_id, Part.number == fields.number))
         if other is not None and other is not existing and not upsert:
             errors["number"] = "number_taken"
-    lead = int_field(data, "lead_days", errors, 0, MAX_LEAD_DAYS, "lead_days_range")
-    values = {
-        "number": number,
-        "name_zh": _text(data, "name_zh", errors, 120),
-        "name_en": _text(data, "name_en", errors, 120),
-        "unit_price": _amount(data, "unit_price", errors, Decimal("0"), MAX_PRICE, "price_range"),
-        "lead_days": 2 if lead is None else lead,
-        "active": _flag(data, "active"),
-    }
-    return values, errors
+    return fields.values(), ordered(errors, PartFields.FIELDS)
 
 
-def save_part(site_id: int, data, part: Part | None = None) -> Part:
+def save_part(site_id: int, fields: PartFields, part: Part | None = None) -> Part:
     """Create or update a part's catalogue data. Stock is not edited here: it moves only by
     receipts and issues."""
-    values, errors = _part_values(site_id, data, part)
+    values, errors = _part_values(site_id, fields, part)
     if errors:
         raise Invalid(errors)
     if part is None:
@@ -204,7 +134,7 @@ def receive_stock(part: Part, raw_quantity, reference, user) -> StockMovement:
     """入库: quantity > 0 with a reference (delivery note, supplier invoice)."""
     errors = {}
     quantity = _quantity(raw_quantity, errors)
-    reference = _text({"reference": reference}, "reference", errors, 64)
+    reference = text({"reference": reference}, "reference", errors, 64)
     if errors:
         raise Invalid(errors)
     db.session.execute(update(Part).where(Part.id == part.id)
@@ -230,7 +160,7 @@ def issue_stock(part: Part, raw_quantity, reference, user, visit: Visit | None =
     Issuing for a visit consumes its reservations (whole estimate lines) first."""
     errors = {}
     quantity = _quantity(raw_quantity, errors)
-    reference = _text({"reference": reference}, "reference", errors, 64, required=False)
+    reference = text({"reference": reference}, "reference", errors, 64, required=False)
     if visit is not None and visit.site_id != part.site_id:
         errors["visit_id"] = "visit_invalid"
     if errors:
@@ -272,8 +202,8 @@ def movements(part: Part, limit=200) -> list[StockMovement]:
 def _maintenance_values(site_id, data):
     errors = {}
     values = {
-        "make": _text(data, "make", errors, 60, required=False),
-        "model": _text(data, "model", errors, 60, required=False),
+        "make": text(data, "make", errors, 60, required=False),
+        "model": text(data, "model", errors, 60, required=False),
         "every_km": int_field(data, "every_km", errors, 500, MAX_KM, "km_range"),
         "every_months": int_field(data, "every_months", errors, 1, MAX_MONTHS, "months_range"),
     }
@@ -304,7 +234,7 @@ def _maintenance_values(site_id, data):
     values["part_id"] = part.id if part is not None else None
     values["part_quantity"] = None
     if part is not None:
-        values["part_quantity"] = _amount(data, "part_quantity", errors, Decimal("0.01"), Decimal("999"),
+        values["part_quantity"] = amount(data, "part_quantity", errors, Decimal("0.01"), Decimal("999"),
                                           "stock_quantity_invalid")
     elif str(data.get("part_quantity") or "").strip():
         errors["part_id"] = "part_for_quantity"
@@ -377,7 +307,7 @@ def _upsert_operation(site_id, row):
     code = str(row.get("code") or "").strip().upper()
     existing = db.session.scalar(select(LabourOperation).where(
         LabourOperation.site_id == site_id, LabourOperation.code == code)) if code else None
-    values, errors = _operation_values(site_id, row, existing, upsert=True)
+    values, errors = _operation_values(site_id, parse_operation(row), existing, upsert=True)
     if errors:
         return None, errors
     created = existing is None
@@ -392,7 +322,7 @@ def _upsert_operation(site_id, row):
 def _upsert_part(site_id, row):
     number = str(row.get("number") or "").strip().upper()
     existing = db.session.scalar(select(Part).where(Part.site_id == site_id, Part.number == number)) if number else None
-    values, errors = _part_values(site_id, row, existing, upsert=True)
+    values, errors = _part_values(site_id, parse_part(row), existing, upsert=True)
     if errors:
         return None, errors
     created = existing is None

@@ -22,6 +22,7 @@ from ..security import roles_required
 from ..services import catalogue as svc
 from ..workflow import OPEN_STATES
 from ..parsing import read_id
+from ..commands.catalogue import OPERATION_KINDS, RATE_KINDS, parse_operation, parse_part, parse_rates
 from ..messages import error_text
 from ..validation import Invalid
 
@@ -91,7 +92,7 @@ def _render(template, status=200, **ctx):
     ctx.setdefault("errors", {})
     ctx.setdefault("values", {})
     return render_template(template, error_text=error_text, local_time=local_time, fmt_qty=fmt_qty, kinds=kind_names(),
-                           kind_options=[(k, kind_names()[k]) for k in svc.OPERATION_KINDS], can_edit_catalogue=_can_edit_catalogue(),
+                           kind_options=[(k, kind_names()[k]) for k in OPERATION_KINDS], can_edit_catalogue=_can_edit_catalogue(),
                            can_edit_parts=_can_edit_parts(), **ctx), status
 
 
@@ -139,7 +140,7 @@ def save_operation(op_id):
     form = request.form.to_dict()
     form["active"] = "1" if request.form.get("active") else "0"
     try:
-        op = svc.save_operation(_site_id(), form, editing)
+        op = svc.save_operation(_site_id(), parse_operation(form), editing)
     except Invalid as exc:
         values = dict(form, active=form["active"] == "1")
         return _render("catalogue/operations.html", 422, operations=_operations(), editing=editing,
@@ -154,17 +155,17 @@ def save_operation(op_id):
 @roles_required(*READERS)
 def rates():
     values = {f"rate_{k}": v for k, v in svc.rates_for(_site_id()).items()}
-    return _render("catalogue/rates.html", values=values, rate_kinds=svc.RATE_KINDS)
+    return _render("catalogue/rates.html", values=values, rate_kinds=RATE_KINDS)
 
 
 @bp.post("/rates")
 @roles_required()
 def save_rates():
     try:
-        svc.save_rates(_site_id(), request.form)
+        svc.save_rates(_site_id(), parse_rates(request.form))
     except Invalid as exc:
         return _render("catalogue/rates.html", 422, values=request.form.to_dict(), errors=exc.errors,
-                       rate_kinds=svc.RATE_KINDS)
+                       rate_kinds=RATE_KINDS)
     flash(_("Labour rates saved."))
     return redirect(url_for(".rates"))
 
@@ -198,7 +199,7 @@ def create_part():
     form = request.form.to_dict()
     form["active"] = "1"
     try:
-        part = svc.save_part(_site_id(), form)
+        part = svc.save_part(_site_id(), parse_part(form))
     except Invalid as exc:
         return _parts_page(422, values=form, errors=exc.errors)
     flash(_("Saved: %(code)s", code=part.number))
@@ -236,7 +237,7 @@ def save_part(part_id):
     form = request.form.to_dict()
     form["active"] = "1" if request.form.get("active") else "0"
     try:
-        svc.save_part(_site_id(), form, part)
+        svc.save_part(_site_id(), parse_part(form), part)
     except Invalid as exc:
         db.session.rollback()
         return _part_page(part, 422, values=dict(form, active=form["active"] == "1"), errors=exc.errors)
