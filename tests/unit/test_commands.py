@@ -153,3 +153,12 @@ def test_rates_need_the_default_and_bounded_others():
     assert exc.value.errors == {"rate_default": "required", "rate_paint": "rate_range"}
     rates = parse_rates({"rate_default": "120", "rate_paint": " "})
     assert rates["default"] == Decimal("120") and rates["paint"] is None
+
+
+def test_a_maintenance_item_leaves_the_look_ups_to_the_service():
+    from webapp.commands.catalogue import parse_maintenance
+    fields = parse_maintenance({"model": "帕萨特", "operation_code": " oil ", "part_number": "06l115562",
+                                "part_quantity": "", "every_months": "12"})
+    assert (fields.operation_code, fields.part_number, fields.part_quantity_problem) == ("OIL", "06L115562", "required")
+    assert fields.problems == {"make": "make_for_model"}
+    assert parse_maintenance({"operation_id": "x"}).problems == {"operation_id": "operation_unknown"}

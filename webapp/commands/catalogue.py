@@ -127,3 +127,54 @@ def parse_rates(data) -> dict[str, Decimal | None]:
     if errors:
         raise Invalid(errors)
     return rates
+
+
+MAX_KM, MAX_MONTHS = 500_000, 240
+
+
+@dataclass(frozen=True)
+class MaintenanceFields:
+    """A maintenance schedule item as typed; the operation and part are named by id (the form)
+    or by code and number (a CSV row), looked up by the service."""
+    make: str | None
+    model: str | None
+    every_km: int | None
+    every_months: int | None
+    operation_id: int | None = None
+    operation_code: str | None = None  # upper case
+    part_id: int | None = None
+    part_number: str | None = None     # upper case
+    part_quantity: Decimal | None = None
+    # What is wrong with the quantity ("required", "stock_quantity_invalid"): it counts only when a
+    # part is found, and a quantity typed without a part is "part_for_quantity": the service decides.
+    part_quantity_problem: str | None = None
+    part_quantity_typed: bool = False
+    problems: dict[str, str] = field(default_factory=dict)
+
+
+def parse_maintenance(data) -> MaintenanceFields:
+    problems: dict[str, str] = {}
+    make = text(data, "make", problems, 60, required=False)
+    model = text(data, "model", problems, 60, required=False)
+    every_km = int_field(data, "every_km", problems, 500, MAX_KM, "km_range")
+    every_months = int_field(data, "every_months", problems, 1, MAX_MONTHS, "months_range")
+    if model and not make and "make" not in problems:
+        problems["make"] = "make_for_model"
+    operation_id = operation_code = None
+    if data.get("operation_id"):
+        operation_id = int_field(data, "operation_id", problems, 1, 2**31, "operation_unknown")
+    elif data.get("operation_code"):
+        operation_code = str(data.get("operation_code")).strip().upper()
+    else:
+        problems["operation_id"] = "required"
+    part_id = part_number = None
+    if data.get("part_id"):
+        part_id = int_field(data, "part_id", problems, 1, 2**31, "part_unknown")
+    elif str(data.get("part_number") or "").strip():
+        part_number = str(data.get("part_number")).strip().upper()
+    typed = bool(str(data.get("part_quantity") or "").strip())
+    quantity_problem: dict[str, str] = {}
+    quantity = amount(data, "part_quantity", quantity_problem, Decimal("0.01"), Decimal("999"),
+                      "stock_quantity_invalid")
+    return MaintenanceFields(make, model, every_km, every_months, operation_id, operation_code, part_id,
+                             part_number, quantity, quantity_problem.get("part_quantity"), typed, problems)

@@ -20,13 +20,11 @@ from ..extensions import db
 from ..models import (Estimate, EstimateLine, LabourOperation, LabourRate, MaintenanceItem, Part,
                       StockMovement, Visit)
 from ..money import parse_amount
-from .fields import int_field
 from ..validation import Invalid
-from ..commands.catalogue import (RATE_KINDS, MAX_RATE, OperationFields, PartFields, amount, ordered,
-                                  parse_operation, parse_part, text)
+from ..commands.catalogue import (RATE_KINDS, MAX_RATE, MaintenanceFields, OperationFields, PartFields, ordered,
+                                  parse_maintenance, parse_operation, parse_part, text)
 
 MAX_STOCK_QUANTITY = Decimal("100000")
-MAX_KM, MAX_MONTHS = 500_000, 240
 MAX_IMPORT_ROWS = 5000
 
 
@@ -199,44 +197,35 @@ def movements(part: Part, limit=200) -> list[StockMovement]:
 
 # ---------------------------------------------------------------- maintenance schedule
 
-def _maintenance_values(site_id, data):
-    errors = {}
-    values = {
-        "make": text(data, "make", errors, 60, required=False),
-        "model": text(data, "model", errors, 60, required=False),
-        "every_km": int_field(data, "every_km", errors, 500, MAX_KM, "km_range"),
-        "every_months": int_field(data, "every_months", errors, 1, MAX_MONTHS, "months_range"),
-    }
-    if values["model"] and not values["make"] and "make" not in errors:
-        errors["make"] = "make_for_model"
+def _maintenance_values(site_id, fields: MaintenanceFields):
+    errors = dict(fields.problems)
+    values = {"make": fields.make, "model": fields.model, "every_km": fields.every_km,
+              "every_months": fields.every_months}
     op = None
-    if data.get("operation_id"):
-        op = db.session.get(LabourOperation, int_field(data, "operation_id", errors, 1, 2**31, "operation_unknown") or 0)
-    elif data.get("operation_code"):
+    if fields.operation_id:
+        op = db.session.get(LabourOperation, fields.operation_id)
+    elif fields.operation_code:
         op = db.session.scalar(select(LabourOperation).where(
-            LabourOperation.site_id == site_id,
-            LabourOperation.code == str(data.get("operation_code")).strip().upper()))
-    else:
-        errors["operation_id"] = "required"
+            LabourOperation.site_id == site_id, LabourOperation.code == fields.operation_code))
     if op is None or op.site_id != site_id:
         errors.setdefault("operation_id", "operation_unknown")
     values["operation_id"] = op.id if op is not None else None
     part = None
-    if data.get("part_id"):
-        part = db.session.get(Part, int_field(data, "part_id", errors, 1, 2**31, "part_unknown") or 0)
+    if fields.part_id or "part_id" in errors:
+        part = db.session.get(Part, fields.part_id) if fields.part_id else None
         if part is None or part.site_id != site_id:
             errors.setdefault("part_id", "part_unknown")
-    elif str(data.get("part_number") or "").strip():
-        part = db.session.scalar(select(Part).where(
-            Part.site_id == site_id, Part.number == str(data.get("part_number")).strip().upper()))
+    elif fields.part_number:
+        part = db.session.scalar(select(Part).where(Part.site_id == site_id, Part.number == fields.part_number))
         if part is None:
             errors["part_id"] = "part_unknown"
     values["part_id"] = part.id if part is not None else None
     values["part_quantity"] = None
     if part is not None:
-        values["part_quantity"] = amount(data, "part_quantity", errors, Decimal("0.01"), Decimal("999"),
-                                          "stock_quantity_invalid")
-    elif str(data.get("part_quantity") or "").strip():
+        values["part_quantity"] = fields.part_quantity
+        if fields.part_quantity_problem:
+            errors["part_quantity"] = fields.part_quantity_problem
+    elif fields.part_quantity_typed:
         errors["part_id"] = "part_for_quantity"
     if values["every_km"] is None and values["every_months"] is None and not (
             {"every_km", "every_months"} & errors.keys()):
@@ -244,9 +233,10 @@ def _maintenance_values(site_id, data):
     return values, errors
 
 
-def save_maintenance_item(site_id: int, data, item: MaintenanceItem | None = None) -> MaintenanceItem:
+def save_maintenance_item(site_id: int, fields: MaintenanceFields,
+                          item: MaintenanceItem | None = None) -> MaintenanceItem:
     """Due every N km or M months (whichever first); make/model empty means every car."""
-    values, errors = _maintenance_values(site_id, data)
+    values, errors = _maintenance_values(site_id, fields)
     if errors:
         raise Invalid(errors)
     if item is None:
@@ -335,7 +325,7 @@ def _upsert_part(site_id, row):
 
 
 def _upsert_maintenance(site_id, row):
-    values, errors = _maintenance_values(site_id, row)
+    values, errors = _maintenance_values(site_id, parse_maintenance(row))
     if errors:
         if "operation_id" in errors:
             errors["operation_code"] = errors.pop("operation_id")

@@ -22,7 +22,8 @@ from ..security import roles_required
 from ..services import catalogue as svc
 from ..workflow import OPEN_STATES
 from ..parsing import read_id
-from ..commands.catalogue import OPERATION_KINDS, RATE_KINDS, parse_operation, parse_part, parse_rates
+from ..commands.catalogue import (OPERATION_KINDS, RATE_KINDS, parse_maintenance, parse_operation, parse_part,
+                                  parse_rates)
 from ..messages import error_text
 from ..validation import Invalid
 
@@ -318,7 +319,7 @@ def save_maintenance(item_id):
     editing = _get(MaintenanceItem, item_id) if item_id else None
     form = request.form.to_dict()
     try:
-        svc.save_maintenance_item(_site_id(), form, editing)
+        svc.save_maintenance_item(_site_id(), parse_maintenance(form), editing)
     except Invalid as exc:
         db.session.rollback()
         return _maintenance_page(422, editing=editing, values=form, errors=exc.errors)
