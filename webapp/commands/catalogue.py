@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..money import parse_amount
-from ..services.fields import int_field
+from .fields import int_field
 from ..validation import Invalid
 
 OPERATION_KINDS = ("mechanical", "electrical", "bodywork", "paint", "diagnosis")

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from ..money import parse_amount
-from ..services.fields import int_field
+from .fields import int_field
 from ..validation import Invalid
 
 MAX_TAX_PERCENT = Decimal("30")
