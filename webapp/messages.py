@@ -189,9 +189,44 @@ def _history(kw) -> dict:
     }
 
 
+def _calling(kw) -> dict:
+    return {
+        "finish_current_call": _("Finish the current ticket first: start the reception or mark a no-show."),
+        "queue_empty": _("Nobody is waiting."),
+        "ticket_not_found": _("This ticket does not exist."),
+        "ticket_state_changed": _("This ticket was changed in the meantime; the list is up to date now."),
+        "ticket_not_yours": _("This ticket was called by another advisor."),
+        "transfer_target_invalid": _("Choose an advisor who is at work today."),
+    }
+
+
+def _workshop(kw) -> dict:
+    return {
+        "job_not_found": _("This job does not exist."),
+        "visit_not_found": _("This vehicle is not in the workshop."),
+        "job_move_not_allowed": _("This step is not possible now: the job has moved on. The list is up to date now."),
+        "job_not_yours": _("This job is assigned to another technician."),
+        "technician_invalid": _("Choose a technician of this site."),
+        "bay_invalid": _("Choose a bay of this site."),
+        "waiting_manufacturer": _("The job cannot start: a warranty line waits for the manufacturer's approval."),
+        "waiting_customer": _("The job cannot go on: the customer has not answered yet."),
+        "pause_reason_invalid": _("Choose why the job pauses."),
+        "description_required": _("Describe the additional work found."),
+        "not_in_qc": _("This vehicle is not waiting for quality inspection."),
+        "qc_checklist_incomplete": _("Tick every checklist item before passing the vehicle."),
+        "qc_reason_required": _("Give the reason why the vehicle fails inspection."),
+        "not_in_wash": _("This vehicle is not in the car wash."),
+        "photo_too_large": _("The photo is too large (at most 10 MB)."),
+        "photo_too_many_pixels": _("The photo has too many pixels (at most %(mp)s megapixels): take it at a lower resolution.",
+                                mp=current_app.config["UPLOAD_MAX_PIXELS"] // 1_000_000),
+        "photo_not_image": _("This file is not a photo."),
+        "photo_type": _("Use a JPEG, PNG or WebP photo."),
+    }
+
+
 # One table per surface keeps the file readable; codes are unique across all of them
 # (tests/unit/test_messages.py checks that no code is defined twice).
-TABLES = (_intake, _estimate, _delivery, _bill, _catalogue, _settings, _followup, _history)
+TABLES = (_intake, _estimate, _delivery, _bill, _catalogue, _settings, _followup, _history, _calling, _workshop)
 
 
 def all_texts(**kw) -> dict:

@@ -1,9 +1,7 @@
-"""What the workshop screens (dispatch, QC, the technician's tablet) show: labels, messages,
+"""What the workshop screens (dispatch, QC, the technician's tablet) show: labels,
 times, and one job as a row. Shared by webapp/views/workshop.py and webapp/views/tech.py."""
 from decimal import Decimal
 
-from flask import current_app
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from . import jobs as rules
@@ -28,30 +26,6 @@ QC_ITEMS = {
 }
 WORK_STATUS = {"reported": _l("Reported to the advisor"), "priced": _l("Priced, waiting for the customer"),
                "approved": _l("Approved by the customer"), "declined": _l("Declined by the customer")}
-
-
-def messages():
-    return {
-        "job_not_found": _("This job does not exist."),
-        "visit_not_found": _("This vehicle is not in the workshop."),
-        "job_move_not_allowed": _("This step is not possible now: the job has moved on. The list is up to date now."),
-        "job_not_yours": _("This job is assigned to another technician."),
-        "technician_invalid": _("Choose a technician of this site."),
-        "bay_invalid": _("Choose a bay of this site."),
-        "waiting_manufacturer": _("The job cannot start: a warranty line waits for the manufacturer's approval."),
-        "waiting_customer": _("The job cannot go on: the customer has not answered yet."),
-        "pause_reason_invalid": _("Choose why the job pauses."),
-        "description_required": _("Describe the additional work found."),
-        "not_in_qc": _("This vehicle is not waiting for quality inspection."),
-        "qc_checklist_incomplete": _("Tick every checklist item before passing the vehicle."),
-        "qc_reason_required": _("Give the reason why the vehicle fails inspection."),
-        "not_in_wash": _("This vehicle is not in the car wash."),
-        "photo_too_large": _("The photo is too large (at most 10 MB)."),
-        "photo_too_many_pixels": _("The photo has too many pixels (at most %(mp)s megapixels): take it at a lower resolution.",
-                                mp=current_app.config["UPLOAD_MAX_PIXELS"] // 1_000_000),
-        "photo_not_image": _("This file is not a photo."),
-        "photo_type": _("Use a JPEG, PNG or WebP photo."),
-    }
 
 
 def hours_text(seconds: int) -> str:

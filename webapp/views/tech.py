@@ -10,11 +10,12 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import AdditionalWork, Concern, Job, JobEvent, QcCheck, Visit
 from ..roles import TECHNICIAN
+from ..messages import error_text
 from ..security import roles_required
 from ..services import ServiceError
 from ..services import workshop as svc
 from ..timeutil import utcnow
-from ..workshop_screens import _globals, job_row, messages
+from ..workshop_screens import _globals, job_row
 from ..statuses import JobStatus, LineDecision
 
 bp = Blueprint("tech", __name__, url_prefix="/tech")
@@ -99,7 +100,7 @@ def job_action(job_id, action):
     try:
         actions[action]()
     except ServiceError as exc:
-        return _respond(messages().get(exc.message, exc.message), "error", exc.status, job_id,
+        return _respond(error_text(exc.message), "error", exc.status, job_id,
                         form if action == "additional" else None)
     if action == "additional":
         return _respond(_("Sent to the advisor. The job waits for the customer's answer."), "info", 200, job_id)

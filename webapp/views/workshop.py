@@ -15,6 +15,7 @@ from .. import jobs as rules
 from ..extensions import db
 from ..models import Bay, Job, QcCheck, TechnicianShift, User, Visit
 from ..roles import DISPATCHER, QC, TECHNICIAN
+from ..messages import error_text
 from ..security import roles_required
 from ..services import parts_desk
 from ..services import ServiceError
@@ -22,7 +23,7 @@ from ..services import workshop as svc
 from ..timeutil import local_day, utcnow
 from ..workflow import VisitState
 
-from ..workshop_screens import ACTIVE, _globals, fmt_hours, hours_text, job_row, messages, promise_text
+from ..workshop_screens import ACTIVE, _globals, fmt_hours, hours_text, job_row, promise_text
 from ..parsing import read_id
 from ..statuses import JobStatus
 
@@ -83,7 +84,7 @@ def _act(action, page, block, context_fn, endpoint, job_id=None):
     try:
         action()
     except ServiceError as exc:
-        return _respond(page, block, context_fn, endpoint, messages().get(exc.message, exc.message), "error",
+        return _respond(page, block, context_fn, endpoint, error_text(exc.message), "error",
                         exc.status, job_id)
     return _respond(page, block, context_fn, endpoint)
 
