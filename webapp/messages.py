@@ -44,6 +44,12 @@ def _intake(kw) -> dict:
         "concern_has_request": _("A concern sent to the manufacturer cannot be deleted."),
         "mark_not_found": _("This mark no longer exists."),
         "suggestion_gone": _("Nothing left to link: the visit is already linked, or the stored record changed."),
+        # Reached only by a stale page or a crafted request; they used to show the bare code.
+        "concern_not_found": _("This page does not exist."),
+        "request_not_found": _("This page does not exist."),
+        "vehicle_not_found": _("No vehicle found."),
+        "document_unknown": _("Choose one of the options."),
+        "readiness_item_unknown": _("Choose one of the options."),
     }
 
 
@@ -75,6 +81,7 @@ def _delivery(kw) -> dict:
         "delivery_not_ready": _("The handover is only possible while the car is ready for pickup."),
         "delivery_completed": _("The handover is already completed."),
         "notes_too_long": _("At most 2,000 characters."),
+        "delivery_item_unknown": _("Choose one of the options."),
     }
 
 

@@ -23,3 +23,26 @@ def test_invalid_carries_the_codes_per_field():
     exc = Invalid({"amount": "amount_required"})
     assert exc.errors == {"amount": "amount_required"}
     assert "amount=amount_required" in str(exc)
+
+
+# Codes worded by their own screen, not through the registry: the status page (rating, survey),
+# the kiosk (check-in) and the parts desk answer in their own words; history's 404s are pages.
+OWN_WORDS = {"already_rated", "rating_not_open", "survey_done", "survey_not_open", "appointment_not_found",
+             "appointment_not_open", "consent_required", "reason_invalid", "nothing_to_issue", "customer_not_found"}
+
+
+def test_every_code_a_service_or_parser_raises_has_words(app):
+    import re
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    patterns = (r'Invalid\(\{[^}]*?:\s*"([a-z_]+)"', r'(?:errors|problems)\[[^\]]+\]\s*=\s*"([a-z_]+)"',
+                r'ServiceError\("([a-z_]+)"', r'_refuse\("([a-z_]+)"', r'errors\.setdefault\([^,]+,\s*"([a-z_]+)"')
+    raised = set()
+    for path in [*root.glob("webapp/services/*.py"), *root.glob("webapp/commands/*.py"), root / "webapp/billing.py"]:
+        source = path.read_text(encoding="utf-8")
+        for pattern in patterns:
+            raised.update(re.findall(pattern, source))
+    with app.test_request_context():
+        worded = set(messages.all_texts())
+    assert len(raised) > 100
+    assert raised - worded - OWN_WORDS == set()
