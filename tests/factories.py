@@ -6,6 +6,8 @@ import uuid
 import zlib
 from types import SimpleNamespace
 
+from webapp.commands.estimates import parse_line, parse_repair_order
+
 PASSWORD = "test-pass-123"
 
 
@@ -193,8 +195,8 @@ def job_at_dispatch(factory, site, advisor, plate="京A12345", car_wash="yes"):
                          name_en="Replace front brake pads", hours=Decimal("1.5"))
     db.session.add(op)
     db.session.commit()
-    estimates.add_line(visit, {"kind": "labour", "operation_id": str(op.id)}, advisor)
-    estimates.save_repair_order(visit, {**RO, "car_wash": car_wash}, advisor)
+    estimates.add_line(visit, parse_line({"kind": "labour", "operation_id": str(op.id)}), advisor)
+    estimates.save_repair_order(visit, parse_repair_order({**RO, "car_wash": car_wash}), advisor)
     est = estimates.present(visit, advisor)
     estimates.decide(visit, est.version, {line.id: ("approved", None) for line in est.lines}, "remote")
     db.session.refresh(visit)
@@ -245,8 +247,8 @@ def workshop_cars(site, n, f=None, plate_base=30000):
     visits = []
     for i in range(n):
         visit = visit_at_estimate(f, site, advisor, plate=f"京A{plate_base + i}", mobile=f"139{plate_base + i:08d}")
-        estimates.add_line(visit, {"kind": "labour", "operation_id": str(op.id)}, advisor)
-        estimates.save_repair_order(visit, RO_TERMS, advisor)
+        estimates.add_line(visit, parse_line({"kind": "labour", "operation_id": str(op.id)}), advisor)
+        estimates.save_repair_order(visit, parse_repair_order(RO_TERMS), advisor)
         estimates.present(visit, advisor)
         est = estimates.estimate_for(visit)
         estimates.decide(visit, est.version, {line.id: ("approved", None) for line in est.lines}, "remote")
@@ -291,13 +293,13 @@ def presented_estimate(live_app):
         intake_svc.complete_inspection(visit, advisor)
         intake_svc.add_concern(visit, "刹车时有异响", advisor)
         intake_svc.complete_interview(visit, advisor)
-        labour = estimates.add_line(visit, {"kind": "labour", "operation_id": str(op.id)}, advisor)
-        pads = estimates.add_line(visit, {"kind": "part", "part_id": str(part.id), "quantity": "2"}, advisor)
-        covered = estimates.add_line(visit, {"kind": "labour", "description": "更新发动机控制软件",
-                                             "quantity": "0.5", "warranty": "1"}, advisor)
-        alignment = estimates.add_line(visit, {"kind": "labour", "description": "四轮定位", "quantity": "1"},
+        labour = estimates.add_line(visit, parse_line({"kind": "labour", "operation_id": str(op.id)}), advisor)
+        pads = estimates.add_line(visit, parse_line({"kind": "part", "part_id": str(part.id), "quantity": "2"}), advisor)
+        covered = estimates.add_line(visit, parse_line({"kind": "labour", "description": "更新发动机控制软件",
+                                                        "quantity": "0.5", "warranty": "1"}), advisor)
+        alignment = estimates.add_line(visit, parse_line({"kind": "labour", "description": "四轮定位", "quantity": "1"}),
                                        advisor, recommended="maintenance_due")
-        estimates.save_repair_order(visit, RO_TERMS, advisor)
+        estimates.save_repair_order(visit, parse_repair_order(RO_TERMS), advisor)
         estimates.present(visit, advisor)
         shop = {"token": ticket.token, "pin": ticket_pin(ticket.token), "visit": visit.id, "advisor": advisor.username,
                 "number": ticket.number, "labour": labour.id, "pads": pads.id, "covered": covered.id,
@@ -342,9 +344,9 @@ def visit_delivered_with_history(factory, site, advisor, plate="京A12345", when
             db.session.add(op)
         ops[code] = op
     db.session.commit()
-    brake = estimates.add_line(visit, {"kind": "labour", "operation_id": str(ops["BRK"].id)}, advisor)
-    wiper = estimates.add_line(visit, {"kind": "labour", "operation_id": str(ops["WIP"].id)}, advisor)
-    estimates.save_repair_order(visit, {**RO_TERMS, "car_wash": "no"}, advisor)
+    brake = estimates.add_line(visit, parse_line({"kind": "labour", "operation_id": str(ops["BRK"].id)}), advisor)
+    wiper = estimates.add_line(visit, parse_line({"kind": "labour", "operation_id": str(ops["WIP"].id)}), advisor)
+    estimates.save_repair_order(visit, parse_repair_order({**RO_TERMS, "car_wash": "no"}), advisor)
     est = estimates.present(visit, advisor)
     estimates.decide(visit, est.version, {brake.id: ("approved", None), wiper.id: ("declined", "下次再换")},
                      "in_shop", signer="张三")

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from . import money
 from .money import ZERO, LineMoney, q
+from .validation import Invalid
 
 METHODS = ("wechat", "alipay", "card", "cash", "company")
 MAX_PAYMENT = Decimal("10000000")
@@ -114,11 +115,6 @@ def spread_quantity(quantities: list[Decimal], target: Decimal) -> list[Decimal]
 
 # ---------------------------------------------------------------- payments
 
-class PaymentInvalid(Exception):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(", ".join(f"{k}={v}" for k, v in errors.items()))
-        self.errors = errors
-
 
 def read_amount(raw) -> tuple[Decimal | None, str | None]:
     """A money amount typed by the cashier: (value, None) or (None, why it is refused). The size
@@ -170,13 +166,13 @@ def plan_payment(method: str, raw_amount, bal: Decimal, raw_tendered=None, compa
     - the company account takes the whole remaining balance and needs the company's name."""
     bal = q(bal)
     if method not in METHODS:
-        raise PaymentInvalid({"method": "method_invalid"})
+        raise Invalid({"method": "method_invalid"})
     if bal <= 0:
-        raise PaymentInvalid({"amount": "already_paid"})
+        raise Invalid({"amount": "already_paid"})
     if method == "company":
         name = (company_name or "").strip()[:120]
         if not name:
-            raise PaymentInvalid({"company_name": "company_name_required"})
+            raise Invalid({"company_name": "company_name_required"})
         return PaymentPlan("company", bal, company_name=name)
     if method == "cash":
         errors = {}
@@ -190,14 +186,14 @@ def plan_payment(method: str, raw_amount, bal: Decimal, raw_tendered=None, compa
         if why:
             errors["tendered"] = why
         if errors:
-            raise PaymentInvalid(errors)
+            raise Invalid(errors)
         applied = min(tendered, amount, bal)
         return PaymentPlan("cash", applied, tendered=tendered, change=q(tendered - applied))
     amount, why = read_amount(raw_amount)
     if why:
-        raise PaymentInvalid({"amount": why})
+        raise Invalid({"amount": why})
     if amount > bal:
-        raise PaymentInvalid({"amount": "over_balance"})
+        raise Invalid({"amount": "over_balance"})
     return PaymentPlan(method, amount)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from .extensions import db
 from .models import LabourOperation, Site, User, Vehicle
 from .services import appointments, booking_capacity, online_booking
+from .validation import Invalid
 
 # plate, days ahead, local time (None: the next free time today), reason, operations, the customer's words
 BOOKINGS = [
@@ -45,7 +46,7 @@ def load(site: Site) -> int:
         try:
             appointments.book(advisor, form, f"demo-{site.code}-{i}")
             booked += 1
-        except (appointments.FormInvalid, appointments.BookingRefused):
+        except (Invalid, appointments.BookingRefused):
             db.session.rollback()   # a closed day or a full time: the demo books what fits
     for i, (ahead, at, reason, plate, mobile, name, words) in enumerate(ONLINE):
         form = {"reason": reason, "day": (today + timedelta(days=ahead)).isoformat(), "slot": at, "plate": plate,
@@ -53,6 +54,6 @@ def load(site: Site) -> int:
         try:
             online_booking.book(site, form, f"demo-{site.code}-online-{i}")
             booked += 1
-        except (appointments.FormInvalid, appointments.BookingRefused):
+        except (Invalid, appointments.BookingRefused):
             db.session.rollback()
     return booked

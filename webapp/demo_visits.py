@@ -20,6 +20,8 @@ from .extensions import db
 from .jobs import QC_CHECKLIST
 from .models import LabourOperation, Part, Site, User, Visit
 from .timeutil import clock_at, local_day, local_to_utc
+from .statuses import LineDecision
+from .commands.estimates import parse_line, parse_repair_order
 
 RO_TERMS = {"payment_method": "wechat", "old_parts": "leave", "car_wash": "no",
             "delivery_explained": "1", "additional_work_consent": "1"}
@@ -66,15 +68,16 @@ def _repair(site, staff, plate, mobile, reason, concern, mileage, lines, move=No
     for code, part_number, _approve in lines:
         op = db.session.scalar(select(LabourOperation).where(LabourOperation.site_id == site.id,
                                                              LabourOperation.code == code))
-        estimates.add_line(visit, {"kind": "labour", "operation_id": str(op.id)}, advisor)
+        estimates.add_line(visit, parse_line({"kind": "labour", "operation_id": str(op.id)}), advisor)
         if part_number:
             part = db.session.scalar(select(Part).where(Part.site_id == site.id, Part.number == part_number))
-            estimates.add_line(visit, {"kind": "part", "part_id": str(part.id), "quantity": "1"}, advisor)
-    estimates.save_repair_order(visit, RO_TERMS, advisor)
+            estimates.add_line(visit, parse_line({"kind": "part", "part_id": str(part.id), "quantity": "1"}), advisor)
+    estimates.save_repair_order(visit, parse_repair_order(RO_TERMS), advisor)
     est = estimates.present(visit, advisor)
     wanted = {code: ok for code, _p, ok in lines} | {p: ok for _c, p, ok in lines if p}
-    approve = {line.id: ("approved", None) if wanted[line.operation.code if line.operation else line.part.number]
-               else ("declined", "下次再换") for line in est.lines}
+    approve = {line.id: (LineDecision.APPROVED, None)
+               if wanted[line.operation.code if line.operation else line.part.number]
+               else (LineDecision.DECLINED, "下次再换") for line in est.lines}
     at(9, 32)
     estimates.decide(visit, est.version, approve, "remote")
     db.session.refresh(visit)
@@ -94,7 +97,7 @@ def _bill(visit, staff):
     """The parts clerk issues the approved parts for the visit, then the advisor bills it."""
     from .services import billing, catalogue
     for line in visit.estimate.lines:
-        if line.part is not None and line.decision == "approved":
+        if line.part is not None and line.decision == LineDecision.APPROVED:
             catalogue.issue_stock(line.part, str(line.quantity), visit.repair_order.number, staff["parts"], visit)
     billing.prepare_bill(visit, staff["advisor1"])
     return billing.issue_bill(visit, staff["advisor1"])

@@ -5,13 +5,14 @@ zone, so the helpers that keep a call within opening hours take the zone's name.
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
+from .statuses import ComplaintStatus, FollowUpStatus
 
 RATINGS = (1, 2, 3, 4, 5)
 # The short survey: the same questions on the status page after delivery and on the call.
 QUESTIONS = ("explained", "on_time", "clean", "recommend")
 ANSWERS = ("yes", "no")
 OUTCOMES = ("reached", "no_answer", "wrong_number")
-CLOSED = ("reached", "unreachable", "wrong_number")
+CLOSED = (FollowUpStatus.REACHED, FollowUpStatus.UNREACHABLE, FollowUpStatus.WRONG_NUMBER)
 
 
 def first_due(delivered_at: datetime, days: int) -> datetime:
@@ -68,16 +69,16 @@ def record_outcome(status: str, attempts: int, due_at: datetime, outcome: str, n
     later (within opening hours) until ``max_attempts`` calls went unanswered → unreachable."""
     if outcome not in OUTCOMES:
         raise CallRefused("bad_outcome")
-    if status != "due":
+    if status != FollowUpStatus.DUE:
         raise CallRefused("closed")
     attempts += 1
     if outcome == "reached":
-        return CallResult("reached", attempts, due_at, True)
+        return CallResult(FollowUpStatus.REACHED, attempts, due_at, True)
     if outcome == "wrong_number":
-        return CallResult("wrong_number", attempts, due_at, True)
+        return CallResult(FollowUpStatus.WRONG_NUMBER, attempts, due_at, True)
     if attempts >= max(1, int(max_attempts)):
-        return CallResult("unreachable", attempts, due_at, True)
-    return CallResult("due", attempts, next_attempt(now, retry_hours, opening, closing, tz_name), False)
+        return CallResult(FollowUpStatus.UNREACHABLE, attempts, due_at, True)
+    return CallResult(FollowUpStatus.DUE, attempts, next_attempt(now, retry_hours, opening, closing, tz_name), False)
 
 
 def opens_complaint(rating: int | None, threshold: int) -> bool:
@@ -99,7 +100,7 @@ def complaint_due(now: datetime, days: int) -> datetime:
 
 
 def is_overdue(status: str, due_at: datetime, now: datetime) -> bool:
-    return status == "open" and due_at < now
+    return status == ComplaintStatus.OPEN and due_at < now
 
 
 def needs_escalation(status: str, due_at: datetime, escalated_at: datetime | None, now: datetime) -> bool:

@@ -64,15 +64,17 @@ def changed_out_of_band(visit, before: dict) -> str:
     return "".join(mark_out_of_band(html) for name, html in after.items() if html != before[name])
 
 
-def refused(action, invalid, error_text, render):
-    """Run a section's service. Bad input (``invalid``, carrying ``errors`` {field: code}) →
+def refused(action, render):
+    """Run a section's service. Bad input (``Invalid``, carrying ``errors`` {field: code}) →
     ``render(422, {field: message})``; a refusal (ServiceError) → ``render(status, {"_": message})``,
     after a rollback so the section shows the database as it is. None when the action went through."""
     from .extensions import db
+    from .messages import error_text
     from .services import ServiceError
+    from .validation import Invalid
     try:
         action()
-    except invalid as exc:
+    except Invalid as exc:
         db.session.rollback()
         db.session.expire_all()
         return render(422, {k: error_text(v) for k, v in exc.errors.items()})

@@ -1,18 +1,19 @@
 """Rules of a workshop job (pure Python): the moves a technician, the dispatcher and QC make,
 the clocked time, and the wall board's lanes and warnings."""
 from datetime import datetime, timedelta
+from .statuses import JobStatus
 
 PAUSE_REASONS = ("waiting_parts", "waiting_approval", "break", "other")
 QC_CHECKLIST = ("work_done", "parts_fitted", "no_leaks", "road_test", "no_warning_lights", "clean_interior")
 
 # status -> action -> new status
 MOVES = {
-    "waiting": {"assign": "assigned"},
-    "assigned": {"assign": "assigned", "start": "in_progress"},
-    "in_progress": {"pause": "paused", "finish": "done"},
-    "paused": {"resume": "in_progress", "assign": "paused"},
-    "done": {"qc_pass": "passed", "qc_fail": "assigned"},
-    "passed": {},
+    JobStatus.WAITING: {"assign": JobStatus.ASSIGNED},
+    JobStatus.ASSIGNED: {"assign": JobStatus.ASSIGNED, "start": JobStatus.IN_PROGRESS},
+    JobStatus.IN_PROGRESS: {"pause": JobStatus.PAUSED, "finish": JobStatus.DONE},
+    JobStatus.PAUSED: {"resume": JobStatus.IN_PROGRESS, "assign": JobStatus.PAUSED},
+    JobStatus.DONE: {"qc_pass": JobStatus.PASSED, "qc_fail": JobStatus.ASSIGNED},
+    JobStatus.PASSED: {},
 }
 
 
@@ -39,9 +40,10 @@ LANES = ("dispatch", "in_progress", "waiting_parts", "waiting_approval", "qc", "
 
 def lane(visit_state: str, job_status: str | None, pause_reason: str | None, waiting_manufacturer: bool) -> str:
     """The board's swim lane for a car."""
-    if visit_state == "authorisation" or waiting_manufacturer or (job_status == "paused" and pause_reason == "waiting_approval"):
+    if visit_state == "authorisation" or waiting_manufacturer or (
+            job_status == JobStatus.PAUSED and pause_reason == "waiting_approval"):
         return "waiting_approval"
-    if job_status == "paused" and pause_reason == "waiting_parts":
+    if job_status == JobStatus.PAUSED and pause_reason == "waiting_parts":
         return "waiting_parts"
     if visit_state == "qc":
         return "qc"
@@ -49,7 +51,7 @@ def lane(visit_state: str, job_status: str | None, pause_reason: str | None, wai
         return "wash"
     if visit_state == "ready":
         return "ready"
-    if visit_state == "repair" or job_status in ("in_progress", "paused"):
+    if visit_state == "repair" or job_status in (JobStatus.IN_PROGRESS, JobStatus.PAUSED):
         return "in_progress"
     return "dispatch"
 

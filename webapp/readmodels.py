@@ -14,6 +14,7 @@ from .models import Site, Ticket, User, VisitEvent
 from .services.calling import advisors_on_duty, waiting_entries
 from .timeutil import utcnow
 from .workflow import CUSTOMER_STAGES, VisitState, customer_stage
+from .statuses import TicketStatus
 
 RECENT_CALLS = 6
 CALL_SHOWN_MINUTES = 10  # a called number stays "now calling" on the TV this long
@@ -29,14 +30,15 @@ class LobbyState:
 def lobby_state(site: Site, now: datetime | None = None) -> LobbyState:
     now = now or utcnow()
     called = list(db.session.scalars(
-        select(Ticket).where(Ticket.site_id == site.id, Ticket.status.in_(("called", "served", "skipped")),
+        select(Ticket).where(Ticket.site_id == site.id, Ticket.status.in_(
+            (TicketStatus.CALLED, TicketStatus.SERVED, TicketStatus.SKIPPED)),
                              Ticket.called_at.is_not(None), Ticket.called_at >= now - timedelta(hours=12))
         .order_by(Ticket.called_at.desc()).limit(RECENT_CALLS + 4)))
-    now_calling = [t for t in called if t.status == "called"
+    now_calling = [t for t in called if t.status == TicketStatus.CALLED
                    and t.called_at >= now - timedelta(minutes=CALL_SHOWN_MINUTES)][:4]
     recent = [t for t in called if t not in now_calling][:RECENT_CALLS]
     waiting = db.session.scalar(
-        select(db.func.count(Ticket.id)).where(Ticket.site_id == site.id, Ticket.status == "waiting"))
+        select(db.func.count(Ticket.id)).where(Ticket.site_id == site.id, Ticket.status == TicketStatus.WAITING))
     return LobbyState(now_calling, recent, waiting or 0)
 
 
@@ -60,7 +62,7 @@ def queue_state(advisor: User, now: datetime | None = None) -> list[QueueRow]:
 def _count_ahead_statements():
     t = Ticket.__table__
     p_id, p_queued, p_key_at = bindparam("id"), bindparam("queued_at"), bindparam("key_at")
-    waiting = (t.c.site_id == bindparam("site_id"), t.c.status == "waiting", t.c.id != p_id)
+    waiting = (t.c.site_id == bindparam("site_id"), t.c.status == TicketStatus.WAITING, t.c.id != p_id)
     count = select(func.count(t.c.id))
     at = func.coalesce(t.c.appointment_at, t.c.queued_at)
     on_time = count.where(*waiting, t.c.on_time_appointment.is_(True), or_(
@@ -90,7 +92,7 @@ def count_ahead(ticket: Ticket) -> int:
 
 def position(ticket: Ticket) -> tuple[int, int]:
     """(people ahead, estimated wait in minutes) for a waiting ticket; (0, 0) otherwise."""
-    if ticket.status != "waiting":
+    if ticket.status != TicketStatus.WAITING:
         return 0, 0
     ahead = count_ahead(ticket)
     site = db.session.get(Site, ticket.site_id)

@@ -1,6 +1,16 @@
-"""Plate and mobile-number rules of mainland China (pure functions, unit-tested by table)."""
+"""Plate and mobile-number rules of mainland China (pure functions, unit-tested by table), and the
+one exception that carries bad input from any service or rule back to the view."""
 import re
 from dataclasses import dataclass
+
+
+class Invalid(Exception):
+    """Bad input: ``errors`` maps a field name to a message code (words in ``webapp.messages``).
+    Views catch this one exception and show each message next to its field."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(", ".join(f"{k}={v}" for k, v in errors.items()))
+        self.errors = dict(errors)
 
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 # Letters on plates never include I or O (they would read as 1 and 0).

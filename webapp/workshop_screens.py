@@ -1,20 +1,19 @@
-"""What the workshop screens (dispatch, QC, the technician's tablet) show: labels, messages,
+"""What the workshop screens (dispatch, QC, the technician's tablet) show: labels,
 times, and one job as a row. Shared by webapp/views/workshop.py and webapp/views/tech.py."""
 from decimal import Decimal
 
-from flask import current_app
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from . import jobs as rules
 from .models import Job, Visit
 from .services import workshop as svc
 from .timeutil import local_day, utcnow
+from .statuses import JobStatus
 
-ACTIVE = ("assigned", "in_progress", "paused")
+ACTIVE = (JobStatus.ASSIGNED, JobStatus.IN_PROGRESS, JobStatus.PAUSED)
 JOB_STATUS = {
-    "waiting": _l("Waiting for a technician"), "assigned": _l("Assigned"), "in_progress": _l("In progress"),
-    "paused": _l("Paused"), "done": _l("Finished, waiting for QC"), "passed": _l("Passed QC"),
+    JobStatus.WAITING: _l("Waiting for a technician"), JobStatus.ASSIGNED: _l("Assigned"),
+    JobStatus.IN_PROGRESS: _l("In progress"), JobStatus.PAUSED: _l("Paused"), JobStatus.DONE: _l("Finished, waiting for QC"), JobStatus.PASSED: _l("Passed QC"),
 }
 PAUSE_REASONS = {
     "waiting_parts": _l("Waiting for parts"), "waiting_approval": _l("Waiting for approval"),
@@ -27,30 +26,6 @@ QC_ITEMS = {
 }
 WORK_STATUS = {"reported": _l("Reported to the advisor"), "priced": _l("Priced, waiting for the customer"),
                "approved": _l("Approved by the customer"), "declined": _l("Declined by the customer")}
-
-
-def messages():
-    return {
-        "job_not_found": _("This job does not exist."),
-        "visit_not_found": _("This vehicle is not in the workshop."),
-        "job_move_not_allowed": _("This step is not possible now: the job has moved on. The list is up to date now."),
-        "job_not_yours": _("This job is assigned to another technician."),
-        "technician_invalid": _("Choose a technician of this site."),
-        "bay_invalid": _("Choose a bay of this site."),
-        "waiting_manufacturer": _("The job cannot start: a warranty line waits for the manufacturer's approval."),
-        "waiting_customer": _("The job cannot go on: the customer has not answered yet."),
-        "pause_reason_invalid": _("Choose why the job pauses."),
-        "description_required": _("Describe the additional work found."),
-        "not_in_qc": _("This vehicle is not waiting for quality inspection."),
-        "qc_checklist_incomplete": _("Tick every checklist item before passing the vehicle."),
-        "qc_reason_required": _("Give the reason why the vehicle fails inspection."),
-        "not_in_wash": _("This vehicle is not in the car wash."),
-        "photo_too_large": _("The photo is too large (at most 10 MB)."),
-        "photo_too_many_pixels": _("The photo has too many pixels (at most %(mp)s megapixels): take it at a lower resolution.",
-                                mp=current_app.config["UPLOAD_MAX_PIXELS"] // 1_000_000),
-        "photo_not_image": _("This file is not a photo."),
-        "photo_type": _("Use a JPEG, PNG or WebP photo."),
-    }
 
 
 def hours_text(seconds: int) -> str:

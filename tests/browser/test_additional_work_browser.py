@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from tests.browser.helpers import screenshot, set_lang
 from tests.factories import Factory, job_at_dispatch, jpeg_bytes
 from webapp.extensions import db
+from webapp.commands.estimates import parse_line
 
 pytestmark = pytest.mark.browser
 
@@ -69,7 +70,7 @@ def test_additional_work_reported_approved_and_seen(live_app, live_server, new_p
         from webapp.services import estimates
         visit = db.session.get(Visit, shop["visit"])
         advisor = db.session.get(User, shop["advisor"])
-        estimates.add_line(visit, {"kind": "part", "part_id": str(shop["part"]), "quantity": "2"}, advisor)
+        estimates.add_line(visit, parse_line({"kind": "part", "part_id": str(shop["part"]), "quantity": "2"}), advisor)
         estimates.present(visit, advisor)
         db.session.remove()
     expect(card.locator("[data-work-status]")).to_have_attribute("data-work-status", "priced")

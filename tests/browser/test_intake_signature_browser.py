@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 from tests.browser.helpers import draw_signature, screenshot, set_lang
 from tests.factories import PASSWORD, Factory, confirm_suggestion
 from webapp.extensions import db
+from webapp.commands.intake import parse_concern_edit
 
 pytestmark = pytest.mark.browser
 
@@ -55,9 +56,9 @@ def setup_visit(live_app):
         svc.add_mark(visit, "rear_bumper", "dent", None, advisor)
         svc.add_mark(visit, "bonnet", "chip", "石子崩点", advisor)
         concern = svc.add_concern(visit, "低速刹车有异响", advisor)
-        svc.update_concern(visit, concern.id, {"text": "低速刹车有异响", "note_internal": "客户赶时间，优先安排",
+        svc.update_concern(visit, concern.id, parse_concern_edit({"text": "低速刹车有异响", "note_internal": "客户赶时间，优先安排",
                                                "note_customer": "先检查刹车片厚度", "diagnosis": "clear",
-                                               "warranty": "not_covered", "proposed_repair": "更换前刹车片"}, advisor)
+                                               "warranty": "not_covered", "proposed_repair": "更换前刹车片"}), advisor)
         data = {"visit": visit.id, "token": ticket.token, "pin": ticket_pin(ticket.token),
                 "number": ticket.number, "advisor": advisor.username}
         db.session.remove()

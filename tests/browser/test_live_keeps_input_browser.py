@@ -17,6 +17,7 @@ from tests.factories import RO_TERMS, Factory, job_at_dispatch, png_data_url
 from webapp.extensions import db
 from webapp.services import calling, estimates, workshop
 from webapp.services import intake as intake_svc
+from webapp.commands.estimates import parse_line
 
 pytestmark = pytest.mark.browser
 
@@ -136,7 +137,7 @@ def car_in_repair_with_extra_work_presented(live_app):
         visit = job_at_dispatch(f, site, advisor, plate="京A66666")
         workshop.assign(dispatcher, visit.job.id, tech.id, None)
         workshop.start(tech, visit.job.id)
-        estimates.add_line(visit, {"kind": "labour", "description": "更换雨刮片", "quantity": "0.2"}, advisor)
+        estimates.add_line(visit, parse_line({"kind": "labour", "description": "更换雨刮片", "quantity": "0.2"}), advisor)
         est = estimates.present(visit, advisor)
         ids = {"visit": visit.id, "version": est.version, "pending": [l.id for l in est.lines if l.decision == "pending"]}
         db.session.remove()

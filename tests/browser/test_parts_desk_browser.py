@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from tests.browser.helpers import screenshot, sign_in
 from tests.factories import Factory, visit_ready
 from webapp.extensions import db
+from webapp.commands.estimates import parse_line, parse_repair_order
 
 pytestmark = pytest.mark.browser
 
@@ -45,8 +46,8 @@ def approve_a_part_elsewhere(live_app, part_id):
         f = Factory(db)
         advisor = db.session.scalar(db.select(User).where(User.username == "advisor1"))
         visit = visit_at_estimate(f, advisor.site, advisor, plate="京B66666", mobile="13900139666")
-        estimates.add_line(visit, {"kind": "part", "part_id": str(part_id), "quantity": "1"}, advisor)
-        estimates.save_repair_order(visit, RO_TERMS, advisor)
+        estimates.add_line(visit, parse_line({"kind": "part", "part_id": str(part_id), "quantity": "1"}), advisor)
+        estimates.save_repair_order(visit, parse_repair_order(RO_TERMS), advisor)
         est = estimates.present(visit, advisor)
         estimates.decide(visit, est.version, {line.id: ("approved", None) for line in est.lines}, "remote")
         db.session.remove()

@@ -11,6 +11,8 @@ from webapp.extensions import db
 from webapp.models import Concern, RepairOrder, Visit
 from webapp.services import calling, estimates
 from webapp.services import intake as intake_svc
+from webapp.commands.estimates import parse_repair_order
+from webapp.commands.intake import parse_concern_edit
 
 pytestmark = pytest.mark.shop(roles=("advisor",))
 
@@ -40,8 +42,8 @@ def concern_in_interview(factory, site, advisor) -> Concern:
     intake_svc.start_inspection(visit, advisor)
     db.session.expire(visit)
     concern = intake_svc.add_concern(visit, "刹车异响", advisor)
-    intake_svc.update_concern(visit, concern.id, {"text": "刹车异响", "note_internal": "旧备注",
-                                                  "diagnosis": "needs_diagnosis", "warranty": "undetermined"}, advisor)
+    intake_svc.update_concern(visit, concern.id, parse_concern_edit({"text": "刹车异响", "note_internal": "旧备注",
+                                                  "diagnosis": "needs_diagnosis", "warranty": "undetermined"}), advisor)
     return concern
 
 
@@ -91,8 +93,8 @@ def test_a_concern_with_an_unknown_warranty_saves_nothing_and_says_so_next_to_th
 def test_repair_order_terms_with_one_missing_change_nothing_and_stay_as_typed(client, factory, desk):
     site, advisor = desk
     visit = visit_at_estimate(factory, site, advisor)
-    estimates.save_repair_order(visit, {**RO_TERMS, "payment_method": "wechat", "old_parts": "leave",
-                                        "car_wash": "no"}, advisor)
+    estimates.save_repair_order(visit, parse_repair_order({**RO_TERMS, "payment_method": "wechat", "old_parts": "leave",
+                                        "car_wash": "no"}), advisor)
     typed = {"payment_method": "cash", "old_parts": "take", "car_wash": "yes", "delivery_explained": "1"}
     resp = post(client, f"/advisor/visits/{visit.id}/estimate/repair-order", typed)
     assert resp.status_code == 422

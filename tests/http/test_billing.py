@@ -13,6 +13,7 @@ from webapp.models import Bill, BillLine, EstimateLine, Part, Payment, Visit
 from webapp.services import ServiceError
 from webapp.services import billing as svc
 from webapp.services import catalogue
+from webapp.commands.estimates import parse_line, parse_repair_order
 
 HX = {"HX-Request": "true"}
 
@@ -287,8 +288,8 @@ def test_declined_everything_bills_the_diagnosis_fee(client, factory, shop):
     db.session.add(LabourRate(site_id=site.id, kind="default", rate=Decimal("180.00")))
     db.session.commit()
     visit = visit_at_estimate(factory, site, p["advisor"])
-    estimates.add_line(visit, {"kind": "labour", "description": "更换刹车盘", "quantity": "2"}, p["advisor"])
-    estimates.save_repair_order(visit, RO_TERMS, p["advisor"])
+    estimates.add_line(visit, parse_line({"kind": "labour", "description": "更换刹车盘", "quantity": "2"}), p["advisor"])
+    estimates.save_repair_order(visit, parse_repair_order(RO_TERMS), p["advisor"])
     est = estimates.present(visit, p["advisor"])
     estimates.decide(visit, est.version, {l.id: ("declined", "太贵") for l in est.lines}, "remote")
     db.session.refresh(visit)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from tests.support import csrf_token, login
 from webapp.extensions import db
 from webapp.models import LabourOperation, LabourRate, MaintenanceItem, Part, StockMovement
+from webapp.validation import Invalid
 
 BASE = "/admin/catalogue"
 
@@ -156,7 +157,7 @@ def test_issue_for_a_visit_uses_its_reservation(app, shop, factory):
     db.session.add(line)
     db.session.commit()
     part = db.session.get(Part, shop.part.id)
-    with pytest.raises(svc.CatalogueInvalid):
+    with pytest.raises(Invalid):
         svc.issue_stock(part, "6", None, shop.parts, visit)          # 3 free + 2 reserved for it < 6
     svc.issue_stock(part, "5", None, shop.parts, visit)
     assert (part.on_hand, part.reserved) == (Decimal("0"), Decimal("0"))

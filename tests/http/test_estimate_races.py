@@ -12,6 +12,7 @@ from tests.support import run_together
 from webapp.extensions import db
 from webapp.models import Approval, LabourOperation, LabourRate, RepairOrder, Site, User, Visit
 from webapp.services import ServiceError, estimates
+from webapp.commands.estimates import parse_line, parse_repair_order
 
 RO_TERMS = {"payment_method": "wechat", "old_parts": "leave", "car_wash": "yes",
             "delivery_explained": "1", "additional_work_consent": "1"}
@@ -32,9 +33,9 @@ def seed(app, visits=1, present=True):
         ids = []
         for i in range(visits):
             visit = visit_at_estimate(f, site, advisor, plate=f"京A{20000 + i}", mobile=f"139{i:08d}")
-            estimates.add_line(visit, {"kind": "labour", "operation_id": str(op.id)}, advisor)
+            estimates.add_line(visit, parse_line({"kind": "labour", "operation_id": str(op.id)}), advisor)
             if present:
-                estimates.save_repair_order(visit, RO_TERMS, advisor)
+                estimates.save_repair_order(visit, parse_repair_order(RO_TERMS), advisor)
                 estimates.present(visit, advisor)
             ids.append(visit.id)
         advisor_id = advisor.id
@@ -109,7 +110,7 @@ def test_repair_order_numbers_gapless_and_unique(race_app):
     def act(i, prepared):
         ctx, visit, advisor = prepared
         try:
-            return estimates.save_repair_order(visit, RO_TERMS, advisor).number
+            return estimates.save_repair_order(visit, parse_repair_order(RO_TERMS), advisor).number
         finally:
             db.session.remove()
             ctx.pop()

@@ -24,6 +24,7 @@ from tests.factories import Factory, build_shop, visit_at_estimate, visit_delive
 from tests.support import USE_PG, csrf_token, fresh_g, login, make_app, pg_database, reset_pg_schema
 from webapp.extensions import db as _db
 from webapp.parsing import MAX_ID
+from webapp.commands.estimates import parse_line
 
 HUGE_ID = "1" + "0" * 26
 HOSTILE = {
@@ -95,7 +96,7 @@ def _seed(factory):
     item = MaintenanceItem(site_id=site.id, operation_id=op.id, part_id=part.id, every_km=5000)
     _db.session.add(item)
     _db.session.commit()
-    line = estimates.add_line(estimate_visit, {"kind": "labour", "operation_id": str(op.id)}, users["advisor"])
+    line = estimates.add_line(estimate_visit, parse_line({"kind": "labour", "operation_id": str(op.id)}), users["advisor"])
     case = complaints.new_case(delivered, "manual", "等待太久")
     _db.session.commit()
     waiting = factory.walkin(site, plate="京A44444")

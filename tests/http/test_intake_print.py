@@ -15,6 +15,7 @@ from webapp.models import Photo, Signature
 from webapp.services import calling
 from webapp.services import intake as svc
 from webapp.services.checkin import ticket_pin
+from webapp.commands.intake import parse_concern_edit
 
 PLATE, VIN = "京A12345", "LSVAM4187C2184847"
 INTERNAL, FOR_CUSTOMER = "客户情绪急，优先安排", "刹车片需更换，约两小时"
@@ -52,9 +53,9 @@ def inspected(factory, site, advisor, plate=PLATE, mobile="13800138000", complet
     svc.add_photo(visit, jpeg((200, 30, 30)), mark.id, advisor)
     svc.add_mark(visit, "rear_bumper", "dent", None, advisor)
     concern = svc.add_concern(visit, "低速刹车有异响", advisor)
-    svc.update_concern(visit, concern.id, {"text": "低速刹车有异响", "note_internal": INTERNAL,
+    svc.update_concern(visit, concern.id, parse_concern_edit({"text": "低速刹车有异响", "note_internal": INTERNAL,
                                            "note_customer": FOR_CUSTOMER, "diagnosis": "clear",
-                                           "warranty": "not_covered", "proposed_repair": "更换前刹车片"}, advisor)
+                                           "warranty": "not_covered", "proposed_repair": "更换前刹车片"}), advisor)
     svc.sign_intake(visit, png_data_url(), "张三", "127.0.0.1", "pytest", advisor)
     if complete:
         svc.complete_inspection(visit, advisor)

@@ -15,6 +15,7 @@ from webapp.models import Approval, LabourOperation, LabourRate, Part, Visit
 from webapp.services import calling, estimates
 from webapp.services import intake as intake_svc
 from webapp.services.checkin import ticket_pin
+from webapp.commands.estimates import parse_line, parse_repair_order
 
 UA = "Mozilla/5.0 (iPhone; PhoneTest) Mobile"
 RO_FORM = {"payment_method": "wechat", "old_parts": "take", "car_wash": "yes",
@@ -59,9 +60,9 @@ def presented(factory, site, advisor, catalogue, plate="京A12345"):
     intake_svc.complete_inspection(visit, advisor)
     intake_svc.add_concern(visit, "刹车异响", advisor)
     intake_svc.complete_interview(visit, advisor)
-    estimates.add_line(visit, {"kind": "labour", "operation_id": str(catalogue["op"].id)}, advisor)
-    estimates.add_line(visit, {"kind": "part", "part_id": str(catalogue["part"].id), "quantity": "2"}, advisor)
-    estimates.save_repair_order(visit, RO_FORM, advisor)
+    estimates.add_line(visit, parse_line({"kind": "labour", "operation_id": str(catalogue["op"].id)}), advisor)
+    estimates.add_line(visit, parse_line({"kind": "part", "part_id": str(catalogue["part"].id), "quantity": "2"}), advisor)
+    estimates.save_repair_order(visit, parse_repair_order(RO_FORM), advisor)
     estimates.present(visit, advisor)
     db.session.expire_all()
     return ticket
@@ -188,7 +189,7 @@ def test_stale_version_is_refused_with_the_new_version(en, factory, site, adviso
     est, lines = lines_of(ticket)
     old = {line.id: "approved" for line in lines}
     visit = db.session.get(Visit, ticket.visit_id)
-    estimates.add_line(visit, {"kind": "labour", "description": "四轮定位", "quantity": "1"}, advisor)  # version 2
+    estimates.add_line(visit, parse_line({"kind": "labour", "description": "四轮定位", "quantity": "1"}), advisor)  # version 2
     resp = approve(en, ticket, old, version=1)
     html = resp.get_data(as_text=True)
     assert resp.status_code == 409

@@ -15,6 +15,9 @@ from webapp.models import LabourOperation, LabourRate, Site, TechnicianShift
 from webapp.services import estimates
 from webapp.services import settings as settings_svc
 from webapp.timeutil import local_day
+from webapp.validation import Invalid
+from webapp.commands.settings import parse_site_settings
+from webapp.commands.estimates import parse_line
 
 # The roster counts technician-hours: the shop's two technicians have names to tell them apart.
 pytestmark = pytest.mark.shop(staff={"technician": {"display_name": "王师傅"}})
@@ -166,9 +169,9 @@ def test_site_validation(client, shop, changes, field, message):
     assert (site.tax_rate, site.name_zh, site.opening) == before_values     # nothing stored
 
 
-def test_service_reports_every_field(app, shop):
-    with pytest.raises(settings_svc.SettingsInvalid) as exc:
-        settings_svc.save_site_settings(shop.site, {"tax_rate": "50", "opening": "9", "prefix_walkin": "x"}, None)
+def test_parser_reports_every_field(app, shop):
+    with pytest.raises(Invalid) as exc:
+        parse_site_settings({"tax_rate": "50", "opening": "9", "prefix_walkin": "x"})
     errors = exc.value.errors
     assert errors["tax_rate"] == "tax_range" and errors["opening"] == "time_invalid"
     assert errors["prefix_walkin"] == "prefix_invalid" and errors["name_zh"] == "required"
@@ -236,7 +239,7 @@ def test_non_technician_cannot_be_rostered(client, shop, who):
     assert resp.status_code == 422
     assert "Only technicians of this site" in resp.get_data(as_text=True)
     assert db.session.scalar(select(TechnicianShift)) is None
-    with pytest.raises(settings_svc.SettingsInvalid):
+    with pytest.raises(Invalid):
         settings_svc.save_shift(shop.site, shop.people[who].id, date(2026, 11, 29), "08:00", "12:00")
 
 
@@ -252,7 +255,7 @@ def open_estimate(shop, factory):
     db.session.add(op)
     db.session.commit()
     visit = visit_at_estimate(factory, site, advisor, plate="京A20001", mobile="13900000001")
-    estimates.add_line(visit, {"kind": "labour", "operation_id": str(op.id)}, advisor)
+    estimates.add_line(visit, parse_line({"kind": "labour", "operation_id": str(op.id)}), advisor)
     assert visit.state == "estimate"
     return visit
 

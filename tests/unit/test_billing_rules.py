@@ -6,6 +6,7 @@ import pytest
 
 from webapp import billing as b
 from webapp.money import LineMoney
+from webapp.validation import Invalid
 
 
 # ---------------------------------------------------------------- totals
@@ -139,7 +140,7 @@ def test_plan_payment(method, amount, bal, tendered, company, expect):
     ("wechat", "1", D("0"), None, None, {"amount": "already_paid"}),
 ])
 def test_plan_payment_refused(method, amount, bal, tendered, company, errors):
-    with pytest.raises(b.PaymentInvalid) as exc:
+    with pytest.raises(Invalid) as exc:
         b.plan_payment(method, amount, bal, tendered, company)
     assert exc.value.errors == errors
 

@@ -14,6 +14,7 @@ from webapp.notify.address import parse_email
 from webapp.notify.backends import (LogBackend, Message, Notifier, SendResult, SmtpBackend, backend_from_config,
                                     register_backend, BACKENDS)
 from webapp.notify.messages import ready_message
+from webapp.commands.estimates import parse_line, parse_repair_order
 
 pytestmark = pytest.mark.shop(roles=("advisor",))
 
@@ -222,8 +223,8 @@ def test_everything_declined_is_ready_and_notifies(ready_shop, factory):
     from webapp.services import estimates
     site, advisor = ready_shop
     visit = visit_at_estimate(factory, site, advisor)
-    estimates.add_line(visit, {"kind": "labour", "description": "检查", "quantity": "1", "unit_price": "100"}, advisor)
-    estimates.save_repair_order(visit, RO_TERMS, advisor)
+    estimates.add_line(visit, parse_line({"kind": "labour", "description": "检查", "quantity": "1", "unit_price": "100"}), advisor)
+    estimates.save_repair_order(visit, parse_repair_order(RO_TERMS), advisor)
     est = estimates.present(visit, advisor)
     estimates.decide(visit, est.version, {line.id: ("declined", None) for line in est.lines}, "remote")
     db.session.refresh(visit)

@@ -1,7 +1,7 @@
 """Appointments booked by staff (issue 13, /appointments): book, move, cancel. Capacity rules
 in webapp/capacity.py, read from the database by booking_capacity.
 
-Each use case validates (``FormInvalid``: field → code), then serialises the site's bookings
+Each use case validates (``validation.Invalid``: field → code), then serialises the site's bookings
 (an UPDATE of the site row: a row lock on PostgreSQL, the one writer on SQLite) before reading
 the day's capacity, so two bookings racing for the last slot or the last hours cannot both see
 it free: the second is refused (``BookingRefused``, with the next free times). It commits with
@@ -25,7 +25,7 @@ from ..notify.booking import add_booking_notice
 from ..parsing import parse_id
 from ..roles import ADVISOR, SUPERVISORS
 from ..timeutil import utcnow
-from ..validation import parse_mobile, parse_plate
+from ..validation import Invalid, parse_mobile, parse_plate
 from . import ServiceError
 from . import booking_capacity as cap_db
 from .settings import parse_time
@@ -35,14 +35,6 @@ MAX_WORDS = 2000
 MAX_REASON = 500
 MAX_NAME = 120
 MAX_OPERATIONS = 20
-
-
-class FormInvalid(Exception):
-    """Bad input: ``errors`` maps a field name to a code (the view puts words on them)."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(", ".join(f"{k}={v}" for k, v in errors.items()))
-        self.errors = errors
 
 
 class BookingRefused(ServiceError):
@@ -187,7 +179,7 @@ def _read(site: Site, actor: User, form) -> Request:
         overbook_reason=_text(form, "overbook_reason", errors, MAX_REASON) if is_manager(actor) else None,
         vehicle=vehicle, new_customer=new, email=email)
     if errors:
-        raise FormInvalid(errors)
+        raise Invalid(errors)
     return request
 
 
@@ -298,7 +290,7 @@ def move(actor: User, appointment: Appointment, form) -> Appointment:
     advisor = _advisor(site, form, errors)
     overbook_reason = _text(form, "overbook_reason", errors, MAX_REASON) if is_manager(actor) else None
     if errors:
-        raise FormInvalid(errors)
+        raise Invalid(errors)
     _lock(site.id)
     db.session.refresh(appointment)
     _open(appointment)
@@ -324,7 +316,7 @@ def cancel(actor: User, appointment: Appointment, reason) -> Appointment:
     errors: dict[str, str] = {}
     text = _text({"cancel_reason": reason}, "cancel_reason", errors, MAX_REASON, required=True)
     if errors:
-        raise FormInvalid(errors)
+        raise Invalid(errors)
     done = db.session.execute(update(Appointment).where(
         Appointment.id == appointment.id, Appointment.status == "booked")
         .values(status="cancelled", cancel_reason=text, cancelled_at=utcnow(), updated_at=utcnow())

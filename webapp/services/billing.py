@@ -27,18 +27,12 @@ from ..timeutil import local_day, utcnow
 from ..workflow import VisitState
 from . import ServiceError, closing
 from .estimates import line_money
+from ..validation import Invalid
+from ..statuses import BillStatus, LineDecision
 
 SETTLED = closing.SETTLED
 FROZEN = ("labour", "parts", "subtotal", "discount", "tax_rate", "tax", "total", "warranty_claims",
           "number", "kind", "original_id", "visit_id", "site_id")
-
-
-class BillInvalid(Exception):
-    """Bad input, per field (codes worded by the view)."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(", ".join(f"{k}={v}" for k, v in errors.items()))
-        self.errors = errors
 
 
 class BillImmutable(ServiceError):
@@ -109,7 +103,7 @@ def current_bill(visit: Visit) -> Bill | None:
 
 def approved_lines(visit: Visit):
     est = visit.estimate
-    return [line for line in est.lines if line.decision == "approved"] if est else []
+    return [line for line in est.lines if line.decision == LineDecision.APPROVED] if est else []
 
 
 def paid_amount(bill: Bill) -> Decimal:
@@ -123,7 +117,7 @@ def bill_balance(bill: Bill) -> Decimal:
 
 def credited(bill: Bill) -> list[Bill]:
     return list(db.session.scalars(select(Bill).where(Bill.original_id == bill.id, Bill.kind == "credit_note",
-                                                      Bill.status != "void").order_by(Bill.id)))
+                                                      Bill.status != BillStatus.VOID).order_by(Bill.id)))
 
 
 def credit_left(bill: Bill) -> Decimal:
@@ -211,7 +205,7 @@ def _draft(visit: Visit) -> Bill:
     bill = current_bill(visit)
     if bill is None:
         raise ServiceError("bill_not_prepared", 409)
-    if bill.status != "draft":
+    if bill.status != BillStatus.DRAFT:
         raise BillImmutable()
     return bill
 
@@ -229,11 +223,11 @@ def prepare_bill(visit: Visit, actor) -> Bill:
     _lock(visit.site_id)
     db.session.refresh(visit)
     bill = current_bill(visit)
-    if bill is not None and bill.status != "draft":
+    if bill is not None and bill.status != BillStatus.DRAFT:
         db.session.rollback()
         raise BillImmutable()
     if bill is None:
-        bill = Bill(site_id=visit.site_id, visit_id=visit.id, kind="invoice", status="draft",
+        bill = Bill(site_id=visit.site_id, visit_id=visit.id, kind="invoice", status=BillStatus.DRAFT,
                     created_by_id=getattr(actor, "id", None))
         db.session.add(bill)
         db.session.flush()
@@ -255,7 +249,7 @@ def resolve_difference(visit: Visit, difference_id: int, resolution: str, note: 
     note = (note or "").strip()[:500] or None
     errors = rules.resolution_problem(difference_kind(diff), resolution, note, customer_agreed)
     if errors:
-        raise BillInvalid(errors)
+        raise Invalid(errors)
     if resolution == rules.CHARGE and difference_kind(diff) == rules.UNAPPROVED and note:
         note = note if note.startswith("[") else f"[客户同意 customer agreed] {note}"
     diff.resolution, diff.note = resolution, note
@@ -276,7 +270,7 @@ def issue_bill(visit: Visit, actor) -> Bill:
     if bill is None:
         db.session.rollback()
         raise ServiceError("bill_not_prepared", 409)
-    if bill.status != "draft":
+    if bill.status != BillStatus.DRAFT:
         db.session.rollback()
         raise BillImmutable()
     _sync_differences(bill, visit)
@@ -288,10 +282,10 @@ def issue_bill(visit: Visit, actor) -> Bill:
         raise ServiceError("differences_open", 409)
     now = utcnow()
     bill.number = _number(visit.site, "JS")
-    bill.status, bill.issued_at = "issued", now
+    bill.status, bill.issued_at = BillStatus.ISSUED, now
     delivered = False
     if bill.total == ZERO:
-        bill.status, bill.closed_at = "paid", now
+        bill.status, bill.closed_at = BillStatus.PAID, now
         delivered = closing.deliver_if_complete(visit, actor)
     db.session.commit()
     _publish(visit, "bill.issued", bill=bill.id)
@@ -331,16 +325,16 @@ def record_payment(actor, bill_id: int, method: str, amount=None, tendered=None,
     if bill.kind != "invoice":
         db.session.rollback()
         raise ServiceError("not_an_invoice", 409)
-    if bill.status == "draft":
+    if bill.status == BillStatus.DRAFT:
         db.session.rollback()
         raise ServiceError("bill_not_issued", 409)
-    if bill.status != "issued":
+    if bill.status != BillStatus.ISSUED:
         db.session.rollback()
         raise ServiceError("bill_settled", 409)
     bal = bill_balance(bill)
     try:
         plan = rules.plan_payment(method, amount, bal, tendered, company_name)
-    except rules.PaymentInvalid:
+    except Invalid:
         db.session.rollback()
         raise
     payment = Payment(site_id=bill.site_id, bill_id=bill.id, method=plan.method, amount=plan.amount,
@@ -353,7 +347,7 @@ def record_payment(actor, bill_id: int, method: str, amount=None, tendered=None,
     if plan.method == "company" or bal - plan.amount == ZERO:
         if plan.method == "company":
             bill.company_name = plan.company_name
-        bill.status = "company" if plan.method == "company" else "paid"
+        bill.status = BillStatus.COMPANY if plan.method == "company" else BillStatus.PAID
         bill.closed_at = utcnow()
         db.session.flush()
         delivered = closing.deliver_if_complete(visit, actor)
@@ -381,13 +375,13 @@ def close_bill(actor, bill_id: int) -> Bill:
     if bill.status in SETTLED:
         db.session.rollback()
         return bill
-    if bill.status != "issued":
+    if bill.status != BillStatus.ISSUED:
         db.session.rollback()
         raise ServiceError("bill_not_issued", 409)
     if bill_balance(bill) > ZERO:
         db.session.rollback()
         raise ServiceError("bill_unpaid", 409)
-    bill.status, bill.closed_at = "paid", utcnow()
+    bill.status, bill.closed_at = BillStatus.PAID, utcnow()
     db.session.flush()
     delivered = closing.deliver_if_complete(bill.visit, actor)
     db.session.commit()
@@ -424,10 +418,10 @@ def credit_note(actor, bill_id: int, amount, reason: str, refund_method: str, re
         errors["amount"] = "nothing_to_credit"
     if errors:
         db.session.rollback()
-        raise BillInvalid(errors)
+        raise Invalid(errors)
     now = utcnow()
     note = Bill(site_id=bill.site_id, visit_id=bill.visit_id, kind="credit_note", original_id=bill.id,
-                number=_number(bill.visit.site, "CN"), status="paid", tax_rate=bill.tax_rate, reason=reason,
+                number=_number(bill.visit.site, "CN"), status=BillStatus.PAID, tax_rate=bill.tax_rate, reason=reason,
                 company_name=bill.company_name, created_by_id=getattr(actor, "id", None),
                 issued_at=now, closed_at=now, warranty_claims=ZERO)
     if value == bill.total and left == bill.total:
@@ -461,7 +455,8 @@ def credit_note(actor, bill_id: int, amount, reason: str, refund_method: str, re
 
 def waiting_bills(site_id: int) -> list[Bill]:
     return list(db.session.scalars(select(Bill).where(Bill.site_id == site_id, Bill.kind == "invoice",
-                                                      Bill.status == "issued").order_by(Bill.issued_at, Bill.id)))
+                                                      Bill.status == BillStatus.ISSUED)
+                                   .order_by(Bill.issued_at, Bill.id)))
 
 
 def settled_between(site_id: int, start, end) -> list[Bill]:

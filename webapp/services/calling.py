@@ -13,13 +13,14 @@ from ..timeutil import local_day, local_to_utc, utcnow
 from ..workflow import VisitState
 from . import ServiceError
 from .visits import record_transition
+from ..statuses import TicketStatus
 
 
 def waiting_entries(site_id: int) -> list[queueing.QueueEntry]:
     rows = db.session.execute(
         select(Ticket.id, Ticket.queued_at, Ticket.on_time_appointment, Ticket.appointment_at,
                Ticket.assigned_advisor_id)
-        .where(Ticket.site_id == site_id, Ticket.status == "waiting")
+        .where(Ticket.site_id == site_id, Ticket.status == TicketStatus.WAITING)
     ).all()
     return [queueing.QueueEntry(r.id, r.queued_at, r.on_time_appointment, r.appointment_at,
                                 r.assigned_advisor_id) for r in rows]
@@ -27,7 +28,7 @@ def waiting_entries(site_id: int) -> list[queueing.QueueEntry]:
 
 def current_call(advisor: User) -> Ticket | None:
     return db.session.scalar(
-        select(Ticket).where(Ticket.called_by_id == advisor.id, Ticket.status == "called")
+        select(Ticket).where(Ticket.called_by_id == advisor.id, Ticket.status == TicketStatus.CALLED)
         .order_by(Ticket.called_at.desc()).limit(1))
 
 
@@ -45,14 +46,14 @@ def call_next(advisor: User) -> Ticket:
     if current_call(advisor) is not None:
         raise ServiceError("finish_current_call", 409)
     other = aliased(Ticket)
-    busy = select(other.id).where(other.called_by_id == advisor.id, other.status == "called")
+    busy = select(other.id).where(other.called_by_id == advisor.id, other.status == TicketStatus.CALLED)
     for entry in queueing.order(waiting_entries(advisor.site_id), advisor.id):
         db.session.execute(select(User.id).where(User.id == advisor.id).with_for_update())
         now = utcnow()
         claimed = db.session.execute(
             update(Ticket)
-            .where(Ticket.id == entry.ticket_id, Ticket.status == "waiting", ~busy.exists())
-            .values(status="called", called_by_id=advisor.id, desk=_desk(advisor),
+            .where(Ticket.id == entry.ticket_id, Ticket.status == TicketStatus.WAITING, ~busy.exists())
+            .values(status=TicketStatus.CALLED, called_by_id=advisor.id, desk=_desk(advisor),
                     called_at=now, call_count=Ticket.call_count + 1)
             .execution_options(synchronize_session=False)
         ).rowcount
@@ -76,7 +77,7 @@ def _own_ticket(advisor: User, ticket_id: int, statuses) -> Ticket:
         raise ServiceError("ticket_not_found", 404)
     if ticket.status not in statuses:
         raise ServiceError("ticket_state_changed", 409)
-    if ticket.status == "called" and ticket.called_by_id != advisor.id and advisor.role not in SUPERVISORS:
+    if ticket.status == TicketStatus.CALLED and ticket.called_by_id != advisor.id and advisor.role not in SUPERVISORS:
         raise ServiceError("ticket_not_yours", 403)
     return ticket
 
@@ -88,7 +89,7 @@ def _publish_call(ticket: Ticket, name: str):
 
 def recall(advisor: User, ticket_id: int) -> Ticket:
     """Announce the same number again (the customer did not hear it)."""
-    ticket = _own_ticket(advisor, ticket_id, {"called"})
+    ticket = _own_ticket(advisor, ticket_id, {TicketStatus.CALLED})
     ticket.call_count += 1
     ticket.called_at = utcnow()
     record_transition(ticket.visit, VisitState.CALLED, "recall", advisor, {"desk": ticket.desk})
@@ -99,8 +100,8 @@ def recall(advisor: User, ticket_id: int) -> Ticket:
 
 def skip(advisor: User, ticket_id: int) -> Ticket:
     """No-show: the customer did not come to the desk. The ticket can be requeued if they return."""
-    ticket = _own_ticket(advisor, ticket_id, {"called"})
-    ticket.status = "skipped"
+    ticket = _own_ticket(advisor, ticket_id, {TicketStatus.CALLED})
+    ticket.status = TicketStatus.SKIPPED
     ticket.closed_at = utcnow()
     record_transition(ticket.visit, VisitState.NO_SHOW, "skip", advisor)
     db.session.commit()
@@ -110,8 +111,8 @@ def skip(advisor: User, ticket_id: int) -> Ticket:
 
 def requeue(advisor: User, ticket_id: int) -> Ticket:
     """A skipped customer came back: same number, back of the queue."""
-    ticket = _own_ticket(advisor, ticket_id, {"skipped"})
-    ticket.status = "waiting"
+    ticket = _own_ticket(advisor, ticket_id, {TicketStatus.SKIPPED})
+    ticket.status = TicketStatus.WAITING
     ticket.queued_at = utcnow()
     ticket.on_time_appointment = False
     ticket.closed_at = None
@@ -140,12 +141,12 @@ def transfer_candidates(advisor: User) -> list[User]:
 def transfer(advisor: User, ticket_id: int, to_advisor_id: int) -> Ticket:
     """Hand a waiting or called ticket to another advisor (e.g. the customer's regular one):
     it goes back to the queue, first in line for that advisor only."""
-    ticket = _own_ticket(advisor, ticket_id, {"waiting", "called"})
+    ticket = _own_ticket(advisor, ticket_id, {TicketStatus.WAITING, TicketStatus.CALLED})
     if to_advisor_id not in {u.id for u in transfer_candidates(advisor)}:
         raise ServiceError("transfer_target_invalid", 422, "to_advisor")
     target = db.session.get(User, to_advisor_id)
-    was_called = ticket.status == "called"
-    ticket.status = "waiting"
+    was_called = ticket.status == TicketStatus.CALLED
+    ticket.status = TicketStatus.WAITING
     ticket.assigned_advisor_id = target.id
     ticket.called_by_id = None
     ticket.desk = None
@@ -159,8 +160,8 @@ def transfer(advisor: User, ticket_id: int, to_advisor_id: int) -> Ticket:
 
 def start_reception(advisor: User, ticket_id: int) -> Ticket:
     """The customer is at the desk: the queue is done with the ticket, the visit goes on."""
-    ticket = _own_ticket(advisor, ticket_id, {"called"})
-    ticket.status = "served"
+    ticket = _own_ticket(advisor, ticket_id, {TicketStatus.CALLED})
+    ticket.status = TicketStatus.SERVED
     ticket.served_at = utcnow()
     ticket.visit.advisor_id = advisor.id
     record_transition(ticket.visit, VisitState.RECEPTION, "start_reception", advisor)

@@ -1,8 +1,9 @@
 """Catalogues (issue 4): labour operations, labour rates, parts with their stock, the
 maintenance schedule, and CSV import of the three lists.
 
-Each public function validates, changes the database and commits. Bad input raises
-``CatalogueInvalid`` whose ``errors`` map a field name to a code (the views put words on the
+The views parse the forms (``commands.catalogue``: operations, parts, rates); each public
+function checks what needs the database, changes it and commits. Bad input raises
+``Invalid`` whose ``errors`` map a field name to a code (the views put words on the
 codes). Money and quantities are Decimal, never float. Stock moves only through receipts
 (入库) and issues (出库), each written as an append-only ``StockMovement`` with who and when;
 the stock columns change with one conditional UPDATE so two clerks at once cannot lose a
@@ -19,87 +20,31 @@ from ..extensions import db
 from ..models import (Estimate, EstimateLine, LabourOperation, LabourRate, MaintenanceItem, Part,
                       StockMovement, Visit)
 from ..money import parse_amount
-from .fields import int_field
+from ..validation import Invalid
+from ..commands.catalogue import (RATE_KINDS, MAX_RATE, MaintenanceFields, OperationFields, PartFields, ordered,
+                                  parse_maintenance, parse_operation, parse_part, text)
 
-OPERATION_KINDS = ("mechanical", "electrical", "bodywork", "paint", "diagnosis")
-RATE_KINDS = ("default",) + OPERATION_KINDS
-MIN_HOURS, MAX_HOURS = Decimal("0.1"), Decimal("99")
-MAX_PRICE = Decimal("1000000")
-MAX_RATE = Decimal("10000")
 MAX_STOCK_QUANTITY = Decimal("100000")
-MAX_KM, MAX_MONTHS, MAX_LEAD_DAYS = 500_000, 240, 365
 MAX_IMPORT_ROWS = 5000
-
-
-class CatalogueInvalid(Exception):
-    """Bad input: ``errors`` maps a field name to a code; ``_`` is about the whole form."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(", ".join(f"{k}={v}" for k, v in errors.items()))
-        self.errors = errors
-
-
-# ---------------------------------------------------------------- field checks
-
-def _text(data, name, errors, max_len, required=True):
-    value = str(data.get(name) or "").strip()
-    if not value:
-        if required:
-            errors[name] = "required"
-        return None
-    if len(value) > max_len:
-        errors[name] = "too_long"
-        return None
-    return value
-
-
-def _amount(data, name, errors, low, high, code):
-    raw = str(data.get(name) or "").strip()
-    if not raw:
-        errors[name] = "required"
-        return None
-    value = parse_amount(raw, low, high)
-    if value is None:
-        errors[name] = code
-    return value
-
-
-def _flag(data, name, default=True):
-    raw = data.get(name)
-    if raw is None:
-        return default
-    return str(raw).strip().lower() in ("1", "true", "yes", "y", "on", "是")
 
 
 # ---------------------------------------------------------------- labour operations
 
-def _operation_values(site_id, data, existing=None, upsert=False):
-    errors = {}
-    code = _text(data, "code", errors, 32)
-    if code:
-        code = code.upper()
+def _operation_values(site_id, fields: OperationFields, existing=None, upsert=False):
+    errors = dict(fields.problems)
+    if fields.code:
         other = db.session.scalar(select(LabourOperation).where(
-            LabourOperation.site_id == site_id, LabourOperation.code == code))
+            LabourOperation.site_id == site_id, LabourOperation.code == fields.code))
         if other is not None and other is not existing and not upsert:
             errors["code"] = "code_taken"
-    values = {
-        "code": code,
-        "name_zh": _text(data, "name_zh", errors, 120),
-        "name_en": _text(data, "name_en", errors, 120),
-        "hours": _amount(data, "hours", errors, MIN_HOURS, MAX_HOURS, "hours_range"),
-        "kind": str(data.get("kind") or "mechanical").strip().lower(),
-        "active": _flag(data, "active"),
-    }
-    if values["kind"] not in OPERATION_KINDS:
-        errors["kind"] = "kind_invalid"
-    return values, errors
+    return fields.values(), ordered(errors, OperationFields.FIELDS)
 
 
-def save_operation(site_id: int, data, operation: LabourOperation | None = None) -> LabourOperation:
+def save_operation(site_id: int, fields: OperationFields, operation: LabourOperation | None = None) -> LabourOperation:
     """Create (``operation`` None) or update a labour operation; code unique per site."""
-    values, errors = _operation_values(site_id, data, operation)
+    values, errors = _operation_values(site_id, fields, operation)
     if errors:
-        raise CatalogueInvalid(errors)
+        raise Invalid(errors)
     if operation is None:
         operation = LabourOperation(site_id=site_id)
         db.session.add(operation)
@@ -116,18 +61,18 @@ def save_rate(site_id: int, kind: str, raw_rate) -> LabourRate | None:
     (the default rate then applies). The default rate itself is required."""
     kind = str(kind or "").strip().lower()
     if kind not in RATE_KINDS:
-        raise CatalogueInvalid({"kind": "kind_invalid"})
+        raise Invalid({"kind": "invalid"})
     existing = db.session.scalar(select(LabourRate).where(LabourRate.site_id == site_id, LabourRate.kind == kind))
     if not str(raw_rate or "").strip():
         if kind == "default":
-            raise CatalogueInvalid({f"rate_{kind}": "required"})
+            raise Invalid({f"rate_{kind}": "required"})
         if existing is not None:
             db.session.delete(existing)
             db.session.commit()
         return None
     rate = parse_amount(raw_rate, Decimal("0.01"), MAX_RATE)
     if rate is None:
-        raise CatalogueInvalid({f"rate_{kind}": "rate_range"})
+        raise Invalid({f"rate_{kind}": "rate_range"})
     if existing is None:
         existing = LabourRate(site_id=site_id, kind=kind)
         db.session.add(existing)
@@ -136,22 +81,9 @@ def save_rate(site_id: int, kind: str, raw_rate) -> LabourRate | None:
     return existing
 
 
-def save_rates(site_id: int, data) -> None:
-    """All rates of the rates form at once: every field is checked before anything changes."""
-    errors, rates = {}, {}
-    for kind in RATE_KINDS:
-        raw = str(data.get(f"rate_{kind}") or "").strip()
-        if not raw:
-            if kind == "default":
-                errors[f"rate_{kind}"] = "required"
-            rates[kind] = None
-            continue
-        rate = parse_amount(raw, Decimal("0.01"), MAX_RATE)
-        if rate is None:
-            errors[f"rate_{kind}"] = "rate_range"
-        rates[kind] = rate
-    if errors:
-        raise CatalogueInvalid(errors)
+def save_rates(site_id: int, rates: dict[str, Decimal | None]) -> None:
+    """All rates of the rates form at once (``commands.catalogue.parse_rates`` checked every
+    field before anything changes)."""
     for kind, rate in rates.items():
         save_rate(site_id, kind, rate if rate is not None else "")
 
@@ -162,32 +94,21 @@ def rates_for(site_id: int) -> dict[str, Decimal]:
 
 # ---------------------------------------------------------------- parts
 
-def _part_values(site_id, data, existing=None, upsert=False):
-    errors = {}
-    number = _text(data, "number", errors, 40)
-    if number:
-        number = number.upper()
-        other = db.session.scalar(select(Part).where(Part.site_id == site_id, Part.number == number))
+def _part_values(site_id, fields: PartFields, existing=None, upsert=False):
+    errors = dict(fields.problems)
+    if fields.number:
+        other = db.session.scalar(select(Part).where(Part.site_id == site_id, Part.number == fields.number))
         if other is not None and other is not existing and not upsert:
             errors["number"] = "number_taken"
-    lead = int_field(data, "lead_days", errors, 0, MAX_LEAD_DAYS, "lead_days_range")
-    values = {
-        "number": number,
-        "name_zh": _text(data, "name_zh", errors, 120),
-        "name_en": _text(data, "name_en", errors, 120),
-        "unit_price": _amount(data, "unit_price", errors, Decimal("0"), MAX_PRICE, "price_range"),
-        "lead_days": 2 if lead is None else lead,
-        "active": _flag(data, "active"),
-    }
-    return values, errors
+    return fields.values(), ordered(errors, PartFields.FIELDS)
 
 
-def save_part(site_id: int, data, part: Part | None = None) -> Part:
+def save_part(site_id: int, fields: PartFields, part: Part | None = None) -> Part:
     """Create or update a part's catalogue data. Stock is not edited here: it moves only by
     receipts and issues."""
-    values, errors = _part_values(site_id, data, part)
+    values, errors = _part_values(site_id, fields, part)
     if errors:
-        raise CatalogueInvalid(errors)
+        raise Invalid(errors)
     if part is None:
         part = Part(site_id=site_id, on_hand=Decimal("0"), reserved=Decimal("0"))
         db.session.add(part)
@@ -203,7 +124,7 @@ def _quantity(raw, errors):
         return None
     value = parse_amount(raw, Decimal("0.01"), MAX_STOCK_QUANTITY)
     if value is None:
-        errors["quantity"] = "quantity_invalid"
+        errors["quantity"] = "stock_quantity_invalid"
     return value
 
 
@@ -211,9 +132,9 @@ def receive_stock(part: Part, raw_quantity, reference, user) -> StockMovement:
     """入库: quantity > 0 with a reference (delivery note, supplier invoice)."""
     errors = {}
     quantity = _quantity(raw_quantity, errors)
-    reference = _text({"reference": reference}, "reference", errors, 64)
+    reference = text({"reference": reference}, "reference", errors, 64)
     if errors:
-        raise CatalogueInvalid(errors)
+        raise Invalid(errors)
     db.session.execute(update(Part).where(Part.id == part.id)
                        .values(on_hand=Part.on_hand + quantity).execution_options(synchronize_session=False))
     movement = StockMovement(site_id=part.site_id, part_id=part.id, kind="receipt", quantity=quantity,
@@ -237,11 +158,11 @@ def issue_stock(part: Part, raw_quantity, reference, user, visit: Visit | None =
     Issuing for a visit consumes its reservations (whole estimate lines) first."""
     errors = {}
     quantity = _quantity(raw_quantity, errors)
-    reference = _text({"reference": reference}, "reference", errors, 64, required=False)
+    reference = text({"reference": reference}, "reference", errors, 64, required=False)
     if visit is not None and visit.site_id != part.site_id:
         errors["visit_id"] = "visit_invalid"
     if errors:
-        raise CatalogueInvalid(errors)
+        raise Invalid(errors)
     consumed, lines = Decimal("0"), []
     if visit is not None:
         for line in reserved_for_visit(part, visit):
@@ -257,7 +178,7 @@ def issue_stock(part: Part, raw_quantity, reference, user, visit: Visit | None =
     if result.rowcount != 1:
         db.session.rollback()
         db.session.refresh(part)
-        raise CatalogueInvalid({"quantity": "not_enough_stock"})
+        raise Invalid({"quantity": "not_enough_stock"})
     for line in lines:
         line.reserved = False
     movement = StockMovement(site_id=part.site_id, part_id=part.id, kind="issue", quantity=quantity,
@@ -276,44 +197,35 @@ def movements(part: Part, limit=200) -> list[StockMovement]:
 
 # ---------------------------------------------------------------- maintenance schedule
 
-def _maintenance_values(site_id, data):
-    errors = {}
-    values = {
-        "make": _text(data, "make", errors, 60, required=False),
-        "model": _text(data, "model", errors, 60, required=False),
-        "every_km": int_field(data, "every_km", errors, 500, MAX_KM, "km_range"),
-        "every_months": int_field(data, "every_months", errors, 1, MAX_MONTHS, "months_range"),
-    }
-    if values["model"] and not values["make"] and "make" not in errors:
-        errors["make"] = "make_for_model"
+def _maintenance_values(site_id, fields: MaintenanceFields):
+    errors = dict(fields.problems)
+    values = {"make": fields.make, "model": fields.model, "every_km": fields.every_km,
+              "every_months": fields.every_months}
     op = None
-    if data.get("operation_id"):
-        op = db.session.get(LabourOperation, int_field(data, "operation_id", errors, 1, 2**31, "operation_unknown") or 0)
-    elif data.get("operation_code"):
+    if fields.operation_id:
+        op = db.session.get(LabourOperation, fields.operation_id)
+    elif fields.operation_code:
         op = db.session.scalar(select(LabourOperation).where(
-            LabourOperation.site_id == site_id,
-            LabourOperation.code == str(data.get("operation_code")).strip().upper()))
-    else:
-        errors["operation_id"] = "required"
+            LabourOperation.site_id == site_id, LabourOperation.code == fields.operation_code))
     if op is None or op.site_id != site_id:
         errors.setdefault("operation_id", "operation_unknown")
     values["operation_id"] = op.id if op is not None else None
     part = None
-    if data.get("part_id"):
-        part = db.session.get(Part, int_field(data, "part_id", errors, 1, 2**31, "part_unknown") or 0)
+    if fields.part_id or "part_id" in errors:
+        part = db.session.get(Part, fields.part_id) if fields.part_id else None
         if part is None or part.site_id != site_id:
             errors.setdefault("part_id", "part_unknown")
-    elif str(data.get("part_number") or "").strip():
-        part = db.session.scalar(select(Part).where(
-            Part.site_id == site_id, Part.number == str(data.get("part_number")).strip().upper()))
+    elif fields.part_number:
+        part = db.session.scalar(select(Part).where(Part.site_id == site_id, Part.number == fields.part_number))
         if part is None:
             errors["part_id"] = "part_unknown"
     values["part_id"] = part.id if part is not None else None
     values["part_quantity"] = None
     if part is not None:
-        values["part_quantity"] = _amount(data, "part_quantity", errors, Decimal("0.01"), Decimal("999"),
-                                          "quantity_invalid")
-    elif str(data.get("part_quantity") or "").strip():
+        values["part_quantity"] = fields.part_quantity
+        if fields.part_quantity_problem:
+            errors["part_quantity"] = fields.part_quantity_problem
+    elif fields.part_quantity_typed:
         errors["part_id"] = "part_for_quantity"
     if values["every_km"] is None and values["every_months"] is None and not (
             {"every_km", "every_months"} & errors.keys()):
@@ -321,11 +233,12 @@ def _maintenance_values(site_id, data):
     return values, errors
 
 
-def save_maintenance_item(site_id: int, data, item: MaintenanceItem | None = None) -> MaintenanceItem:
+def save_maintenance_item(site_id: int, fields: MaintenanceFields,
+                          item: MaintenanceItem | None = None) -> MaintenanceItem:
     """Due every N km or M months (whichever first); make/model empty means every car."""
-    values, errors = _maintenance_values(site_id, data)
+    values, errors = _maintenance_values(site_id, fields)
     if errors:
-        raise CatalogueInvalid(errors)
+        raise Invalid(errors)
     if item is None:
         item = MaintenanceItem(site_id=site_id)
         db.session.add(item)
@@ -377,14 +290,14 @@ def _decode(raw: bytes) -> str:
     try:
         return raw.decode("utf-8-sig")   # with or without the BOM Excel writes
     except UnicodeDecodeError:
-        raise CatalogueInvalid({"file": "encoding"}) from None
+        raise Invalid({"file": "encoding"}) from None
 
 
 def _upsert_operation(site_id, row):
     code = str(row.get("code") or "").strip().upper()
     existing = db.session.scalar(select(LabourOperation).where(
         LabourOperation.site_id == site_id, LabourOperation.code == code)) if code else None
-    values, errors = _operation_values(site_id, row, existing, upsert=True)
+    values, errors = _operation_values(site_id, parse_operation(row), existing, upsert=True)
     if errors:
         return None, errors
     created = existing is None
@@ -399,7 +312,7 @@ def _upsert_operation(site_id, row):
 def _upsert_part(site_id, row):
     number = str(row.get("number") or "").strip().upper()
     existing = db.session.scalar(select(Part).where(Part.site_id == site_id, Part.number == number)) if number else None
-    values, errors = _part_values(site_id, row, existing, upsert=True)
+    values, errors = _part_values(site_id, parse_part(row), existing, upsert=True)
     if errors:
         return None, errors
     created = existing is None
@@ -412,7 +325,7 @@ def _upsert_part(site_id, row):
 
 
 def _upsert_maintenance(site_id, row):
-    values, errors = _maintenance_values(site_id, row)
+    values, errors = _maintenance_values(site_id, parse_maintenance(row))
     if errors:
         if "operation_id" in errors:
             errors["operation_code"] = errors.pop("operation_id")
@@ -442,18 +355,18 @@ def import_csv(site_id: int, catalogue: str, raw: bytes) -> ImportSummary:
     (by code / part number / operation+part+make+model); every bad row is reported with its row
     number and field and left out."""
     if catalogue not in COLUMNS:
-        raise CatalogueInvalid({"catalogue": "invalid"})
+        raise Invalid({"catalogue": "invalid"})
     if not raw:
-        raise CatalogueInvalid({"file": "file_missing"})
+        raise Invalid({"file": "file_missing"})
     text = _decode(raw)
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""))
         header = [str(h or "").strip().lower() for h in (reader.fieldnames or [])]
     except csv.Error:
-        raise CatalogueInvalid({"file": "not_csv"}) from None
+        raise Invalid({"file": "not_csv"}) from None
     missing = REQUIRED_COLUMNS[catalogue] - set(header)
     if missing:
-        raise CatalogueInvalid({"file": "header_invalid"})
+        raise Invalid({"file": "header_invalid"})
     reader.fieldnames = header
     summary = ImportSummary(catalogue)
     upsert = UPSERT[catalogue]
@@ -476,7 +389,7 @@ def import_csv(site_id: int, catalogue: str, raw: bytes) -> ImportSummary:
                 summary.updated += 1
     except csv.Error:
         db.session.rollback()
-        raise CatalogueInvalid({"file": "not_csv"}) from None
+        raise Invalid({"file": "not_csv"}) from None
     db.session.commit()
     return summary
 

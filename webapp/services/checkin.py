@@ -20,11 +20,12 @@ from ..models import Appointment, Customer, Site, Ticket, TicketCounter, Vehicle
 from ..timeutil import day_bounds_utc, local_day, utcnow
 from ..validation import normalise_plate, parse_mobile, parse_plate
 from . import ServiceError
+from ..statuses import TicketStatus
 
 REASONS = ("maintenance", "repair", "warranty", "bodywork", "other")
 KIND_APPOINTMENT = "appointment"
 KIND_WALKIN = "walkin"
-IN_QUEUE = ("waiting", "called")   # ticket statuses of someone who is still to be seen at a desk
+IN_QUEUE = (TicketStatus.WAITING, TicketStatus.CALLED)   # someone still to be seen at a desk
 # Namespace of the PostgreSQL advisory lock that serialises a site's walk-in check-ins, so the
 # "already in the queue?" check and the new ticket are one step (two taps on two kiosks).
 _WALKIN_LOCK = 0x5311

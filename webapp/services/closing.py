@@ -11,13 +11,14 @@ from ..models import Bill, FollowUp, Visit
 from ..timeutil import utcnow
 from ..workflow import VisitState
 from .visits import record_transition
+from ..statuses import BillStatus, TicketStatus
 
-SETTLED = ("paid", "company")
+SETTLED = (BillStatus.PAID, BillStatus.COMPANY)
 
 
 def current_bill(visit: Visit) -> Bill | None:
     """The visit's invoice (not a credit note, not voided): at most one is live at a time."""
-    return next((b for b in reversed(visit.bills) if b.kind == "invoice" and b.status != "void"), None)
+    return next((b for b in reversed(visit.bills) if b.kind == "invoice" and b.status != BillStatus.VOID), None)
 
 
 def bill_settled(visit: Visit) -> bool:
@@ -47,8 +48,8 @@ def deliver_if_complete(visit: Visit, actor) -> bool:
     if visit.vehicle is not None and intake is not None and intake.mileage is not None:
         visit.vehicle.last_mileage = intake.mileage
     ticket = visit.ticket
-    if ticket is not None and ticket.status not in ("done", "cancelled"):
-        ticket.status, ticket.closed_at = "done", now
+    if ticket is not None and ticket.status not in (TicketStatus.DONE, TicketStatus.CANCELLED):
+        ticket.status, ticket.closed_at = TicketStatus.DONE, now
     if visit.follow_up is None:
         db.session.add(FollowUp(site_id=visit.site_id, visit_id=visit.id,
                                 due_at=first_due(now, visit.site.followup_days)))

@@ -19,6 +19,7 @@ from ..roles import CSI, MANAGER
 from ..timeutil import utcnow
 from . import ServiceError
 from ..parsing import parse_id
+from ..statuses import ComplaintStatus
 
 OWNER_ROLES = (CSI, MANAGER)
 MAX_TEXT = 4000
@@ -46,7 +47,7 @@ def owner_candidates(site_id: int) -> list[User]:
 def pick_owner(site_id: int) -> User | None:
     """The site's active CSI staff member with the fewest open cases."""
     open_count = (select(func.count(Complaint.id)).where(Complaint.owner_id == User.id,
-                                                         Complaint.status == "open")
+                                                         Complaint.status == ComplaintStatus.OPEN)
                   .correlate(User).scalar_subquery())
     return db.session.scalar(select(User).where(User.site_id == site_id, User.role == CSI,
                                                 User.active.is_(True))
@@ -79,14 +80,15 @@ def get(site_id: int, complaint_id: int) -> Complaint:
 def open_cases(site_id: int, now: datetime | None = None) -> list[Complaint]:
     """Open cases: escalated first, then the other overdue ones, then by due date."""
     now = now or utcnow()
-    cases = db.session.scalars(select(Complaint).where(Complaint.site_id == site_id, Complaint.status == "open")
+    cases = db.session.scalars(select(Complaint).where(Complaint.site_id == site_id,
+                                                       Complaint.status == ComplaintStatus.OPEN)
                                .order_by(Complaint.due_at, Complaint.id)).all()
     return sorted(cases, key=lambda c: (c.escalated_at is None, not rules.is_overdue(c.status, c.due_at, now)))
 
 
 def recently_resolved(site_id: int, limit: int = 10) -> list[Complaint]:
     return list(db.session.scalars(select(Complaint).where(Complaint.site_id == site_id,
-                                                           Complaint.status == "resolved")
+                                                           Complaint.status == ComplaintStatus.RESOLVED)
                                    .order_by(Complaint.resolved_at.desc(), Complaint.id.desc()).limit(limit)))
 
 
@@ -94,12 +96,12 @@ def escalate_overdue(site_id: int, now: datetime | None = None) -> int:
     """Mark the site's open cases past due as escalated (once). Returns how many."""
     now = now or utcnow()
     ids = list(db.session.scalars(select(Complaint.id).where(
-        Complaint.site_id == site_id, Complaint.status == "open", Complaint.escalated_at.is_(None),
+        Complaint.site_id == site_id, Complaint.status == ComplaintStatus.OPEN, Complaint.escalated_at.is_(None),
         Complaint.due_at < now)))
     if not ids:
         return 0
     done = db.session.execute(update(Complaint).where(
-        Complaint.id.in_(ids), Complaint.status == "open", Complaint.escalated_at.is_(None),
+        Complaint.id.in_(ids), Complaint.status == ComplaintStatus.OPEN, Complaint.escalated_at.is_(None),
         Complaint.due_at < now).values(escalated_at=now).execution_options(synchronize_session=False)).rowcount
     touched(site_id)
     db.session.commit()
@@ -116,7 +118,7 @@ def escalate_all(now: datetime | None = None) -> int:
 
 def _open_case(actor, complaint_id: int) -> Complaint:
     case = get(actor.site_id, complaint_id)
-    if case.status != "open":
+    if case.status != ComplaintStatus.OPEN:
         raise ServiceError("complaint_closed", 409)
     return case
 
@@ -138,7 +140,7 @@ def add_note(actor, complaint_id: int, text: str) -> ComplaintNote:
     case = get(actor.site_id, complaint_id)
     text = (text or "").strip()
     if not text:
-        raise ServiceError("note_required", 422, "text")
+        raise ServiceError("complaint_note_required", 422, "text")
     if len(text) > MAX_TEXT:
         raise ServiceError("text_too_long", 422, "text")
     last = db.session.scalar(select(ComplaintNote).where(ComplaintNote.complaint_id == case.id)
@@ -161,8 +163,8 @@ def resolve(actor, complaint_id: int, resolution: str) -> Complaint:
     if len(resolution) > MAX_TEXT:
         raise ServiceError("text_too_long", 422, "resolution")
     now = utcnow()
-    done = db.session.execute(update(Complaint).where(Complaint.id == case.id, Complaint.status == "open")
-                              .values(status="resolved", resolution=resolution, resolved_at=now,
+    done = db.session.execute(update(Complaint).where(Complaint.id == case.id, Complaint.status == ComplaintStatus.OPEN)
+                              .values(status=ComplaintStatus.RESOLVED, resolution=resolution, resolved_at=now,
                                       resolved_by_id=actor.id)
                               .execution_options(synchronize_session=False)).rowcount
     if not done:

@@ -21,16 +21,9 @@ from ..timeutil import utcnow
 from ..workflow import VisitState
 from . import ServiceError, closing
 from .intake import latest_signature
+from ..validation import Invalid
 
 DOCUMENT = "delivery"
-
-
-class DeliveryInvalid(Exception):
-    """Input problems, one code per field (the view shows each next to its field)."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(", ".join(f"{k}={v}" for k, v in errors.items()))
-        self.errors = errors
 
 
 def _changed(visit: Visit):
@@ -134,7 +127,7 @@ def save_notes(visit: Visit, notes: str | None, actor) -> Delivery:
     _require_open(visit)
     text = (notes or "").strip()
     if len(text) > rules.MAX_NOTES:
-        raise DeliveryInvalid({"notes": "notes_too_long"})
+        raise Invalid({"notes": "notes_too_long"})
     d = _save(visit, lambda d: setattr(d, "notes", text or None))
     _changed(visit)
     return d
@@ -147,7 +140,7 @@ def sign(visit: Visit, data_url: str, signer_name: str | None, ip: str | None, u
     _require_open(visit)
     missing = rules.missing_items(items_of(visit.delivery))
     if missing:
-        raise DeliveryInvalid({k: "tick" for k in missing})
+        raise Invalid({k: "tick" for k in missing})
     current = content_hash(visit)
     if shown_hash and shown_hash != current:
         raise ServiceError("checklist_changed", 409)
@@ -157,7 +150,7 @@ def sign(visit: Visit, data_url: str, signer_name: str | None, ip: str | None, u
     try:
         stored = store_signature_png(data_url, visit.site_id)
     except ImageRefused:
-        raise DeliveryInvalid({"signature": "signature_missing"}) from None
+        raise Invalid({"signature": "signature_missing"}) from None
     sig = Signature(site_id=visit.site_id, visit_id=visit.id, document=DOCUMENT,
                     signer_name=(signer_name or "").strip()[:120] or None, image_path=stored.path,
                     image_sha256=stored.sha256, content_hash=current, ip=(ip or "")[:64] or None,
@@ -178,7 +171,7 @@ def complete(visit: Visit, actor) -> bool:
     _require_open(visit)
     found = problems(visit)
     if found:
-        raise DeliveryInvalid({p: "tick" if p in rules.ITEMS else "delivery_signature" for p in found})
+        raise Invalid({p: "tick" if p in rules.ITEMS else "delivery_signature" for p in found})
     d = visit.delivery
     result = db.session.execute(
         update(Delivery).where(Delivery.id == d.id, Delivery.completed_at.is_(None))

@@ -21,25 +21,20 @@ from .. import notify
 from ..events import DomainEvent, publish
 from ..extensions import db
 from ..models import (Appointment, Approval, Concern, Estimate, EstimateLine, LabourOperation, LabourRate,
-                      MaintenanceItem, Part, RepairOrder, Site, StockMovement, TechnicianShift,
+                      MaintenanceItem, Part, RepairOrder, Signature, Site, StockMovement, TechnicianShift,
                       User, Visit)
+from ..storage import ImageRefused, store_signature_png
 from ..promise import ShopDay, hm, promise_time
 from ..roles import TECHNICIAN
 from ..timeutil import local_day, utcnow
 from ..workflow import VisitState
 from . import ServiceError
 from .visits import record_transition
-from ..parsing import parse_id
+from ..validation import Invalid
+from ..commands.estimates import InShopApproval, LineRequest, RepairOrderTerms
+from ..statuses import EstimateStatus, JobStatus, LineDecision
 
-KINDS = ("labour", "part", "diagnosis")
-PAYMENT_METHODS = ("wechat", "alipay", "card", "cash", "company")
 OPEN_FOR_LINES = {VisitState.ESTIMATE.value, VisitState.AUTHORISATION.value, VisitState.REPAIR.value}
-
-
-class EstimateInvalid(Exception):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(", ".join(f"{k}={v}" for k, v in errors.items()))
-        self.errors = errors
 
 
 def _changed(visit: Visit, what: str):
@@ -68,7 +63,7 @@ def line_money(line: EstimateLine) -> money.LineMoney:
                            line.warranty, line.price_after_diagnosis)
 
 
-def estimate_totals(est: Estimate, decisions=("pending", "approved")) -> money.Totals:
+def estimate_totals(est: Estimate, decisions=(LineDecision.PENDING, LineDecision.APPROVED)) -> money.Totals:
     lines = [line_money(line) for line in est.lines if line.decision in decisions]
     return money.totals(lines, est.discount or money.ZERO, est.tax_rate)
 
@@ -94,89 +89,82 @@ def _editable(visit: Visit) -> Estimate:
     if visit.state not in OPEN_FOR_LINES:
         raise ServiceError("estimate_closed", 409)
     est = estimate_for(visit)
-    if est.status != "draft":
+    if est.status != EstimateStatus.DRAFT:
         # Shown to the customer already: any change is a new version that needs a new approval.
         est.version += 1
-        est.status = "draft"
+        est.status = EstimateStatus.DRAFT
         for line in est.lines:
             _release(line, visit)
-            line.decision = "pending"
+            line.decision = LineDecision.PENDING
             line.decline_reason = None
     return est
 
 
-def _line_from_form(visit: Visit, form) -> EstimateLine:
-    errors: dict[str, str] = {}
-    kind = form.get("kind", "")
-    if kind not in KINDS:
-        raise EstimateInvalid({"kind": "kind_invalid"})
-    line = EstimateLine(site_id=visit.site_id, kind=kind)
-    concern_id = form.get("concern_id")
-    if concern_id:
-        concern = db.session.get(Concern, parse_id(concern_id)) if parse_id(concern_id) else None
+# The order in which a line's problems are listed (as the form shows the fields).
+LINE_FIELDS = ("concern_id", "operation_id", "part_id", "quantity", "unit_price", "discount_pct", "description")
+
+
+def _line_from_request(visit: Visit, req: LineRequest) -> EstimateLine:
+    """The line ``req`` describes, its records looked up in this visit's site; ``Invalid`` with
+    the request's own problems and those of the look-ups together."""
+    errors: dict[str, str] = dict(req.problems)
+    line = EstimateLine(site_id=visit.site_id, kind=req.kind)
+    if req.concern_id is not None:
+        concern = db.session.get(Concern, req.concern_id)
         if concern is None or concern.visit_id != visit.id:
             errors["concern_id"] = "invalid"
         else:
             line.concern_id = concern.id
             line.warranty = concern.warranty == "covered"
-    if form.get("warranty") in ("1", "on", "true"):
-        line.warranty = True
-    elif form.get("warranty") in ("0", "off", "false"):
-        line.warranty = False
-    description = (form.get("description") or "").strip()[:200]
-    if kind == "labour":
-        op_id = form.get("operation_id")
-        op = db.session.get(LabourOperation, parse_id(op_id)) if parse_id(op_id) else None
-        if op_id and (op is None or op.site_id != visit.site_id):
+    if req.warranty is not None:
+        line.warranty = req.warranty
+    if req.kind == "labour":
+        op = db.session.get(LabourOperation, req.operation_id) if req.operation_id else None
+        if req.operation_id and (op is None or op.site_id != visit.site_id):
             errors["operation_id"] = "invalid"
-        hours = money.parse_amount(form.get("quantity") or (op.hours if op else ""), Decimal("0.1"), Decimal("99"))
-        if hours is None:
-            errors["quantity"] = "hours_invalid"
+        hours = req.quantity
+        if hours is None and "quantity" not in errors:
+            hours = money.parse_amount(op.hours if op else "", Decimal("0.1"), Decimal("99"))
+            if hours is None:
+                errors["quantity"] = "hours_invalid"
         line.operation_id = op.id if op else None
-        line.description = description or (op.name_zh if op else "")
+        line.description = req.description or (op.name_zh if op else "")
         line.quantity = hours or Decimal("0")
-        rate = money.parse_amount(form.get("unit_price")) if form.get("unit_price") else \
-            labour_rate(visit.site_id, op.kind if op else "default")
-        if rate is None:
-            errors["unit_price"] = "price_invalid"
+        rate = req.unit_price
+        if rate is None and "unit_price" not in errors:
+            rate = labour_rate(visit.site_id, op.kind if op else "default")
         line.unit_price = rate or Decimal("0")
-    elif kind == "part":
-        part_id = form.get("part_id")
-        part = db.session.get(Part, parse_id(part_id)) if parse_id(part_id) else None
+    elif req.kind == "part":
+        part = db.session.get(Part, req.part_id) if req.part_id else None
         if part is None or part.site_id != visit.site_id:
             errors["part_id"] = "part_invalid"
-        qty = money.parse_amount(form.get("quantity") or "1", Decimal("0.01"), money.MAX_QUANTITY)
-        if qty is None:
-            errors["quantity"] = "quantity_invalid"
+        qty = req.quantity if req.quantity is not None or "quantity" in errors else Decimal("1")
         line.part_id = part.id if part else None
-        line.description = description or (part.name_zh if part else "")
+        line.description = req.description or (part.name_zh if part else "")
         line.quantity = qty or Decimal("0")
-        price = money.parse_amount(form.get("unit_price")) if form.get("unit_price") else (part.unit_price if part else None)
-        if price is None:
-            errors["unit_price"] = "price_invalid"
+        price = req.unit_price
+        if price is None and "unit_price" not in errors:
+            price = part.unit_price if part else None
+            if price is None:
+                errors["unit_price"] = "price_invalid"
         line.unit_price = price or Decimal("0")
     else:  # diagnosis
-        line.description = description or "故障诊断"
-        line.price_after_diagnosis = form.get("price_after_diagnosis") in ("1", "on", "true")
-        hours = money.parse_amount(form.get("quantity") or "1", Decimal("0.1"), Decimal("99"))
-        if hours is None:
-            errors["quantity"] = "hours_invalid"
+        line.description = req.description or "故障诊断"
+        line.price_after_diagnosis = req.price_after_diagnosis
+        hours = req.quantity if req.quantity is not None or "quantity" in errors else Decimal("1")
         line.quantity = hours or Decimal("0")
         line.unit_price = labour_rate(visit.site_id, "diagnosis")
-    discount = money.parse_amount(form.get("discount_pct") or "0", Decimal("0"), Decimal("100"))
-    if discount is None:
-        errors["discount_pct"] = "discount_invalid"
-    line.discount_pct = discount or Decimal("0")
+    line.discount_pct = req.discount_pct
     if not line.description:
         errors["description"] = "required"
     if errors:
-        raise EstimateInvalid(errors)
+        raise Invalid({name: errors[name] for name in LINE_FIELDS if name in errors})
     return line
 
 
-def add_line(visit: Visit, form, actor, recommended: str | None = None) -> EstimateLine:
+def add_line(visit: Visit, req: LineRequest, actor, recommended: str | None = None) -> EstimateLine:
     with db.session.no_autoflush:  # the new line joins the session only once it is complete
-        line = _line_from_form(visit, form)
+        line = _line_from_request(visit, req)
         est = _editable(visit)
         line.position = len(est.lines)
         line.recommended = recommended
@@ -206,10 +194,7 @@ def delete_line(visit: Visit, line_id: int, actor) -> None:
     _changed(visit, "estimate")
 
 
-def set_discount(visit: Visit, raw, actor) -> Estimate:
-    amount = money.parse_amount(raw or "0")
-    if amount is None:
-        raise EstimateInvalid({"discount": "price_invalid"})
+def set_discount(visit: Visit, amount: Decimal, actor) -> Estimate:
     est = _editable(visit)
     est.discount = amount
     db.session.commit()
@@ -242,7 +227,7 @@ def recommendations(visit: Visit) -> list[Recommendation]:
     found += maintenance_due(vehicle, visit.site_id, mileage, today, visit.id, present_ops)
     declined = db.session.execute(
         select(EstimateLine).join(Estimate).join(Visit, Estimate.visit_id == Visit.id)
-        .where(Visit.vehicle_id == vehicle.id, Visit.id != visit.id, EstimateLine.decision == "declined")
+        .where(Visit.vehicle_id == vehicle.id, Visit.id != visit.id, EstimateLine.decision == LineDecision.DECLINED)
         .order_by(EstimateLine.id.desc()).limit(10)).scalars().all()
     for line in declined:
         if line.operation_id and line.operation_id in present_ops:
@@ -295,7 +280,7 @@ def _last_done(vehicle_id: int, operation_id: int, exclude_visit: int):
         select(Visit.created_at, Visit.id).join(Estimate, Estimate.visit_id == Visit.id)
         .join(EstimateLine, EstimateLine.estimate_id == Estimate.id)
         .where(Visit.vehicle_id == vehicle_id, Visit.id != exclude_visit,
-               EstimateLine.operation_id == operation_id, EstimateLine.decision == "approved")
+               EstimateLine.operation_id == operation_id, EstimateLine.decision == LineDecision.APPROVED)
         .order_by(Visit.created_at.desc()).limit(1)).first()
     if row is None:
         return None
@@ -310,10 +295,10 @@ def add_recommended(visit: Visit, key: str, actor) -> list[EstimateLine]:
         raise ServiceError("recommendation_gone", 409)
     added = []
     if rec.operation is not None:
-        added.append(add_line(visit, {"kind": "labour", "operation_id": str(rec.operation.id)}, actor, rec.why))
+        added.append(add_line(visit, LineRequest("labour", operation_id=rec.operation.id), actor, rec.why))
     if rec.part is not None:
-        added.append(add_line(visit, {"kind": "part", "part_id": str(rec.part.id),
-                                      "quantity": str(rec.part_quantity or 1)}, actor, rec.why))
+        added.append(add_line(visit, LineRequest("part", part_id=rec.part.id, quantity=rec.part_quantity or Decimal("1")),
+                              actor, rec.why))
     return added
 
 
@@ -340,14 +325,14 @@ def booked_hours(site_id: int, exclude_visit: int) -> Decimal:
         .join(Estimate).join(Visit, Estimate.visit_id == Visit.id)
         .where(Visit.site_id == site_id, Visit.id != exclude_visit,
                Visit.state.in_((VisitState.DISPATCH.value, VisitState.REPAIR.value)),
-               EstimateLine.kind.in_(("labour", "diagnosis")), EstimateLine.decision == "approved"))
+               EstimateLine.kind.in_(("labour", "diagnosis")), EstimateLine.decision == LineDecision.APPROVED))
     return Decimal(value or 0)
 
 
 def _recompute_promise(visit: Visit, est: Estimate):
     db.session.flush()
     hours = sum((line.quantity for line in est.lines
-                 if line.kind in ("labour", "diagnosis") and line.decision != "declined"), Decimal("0"))
+                 if line.kind in ("labour", "diagnosis") and line.decision != LineDecision.DECLINED), Decimal("0"))
     site = visit.site
     from zoneinfo import ZoneInfo
     from datetime import timezone
@@ -382,26 +367,9 @@ def _next_number(site_id, day, prefix) -> int:
     return _allocate_seq(site_id, day, prefix)
 
 
-def save_repair_order(visit: Visit, form, actor) -> RepairOrder:
+def save_repair_order(visit: Visit, terms: RepairOrderTerms, actor) -> RepairOrder:
     """The repair order's terms; numbered (RO-YYYYMMDD-NNNN, gapless per site and day) the
     first time it is saved."""
-    errors = {}
-    method = form.get("payment_method") or None
-    if method not in PAYMENT_METHODS:
-        errors["payment_method"] = "invalid"
-    old_parts = form.get("old_parts") or None
-    if old_parts not in ("take", "leave"):
-        errors["old_parts"] = "invalid"
-    wash = form.get("car_wash")
-    if wash not in ("yes", "no"):
-        errors["car_wash"] = "invalid"
-    if not form.get("additional_work_consent"):
-        errors["additional_work_consent"] = "required"
-    if not form.get("delivery_explained"):
-        errors["delivery_explained"] = "required"
-    if errors:
-        # All or nothing: the section shows the terms as typed, the saved order stays as it was.
-        raise EstimateInvalid(errors)
     ro = visit.repair_order
     if ro is None:
         day = local_day(visit.site.timezone)
@@ -409,9 +377,9 @@ def save_repair_order(visit: Visit, form, actor) -> RepairOrder:
         ro = RepairOrder(site_id=visit.site_id, visit=visit, day=day, seq=seq,
                          number=f"RO-{day:%Y%m%d}-{seq:04d}")
         db.session.add(ro)
-    ro.payment_method = method
-    ro.old_parts = old_parts
-    ro.car_wash = wash == "yes"
+    ro.payment_method = terms.payment_method
+    ro.old_parts = terms.old_parts
+    ro.car_wash = terms.car_wash
     ro.delivery_explained = True
     ro.additional_work_consent = True
     db.session.commit()
@@ -423,15 +391,15 @@ def present(visit: Visit, actor) -> Estimate:
     """Show the estimate to the customer for approval (in the shop or on the phone)."""
     est = estimate_for(visit)
     if not est.lines:
-        raise EstimateInvalid({"lines": "lines_required"})
+        raise Invalid({"lines": "lines_required"})
     if visit.repair_order is None:
-        raise EstimateInvalid({"repair_order": "repair_order_required"})
+        raise Invalid({"repair_order": "repair_order_required"})
     previous = visit.state
     if visit.state in (VisitState.ESTIMATE.value, VisitState.REPAIR.value):
         record_transition(visit, VisitState.AUTHORISATION, "present_estimate", actor)
     from . import workshop
     workshop.additional_priced(visit, est.version)
-    est.status = "presented"
+    est.status = EstimateStatus.PRESENTED
     _recompute_promise(visit, est)
     db.session.commit()
     publish(DomainEvent("visit.advanced", visit.site_id, visit.id, visit.ticket.id if visit.ticket else None,
@@ -499,12 +467,13 @@ def decide(visit: Visit, version: int, decisions: dict, channel: str, signer: st
     db.session.refresh(est)
     if int(version) != est.version:
         raise _refuse("stale_version")
-    if est.status != "presented":
-        raise _refuse("already_decided" if est.status == "decided" else "not_presented")
+    if est.status != EstimateStatus.PRESENTED:
+        raise _refuse("already_decided" if est.status == EstimateStatus.DECIDED else "not_presented")
     lines = {line.id: line for line in est.lines}
-    if set(decisions) != set(lines) or any(d[0] not in ("approved", "declined") for d in decisions.values()):
+    if set(decisions) != set(lines) or any(
+            d[0] not in (LineDecision.APPROVED, LineDecision.DECLINED) for d in decisions.values()):
         db.session.rollback()
-        raise EstimateInvalid({"decisions": "decide_every_line"})
+        raise Invalid({"decisions": "decide_every_line"})
     prev = db.session.scalar(select(Approval.record_hash).where(Approval.site_id == visit.site_id)
                              .order_by(Approval.id.desc()).limit(1))
     shown = canonical(shown_payload(est))
@@ -519,21 +488,21 @@ def decide(visit: Visit, version: int, decisions: dict, channel: str, signer: st
     for line_id, (decision, reason) in decisions.items():
         line = lines[line_id]
         line.decision = decision
-        line.decline_reason = (reason or "").strip()[:200] or None if decision == "declined" else None
-        if decision == "approved":
+        line.decline_reason = (reason or "").strip()[:200] or None if decision == LineDecision.DECLINED else None
+        if decision == LineDecision.APPROVED:
             _reserve(line, visit, actor)
-    est.status = "decided"
+    est.status = EstimateStatus.DECIDED
     previous = visit.state
     from . import workshop
     job = visit.job
-    if any(d[0] == "approved" for d in decisions.values()):
+    if any(d[0] == LineDecision.APPROVED for d in decisions.values()):
         # Additional work decided during the repair: back to the job already under way.
-        target = VisitState.REPAIR if job is not None and job.status != "waiting" else VisitState.DISPATCH
+        target = VisitState.REPAIR if job is not None and job.status != JobStatus.WAITING else VisitState.DISPATCH
     else:
         # Everything declined: the inspection/diagnosis fee, and the car goes back unrepaired.
         fee = EstimateLine(site_id=visit.site_id, estimate=est, kind="diagnosis", position=len(est.lines),
                            description="检测/诊断费 Inspection and diagnosis fee", quantity=Decimal("1"),
-                           unit_price=visit.site.diagnosis_fee, decision="approved",
+                           unit_price=visit.site.diagnosis_fee, decision=LineDecision.APPROVED,
                            added_in_version=est.version)
         db.session.add(fee)
         target = VisitState.READY
@@ -541,7 +510,7 @@ def decide(visit: Visit, version: int, decisions: dict, channel: str, signer: st
         record_transition(visit, target, "authorise", actor, {"channel": channel, "version": est.version})
     if target in (VisitState.DISPATCH, VisitState.REPAIR):
         workshop.ensure_job(visit)
-        workshop.additional_decided(visit, any(d[0] == "approved" and lines[i].added_in_version == est.version
+        workshop.additional_decided(visit, any(d[0] == LineDecision.APPROVED and lines[i].added_in_version == est.version
                                                and est.version > 1 for i, d in decisions.items()))
     _recompute_promise(visit, est)
     _refresh_waiting_promises(visit)
@@ -558,6 +527,44 @@ def decide(visit: Visit, version: int, decisions: dict, channel: str, signer: st
         publish(DomainEvent("visit.ready", visit.site_id, visit.id, visit.ticket.id if visit.ticket else None))
         notify.enqueue(notice)
     return approval
+
+
+def approve_in_shop(visit: Visit, answers: InShopApproval, actor, ip: str | None = None,
+                    user_agent: str | None = None) -> Approval:
+    """The customer decides every line on the advisor's tablet and signs the repair order as
+    shown; the signature is committed with the approval, or neither is. Refused like
+    ``decide`` (stale version, not presented, decided already); bad input (a line left
+    undecided, no signature) is ``Invalid`` with every problem at once."""
+    est = estimate_for(visit)
+    if answers.version != est.version:
+        raise _refuse("stale_version")
+    if est.status != EstimateStatus.PRESENTED:
+        raise _refuse("already_decided" if est.status == EstimateStatus.DECIDED else "not_presented")
+    decisions, errors = {}, {}
+    for line in est.lines:
+        choice, reason = answers.choices.get(line.id, ("", None))
+        if choice not in (LineDecision.APPROVED, LineDecision.DECLINED):
+            errors[f"decision-{line.id}"] = "invalid"
+            continue
+        decisions[line.id] = (choice, reason)
+    try:
+        stored = store_signature_png(answers.signature, visit.site_id)
+    except ImageRefused:
+        stored, errors["signature"] = None, "signature_missing"
+    if errors:
+        if any(k.startswith("decision-") for k in errors):
+            errors["decisions"] = "decide_every_line"
+        raise Invalid(errors)
+    sig = Signature(site_id=visit.site_id, visit_id=visit.id, document="repair_order", signer_name=answers.signer_name,
+                    image_path=stored.path, image_sha256=stored.sha256,
+                    content_hash=sha256(canonical(shown_payload(est))),
+                    ip=(ip or "")[:64] or None, user_agent=(user_agent or "")[:255] or None,
+                    witnessed_by_id=getattr(actor, "id", None))
+    db.session.add(sig)
+    db.session.flush()
+    # decide() commits the signature with the approval, or rolls both back when refused.
+    return decide(visit, est.version, decisions, "in_shop", signer=answers.signer_name, signature_id=sig.id,
+                  ip=ip, user_agent=user_agent, actor=actor)
 
 
 def _reserve(line: EstimateLine, visit: Visit, actor):

@@ -27,20 +27,13 @@ from . import ServiceError
 from . import complaints
 from .complaints import touched
 from .visits import record_transition
-from ..parsing import parse_whole
+from ..commands.followup import CallReport, SurveyAnswers
+from ..validation import Invalid
+from ..statuses import FollowUpStatus, LineDecision
 
 RATING_STATES = (VisitState.READY.value, VisitState.DELIVERED.value, VisitState.FOLLOWED_UP.value)
 SURVEY_STATES = (VisitState.DELIVERED.value, VisitState.FOLLOWED_UP.value)
 UPCOMING_DAYS = 7
-MAX_COMMENT = 2000
-
-
-class FormInvalid(Exception):
-    """Bad input: ``errors`` maps a field name to a code."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(", ".join(f"{k}={v}" for k, v in errors.items()))
-        self.errors = errors
 
 
 def _publish(visit: Visit, name: str, **data):
@@ -126,19 +119,15 @@ def rate(visit: Visit, raw_rating, confirmed: bool = False) -> Rated:
     return Rated(resp, case)
 
 
-def survey(visit: Visit, form) -> SurveyResponse:
+def survey(visit: Visit, answers: SurveyAnswers) -> SurveyResponse:
     if visit.state not in SURVEY_STATES:
         raise ServiceError("survey_not_open", 409)
     if response(visit.id, "survey") is not None:
         raise ServiceError("survey_done", 409)
-    answers, errors = rules.parse_answers(form)
-    comment = str(form.get("comment") or "").strip()
-    if len(comment) > MAX_COMMENT:
-        errors["comment"] = "too_long"
-    if errors:
-        raise FormInvalid(errors)
+    if answers.problems:
+        raise Invalid(answers.problems)
     resp = SurveyResponse(site_id=visit.site_id, visit_id=visit.id, channel="survey",
-                          answers=json.dumps(answers), comment=comment or None)
+                          answers=json.dumps(answers.answers), comment=answers.comment or None)
     db.session.add(resp)
     try:
         db.session.commit()
@@ -153,14 +142,16 @@ def survey(visit: Visit, form) -> SurveyResponse:
 
 def due_calls(site_id: int, now: datetime | None = None) -> list[FollowUp]:
     now = now or utcnow()
-    return list(db.session.scalars(select(FollowUp).where(FollowUp.site_id == site_id, FollowUp.status == "due",
+    return list(db.session.scalars(select(FollowUp).where(FollowUp.site_id == site_id,
+                                                          FollowUp.status == FollowUpStatus.DUE,
                                                           FollowUp.due_at <= now)
                                    .order_by(FollowUp.due_at, FollowUp.id)))
 
 
 def upcoming_calls(site_id: int, now: datetime | None = None, days: int = UPCOMING_DAYS) -> list[FollowUp]:
     now = now or utcnow()
-    return list(db.session.scalars(select(FollowUp).where(FollowUp.site_id == site_id, FollowUp.status == "due",
+    return list(db.session.scalars(select(FollowUp).where(FollowUp.site_id == site_id,
+                                                          FollowUp.status == FollowUpStatus.DUE,
                                                           FollowUp.due_at > now,
                                                           FollowUp.due_at <= now + timedelta(days=days))
                                    .order_by(FollowUp.due_at, FollowUp.id)))
@@ -171,7 +162,7 @@ def announce_due(now: datetime | None = None) -> int:
     retry whose time came) since they were last announced — the periodic task. One conditional
     UPDATE per site, so two runners announce a call once. Returns how many calls."""
     now = now or utcnow()
-    fresh = ((FollowUp.status == "due") & (FollowUp.due_at <= now)
+    fresh = ((FollowUp.status == FollowUpStatus.DUE) & (FollowUp.due_at <= now)
              & (FollowUp.reminded_at.is_(None) | (FollowUp.reminded_at < FollowUp.due_at)))
     sites = list(db.session.scalars(select(FollowUp.site_id).where(fresh).distinct()))
     counts = {}
@@ -199,16 +190,16 @@ def work_done(visit: Visit) -> list[EstimateLine]:
     est = visit.estimate
     if est is None:
         return []
-    return [line for line in est.lines if line.decision == "approved"]
+    return [line for line in est.lines if line.decision == LineDecision.APPROVED]
 
 
-def record_call(actor, follow_up_id: int, attempt, outcome: str, form) -> FollowUpCall:
+def record_call(actor, follow_up_id: int, report: CallReport) -> FollowUpCall:
     fu = get(actor.site_id, follow_up_id)
     visit, site = fu.visit, fu.visit.site
-    attempt = parse_whole(attempt)
+    attempt, outcome = report.attempt, report.outcome
     if attempt is None:
         raise ServiceError("call_stale", 409)
-    if fu.status != "due" or attempt != fu.attempts:
+    if fu.status != FollowUpStatus.DUE or attempt != fu.attempts:
         raise ServiceError("call_already_recorded", 409)
     now = utcnow()
     try:
@@ -217,30 +208,12 @@ def record_call(actor, follow_up_id: int, attempt, outcome: str, form) -> Follow
     except rules.CallRefused as exc:
         raise ServiceError("outcome_invalid" if exc.code == "bad_outcome" else "call_already_recorded",
                            422 if exc.code == "bad_outcome" else 409, "outcome") from None
-    comment = str(form.get("comment") or "").strip()
-    errors: dict[str, str] = {}
-    if len(comment) > MAX_COMMENT:
-        errors["comment"] = "too_long"
-    answers, rating, summary = {}, None, ""
-    if outcome == "reached":
-        answers, answer_errors = rules.parse_answers(form)
-        errors.update(answer_errors)
-        raw_rating = str(form.get("rating") or "").strip()
-        if raw_rating:
-            rating = rules.parse_rating(raw_rating)
-            if rating is None:
-                errors["rating"] = "rating_invalid"
-        if form.get("complaint"):
-            summary = str(form.get("summary") or "").strip()
-            if not summary:
-                errors["summary"] = "required"
-            elif len(summary) > complaints.MAX_TEXT:
-                errors["summary"] = "too_long"
-    if errors:
-        raise FormInvalid(errors)
+    if report.problems:
+        raise Invalid(report.problems)
+    comment, answers, rating, summary = report.comment, report.answers, report.rating, report.summary
 
     moved = db.session.execute(update(FollowUp).where(
-        FollowUp.id == fu.id, FollowUp.status == "due", FollowUp.attempts == attempt).values(
+        FollowUp.id == fu.id, FollowUp.status == FollowUpStatus.DUE, FollowUp.attempts == attempt).values(
         status=result.status, attempts=result.attempts, due_at=result.due_at,
         closed_at=now if result.closed else None).execution_options(synchronize_session=False)).rowcount
     if not moved:

@@ -21,6 +21,7 @@ from ..models import (Approval, Bill, Complaint, Concern, Customer, Estimate, Es
                       FollowUpCall, IntakeForm, RepairOrder, SurveyResponse, Vehicle, VehicleDriver, Visit)
 from . import ServiceError
 from .closing import current_bill
+from ..statuses import LineDecision
 
 SEARCH_LIMIT = 50
 
@@ -218,9 +219,9 @@ def _approval_view(a: Approval) -> ApprovalView:
         d = decisions.get(str(line.get("id")), {})
         item = {"description": line.get("description", ""), "amount": Decimal(line.get("customer_amount") or "0"),
                 "warranty": bool(line.get("warranty"))}
-        if d.get("decision") == "approved":
+        if d.get("decision") == LineDecision.APPROVED:
             approved.append(item)
-        elif d.get("decision") == "declined":
+        elif d.get("decision") == LineDecision.DECLINED:
             declined.append({**item, "reason": d.get("reason")})
     return ApprovalView(a, a.version, a.channel, a.at, a.signer, approved, declined)
 
@@ -251,9 +252,9 @@ def _entries(visits: list[Visit]) -> list[VisitEntry]:
             visit=v, number=v.ticket.number if v.ticket else "", in_at=_in_at(v), out_at=v.delivered_at,
             mileage=intake.mileage if intake else None, intake=intake, marks=list(intake.marks) if intake else [],
             concerns=concerns.get(v.id, []), lines=lines,
-            approved_lines=[line for line in lines if line.decision == "approved"],
-            declined_lines=[line for line in lines if line.decision == "declined"],
-            totals=estimate_totals(est, ("approved",)) if est else None,
+            approved_lines=[line for line in lines if line.decision == LineDecision.APPROVED],
+            declined_lines=[line for line in lines if line.decision == LineDecision.DECLINED],
+            totals=estimate_totals(est, (LineDecision.APPROVED,)) if est else None,
             approvals=approvals.get(v.id, []), repair_order=v.repair_order,
             bills=[BillView(b, list(b.payments), sum((p.amount for p in b.payments), Decimal("0")))
                    for b in v.bills],
@@ -277,9 +278,9 @@ def _items(entries: list[VisitEntry]) -> tuple[list[rules.Item], list[rules.Item
         for line in e.lines:
             item = rules.Item(e.visit.id, e.in_at, line.description, line.operation_id, line.part_id,
                               line.decline_reason, line.id)
-            if line.decision == "declined":
+            if line.decision == LineDecision.DECLINED:
                 declined.append(item)
-            elif line.decision == "approved":
+            elif line.decision == LineDecision.APPROVED:
                 approved.append(item)
     return declined, approved
 
@@ -411,7 +412,7 @@ def ro_rows(site_id: int, start: date, end: date, tz_name: str) -> list[RoRow]:
     zone = ZoneInfo(tz_name)
     for ro in ros:
         v = ro.visit
-        t = estimate_totals(v.estimate, ("approved",)) if v.estimate else money.totals([])
+        t = estimate_totals(v.estimate, (LineDecision.APPROVED,)) if v.estimate else money.totals([])
         bill = current_bill(v)
         paid = sum((p.amount for b in v.bills for p in b.payments), Decimal("0"))
         out = (v.delivered_at.replace(tzinfo=timezone.utc).astimezone(zone).replace(tzinfo=None)

@@ -2,7 +2,7 @@
 damage marks and photos, the customer's signature, concerns and warranty decisions.
 
 Each function commits, then publishes ``visit.updated`` (or ``visit.advanced``) so the status
-page and the consoles follow along. Validation problems come back as ``IntakeInvalid`` with a
+page and the consoles follow along. Validation problems come back as ``Invalid`` with a
 code per field; everything valid in the same request is still saved, so nothing typed is lost."""
 import json
 import re
@@ -18,16 +18,11 @@ from ..models import (Concern, Customer, DamageMark, IntakeForm, ManufacturerReq
 from ..storage import ImageRefused, store_image, store_signature_png
 from ..timeutil import local_day, utcnow
 from ..validation import parse_mobile, parse_plate, parse_vin
-from ..notify.address import parse_email
 from ..workflow import VisitState
 from . import ServiceError
 from .visits import record_transition
-
-
-class IntakeInvalid(Exception):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(", ".join(f"{k}={v}" for k, v in errors.items()))
-        self.errors = errors
+from ..validation import Invalid
+from ..commands.intake import ConcernEdit, CustomerVehicle
 
 
 def _changed(visit: Visit, what: str):
@@ -152,58 +147,15 @@ def link_vehicle(visit: Visit, vehicle_id: int, actor) -> Visit:
     return visit
 
 
-def _int_or_none(value, low, high, code, errors, name):
-    value = (value or "").strip() if isinstance(value, str) else value
-    if value in ("", None):
-        return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        errors[name] = code
-        return None
-    if not low <= number <= high:
-        errors[name] = code
-        return None
-    return number
-
-
-def save_customer_vehicle(visit: Visit, form: dict, actor) -> Visit:
+def save_customer_vehicle(visit: Visit, cv: CustomerVehicle, actor) -> Visit:
     """Create or update the visit's customer and vehicle from the reception form.
 
     A plate already known at the site links that vehicle (no duplicates); a mobile already known
     links that customer. The person at the desk, when not the owner, is added as a driver."""
-    from datetime import date
-    errors: dict[str, str] = {}
-    name = (form.get("name") or "").strip()[:120]
-    mobile = parse_mobile(form.get("mobile", ""))
-    if not mobile:
-        errors["mobile"] = "mobile_invalid"
-    plate = parse_plate(form.get("plate", ""))
-    if plate is None:
-        errors["plate"] = "plate_invalid"
-    vin_raw = (form.get("vin") or "").strip()
-    vin = parse_vin(vin_raw) if vin_raw else None
-    if vin_raw and vin is None:
-        errors["vin"] = "vin_invalid"
-    email_raw = (form.get("email") or "").strip()
-    email = parse_email(email_raw) if email_raw else None
-    if email_raw and email is None:
-        errors["email"] = "email_invalid"
-    year = _int_or_none(form.get("year"), 1950, 2100, "year_invalid", errors, "year")
-    years = _int_or_none(form.get("warranty_years"), 0, 30, "warranty_years_invalid", errors, "warranty_years")
-    km = _int_or_none(form.get("warranty_km"), 0, 2_000_000, "warranty_km_invalid", errors, "warranty_km")
-    start = None
-    if (form.get("warranty_start") or "").strip():
-        try:
-            start = date.fromisoformat(form["warranty_start"].strip())
-        except ValueError:
-            errors["warranty_start"] = "date_invalid"
-    if errors:
-        raise IntakeInvalid(errors)
-
+    name, mobile = cv.name, cv.mobile
     site_id = visit.site_id
     vehicle = visit.vehicle or db.session.scalar(
-        select(Vehicle).where(Vehicle.site_id == site_id, Vehicle.plate == plate.value).limit(1))
+        select(Vehicle).where(Vehicle.site_id == site_id, Vehicle.plate == cv.plate).limit(1))
     customer = db.session.scalar(
         select(Customer).where(Customer.site_id == site_id, Customer.mobile == mobile).limit(1))
     if customer is None:
@@ -212,19 +164,18 @@ def save_customer_vehicle(visit: Visit, form: dict, actor) -> Visit:
         db.session.flush()
     elif name:
         customer.name = name
-    if "email" in form:                 # the field shows the stored address: empty clears it
-        customer.email = email
+    if cv.email_given:                  # the field shows the stored address: empty clears it
+        customer.email = cv.email
     if vehicle is None:
-        vehicle = Vehicle(site_id=site_id, plate=plate.value, customer_id=customer.id)
+        vehicle = Vehicle(site_id=site_id, plate=cv.plate, customer_id=customer.id)
         db.session.add(vehicle)
-    vehicle.plate = plate.value
-    if vin:
-        vehicle.vin = vin.value
-    for attr in ("make", "model", "colour"):
-        value = (form.get(attr) or "").strip()[:60]
-        setattr(vehicle, attr, value or None)
-    vehicle.year = year
-    vehicle.warranty_start, vehicle.warranty_years, vehicle.warranty_km = start, years, km
+    vehicle.plate = cv.plate
+    if cv.vin:
+        vehicle.vin = cv.vin
+    vehicle.make, vehicle.model, vehicle.colour = cv.make, cv.model, cv.colour
+    vehicle.year = cv.year
+    vehicle.warranty_start, vehicle.warranty_years = cv.warranty_start, cv.warranty_years
+    vehicle.warranty_km = cv.warranty_km
     if vehicle.customer_id is None:
         vehicle.customer_id = customer.id
     db.session.flush()
@@ -234,7 +185,7 @@ def save_customer_vehicle(visit: Visit, form: dict, actor) -> Visit:
         if exists is None:
             db.session.add(VehicleDriver(site_id=site_id, vehicle_id=vehicle.id, customer_id=customer.id))
     visit.customer_id, visit.vehicle_id = customer.id, vehicle.id
-    visit.plate, visit.mobile = plate.value, mobile
+    visit.plate, visit.mobile = cv.plate, mobile
     db.session.commit()
     _changed(visit, "customer")
     return visit
@@ -327,7 +278,7 @@ def save_inspection(visit: Visit, form: dict, actor) -> IntakeForm:
     db.session.commit()
     _changed(visit, "inspection")
     if errors:
-        raise IntakeInvalid(errors)
+        raise Invalid(errors)
     return intake
 
 
@@ -339,7 +290,7 @@ def add_mark(visit: Visit, zone: str, kind: str, note: str | None, actor) -> Dam
     if kind not in rules.DAMAGE_KINDS:
         errors["kind"] = "kind_invalid"
     if errors:
-        raise IntakeInvalid(errors)
+        raise Invalid(errors)
     intake = intake_for(visit)
     mark = DamageMark(site_id=visit.site_id, intake=intake, zone=zone, kind=kind,
                       note=(note or "").strip()[:500] or None, created_by_id=actor.id)
@@ -372,7 +323,7 @@ def add_photo(visit: Visit, data: bytes, mark_id: int | None, actor) -> Photo:
     try:
         stored = store_image(data, visit.site_id)
     except ImageRefused as exc:
-        raise IntakeInvalid({"photo": exc.code}) from None
+        raise Invalid({"photo": exc.code}) from None
     photo = Photo(site_id=visit.site_id, visit_id=visit.id, mark=mark, sha256=stored.sha256,
                   content_type=stored.content_type, size=stored.size, width=stored.width,
                   height=stored.height, path=stored.path, thumb_path=stored.thumb_path,
@@ -419,7 +370,7 @@ def sign_intake(visit: Visit, data_url: str, signer_name: str | None, ip: str | 
     try:
         stored = store_signature_png(data_url, visit.site_id)
     except ImageRefused:
-        raise IntakeInvalid({"signature": "signature_missing"}) from None
+        raise Invalid({"signature": "signature_missing"}) from None
     sig = Signature(site_id=visit.site_id, visit_id=visit.id, document="intake",
                     signer_name=(signer_name or "").strip()[:120] or None, image_path=stored.path,
                     image_sha256=stored.sha256, content_hash=current, ip=(ip or "")[:64] or None,
@@ -443,7 +394,7 @@ def complete_inspection(visit: Visit, actor) -> Visit:
     _require_editable(visit)
     problems = inspection_problems(visit)
     if problems:
-        raise IntakeInvalid({p: p for p in problems})
+        raise Invalid({p: p for p in problems})
     intake = intake_for(visit)
     intake.completed_at, intake.completed_by_id = utcnow(), actor.id
     previous = visit.state
@@ -474,7 +425,7 @@ def add_concern(visit: Visit, text: str, actor) -> Concern:
     _require_interview(visit)
     text = (text or "").strip()
     if not text:
-        raise IntakeInvalid({"text": "required"})
+        raise Invalid({"text": "required"})
     position = len(db.session.scalars(select(Concern.id).where(Concern.visit_id == visit.id)).all())
     suggestion = suggest_warranty(visit)
     concern = Concern(site_id=visit.site_id, visit_id=visit.id, position=position, text=text[:1000],
@@ -492,28 +443,24 @@ def _concern(visit: Visit, concern_id: int) -> Concern:
     return concern
 
 
-def update_concern(visit: Visit, concern_id: int, form: dict, actor) -> Concern:
+def update_concern(visit: Visit, concern_id: int, edit: ConcernEdit, actor) -> Concern:
     """Save the concern's fields all together or not at all: with one field refused, nothing is
-    written and the section shows everything as typed (IntakeInvalid)."""
+    written and the section shows everything as typed (Invalid)."""
     _require_interview(visit)
     concern = _concern(visit, concern_id)
-    errors = {}
-    text = (form.get("text") or "").strip()[:1000]
-    if not text:
-        errors["text"] = "required"
-    diagnosis = form.get("diagnosis") or concern.diagnosis
+    errors = dict(edit.problems)
+    diagnosis = edit.diagnosis or concern.diagnosis
     if diagnosis not in rules.DIAGNOSIS:
         errors["diagnosis"] = "invalid"
-    warranty = form.get("warranty") or concern.warranty
+    warranty = edit.warranty or concern.warranty
     if warranty not in rules.WARRANTY:
         errors["warranty"] = "invalid"
     if errors:
-        raise IntakeInvalid(errors)
-    concern.text = text
-    concern.note_internal = (form.get("note_internal") or "").strip()[:2000] or None
-    concern.note_customer = (form.get("note_customer") or "").strip()[:2000] or None
+        raise Invalid(errors)
+    concern.text = edit.text
+    concern.note_internal, concern.note_customer = edit.note_internal, edit.note_customer
     concern.diagnosis = diagnosis
-    concern.proposed_repair = (form.get("proposed_repair") or "").strip()[:2000] or None
+    concern.proposed_repair = edit.proposed_repair
     concern.warranty = warranty
     db.session.commit()
     _changed(visit, "concern")
@@ -540,7 +487,7 @@ def request_manufacturer(visit: Visit, concern_id: int, reference: str, summary:
     if not summary:
         errors["summary"] = "required"
     if errors:
-        raise IntakeInvalid(errors)
+        raise Invalid(errors)
     if concern.open_request is not None:
         raise ServiceError("request_pending", 409)
     concern.warranty = "undetermined"
@@ -557,7 +504,7 @@ def decide_manufacturer(visit: Visit, request_id: int, decision: str, note: str 
     if req is None or req.concern.visit_id != visit.id:
         raise ServiceError("request_not_found", 404)
     if decision not in ("approved", "rejected"):
-        raise IntakeInvalid({"decision": "invalid"})
+        raise Invalid({"decision": "invalid"})
     if req.status != "pending":
         raise ServiceError("request_decided", 409)
     req.status, req.decided_by_id, req.decided_at = decision, actor.id, utcnow()
@@ -578,7 +525,7 @@ def complete_interview(visit: Visit, actor) -> Visit:
     if visit.state != VisitState.INTERVIEW.value:
         raise ServiceError("interview_not_open", 409)
     if not db.session.scalar(select(Concern.id).where(Concern.visit_id == visit.id).limit(1)):
-        raise IntakeInvalid({"concerns": "concerns"})
+        raise Invalid({"concerns": "concerns"})
     previous = visit.state
     record_transition(visit, VisitState.ESTIMATE, "complete_interview", actor)
     db.session.commit()

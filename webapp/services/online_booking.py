@@ -19,9 +19,9 @@ from ..extensions import db
 from ..labels import REASONS
 from ..models import Appointment, Customer, Site, Vehicle
 from ..notify.address import parse_email
-from ..validation import parse_mobile, parse_plate
+from ..validation import Invalid, parse_mobile, parse_plate
 from . import appointments as staff
-from .appointments import BookingRefused, FormInvalid  # noqa: F401 - the view catches them from here
+from .appointments import BookingRefused  # noqa: F401 - the view catches it from here
 
 SOURCE = "online"
 MAX_WORDS = 1000
@@ -65,7 +65,7 @@ def _read(site: Site, form) -> tuple[staff.Request, dict]:
     day, start = staff._when(site, form, errors)
     words = staff._text(form, "description", errors, MAX_WORDS)
     if errors:
-        raise FormInvalid(errors)
+        raise Invalid(errors)
     return staff.Request(day, start, reason=reason, words=words, note=None, operations=[], advisor=None,
                          overbook_reason=None, typical_hours=TYPICAL_HOURS[reason]), contact
 

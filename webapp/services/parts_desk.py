@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import Estimate, EstimateLine, Job, Part, StockMovement, Visit
 from . import ServiceError
 from . import billing, catalogue
+from ..statuses import BillStatus, LineDecision
 
 # From the moment the work is approved until the car leaves the workshop.
 ISSUE_STATES = ("dispatch", "repair", "authorisation", "qc", "wash", "ready")
@@ -51,7 +52,7 @@ def outstanding(site_id: int, visit_id: int | None = None) -> list[ToIssue]:
     stmt = (select(EstimateLine, Visit).join(Estimate, Estimate.id == EstimateLine.estimate_id)
             .join(Visit, Visit.id == Estimate.visit_id)
             .where(Visit.site_id == site_id, Visit.state.in_(ISSUE_STATES), EstimateLine.kind == "part",
-                   EstimateLine.decision == "approved", EstimateLine.part_id.is_not(None)))
+                   EstimateLine.decision == LineDecision.APPROVED, EstimateLine.part_id.is_not(None)))
     if visit_id is not None:
         stmt = stmt.where(Visit.id == visit_id)
     approved: dict[tuple[int, int], Decimal] = {}
@@ -74,7 +75,7 @@ def issue_for_visit(clerk, visit_id: int, part_id: int) -> ToIssue:
         raise ServiceError("nothing_to_issue", 409)
     catalogue.issue_stock(row.part, str(row.outstanding), None, clerk, visit=row.visit)
     bill = billing.current_bill(row.visit)
-    if bill is not None and bill.status == "draft":
+    if bill is not None and bill.status == BillStatus.DRAFT:
         billing.prepare_bill(row.visit, clerk)      # the draft's differences follow the store
     publish(DomainEvent("stock.issued", clerk.site_id, visit_id, None, {"part": part_id}))
     return row

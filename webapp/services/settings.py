@@ -1,13 +1,12 @@
 """Site settings (issue 4, "Estimate" / "Promise time"): the tax rate, the diagnosis fee, opening
 hours and the break, the reception figures and ticket prefixes, and the technicians' roster.
 
-Each public function validates, changes the database and commits. Bad input raises
-``SettingsInvalid`` whose ``errors`` map a field name to a code (the views put words on the
-codes). Whatever changes the shop's capacity (opening hours, the break, shifts) is committed
+The view parses the site form into ``commands.settings.SiteSettings``; each public function
+changes the database and commits. Bad input raises ``Invalid`` whose ``errors`` map a field
+name to a code (the views put words on the codes). Whatever changes the shop's capacity (opening hours, the break, shifts) is committed
 first; then the promise time of every open estimate of the site is recomputed, so it follows
 the real load.
 """
-import re
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -15,84 +14,16 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Site, TechnicianShift, User, Visit
-from ..money import parse_amount
 from ..roles import TECHNICIAN
 from ..workflow import VisitState
 from . import estimates
-from .fields import int_field
 from ..parsing import parse_id
+from ..validation import Invalid
+from ..commands.settings import (BOOKING_FIELDS, CAP_FIELDS, FOLLOWUP_FIELDS, SiteSettings,  # noqa: F401 - re-exported
+                                 minutes, parse_holidays, parse_shift_hours, parse_time)
 
-MAX_TAX_PERCENT = Decimal("30")
-MAX_DIAGNOSIS_FEE = Decimal("100000")
-RECEPTION_RANGE = (1, 120)
-WINDOW_RANGE = (0, 240)
 PROMISE_STATES = (VisitState.ESTIMATE.value, VisitState.AUTHORISATION.value, VisitState.DISPATCH.value)
 CAPACITY_FIELDS = ("opening", "closing", "break_start", "break_end")
-# Follow-up and complaints: (field, range, error code). A form without them keeps the stored values.
-FOLLOWUP_FIELDS = (("followup_days", (0, 60), "followup_days_range"),
-                   ("followup_retry_hours", (1, 168), "retry_hours_range"),
-                   ("followup_max_attempts", (1, 10), "max_attempts_range"),
-                   ("complaint_rating", (0, 4), "complaint_rating_range"),
-                   ("complaint_due_days", (1, 30), "complaint_due_range"))
-# Booking capacity (issue 13): (field, range, error code); like the follow-up fields, a form
-# without them keeps the stored values.
-BOOKING_FIELDS = (("slot_minutes", (10, 240), "slot_minutes_range"),
-                  ("slot_customers", (1, 10), "slot_customers_range"),
-                  ("utilisation_percent", (10, 100), "utilisation_range"),
-                  ("reserve_percent", (0, 90), "reserve_range"),
-                  ("no_show_minutes", (5, 480), "no_show_range"))   # a booking not here this long after its time
-CAP_FIELDS = ("cap_maintenance_hours", "cap_diagnosis_hours")
-MAX_CAP_HOURS = Decimal("999")
-MAX_HOLIDAYS = 400
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
-_PREFIX = re.compile(r"^[A-Z]{1,2}$")
-
-
-class SettingsInvalid(Exception):
-    """Bad input: ``errors`` maps a field name to a code."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(", ".join(f"{k}={v}" for k, v in errors.items()))
-        self.errors = errors
-
-
-# ---------------------------------------------------------------- field checks
-
-def parse_time(raw) -> str | None:
-    """"8:30" or "08:30" → "08:30"; None unless a time of day 00:00–23:59."""
-    match = _TIME.match(str(raw or "").strip())
-    if not match:
-        return None
-    hour, minute = int(match.group(1)), int(match.group(2))
-    if hour > 23 or minute > 59:
-        return None
-    return f"{hour:02d}:{minute:02d}"
-
-
-def minutes(hhmm: str) -> int:
-    hour, minute = hhmm.split(":")
-    return int(hour) * 60 + int(minute)
-
-
-def _text(form, name, errors, max_len=120):
-    value = str(form.get(name) or "").strip()
-    if not value:
-        errors[name] = "required"
-    elif len(value) > max_len:
-        errors[name] = "too_long"
-    return value
-
-
-def _time(form, name, errors, required=True):
-    raw = str(form.get(name) or "").strip()
-    if not raw:
-        if required:
-            errors[name] = "required"
-        return None
-    value = parse_time(raw)
-    if value is None:
-        errors[name] = "time_invalid"
-    return value
 
 
 def tax_percent(rate) -> str:
@@ -103,121 +34,10 @@ def tax_percent(rate) -> str:
 
 # ---------------------------------------------------------------- the site
 
-def _site_values(form) -> tuple[dict, dict]:
-    errors: dict[str, str] = {}
-    values: dict = {}
-    values["name_zh"] = _text(form, "name_zh", errors)
-    values["name_en"] = _text(form, "name_en", errors)
-
-    raw_tax = str(form.get("tax_rate") or "").strip().rstrip("%").strip()
-    if not raw_tax:
-        errors["tax_rate"] = "required"
-    else:
-        percent = parse_amount(raw_tax, Decimal("0"), MAX_TAX_PERCENT)
-        if percent is None:
-            errors["tax_rate"] = "tax_range"
-        else:
-            values["tax_rate"] = (percent / 100).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
-
-    raw_fee = str(form.get("diagnosis_fee") or "").strip()
-    if not raw_fee:
-        errors["diagnosis_fee"] = "required"
-    else:
-        fee = parse_amount(raw_fee, Decimal("0"), MAX_DIAGNOSIS_FEE)
-        if fee is None:
-            errors["diagnosis_fee"] = "fee_range"
-        else:
-            values["diagnosis_fee"] = fee
-
-    opening = _time(form, "opening", errors)
-    closing = _time(form, "closing", errors)
-    if opening and closing and minutes(opening) >= minutes(closing):
-        errors["closing"] = "closing_before_opening"
-    break_start = _time(form, "break_start", errors, required=False)
-    break_end = _time(form, "break_end", errors, required=False)
-    has_start = bool(str(form.get("break_start") or "").strip())
-    has_end = bool(str(form.get("break_end") or "").strip())
-    if has_start != has_end:
-        errors["break_end" if has_start else "break_start"] = "break_pair"
-    elif break_start and break_end:
-        if minutes(break_start) >= minutes(break_end):
-            errors["break_end"] = "break_order"
-        elif opening and closing and "closing" not in errors and not (
-                minutes(opening) <= minutes(break_start) and minutes(break_end) <= minutes(closing)):
-            errors["break_start"] = "break_outside"
-    values.update(opening=opening, closing=closing, break_start=break_start, break_end=break_end)
-
-    for name, bounds, code in (("reception_minutes", RECEPTION_RANGE, "reception_range"),
-                               ("appointment_early_minutes", WINDOW_RANGE, "window_range"),
-                               ("appointment_late_minutes", WINDOW_RANGE, "window_range")):
-        values[name] = int_field(form, name, errors, *bounds, code, required=True)
-
-    for name in ("prefix_appointment", "prefix_walkin"):
-        raw = str(form.get(name) or "").strip()
-        if not raw:
-            errors[name] = "required"
-        elif not _PREFIX.match(raw):
-            errors[name] = "prefix_invalid"
-        values[name] = raw
-    if ("prefix_appointment" not in errors and "prefix_walkin" not in errors
-            and values["prefix_appointment"] == values["prefix_walkin"]):
-        errors["prefix_walkin"] = "prefix_same"
-
-    for name, bounds, code in FOLLOWUP_FIELDS + BOOKING_FIELDS:
-        if form.get(name) is None:
-            continue   # not on the form: keep what is stored
-        values[name] = int_field(form, name, errors, *bounds, code, required=True)
-    if form.get("booking") is not None:   # the booking card was on the form
-        _booking_values(form, values, errors)
-    return values, errors
-
-
-def _booking_values(form, values, errors):
-    for name in CAP_FIELDS:
-        raw = str(form.get(name) or "").strip()
-        if not raw:
-            values[name] = None    # no cap
-            continue
-        hours = parse_amount(raw, Decimal("0"), MAX_CAP_HOURS)
-        if hours is None or hours != hours.quantize(Decimal("0.1")):
-            errors[name] = "cap_range"
-        else:
-            values[name] = hours
-    days = form.get("closed_weekdays") or []
-    days = [days] if isinstance(days, str) else list(days)
-    if any(str(d) not in "0123456" or len(str(d)) != 1 for d in days):
-        errors["closed_weekdays"] = "weekday_invalid"
-    else:
-        values["closed_weekdays"] = ",".join(sorted(set(str(d) for d in days)))
-    holidays, bad = parse_holidays(form.get("holidays"))
-    if bad is not None:
-        errors["holidays"] = "holiday_invalid"
-    else:
-        values["holidays"] = "\n".join(d.isoformat() for d in holidays)
-
-
-def parse_holidays(raw) -> tuple[list[date], str | None]:
-    """Dates as YYYY-MM-DD, one a line (commas too), sorted and once each; the first line that
-    is no date comes back as the second value."""
-    found = set()
-    for part in re.split(r"[\s,，]+", str(raw or "")):
-        if not part:
-            continue
-        try:
-            found.add(date.fromisoformat(part))
-        except ValueError:
-            return [], part
-    if len(found) > MAX_HOLIDAYS:
-        return [], "…"
-    return sorted(found), None
-
-
-def save_site_settings(site: Site, form, actor=None) -> Site:
-    """Validate every field, then store them all; recompute promise times when the opening
-    hours or the break changed."""
-    values, errors = _site_values(form)
-    if errors:
-        raise SettingsInvalid(errors)
+def save_site_settings(site: Site, settings: SiteSettings, actor=None) -> Site:
+    """Store the parsed settings; recompute promise times when the opening hours or the
+    break changed."""
+    values = settings.values()
     capacity_changed = any(getattr(site, name) != values[name] for name in CAPACITY_FIELDS)
     for key, value in values.items():
         setattr(site, key, value)
@@ -257,19 +77,15 @@ def save_shift(site: Site, user_id, day: date, start, end) -> TechnicianShift:
         errors["user_id"] = "not_technician"
     if not isinstance(day, date):
         errors["day"] = "day_invalid"
-    form = {"start": start, "end": end}
-    start_hm = _time(form, "start", errors)
-    end_hm = _time(form, "end", errors)
-    if start_hm and end_hm and minutes(start_hm) >= minutes(end_hm):
-        errors["end"] = "end_before_start"
+    hours = parse_shift_hours(start, end, errors)
     if errors:
-        raise SettingsInvalid(errors)
+        raise Invalid(errors)
     shift = db.session.scalar(select(TechnicianShift).where(TechnicianShift.user_id == user.id,
                                                             TechnicianShift.day == day))
     if shift is None:
         shift = TechnicianShift(site_id=site.id, user_id=user.id, day=day)
         db.session.add(shift)
-    shift.start, shift.end = start_hm, end_hm
+    shift.start, shift.end = hours.start, hours.end
     db.session.commit()
     refresh_promises(site)
     return shift
@@ -279,7 +95,7 @@ def delete_shift(site: Site, user_id, day: date) -> bool:
     """Take a technician off the roster of ``day``. False when they were not on it."""
     user = _technician(site, user_id)
     if user is None:
-        raise SettingsInvalid({"user_id": "not_technician"})
+        raise Invalid({"user_id": "not_technician"})
     shift = db.session.scalar(select(TechnicianShift).where(TechnicianShift.user_id == user.id,
                                                             TechnicianShift.day == day,
                                                             TechnicianShift.site_id == site.id))

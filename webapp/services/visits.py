@@ -6,6 +6,7 @@ from ..extensions import db
 from ..models import Visit, VisitEvent
 from ..timeutil import utcnow
 from ..workflow import check_transition
+from ..statuses import TicketStatus
 
 
 def record_transition(visit, target, action, actor=None, detail=None):
@@ -35,9 +36,10 @@ def advance(visit: Visit, target, actor) -> Visit:
     if visit.state == "delivered" and visit.delivered_at is None:
         visit.delivered_at = utcnow()
     ticket = visit.ticket
-    if visit.state == "cancelled" and ticket is not None and ticket.status in ("waiting", "called", "skipped"):
+    if visit.state == "cancelled" and ticket is not None and ticket.status in (
+            TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SKIPPED):
         # A cancelled visit leaves the queue and the lobby display.
-        ticket.status, ticket.closed_at = "cancelled", utcnow()
+        ticket.status, ticket.closed_at = TicketStatus.CANCELLED, utcnow()
     db.session.commit()
     publish(DomainEvent("visit.advanced", visit.site_id, visit.id,
                         visit.ticket.id if visit.ticket else None,

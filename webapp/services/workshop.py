@@ -21,6 +21,7 @@ from ..timeutil import utcnow
 from ..workflow import VisitState
 from . import ServiceError
 from .visits import record_transition
+from ..statuses import JobStatus, LineDecision
 
 
 def _publish(visit: Visit, name: str, **data):
@@ -56,7 +57,7 @@ def planned_hours(visit: Visit) -> Decimal:
     if est is None:
         return Decimal("0")
     return sum((line.quantity for line in est.lines
-                if line.kind in ("labour", "diagnosis") and line.decision == "approved"), Decimal("0"))
+                if line.kind in ("labour", "diagnosis") and line.decision == LineDecision.APPROVED), Decimal("0"))
 
 
 def waiting_manufacturer(visit: Visit) -> bool:
@@ -184,7 +185,7 @@ def report_additional(tech, job_id: int, description: str, suggestion: str | Non
                              sha256=image.sha256, content_type=image.content_type, size=image.size,
                              width=image.width, height=image.height, path=image.path,
                              thumb_path=image.thumb_path, uploaded_by_id=tech.id))
-    if job.status == "in_progress":
+    if job.status == JobStatus.IN_PROGRESS:
         _apply(job, "pause")
         _stop_clock(job)
         job.pause_reason = "waiting_approval"

@@ -4,7 +4,6 @@ Every action answers with the console's ``panel`` block (an HTMX partial of the 
 the advisor's screen shows the server's truth after each click; other consoles and the lobby
 TV follow through Socket.IO."""
 from flask import Blueprint, abort, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import select
@@ -13,26 +12,17 @@ from ..extensions import db
 from ..models import Ticket, Visit
 from ..readmodels import queue_state, visit_risk
 from ..roles import ADVISOR
+from ..messages import error_text
 from ..security import roles_required
 from ..services import ServiceError, calling
 from ..services import intake as intake_svc
 from ..services.calling import current_call
 from ..workflow import OPEN_STATES
 from ..parsing import read_id
+from ..statuses import TicketStatus
 
 bp = Blueprint("advisor", __name__, url_prefix="/advisor")
 PAGE = "advisor/console.html"
-
-
-def _messages():
-    return {
-        "finish_current_call": _("Finish the current ticket first: start the reception or mark a no-show."),
-        "queue_empty": _("Nobody is waiting."),
-        "ticket_not_found": _("This ticket does not exist."),
-        "ticket_state_changed": _("This ticket was changed in the meantime; the list is up to date now."),
-        "ticket_not_yours": _("This ticket was called by another advisor."),
-        "transfer_target_invalid": _("Choose an advisor who is at work today."),
-    }
 
 
 def _panel_context(message=None, level="info"):
@@ -42,7 +32,7 @@ def _panel_context(message=None, level="info"):
                             Visit.state.in_([s.value for s in OPEN_STATES]))
         .order_by(Visit.updated_at.desc()).limit(20)).all()
     skipped = db.session.scalars(
-        select(Ticket).where(Ticket.site_id == me.site_id, Ticket.status == "skipped",
+        select(Ticket).where(Ticket.site_id == me.site_id, Ticket.status == TicketStatus.SKIPPED,
                              Ticket.called_by_id == me.id)
         .order_by(Ticket.closed_at.desc()).limit(5)).all()
     colleagues = calling.transfer_candidates(me)
@@ -72,7 +62,7 @@ def _act(action):
     try:
         action()
     except ServiceError as exc:
-        return _render_panel(_messages().get(exc.message, exc.message), "error", exc.status)
+        return _render_panel(error_text(exc.message), "error", exc.status)
     return _render_panel()
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from .. import history as history_rules
 from ..extensions import db
+from .. import messages
 from ..labels import REASONS
 from ..models import Appointment, LabourOperation, Vehicle
 from ..roles import ADVISOR
@@ -30,6 +31,7 @@ from ..services import booking_suggestions
 from ..services import history as history_svc
 from ..parsing import parse_id
 from ..timeutil import utcnow
+from ..validation import Invalid
 
 bp = Blueprint("appointments", __name__, url_prefix="/appointments")
 
@@ -53,19 +55,9 @@ def _helpers():
 
 
 def error_text(code: str) -> str:
-    return {
-        "required": _("Required."),
-        "too_long": _("Too long."),
-        "day_invalid": _("Choose a day."),
-        "day_range": _("Choose a day from today to 60 days ahead."),
-        "slot_required": _("Choose a time."),
-        "slot_past": _("This time has passed: choose a later one."),
-        "advisor_invalid": _("Choose an advisor of this site."),
-        "operation_invalid": _("Choose operations from the catalogue."),
-        "vehicle_invalid": _("Find the vehicle again."),
+    """The registry's words (messages.py), except where the booking desk words a code its own way."""
+    own = {
         "plate_invalid": _("Enter a plate such as 京A12345."),
-        "plate_known": _("This plate is on file already: find it with the search above."),
-        "mobile_invalid": _("Enter an 11-digit mobile number starting with 1."),
         "email_invalid": _("Enter an e-mail address such as name@example.com."),
         "reason_invalid": _("Choose a reason."),
         "closed": _("The shop is closed on this day."),
@@ -75,10 +67,8 @@ def error_text(code: str) -> str:
         "hours_full": _("The workshop's bookable hours on this day are used up."),
         "cap_full": _("The day's hours for this kind of work are used up."),
         "overbook_reason_required": _("This time is full. To overbook it, give a reason."),
-        "not_booked": _("This appointment is no longer open."),
-        "not_a_no_show": _("This appointment is not a no-show."),
-        "call_outcome_invalid": _("Choose what the call gave."),
-    }.get(code, code)
+    }
+    return own[code] if code in own else messages.error_text(code)
 
 
 def _site():
@@ -187,7 +177,7 @@ def book():
     values = _form_values(form)
     try:
         appointment = svc.book(current_user, form, form.get("idempotency_key"))
-    except svc.FormInvalid as exc:
+    except Invalid as exc:
         return _booking_page(422, values, exc.errors)
     except svc.BookingRefused as exc:
         return _booking_page(409, values, {"slot": exc.code}, refused=exc)
@@ -241,7 +231,7 @@ def move(appointment_id):
     values = {name: form.get(name, "") for name in ("day", "slot", "advisor_id", "overbook_reason")}
     try:
         svc.move(current_user, appointment, form)
-    except svc.FormInvalid as exc:
+    except Invalid as exc:
         return _move_page(appointment, 422, values, exc.errors)
     except svc.BookingRefused as exc:
         return _move_page(appointment, 409, values, {"slot": exc.code}, refused=exc)
@@ -261,7 +251,7 @@ def cancel(appointment_id):
     local = cap_db.local_dt(_site(), appointment.scheduled_at)
     try:
         svc.cancel(current_user, appointment, request.form.get("cancel_reason"))
-    except svc.FormInvalid:
+    except Invalid:
         site = _site()
         view = svc.day_view(site, local.date())
         return render_template("appointments/day.html", view=view, status_label=STATUS, reasons=REASONS,

@@ -21,7 +21,7 @@ from ..services import booking_capacity as cap_db
 from ..services import online_booking as svc
 from ..sites import all_sites, public_site, remember
 from ..timeutil import utcnow
-from ..validation import mask_mobile, mask_plate, normalise_mobile
+from ..validation import Invalid, mask_mobile, mask_plate, normalise_mobile
 
 bp = Blueprint("book", __name__, url_prefix="/book")
 
@@ -163,7 +163,7 @@ def book():
     values = {name: form.get(name, "") for name in FORM_FIELDS}
     try:
         appointment = svc.book(site, form, form.get("idempotency_key"))
-    except svc.FormInvalid as exc:
+    except Invalid as exc:
         return _form_page(site, 422, values, exc.errors)
     except svc.BookingRefused as exc:
         return _form_page(site, 409, values, {"slot": exc.code}, refused=exc)
@@ -209,7 +209,7 @@ def move(token):
     values = {name: form.get(name, "") for name in ("day", "slot")}
     try:
         svc.move(appointment, form)
-    except svc.FormInvalid as exc:
+    except Invalid as exc:
         return _manage_page(appointment, 422, values, exc.errors)
     except svc.BookingRefused as exc:
         return _manage_page(appointment, 409, values, {"slot": exc.code}, refused=exc)

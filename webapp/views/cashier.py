@@ -15,7 +15,6 @@ from datetime import timezone
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
@@ -31,51 +30,19 @@ from ..services import billing as svc
 from ..timeutil import day_bounds_utc, local_day
 from ..workflow import VisitState
 from ..parsing import read_id
+from ..messages import error_text, error_texts
+from ..validation import Invalid
+from ..statuses import BillStatus
 
 bp = Blueprint("cashier", __name__, url_prefix="/cashier")
 PAGE = "cashier/queue.html"
 SECTION = "advisor/visit/bill.html"
 
 
-def error_text(code: str, **kw) -> str:
-    words = {
-        "amount_required": _("Enter an amount."),
-        "amount_not_number": _("Enter the amount in figures, e.g. 100 or 100.50."),
-        "amount_not_positive": _("The amount must be more than zero."),
-        "amount_decimals": _("At most two decimals (fen)."),
-        "amount_too_large": _("This amount is too large."),
-        "over_balance": _("More than the balance of %(balance)s: only cash may be tendered above it.",
-                          balance=kw.get("balance", "")),
-        "already_paid": _("Nothing is left to pay on this bill."),
-        "method_invalid": _("Choose a payment method."),
-        "company_name_required": _("Enter the name of the company."),
-        "note_required": _("Write a note: why the issued quantity is charged."),
-        "customer_agreement_required": _("A part that was never approved is charged only when the customer agreed: "
-                                         "tick it and say so in the note."),
-        "resolution_invalid": _("Choose: keep the approved quantity or charge what was issued."),
-        "reason_required": _("Give the reason for the credit note."),
-        "over_credit": _("More than what is left to credit (%(left)s).", left=kw.get("left", "")),
-        "nothing_to_credit": _("Everything on this bill has been credited already."),
-        "bill_not_ready": _("The bill is prepared when the car is ready for pickup."),
-        "bill_not_prepared": _("Prepare the bill first."),
-        "bill_immutable": _("This bill has been issued and can no longer be changed: correct it with a credit note."),
-        "differences_open": _("Resolve every difference between approved and issued parts first."),
-        "difference_not_found": _("This difference no longer exists: the bill was recomputed."),
-        "bill_not_issued": _("This bill has not been issued yet."),
-        "bill_settled": _("This bill is already settled."),
-        "bill_unpaid": _("The bill cannot be closed before it is paid in full or put on a company account."),
-        "not_an_invoice": _("Payments are recorded on invoices only."),
-        "credit_needs_settled_bill": _("Only a settled bill is corrected with a credit note."),
-        "bill_not_found": _("This bill does not exist."),
-    }
-    return words.get(code, code)
-
-
 def local_time(dt, tz_name):
     if dt is None:
         return None
     return dt.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz_name)).replace(tzinfo=None)
-
 
 
 def bill_or_404(bill_id: int) -> Bill:
@@ -97,8 +64,6 @@ def bill_facts(bill: Bill | None) -> dict:
             "credit_left": svc.credit_left(bill) if bill.kind == "invoice" and bill.status in svc.SETTLED else 0}
 
 
-
-
 # ---------------------------------------------------------------- the advisor's section
 
 def section_context(visit: Visit, **extra) -> dict:
@@ -107,7 +72,7 @@ def section_context(visit: Visit, **extra) -> dict:
     ctx = {
         "visit": visit, **bill_facts(bill),
         "diff_kind": svc.difference_kind,
-        "can_prepare": visit.state == VisitState.READY.value and (bill is None or bill.status == "draft"),
+        "can_prepare": visit.state == VisitState.READY.value and (bill is None or bill.status == BillStatus.DRAFT),
         "open_differences": [d for d in bill.differences if d.resolution is None] if bill else [],
         "own_context": True,
         "local_time": lambda dt: local_time(dt, visit.site.timezone),
@@ -123,7 +88,7 @@ def render_section(visit: Visit, status: int = 200, **extra):
 
 
 def _guard_section(visit, action, values=None, error_for=None):
-    return fragments.refused(action, svc.BillInvalid, error_text, lambda status, errors: render_section(
+    return fragments.refused(action, lambda status, errors: render_section(
         visit, status, errors=errors, values=values, error_for=error_for)) or render_section(visit)
 
 
@@ -213,15 +178,11 @@ def _act(bill: Bill, action, form: str):
     values = request.form
     try:
         action()
-    except rules.PaymentInvalid as exc:
+    except Invalid as exc:
         db.session.rollback()
-        bal = svc.bill_balance(bill)
-        return _panel(bill, 422, errors={k: error_text(v, balance=yuan(bal)) for k, v in exc.errors.items()},
-                      values=values, form=form)
-    except svc.BillInvalid as exc:
-        db.session.rollback()
+        # over_balance and over_credit quote the amount still open
         left = svc.credit_left(bill) if bill.status in svc.SETTLED else 0
-        return _panel(bill, 422, errors={k: error_text(v, left=yuan(left)) for k, v in exc.errors.items()},
+        return _panel(bill, 422, errors=error_texts(exc.errors, balance=yuan(svc.bill_balance(bill)), left=yuan(left)),
                       values=values, form=form)
     except ServiceError as exc:
         db.session.rollback()
@@ -299,7 +260,7 @@ def _paper_context(b: Bill) -> dict:
 @roles_required(CASHIER, ADVISOR)
 def print_bill(bill_id):
     b = bill_or_404(bill_id)
-    if b.status == "draft":
+    if b.status == BillStatus.DRAFT:
         abort(404)
     return render_template("cashier/print.html", **_paper_context(b))
 
@@ -308,6 +269,6 @@ def print_bill(bill_id):
 @roles_required(CASHIER, ADVISOR)
 def receipt(bill_id):
     b = bill_or_404(bill_id)
-    if b.status == "draft":
+    if b.status == BillStatus.DRAFT:
         abort(404)
     return render_template("cashier/receipt.html", **_paper_context(b))

@@ -20,44 +20,16 @@ from ..models import LabourOperation, MaintenanceItem, Part, Visit
 from ..roles import ADVISOR, PARTS
 from ..security import roles_required
 from ..services import catalogue as svc
-from ..services.catalogue import CatalogueInvalid
 from ..workflow import OPEN_STATES
 from ..parsing import read_id
+from ..commands.catalogue import (OPERATION_KINDS, RATE_KINDS, parse_maintenance, parse_operation, parse_part,
+                                  parse_rates)
+from ..messages import error_text
+from ..validation import Invalid
 
 bp = Blueprint("catalogue", __name__, url_prefix="/admin/catalogue")
 
 READERS = (ADVISOR, PARTS)
-
-
-def error_text(code: str) -> str:
-    """Words for the codes of the catalogue service."""
-    return {
-        "required": _("Required."),
-        "too_long": _("Too long."),
-        "code_taken": _("This code is used by another operation."),
-        "number_taken": _("This part number exists already."),
-        "hours_range": _("Enter 0.1 to 99 hours (at most two decimals)."),
-        "kind_invalid": _("Choose one of the options."),
-        "price_range": _("Enter a price from 0 to 1,000,000 (at most two decimals)."),
-        "rate_range": _("Enter a rate from 0.01 to 10,000 per hour."),
-        "lead_days_range": _("Enter 0 to 365 days."),
-        "quantity_invalid": _("Enter a quantity greater than 0 (at most two decimals)."),
-        "not_enough_stock": _("Not enough stock: the quantity is more than is available."),
-        "visit_invalid": _("Choose a visit of this site."),
-        "operation_unknown": _("Choose an existing labour operation."),
-        "part_unknown": _("Choose an existing part."),
-        "part_for_quantity": _("Choose the part for this quantity."),
-        "make_for_model": _("Enter the make as well."),
-        "km_range": _("Enter 500 to 500,000 km."),
-        "months_range": _("Enter 1 to 240 months."),
-        "interval_required": _("Enter a distance, a time, or both."),
-        "file_missing": _("Choose a CSV file."),
-        "encoding": _("The file is not UTF-8 text. Save it as \"CSV UTF-8\"."),
-        "not_csv": _("The file could not be read as CSV."),
-        "header_invalid": _("The first row must name the columns, as in the example."),
-        "too_many_rows": _("Too many rows: at most 5000 per file."),
-        "invalid": _("Choose one of the options."),
-    }.get(code, code)
 
 
 def kind_names():
@@ -121,7 +93,7 @@ def _render(template, status=200, **ctx):
     ctx.setdefault("errors", {})
     ctx.setdefault("values", {})
     return render_template(template, error_text=error_text, local_time=local_time, fmt_qty=fmt_qty, kinds=kind_names(),
-                           kind_options=[(k, kind_names()[k]) for k in svc.OPERATION_KINDS], can_edit_catalogue=_can_edit_catalogue(),
+                           kind_options=[(k, kind_names()[k]) for k in OPERATION_KINDS], can_edit_catalogue=_can_edit_catalogue(),
                            can_edit_parts=_can_edit_parts(), **ctx), status
 
 
@@ -169,8 +141,8 @@ def save_operation(op_id):
     form = request.form.to_dict()
     form["active"] = "1" if request.form.get("active") else "0"
     try:
-        op = svc.save_operation(_site_id(), form, editing)
-    except CatalogueInvalid as exc:
+        op = svc.save_operation(_site_id(), parse_operation(form), editing)
+    except Invalid as exc:
         values = dict(form, active=form["active"] == "1")
         return _render("catalogue/operations.html", 422, operations=_operations(), editing=editing,
                        values=values, errors=exc.errors)
@@ -184,17 +156,17 @@ def save_operation(op_id):
 @roles_required(*READERS)
 def rates():
     values = {f"rate_{k}": v for k, v in svc.rates_for(_site_id()).items()}
-    return _render("catalogue/rates.html", values=values, rate_kinds=svc.RATE_KINDS)
+    return _render("catalogue/rates.html", values=values, rate_kinds=RATE_KINDS)
 
 
 @bp.post("/rates")
 @roles_required()
 def save_rates():
     try:
-        svc.save_rates(_site_id(), request.form)
-    except CatalogueInvalid as exc:
+        svc.save_rates(_site_id(), parse_rates(request.form))
+    except Invalid as exc:
         return _render("catalogue/rates.html", 422, values=request.form.to_dict(), errors=exc.errors,
-                       rate_kinds=svc.RATE_KINDS)
+                       rate_kinds=RATE_KINDS)
     flash(_("Labour rates saved."))
     return redirect(url_for(".rates"))
 
@@ -228,8 +200,8 @@ def create_part():
     form = request.form.to_dict()
     form["active"] = "1"
     try:
-        part = svc.save_part(_site_id(), form)
-    except CatalogueInvalid as exc:
+        part = svc.save_part(_site_id(), parse_part(form))
+    except Invalid as exc:
         return _parts_page(422, values=form, errors=exc.errors)
     flash(_("Saved: %(code)s", code=part.number))
     return redirect(url_for(".part", part_id=part.id))
@@ -266,8 +238,8 @@ def save_part(part_id):
     form = request.form.to_dict()
     form["active"] = "1" if request.form.get("active") else "0"
     try:
-        svc.save_part(_site_id(), form, part)
-    except CatalogueInvalid as exc:
+        svc.save_part(_site_id(), parse_part(form), part)
+    except Invalid as exc:
         db.session.rollback()
         return _part_page(part, 422, values=dict(form, active=form["active"] == "1"), errors=exc.errors)
     flash(_("Saved: %(code)s", code=part.number))
@@ -281,7 +253,7 @@ def receive(part_id):
     form = request.form.to_dict()
     try:
         movement = svc.receive_stock(part, form.get("quantity"), form.get("reference"), current_user)
-    except CatalogueInvalid as exc:
+    except Invalid as exc:
         return _part_page(part, 422, stock_form="receive", stock_values=form, stock_errors=exc.errors)
     flash(_("Received %(q)s of %(part)s.", q=fmt_qty(movement.quantity), part=part.number))
     return redirect(url_for(".part", part_id=part.id))
@@ -300,7 +272,7 @@ def issue(part_id):
                               stock_errors={"visit_id": "visit_invalid"})
     try:
         movement = svc.issue_stock(part, form.get("quantity"), form.get("reference"), current_user, visit)
-    except CatalogueInvalid as exc:
+    except Invalid as exc:
         return _part_page(part, 422, stock_form="issue", stock_values=form, stock_errors=exc.errors)
     flash(_("Issued %(q)s of %(part)s.", q=fmt_qty(movement.quantity), part=part.number))
     return redirect(url_for(".part", part_id=part.id))
@@ -347,8 +319,8 @@ def save_maintenance(item_id):
     editing = _get(MaintenanceItem, item_id) if item_id else None
     form = request.form.to_dict()
     try:
-        svc.save_maintenance_item(_site_id(), form, editing)
-    except CatalogueInvalid as exc:
+        svc.save_maintenance_item(_site_id(), parse_maintenance(form), editing)
+    except Invalid as exc:
         db.session.rollback()
         return _maintenance_page(422, editing=editing, values=form, errors=exc.errors)
     flash(_("Maintenance item saved."))
@@ -386,7 +358,7 @@ def import_csv(catalogue):
     raw = upload.read() if upload else b""
     try:
         summary = svc.import_csv(_site_id(), catalogue, raw)
-    except CatalogueInvalid as exc:
+    except Invalid as exc:
         return _render("catalogue/import.html", 422, errors=exc.errors, **ctx)
     ctx["summary"] = summary
     return _render("catalogue/import.html", 422 if summary.errors and not summary.imported else 200, **ctx)

@@ -8,12 +8,11 @@ section and a message next to each item; a visit at another stage answers 409 wi
 The section refetches itself on live hints (the cashier settling delivers the visit) but
 answers 204 when nothing it shows changed, so a hint never wipes out notes being typed."""
 from flask import Blueprint, abort, render_template, request
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import fragments
 from .. import handover as rules
-from ..messages import error_text as shared_error_text
+from ..messages import error_text
 from ..models import Visit
 from ..notify import latest_notice
 from ..roles import ADVISOR
@@ -22,20 +21,6 @@ from ..services import closing
 from ..services import delivery as svc
 
 bp = Blueprint("delivery", __name__, url_prefix="/advisor")
-
-
-def error_text(code: str) -> str:
-    words = {
-        "tick": _("Tick this item with the customer first."),
-        "delivery_signature": _("The customer has not signed the checklist as it stands."),
-        "signature_missing": _("Ask the customer to sign in the box."),
-        "checklist_changed": _("The checklist changed while the customer was signing: show it again and sign anew."),
-        "delivery_not_ready": _("The handover is only possible while the car is ready for pickup."),
-        "delivery_completed": _("The handover is already completed."),
-        "notes_too_long": _("At most 2,000 characters."),
-    }
-    return words[code] if code in words else shared_error_text(code)
-
 
 
 def section_context(visit: Visit, **extra) -> dict:
@@ -67,7 +52,7 @@ def render_section(visit: Visit, status: int = 200, before: dict | None = None, 
 
 def _guard(visit, action, form_values=None):
     before = fragments.render_sections(visit, ("progress",))
-    return fragments.refused(action, svc.DeliveryInvalid, error_text, lambda status, errors: render_section(
+    return fragments.refused(action, lambda status, errors: render_section(
         visit, status, errors=errors, values=form_values)) or render_section(visit, before=before)
 
 

@@ -14,7 +14,6 @@ from datetime import timezone
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, render_template, request
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -24,42 +23,16 @@ from ..extensions import db
 from ..models import AdditionalWork, Approval, Concern, LabourOperation, Part, Signature, Visit
 from ..roles import ADVISOR
 from ..security import roles_required, visit_or_404
-from ..services import ServiceError
 from ..services import estimates as svc
-from ..storage import ImageRefused, store_signature_png
 from ..workflow import VisitState
-from ..messages import error_text as intake_error_text
-from ..parsing import parse_id
+from ..commands.estimates import (PAYMENT_METHODS, parse_discount, parse_in_shop_approval, parse_line,
+                                 parse_repair_order)
+from ..messages import error_text
 
 bp = Blueprint("estimate", __name__, url_prefix="/advisor")
 
 BEFORE_ESTIMATE = {VisitState.WAITING.value, VisitState.CALLED.value, VisitState.NO_SHOW.value,
                    VisitState.RECEPTION.value, VisitState.INSPECTION.value, VisitState.INTERVIEW.value}
-
-
-def error_text(code: str) -> str:
-    words = {
-        "kind_invalid": _("Choose labour, part or diagnosis."),
-        "hours_invalid": _("Enter hours between 0.1 and 99, at most two decimals."),
-        "quantity_invalid": _("Enter a quantity between 0.01 and 999, at most two decimals."),
-        "price_invalid": _("Enter an amount between 0 and 1,000,000, at most two decimals."),
-        "discount_invalid": _("Enter a discount between 0 and 100 %, at most two decimals."),
-        "part_invalid": _("Choose a part from the list."),
-        "invalid": _("Choose one of the options."),
-        "required": _("Required."),
-        "lines_required": _("Add at least one line before presenting the estimate."),
-        "repair_order_required": _("Save the repair order terms before presenting the estimate."),
-        "stale_version": _("The estimate changed: show the new version to the customer."),
-        "already_decided": _("The customer has already decided on this version."),
-        "not_presented": _("Present the estimate to the customer first."),
-        "estimate_closed": _("The estimate cannot be changed at this stage."),
-        "line_not_found": _("This line no longer exists."),
-        "recommendation_gone": _("This recommendation is no longer open."),
-        "decide_every_line": _("Approve or decline every line."),
-        "signature_missing": _("Ask the customer to sign in the box."),
-    }
-    return words[code] if code in words else intake_error_text(code)
-
 
 
 def local_time(dt, tz_name):
@@ -97,7 +70,7 @@ def section_context(visit: Visit, **extra) -> dict:
             .order_by(LabourOperation.kind, LabourOperation.code)).all() if editable else [],
         "parts": db.session.scalars(select(Part).where(Part.site_id == visit.site_id, Part.active.is_(True))
                                     .order_by(Part.number)).all() if editable else [],
-        "ro": visit.repair_order, "payment_methods": svc.PAYMENT_METHODS,
+        "ro": visit.repair_order, "payment_methods": PAYMENT_METHODS,
         "editable": editable, "before": visit.state in BEFORE_ESTIMATE,
         "promised": local_time(est.promised_at, visit.site.timezone) if est else None,
         "local_time": lambda dt: local_time(dt, visit.site.timezone),
@@ -123,7 +96,7 @@ def _guard(visit, action, form_values=None, trigger_progress=False):
     """``trigger_progress``: the save may move the visit on, so the page's progress block is
     drawn before it and sent with the answer when it changed."""
     before = fragments.render_sections(visit, ("progress",) if trigger_progress else ())
-    return fragments.refused(action, svc.EstimateInvalid, error_text, lambda status, errors: render_section(
+    return fragments.refused(action, lambda status, errors: render_section(
         visit, status, errors=errors, values=form_values)) or render_section(visit, before=before)
 
 
@@ -147,7 +120,7 @@ def section(visit_id):
 @roles_required(ADVISOR)
 def add_line(visit_id):
     visit = visit_or_404(visit_id)
-    return _guard(visit, lambda: svc.add_line(visit, request.form, current_user), request.form)
+    return _guard(visit, lambda: svc.add_line(visit, parse_line(request.form), current_user), request.form)
 
 
 @bp.post("/visits/<int:visit_id>/estimate/lines/<int:line_id>/delete")
@@ -161,7 +134,7 @@ def delete_line(visit_id, line_id):
 @roles_required(ADVISOR)
 def discount(visit_id):
     visit = visit_or_404(visit_id)
-    return _guard(visit, lambda: svc.set_discount(visit, request.form.get("discount"), current_user),
+    return _guard(visit, lambda: svc.set_discount(visit, parse_discount(request.form.get("discount")), current_user),
                   request.form)
 
 
@@ -178,7 +151,8 @@ def repair_order(visit_id):
     visit = visit_or_404(visit_id)
     values = dict(request.form)
     values["form"] = "ro"
-    return _guard(visit, lambda: svc.save_repair_order(visit, request.form, current_user), values)
+    return _guard(visit, lambda: svc.save_repair_order(visit, parse_repair_order(request.form), current_user),
+                  values)
 
 
 @bp.post("/visits/<int:visit_id>/estimate/present")
@@ -198,40 +172,8 @@ def approve_in_shop(visit_id):
     values.pop("signature", None)
 
     def act():
-        est = svc.estimate_for(visit)
-        version = request.form.get("version", "")
-        if parse_id(version) != est.version:
-            raise ServiceError("stale_version", 409)
-        if est.status != "presented":
-            raise ServiceError("already_decided" if est.status == "decided" else "not_presented", 409)
-        decisions, errors = {}, {}
-        for line in est.lines:
-            choice = request.form.get(f"decision-{line.id}", "")
-            if choice not in ("approved", "declined"):
-                errors[f"decision-{line.id}"] = "invalid"
-                continue
-            decisions[line.id] = (choice, request.form.get(f"reason-{line.id}") or None)
-        try:
-            stored = store_signature_png(request.form.get("signature"), visit.site_id)
-        except ImageRefused:
-            stored, errors["signature"] = None, "signature_missing"
-        if errors:
-            if any(k.startswith("decision-") for k in errors):
-                errors["decisions"] = "decide_every_line"
-            raise svc.EstimateInvalid(errors)
-        shown = svc.sha256(svc.canonical(svc.shown_payload(est)))
-        signer = (request.form.get("signer_name") or "").strip()[:120] or None
-        sig = Signature(site_id=visit.site_id, visit_id=visit.id, document="repair_order", signer_name=signer,
-                        image_path=stored.path, image_sha256=stored.sha256, content_hash=shown,
-                        ip=(request.remote_addr or "")[:64] or None,
-                        user_agent=(request.headers.get("User-Agent") or "")[:255] or None,
-                        witnessed_by_id=current_user.id)
-        db.session.add(sig)
-        db.session.flush()
-        # decide() commits the signature with the approval, or rolls both back when refused.
-        svc.decide(visit, est.version, decisions, "in_shop", signer=signer, signature_id=sig.id,
-                   ip=request.remote_addr, user_agent=request.headers.get("User-Agent"),
-                   actor=current_user._get_current_object())
+        svc.approve_in_shop(visit, parse_in_shop_approval(request.form), current_user._get_current_object(),
+                            ip=request.remote_addr, user_agent=request.headers.get("User-Agent"))
 
     return _guard(visit, act, values, trigger_progress=True)
 

@@ -17,30 +17,16 @@ from ..services import ServiceError
 from ..services import complaints as complaints_svc
 from ..services import followup as svc
 from ..timeutil import utcnow
+from ..commands.followup import parse_call
+from ..messages import error_text, error_texts
+from ..validation import Invalid
+from ..statuses import FollowUpStatus
 
 bp = Blueprint("followup", __name__)
 QUEUE = "followup/queue.html"
 CALL = "followup/call.html"
 LIST = "followup/complaints.html"
 CASE = "followup/complaint.html"
-
-
-def messages() -> dict:
-    return {
-        "required": _("Required."),
-        "too_long": _("Too long."),
-        "rating_invalid": _("Choose 1 to 5 stars."),
-        "outcome_invalid": _("Choose the outcome of the call."),
-        "call_already_recorded": _("This call was already recorded. The list shows where it stands now."),
-        "call_stale": _("This call was already recorded. The list shows where it stands now."),
-        "followup_not_found": _("This page does not exist."),
-        "complaint_not_found": _("This page does not exist."),
-        "complaint_closed": _("This case is resolved already."),
-        "owner_invalid": _("Choose a CSI staff member or a manager of this site."),
-        "note_required": _("Write the note first."),
-        "text_too_long": _("Too long."),
-        "resolution_required": _("Write how the case was resolved."),
-    }
 
 
 def question_labels() -> dict:
@@ -57,8 +43,8 @@ def outcome_labels() -> dict:
 
 
 def status_labels() -> dict:
-    return {"due": _("Due"), "reached": _("Reached"), "unreachable": _("Unreachable"),
-            "wrong_number": _("Wrong number")}
+    return {FollowUpStatus.DUE: _("Due"), FollowUpStatus.REACHED: _("Reached"),
+            FollowUpStatus.UNREACHABLE: _("Unreachable"), FollowUpStatus.WRONG_NUMBER: _("Wrong number")}
 
 
 def source_labels() -> dict:
@@ -79,7 +65,7 @@ def _globals(**ctx):
 def _fail(exc: ServiceError):
     if exc.status == 404:
         abort(404)
-    return messages().get(exc.message, exc.message)
+    return error_text(exc.message)
 
 
 # ---------------------------------------------------------------- the call queue
@@ -139,10 +125,10 @@ def record_call(follow_up_id):
     me = _me()
     outcome = request.form.get("outcome", "")
     try:
-        svc.record_call(me, follow_up_id, request.form.get("attempt"), outcome, request.form)
-    except svc.FormInvalid as exc:
+        svc.record_call(me, follow_up_id, parse_call(request.form))
+    except Invalid as exc:
         fu = svc.get(me.site_id, follow_up_id)
-        errors = {k: messages().get(v, v) for k, v in exc.errors.items()}
+        errors = error_texts(exc.errors)
         return render_template(CALL, **_call_context(fu, errors, request.form,
                                                      _("Please check the highlighted fields."))), 422
     except ServiceError as exc:

@@ -21,37 +21,26 @@ from ..roles import ADMIN, ADVISOR, CASHIER, CSI, MANAGER
 from ..security import roles_required, visit_or_404
 from ..services import ServiceError
 from ..services import history as svc
+from ..messages import error_text
+from ..statuses import BillStatus, ComplaintStatus, FollowUpStatus
 
 bp = Blueprint("history", __name__, url_prefix="/history")
 READERS = (ADVISOR, CASHIER, CSI)
 
 CHANNELS = {"in_shop": _l("In the shop (signed)"), "remote": _l("On the phone (status page)")}
 BILL_KINDS = {"invoice": _l("Invoice"), "credit_note": _l("Credit note")}
-BILL_STATUS = {"draft": _l("Draft"), "issued": _l("To pay"), "paid": _l("Paid"), "company": _l("Company account"),
-               "void": _l("Void")}
+BILL_STATUS = {BillStatus.DRAFT: _l("Draft"), BillStatus.ISSUED: _l("To pay"), BillStatus.PAID: _l("Paid"),
+               BillStatus.COMPANY: _l("Company account"), BillStatus.VOID: _l("Void")}
 PAYMENT_METHODS = {"wechat": _l("WeChat Pay"), "alipay": _l("Alipay"), "card": _l("Bank card"), "cash": _l("Cash"),
                    "company": _l("Company account")}
 SURVEY_CHANNELS = {"pickup": _l("Rating at pickup"), "survey": _l("Survey after delivery"),
                    "call": _l("Answers on the follow-up call")}
 CALL_OUTCOMES = {"reached": _l("Reached"), "no_answer": _l("No answer"), "wrong_number": _l("Wrong number")}
-FOLLOW_UP_STATUS = {"due": _l("Due"), "reached": _l("Reached"), "unreachable": _l("Unreachable"),
-                    "wrong_number": _l("Wrong number")}
-COMPLAINT_STATUS = {"open": _l("Open"), "resolved": _l("Resolved")}
+FOLLOW_UP_STATUS = {FollowUpStatus.DUE: _l("Due"), FollowUpStatus.REACHED: _l("Reached"),
+                    FollowUpStatus.UNREACHABLE: _l("Unreachable"), FollowUpStatus.WRONG_NUMBER: _l("Wrong number")}
+COMPLAINT_STATUS = {ComplaintStatus.OPEN: _l("Open"), ComplaintStatus.RESOLVED: _l("Resolved")}
 COMPLAINT_SOURCES = {"rating": _l("Low rating"), "call": _l("Follow-up call"), "staff": _l("Staff")}
 LINE_KINDS = {"labour": _l("Labour"), "part": _l("Part"), "diagnosis": _l("Diagnosis")}
-
-
-def error_text(code: str) -> str:
-    return {
-        "query_required": _("Enter a plate, mobile number, VIN or name."),
-        "query_too_short": _("Enter at least 2 characters."),
-        "query_too_long": _("Enter at most 64 characters."),
-        "query_invalid": _("Enter letters or digits of a plate, mobile number, VIN or name."),
-        "date_required": _("Enter a date."),
-        "date_invalid": _("Enter a date as YYYY-MM-DD."),
-        "range_reversed": _("The end date is before the start date."),
-        "range_too_long": _("Export at most one year at a time."),
-    }.get(code, code)
 
 
 def _label(table, code):

@@ -25,6 +25,8 @@ from ..workflow import IllegalTransition, VisitState, next_states
 from ..storage import open_path
 from ..validation import parse_vin
 from ..messages import error_text
+from ..validation import Invalid
+from ..commands.intake import parse_concern_edit, parse_customer_vehicle
 from ..parsing import read_id
 
 bp = Blueprint("intake", __name__, url_prefix="/advisor")
@@ -40,7 +42,6 @@ DEPENDS = {
     "signature": ("inspection",),                                        # "not signed" leaves the to-do list
     "interview": ("progress", "estimate"),
 }
-
 
 
 def section_context(visit: Visit, **extra) -> dict:
@@ -127,7 +128,7 @@ def _guard(visit, name, action, form_values=None):
     """Run a service; on bad input answer 422 with the section, the messages and what was typed.
     Success: the section, and those of DEPENDS[name] that the save changed."""
     before = fragments.render_sections(visit, DEPENDS.get(name, ()))
-    return fragments.refused(action, svc.IntakeInvalid, error_text, lambda status, errors: render_section(
+    return fragments.refused(action, lambda status, errors: render_section(
         visit, name, status, errors=errors, values=form_values)) or render_section(visit, name, before=before)
 
 
@@ -195,7 +196,7 @@ def link_suggested(visit_id):
 @roles_required(ADVISOR)
 def save_customer(visit_id):
     visit = visit_or_404(visit_id)
-    return _guard(visit, "customer", lambda: svc.save_customer_vehicle(visit, request.form, current_user),
+    return _guard(visit, "customer", lambda: svc.save_customer_vehicle(visit, parse_customer_vehicle(request.form), current_user),
                   request.form)
 
 
@@ -227,8 +228,8 @@ def save_inspection(visit_id):
     re-renders the section with the messages."""
     visit = visit_or_404(visit_id)
     before = fragments.render_sections(visit, DEPENDS["inspection"] + ("inspection_status",))
-    refused = fragments.refused(lambda: svc.save_inspection(visit, request.form, current_user), svc.IntakeInvalid,
-                                error_text, lambda status, errors: render_section(
+    refused = fragments.refused(lambda: svc.save_inspection(visit, request.form, current_user),
+                                lambda status, errors: render_section(
                                     visit, "inspection", status, errors=errors, values=request.form))
     if refused:
         return refused
@@ -253,7 +254,7 @@ def add_mark(visit_id):
         if upload and upload.filename:
             try:
                 svc.add_photo(visit, upload.read(), mark.id, current_user)
-            except svc.IntakeInvalid:
+            except Invalid:
                 svc.delete_mark(visit, mark.id, current_user)   # all or nothing: the kept form is sent again
                 raise
     return _guard(visit, "damage", act, request.form)
@@ -323,7 +324,7 @@ def add_concern(visit_id):
 @roles_required(ADVISOR)
 def update_concern(visit_id, concern_id):
     visit = visit_or_404(visit_id)
-    return _guard(visit, "interview", lambda: svc.update_concern(visit, concern_id, request.form, current_user),
+    return _guard(visit, "interview", lambda: svc.update_concern(visit, concern_id, parse_concern_edit(request.form), current_user),
                   request.form)
 
 

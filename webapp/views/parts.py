@@ -13,7 +13,7 @@ from ..roles import DISPATCHER, PARTS
 from ..security import roles_required
 from ..services import ServiceError
 from ..services import parts_desk
-from ..services.catalogue import CatalogueInvalid
+from ..validation import Invalid
 from ..workshop_screens import _globals as workshop_labels
 from ..parsing import read_id
 
@@ -48,7 +48,7 @@ def issue():
         message = _("Issued %(qty)s × %(part)s for %(number)s.", qty=f"{row.outstanding.normalize():f}",
                     part=row.part.name(str(get_locale())),
                     number=row.visit.ticket.number if row.visit.ticket else row.visit.plate)
-    except CatalogueInvalid:
+    except Invalid:
         status, level = 409, "error"
         message = _("Not enough in stock to issue this part: receive it first, or tell the advisor.")
     except ServiceError:

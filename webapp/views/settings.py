@@ -12,51 +12,18 @@ from flask_login import current_user
 
 from ..roles import DISPATCHER, MANAGER
 from ..security import roles_required
+from ..commands.settings import BOOKING_FIELDS, CAP_FIELDS, FOLLOWUP_FIELDS, parse_site_settings
 from ..services import settings as svc
-from ..services.settings import SettingsInvalid
 from ..timeutil import local_day
 from ..parsing import read_id
+from ..messages import error_text
+from ..validation import Invalid
 
 bp = Blueprint("settings", __name__, url_prefix="/admin")
 
 SITE_FIELDS = ("name_zh", "name_en", "tax_rate", "diagnosis_fee", "opening", "closing", "break_start", "break_end",
                "reception_minutes", "appointment_early_minutes", "appointment_late_minutes",
                "prefix_appointment", "prefix_walkin")
-
-
-def error_text(code: str) -> str:
-    """Words for the codes of the settings service."""
-    return {
-        "required": _("Required."),
-        "too_long": _("Too long."),
-        "tax_range": _("Enter a tax rate from 0 to 30 per cent (at most two decimals)."),
-        "fee_range": _("Enter a fee from 0 to 100,000 (at most two decimals)."),
-        "time_invalid": _("Enter a time as HH:MM, from 00:00 to 23:59."),
-        "closing_before_opening": _("Closing must be later than opening."),
-        "break_pair": _("Enter both the start and the end of the break, or neither."),
-        "break_order": _("The break must end after it starts."),
-        "break_outside": _("The break must be within the opening hours."),
-        "reception_range": _("Enter 1 to 120 minutes."),
-        "window_range": _("Enter 0 to 240 minutes."),
-        "prefix_invalid": _("Enter one or two capital letters (A–Z)."),
-        "prefix_same": _("Use a different prefix from the appointment prefix."),
-        "not_technician": _("Only technicians of this site can be put on the roster."),
-        "end_before_start": _("The shift must end after it starts."),
-        "day_invalid": _("Choose a day."),
-        "followup_days_range": _("Enter 0 to 60 days."),
-        "retry_hours_range": _("Enter 1 to 168 hours."),
-        "max_attempts_range": _("Enter 1 to 10 attempts."),
-        "complaint_rating_range": _("Enter 0 (never) to 4 stars."),
-        "complaint_due_range": _("Enter 1 to 30 days."),
-        "slot_minutes_range": _("Enter 10 to 240 minutes."),
-        "slot_customers_range": _("Enter 1 to 10 customers."),
-        "utilisation_range": _("Enter 10 to 100 per cent."),
-        "reserve_range": _("Enter 0 to 90 per cent."),
-        "no_show_range": _("Enter 5 to 480 minutes."),
-        "cap_range": _("Enter hours from 0 to 999 (one decimal), or leave empty for no cap."),
-        "weekday_invalid": _("Choose days of the week from the list."),
-        "holiday_invalid": _("Enter dates as YYYY-MM-DD, one a line."),
-    }.get(code, code)
 
 
 def _site():
@@ -81,8 +48,8 @@ def _site_values(site):
     values["diagnosis_fee"] = f"{site.diagnosis_fee:.2f}"
     values["break_start"] = site.break_start or ""
     values["break_end"] = site.break_end or ""
-    values.update({name: getattr(site, name) for name, _b, _c in svc.FOLLOWUP_FIELDS + svc.BOOKING_FIELDS})
-    for name in svc.CAP_FIELDS:
+    values.update({name: getattr(site, name) for name, _b, _c in FOLLOWUP_FIELDS + BOOKING_FIELDS})
+    for name in CAP_FIELDS:
         values[name] = "" if getattr(site, name) is None else f"{getattr(site, name):.1f}"
     values["closed_weekdays"] = [d for d in (site.closed_weekdays or "").split(",") if d]
     values["holidays"] = site.holidays or ""
@@ -91,9 +58,9 @@ def _site_values(site):
 
 def _booking_form(form):
     """The booking card's fields as the service reads them (a marker says the card was sent)."""
-    form.update({name: request.form[name] for name, _b, _c in svc.BOOKING_FIELDS if name in request.form})
+    form.update({name: request.form[name] for name, _b, _c in BOOKING_FIELDS if name in request.form})
     if "booking" in request.form:
-        form.update({name: request.form.get(name, "") for name in svc.CAP_FIELDS})
+        form.update({name: request.form.get(name, "") for name in CAP_FIELDS})
         form.update(booking="1", closed_weekdays=request.form.getlist("closed_weekdays"),
                     holidays=request.form.get("holidays", ""))
     return form
@@ -110,11 +77,11 @@ def site():
 def save_site():
     site = _site()
     form = {name: request.form.get(name, "") for name in SITE_FIELDS}
-    form.update({name: request.form[name] for name, _b, _c in svc.FOLLOWUP_FIELDS if name in request.form})
+    form.update({name: request.form[name] for name, _b, _c in FOLLOWUP_FIELDS if name in request.form})
     _booking_form(form)
     try:
-        svc.save_site_settings(site, form, current_user)
-    except SettingsInvalid as exc:
+        svc.save_site_settings(site, parse_site_settings(form), current_user)
+    except Invalid as exc:
         return _render("settings/site.html", 422, values=form, errors=exc.errors)
     flash(_("Site settings saved."))
     return redirect(url_for(".site"))
@@ -171,7 +138,7 @@ def save_shift():
         else:
             svc.save_shift(site, user_id, day, values["start"], values["end"])
             flash(_("Shift saved."))
-    except SettingsInvalid as exc:
+    except Invalid as exc:
         if "user_id" in exc.errors:
             return _shifts_page(day, 422, row_errors={None: exc.errors})
         return _shifts_page(day, 422, row_errors={user_id: exc.errors}, row_values={user_id: values})

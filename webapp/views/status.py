@@ -32,15 +32,17 @@ from ..readmodels import status_state
 from ..rendercache import RenderCache, placeholder_csrf, with_csrf
 from ..services import ServiceError
 from ..services import estimates as estimates_svc
+from ..commands.followup import parse_survey
 from ..services import followup as followup_svc
 from .. import followup as followup_rules
 from ..services import intake as intake_svc
 from ..services import status_access
 from ..storage import open_path
 from ..timeutil import utcnow
-from ..validation import mask_plate
+from ..validation import Invalid, mask_plate
 from ..workflow import CUSTOMER_STAGES, VisitState, customer_stage
 from ..parsing import parse_id, read_id
+from ..statuses import EstimateStatus, LineDecision
 
 bp = Blueprint("status", __name__)
 
@@ -195,7 +197,7 @@ def _all_declined(record) -> bool:
         decisions = json.loads(record.decisions)
     except ValueError:
         return False
-    return bool(decisions) and all(d.get("decision") == "declined" for d in decisions.values())
+    return bool(decisions) and all(d.get("decision") == LineDecision.DECLINED for d in decisions.values())
 
 
 @dataclass(frozen=True)
@@ -234,12 +236,12 @@ def _number(value: Decimal) -> str:
 
 def _estimate_ready(visit) -> bool:
     est = visit.estimate
-    return est is not None and est.status == "presented"
+    return est is not None and est.status == EstimateStatus.PRESENTED
 
 
 def _approval_view(visit) -> ApprovalView | None:
     est: Estimate | None = visit.estimate
-    if est is None or (est.status == "draft" and est.version == 1):
+    if est is None or (est.status == EstimateStatus.DRAFT and est.version == 1):
         return None
     lines = []
     for line in est.lines:
@@ -253,15 +255,16 @@ def _approval_view(visit) -> ApprovalView | None:
             # a line the customer booked is theirs, not the shop's recommendation
             recommended=bool(line.recommended) and line.recommended != "booked"))
     record = None
-    if est.status == "decided":
+    if est.status == EstimateStatus.DECIDED:
         record = db.session.scalar(select(Approval).where(Approval.estimate_id == est.id,
                                                           Approval.version == est.version)
                                    .order_by(Approval.id.desc()).limit(1))
     fee = visit.site.diagnosis_fee
     return ApprovalView(
         status=est.status, version=est.version, lines=lines,
-        full=estimates_svc.estimate_totals(est, ("pending", "approved", "declined")),
-        decided=estimates_svc.estimate_totals(est, ("approved",)) if est.status == "decided" else None,
+        full=estimates_svc.estimate_totals(est, (LineDecision.PENDING, LineDecision.APPROVED, LineDecision.DECLINED)),
+        decided=(estimates_svc.estimate_totals(est, (LineDecision.APPROVED,))
+                 if est.status == EstimateStatus.DECIDED else None),
         tax_bp=int((est.tax_rate * 10000).to_integral_value()), fee=fee, chosen=_choice_total(est, {}),
         record=record, all_declined=_all_declined(record),
         consent=estimates_svc.CONSENT_TEXT)
@@ -395,10 +398,10 @@ def _posted_decisions(form) -> dict:
     decisions = {}
     for key, value in form.items():
         line_id = parse_id(key[len(_DECISION_FIELD):]) if key.startswith(_DECISION_FIELD) else None
-        if line_id is None or value not in ("approved", "declined"):
+        if line_id is None or value not in (LineDecision.APPROVED, LineDecision.DECLINED):
             continue
         reason = (form.get(f"reason-{line_id}") or "").strip()[:200] or None
-        decisions[line_id] = (value, reason if value == "declined" else None)
+        decisions[line_id] = (value, reason if value == LineDecision.DECLINED else None)
     return decisions
 
 
@@ -425,7 +428,7 @@ def approve(token):
     try:
         estimates_svc.decide(visit, version, _posted_decisions(request.form), channel="remote",
                              ip=request.remote_addr, user_agent=request.headers.get("User-Agent"))
-    except estimates_svc.EstimateInvalid:
+    except Invalid:
         return _approval_answer(ticket, _("Please approve or decline every line."), 422, "invalid")
     except ServiceError as exc:
         if exc.message == "stale_version":
@@ -590,8 +593,8 @@ def survey(token):
     if error:
         return _unavailable(error, ticket)
     try:
-        followup_svc.survey(ticket.visit, request.form)
-    except followup_svc.FormInvalid as exc:
+        followup_svc.survey(ticket.visit, parse_survey(request.form))
+    except Invalid as exc:
         errors = {k: (_("Too long.") if v == "too_long" else _("Please choose yes or no."))
                   for k, v in exc.errors.items()}
         values = {k: request.form.get(k, "") for k in ("explained", "on_time", "clean", "recommend", "comment")}

@@ -10,15 +10,17 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import AdditionalWork, Concern, Job, JobEvent, QcCheck, Visit
 from ..roles import TECHNICIAN
+from ..messages import error_text
 from ..security import roles_required
 from ..services import ServiceError
 from ..services import workshop as svc
 from ..timeutil import utcnow
-from ..workshop_screens import _globals, job_row, messages
+from ..workshop_screens import _globals, job_row
+from ..statuses import JobStatus, LineDecision
 
 bp = Blueprint("tech", __name__, url_prefix="/tech")
 PAGE = "tech/tablet.html"
-SHOWN = ("assigned", "in_progress", "paused", "done")
+SHOWN = (JobStatus.ASSIGNED, JobStatus.IN_PROGRESS, JobStatus.PAUSED, JobStatus.DONE)
 
 
 def job_brief(visit):
@@ -40,12 +42,12 @@ def _jobs_context(message=None, level="info", job_id=None, form=None):
     jobs = db.session.scalars(
         select(Job).join(Visit).where(Job.site_id == me.site_id, Job.technician_id == me.id, Job.status.in_(SHOWN),
                                       Visit.state.in_(("dispatch", "repair", "authorisation", "qc")))
-        .order_by((Job.status == "done").asc(), assigned_at.asc(), Job.id)).all()
+        .order_by((Job.status == JobStatus.DONE).asc(), assigned_at.asc(), Job.id)).all()
     cards = []
     for job in jobs:
         row = job_row(job, now)
         est = job.visit.estimate
-        row["lines"] = [ln for ln in (est.lines if est else []) if ln.decision == "approved"]
+        row["lines"] = [ln for ln in (est.lines if est else []) if ln.decision == LineDecision.APPROVED]
         row["brief"] = job_brief(job.visit)
         row["works"] = db.session.scalars(select(AdditionalWork).where(AdditionalWork.job_id == job.id)
                                           .order_by(AdditionalWork.id.desc())).all()
@@ -98,7 +100,7 @@ def job_action(job_id, action):
     try:
         actions[action]()
     except ServiceError as exc:
-        return _respond(messages().get(exc.message, exc.message), "error", exc.status, job_id,
+        return _respond(error_text(exc.message), "error", exc.status, job_id,
                         form if action == "additional" else None)
     if action == "additional":
         return _respond(_("Sent to the advisor. The job waits for the customer's answer."), "info", 200, job_id)

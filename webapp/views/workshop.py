@@ -15,6 +15,7 @@ from .. import jobs as rules
 from ..extensions import db
 from ..models import Bay, Job, QcCheck, TechnicianShift, User, Visit
 from ..roles import DISPATCHER, QC, TECHNICIAN
+from ..messages import error_text
 from ..security import roles_required
 from ..services import parts_desk
 from ..services import ServiceError
@@ -22,8 +23,9 @@ from ..services import workshop as svc
 from ..timeutil import local_day, utcnow
 from ..workflow import VisitState
 
-from ..workshop_screens import ACTIVE, _globals, fmt_hours, hours_text, job_row, messages, promise_text
+from ..workshop_screens import ACTIVE, _globals, fmt_hours, hours_text, job_row, promise_text
 from ..parsing import read_id
+from ..statuses import JobStatus
 
 bp = Blueprint("workshop", __name__, url_prefix="/workshop")
 PAGE = "workshop/dispatch.html"
@@ -33,7 +35,7 @@ def _dispatch_context(message=None, level="info", job_id=None):
     me = current_user._get_current_object()
     now = utcnow()
     jobs = db.session.scalars(
-        select(Job).join(Visit).where(Job.site_id == me.site_id, Job.status.in_(("waiting", *ACTIVE)),
+        select(Job).join(Visit).where(Job.site_id == me.site_id, Job.status.in_((JobStatus.WAITING, *ACTIVE)),
                                       Visit.state.in_((VisitState.DISPATCH.value, VisitState.REPAIR.value,
                                                        VisitState.AUTHORISATION.value)))
         .order_by(Job.created_at, Job.id)).all()
@@ -55,14 +57,14 @@ def _dispatch_context(message=None, level="info", job_id=None):
         load.append({"user": t, "on_shift": t.id in on_shift, "jobs": len(mine),
                      "hours": fmt_hours(sum((r["planned"] for r in mine), Decimal("0"))),
                      "clocked": hours_text(sum(r["clocked_seconds"] for r in mine)),
-                     "running": any(r["job"].status == "in_progress" for r in mine)})
+                     "running": any(r["job"].status == JobStatus.IN_PROGRESS for r in mine)})
     load.sort(key=lambda x: (not x["on_shift"], x["user"].display_name))
     bays = db.session.scalars(select(Bay).where(Bay.site_id == me.site_id, Bay.active.is_(True))
                               .order_by(Bay.name)).all()
     if job_id not in {r["job"].id for r in rows}:
         job_id = None   # the job left this list: show the message above it
     return {
-        "waiting": [r for r in rows if r["job"].status == "waiting"],
+        "waiting": [r for r in rows if r["job"].status == JobStatus.WAITING],
         "active": [r for r in rows if r["job"].status in ACTIVE],
         "load": load, "technicians": techs, "bays": bays,
         "message": message, "level": level, "message_job": job_id, **_globals(),
@@ -82,7 +84,7 @@ def _act(action, page, block, context_fn, endpoint, job_id=None):
     try:
         action()
     except ServiceError as exc:
-        return _respond(page, block, context_fn, endpoint, messages().get(exc.message, exc.message), "error",
+        return _respond(page, block, context_fn, endpoint, error_text(exc.message), "error",
                         exc.status, job_id)
     return _respond(page, block, context_fn, endpoint)
 
