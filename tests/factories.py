@@ -6,6 +6,7 @@ import uuid
 import zlib
 from types import SimpleNamespace
 
+from webapp.commands.intake import parse_inspection
 from webapp.commands.estimates import parse_line, parse_repair_order
 
 PASSWORD = "test-pass-123"
@@ -168,8 +169,8 @@ def visit_at_estimate(factory, site, advisor, plate="京A12345", mobile="1380013
     visit = db.session.get(Visit, ticket.visit_id)
     confirm_suggestion(visit, advisor)
     intake_svc.start_inspection(visit, advisor)
-    intake_svc.save_inspection(visit, MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                                 "mileage": "1000", "fuel_level": "1/2", "valuables_left": "no"}), advisor)
+    intake_svc.save_inspection(visit, parse_inspection(MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
+                                                 "mileage": "1000", "fuel_level": "1/2", "valuables_left": "no"})), advisor)
     intake_svc.sign_intake(visit, png_data_url(), "客户", None, None, advisor)
     intake_svc.complete_inspection(visit, advisor)
     intake_svc.add_concern(visit, concern, advisor)
@@ -287,8 +288,8 @@ def presented_estimate(live_app):
         visit = ticket.visit
         intake_svc.start_inspection(visit, advisor)
         db.session.expire(visit)
-        intake_svc.save_inspection(visit, {"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                           "mileage": "45000", "fuel_level": "1/2", "valuables_left": "no"}, advisor)
+        intake_svc.save_inspection(visit, parse_inspection({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
+                                           "mileage": "45000", "fuel_level": "1/2", "valuables_left": "no"}), advisor)
         intake_svc.sign_intake(visit, png_data_url(), "张三", "127.0.0.1", "pytest", advisor)
         intake_svc.complete_inspection(visit, advisor)
         intake_svc.add_concern(visit, "刹车时有异响", advisor)

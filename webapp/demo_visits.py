@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from .commands.intake import parse_inspection
 from .extensions import db
 from .jobs import QC_CHECKLIST
 from .models import LabourOperation, Part, Site, User, Visit
@@ -57,8 +58,8 @@ def _repair(site, staff, plate, mobile, reason, concern, mileage, lines, move=No
     if intake_svc.suggested_records(visit):   # the advisor confirms the stored customer at the desk
         intake_svc.link_suggested(visit, advisor)
     intake_svc.start_inspection(visit, advisor)
-    intake_svc.save_inspection(visit, MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                                 "mileage": str(mileage), "fuel_level": "1/2", "valuables_left": "no"}), advisor)
+    intake_svc.save_inspection(visit, parse_inspection(MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
+                                                 "mileage": str(mileage), "fuel_level": "1/2", "valuables_left": "no"})), advisor)
     at(9, 18)
     intake_svc.sign_intake(visit, _signature(), visit.customer.name if visit.customer else None, None, None, advisor)
     intake_svc.complete_inspection(visit, advisor)

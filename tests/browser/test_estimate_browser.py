@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from tests.browser.helpers import draw_signature, screenshot, set_lang
 from tests.factories import PASSWORD, Factory, confirm_suggestion, png_data_url
+from webapp.commands.intake import parse_inspection
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -52,8 +53,8 @@ def setup_visit(live_app):
         confirm_suggestion(ticket.visit, advisor)   # the stored car, checked at the desk
         visit = ticket.visit
         svc.start_inspection(visit, advisor)
-        svc.save_inspection(visit, MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                              "mileage": "46120", "fuel_level": "3/4", "valuables_left": "no"}), advisor)
+        svc.save_inspection(visit, parse_inspection(MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
+                                              "mileage": "46120", "fuel_level": "3/4", "valuables_left": "no"})), advisor)
         svc.sign_intake(visit, png_data_url(), "张三", "127.0.0.1", "pytest", advisor)
         svc.complete_inspection(visit, advisor)
         svc.add_concern(visit, "低速刹车有异响", advisor)

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from tests.browser.helpers import SCREENSHOTS, screenshot, set_lang
 from tests.factories import PASSWORD, Factory, confirm_suggestion
+from webapp.commands.intake import parse_inspection
 from webapp.extensions import db
 from webapp.services import calling
 from webapp.services import intake as svc
@@ -54,8 +55,8 @@ def setup_visit(live_app, previous_marks=False):
             db.session.expire(first.visit)   # expire_on_commit=False: reload visit.intake
             svc.add_mark(first.visit, "right_rear_door", "dent", "停车场剐蹭", advisor)
             svc.add_mark(first.visit, "roof", "dent", "冰雹", advisor)
-            svc.save_inspection(first.visit, {"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                              "mileage": "45000", "fuel_level": "1/2", "valuables_left": "no"}, advisor)
+            svc.save_inspection(first.visit, parse_inspection({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
+                                              "mileage": "45000", "fuel_level": "1/2", "valuables_left": "no"}), advisor)
             svc.sign_intake(first.visit, signature_url(), "张三", "127.0.0.1", "pytest", advisor)
             svc.complete_inspection(first.visit, advisor)
         ticket = f.walkin(site, plate="京A12345")

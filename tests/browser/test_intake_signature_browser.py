@@ -12,6 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from tests.browser.helpers import draw_signature, screenshot, set_lang
 from tests.factories import PASSWORD, Factory, confirm_suggestion
+from webapp.commands.intake import parse_inspection
 from webapp.extensions import db
 from webapp.commands.intake import parse_concern_edit
 
@@ -47,10 +48,10 @@ def setup_visit(live_app):
         svc.set_document(visit, "licence", True, advisor)
         svc.set_document(visit, "booklet", True, advisor)
         svc.start_inspection(visit, advisor)
-        svc.save_inspection(visit, MultiDict([
+        svc.save_inspection(visit, parse_inspection(MultiDict([
             ("cover_seat", "1"), ("cover_wheel", "1"), ("cover_floor", "1"), ("mileage", "46120"),
             ("fuel_level", "3/4"), ("warning_lights", "tpms"), ("accessories", "spare_tyre"),
-            ("accessories", "warning_triangle"), ("accessories", "jack_tools"), ("valuables", "行车记录仪、雨伞")]), advisor)
+            ("accessories", "warning_triangle"), ("accessories", "jack_tools"), ("valuables", "行车记录仪、雨伞")])), advisor)
         mark = svc.add_mark(visit, "left_front_door", "scratch", "约5厘米划痕", advisor)
         svc.add_photo(visit, _jpeg((180, 40, 40)), mark.id, advisor)
         svc.add_mark(visit, "rear_bumper", "dent", None, advisor)

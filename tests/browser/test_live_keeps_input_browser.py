@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from tests.browser.helpers import sign_in
 from tests.factories import RO_TERMS, Factory, job_at_dispatch, png_data_url
+from webapp.commands.intake import parse_inspection
 from webapp.extensions import db
 from webapp.services import calling, estimates, workshop
 from webapp.services import intake as intake_svc
@@ -37,8 +38,8 @@ def visit_in_walk_around(live_app, complete=False):
         intake_svc.start_inspection(visit, advisor)
         db.session.expire(visit)
         if complete:
-            intake_svc.save_inspection(visit, {"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                               "mileage": "45000", "fuel_level": "1/2", "valuables_left": "no"}, advisor)
+            intake_svc.save_inspection(visit, parse_inspection({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
+                                               "mileage": "45000", "fuel_level": "1/2", "valuables_left": "no"}), advisor)
             intake_svc.sign_intake(visit, png_data_url(), "张三", "127.0.0.1", "pytest", advisor)
         visit_id = visit.id
         db.session.remove()

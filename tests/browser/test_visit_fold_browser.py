@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from tests.browser.helpers import draw_signature, sign_in
 from tests.factories import Factory, png_data_url, visit_at_estimate, visit_ready
+from webapp.commands.intake import parse_inspection
 from webapp.extensions import db
 from webapp.services import calling
 from webapp.services import intake as intake_svc
@@ -138,8 +139,8 @@ def test_walk_around_needs_the_valuables_answer(live_server, live_app, new_page)
         calling.call_next(advisor)
         calling.start_reception(advisor, ticket.id)
         intake_svc.start_inspection(ticket.visit, advisor)
-        intake_svc.save_inspection(ticket.visit, {"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                                  "mileage": "45000", "fuel_level": "1/2"}, advisor)
+        intake_svc.save_inspection(ticket.visit, parse_inspection({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
+                                                  "mileage": "45000", "fuel_level": "1/2"}), advisor)
         intake_svc.sign_intake(ticket.visit, png_data_url(), "赵先生", None, None, advisor)
         visit_id = ticket.visit_id
         db.session.remove()

@@ -9,6 +9,7 @@ from werkzeug.datastructures import MultiDict
 
 from tests.factories import png_data_url
 from tests.support import login
+from webapp.commands.intake import parse_inspection
 from webapp.extensions import db
 from webapp.models import LabourOperation, Visit
 from webapp.services import appointments, calling, estimates
@@ -46,8 +47,8 @@ def test_the_visit_starts_prefilled_from_the_booking(client, factory):
         page = client.get(f"/advisor/visits/{visit.id}").get_data(as_text=True)
         assert 'id="new-concern" name="text" value="到保养里程了，机油灯亮"' in page   # the words, ready to add
 
-        intake_svc.save_inspection(visit, MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                                     "mileage": "1000", "fuel_level": "1/2", "valuables_left": "no"}), advisor)
+        intake_svc.save_inspection(visit, parse_inspection(MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
+                                                     "mileage": "1000", "fuel_level": "1/2", "valuables_left": "no"})), advisor)
         intake_svc.sign_intake(visit, png_data_url(), "客户", None, None, advisor)
         intake_svc.complete_inspection(visit, advisor)
         intake_svc.add_concern(visit, visit.description, advisor)

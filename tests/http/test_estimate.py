@@ -9,6 +9,7 @@ from werkzeug.datastructures import MultiDict
 
 from tests.factories import confirm_suggestion, png_data_url
 from tests.support import csrf_token, login
+from webapp.commands.intake import parse_inspection
 from webapp.extensions import db as _db
 from webapp.models import (Approval, Concern, Estimate, LabourOperation, LabourRate, MaintenanceItem, Part,
                            Signature)
@@ -56,8 +57,8 @@ def to_estimate(factory, advisor, plate="京A12345", mobile="13800138000", milea
     confirm_suggestion(ticket.visit, advisor)  # the advisor links the stored car at the desk
     v = ticket.visit
     svc.start_inspection(v, advisor)
-    svc.save_inspection(v, MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                      "mileage": mileage, "fuel_level": "1/2", "valuables_left": "no"}), advisor)
+    svc.save_inspection(v, parse_inspection(MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
+                                      "mileage": mileage, "fuel_level": "1/2", "valuables_left": "no"})), advisor)
     svc.sign_intake(v, png_data_url(), "张三", "127.0.0.1", "pytest", advisor)
     svc.complete_inspection(v, advisor)
     svc.add_concern(v, concern, advisor)

@@ -11,6 +11,7 @@ from PIL import Image
 
 from tests.factories import confirm_suggestion
 from tests.support import csrf_token, login
+from webapp.commands.intake import parse_inspection
 from webapp.extensions import db
 from webapp.intake import DAMAGE_ZONES
 from webapp.models import DamageMark, Photo, Visit
@@ -58,8 +59,8 @@ def start_visit(factory, site, advisor, plate="京A12345", inspect=True) -> Visi
 
 
 def complete(visit, advisor, mileage=45_000):
-    svc.save_inspection(visit, {"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                "mileage": str(mileage), "fuel_level": "1/2", "valuables_left": "no"}, advisor)
+    svc.save_inspection(visit, parse_inspection({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
+                                "mileage": str(mileage), "fuel_level": "1/2", "valuables_left": "no"}), advisor)
     svc.sign_intake(visit, signature_url(), "张三", "127.0.0.1", "pytest", advisor)
     svc.complete_inspection(visit, advisor)
 

@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from tests.factories import confirm_suggestion
 from tests.support import csrf_token, login
+from webapp.commands.intake import parse_inspection
 from webapp.models import Photo, Signature
 from webapp.services import calling
 from webapp.services import intake as svc
@@ -45,10 +46,10 @@ def inspected(factory, site, advisor, plate=PLATE, mobile="13800138000", complet
     visit = ticket.visit
     svc.set_document(visit, "licence", True, advisor)
     svc.start_inspection(visit, advisor)
-    svc.save_inspection(visit, MultiDict([
+    svc.save_inspection(visit, parse_inspection(MultiDict([
         ("cover_seat", "1"), ("cover_wheel", "1"), ("cover_floor", "1"), ("mileage", "46120"),
         ("fuel_level", "3/4"), ("warning_lights", "tpms"), ("accessories", "spare_tyre"),
-        ("accessories", "warning_triangle"), ("valuables", "行车记录仪")]), advisor)
+        ("accessories", "warning_triangle"), ("valuables", "行车记录仪")])), advisor)
     mark = svc.add_mark(visit, "left_front_door", "scratch", "约5厘米", advisor)
     svc.add_photo(visit, jpeg((200, 30, 30)), mark.id, advisor)
     svc.add_mark(visit, "rear_bumper", "dent", None, advisor)

@@ -12,6 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from tests.factories import confirm_suggestion
 from tests.support import csrf_token, login
+from webapp.commands.intake import parse_inspection
 from webapp import intake as rules
 from webapp.models import Signature, Visit
 from webapp.services import calling
@@ -55,8 +56,8 @@ def visit(factory, advisor):
     confirm_suggestion(ticket.visit, advisor)  # the advisor links the stored car at the desk
     v = ticket.visit
     svc.start_inspection(v, advisor)
-    svc.save_inspection(v, MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                      "mileage": "46000", "fuel_level": "1/2", "valuables_left": "no"}), advisor)
+    svc.save_inspection(v, parse_inspection(MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
+                                      "mileage": "46000", "fuel_level": "1/2", "valuables_left": "no"})), advisor)
     return v
 
 
@@ -184,8 +185,8 @@ def test_a_new_damage_mark_also_makes_it_stale(desk, visit, db):
 
 def test_shown_hash_that_no_longer_matches_is_409(desk, visit, db):
     shown = rules.content_hash(svc.snapshot(visit))
-    svc.save_inspection(visit, MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                          "mileage": "46000", "fuel_level": "F", "valuables_left": "no"}), visit.advisor)
+    svc.save_inspection(visit, parse_inspection(MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
+                                          "mileage": "46000", "fuel_level": "F", "valuables_left": "no"})), visit.advisor)
     resp = sign(desk, visit, content_hash=shown)
     assert resp.status_code == 409
     assert "The form changed while the customer was signing" in resp.get_data(as_text=True)

@@ -8,6 +8,7 @@ import pytest
 
 from tests.factories import RO_TERMS, confirm_suggestion, png_data_url, visit_at_estimate, visit_ready
 from tests.support import csrf_token, login
+from webapp.commands.intake import parse_inspection
 from webapp.extensions import db
 from webapp.models import Concern, LabourRate, Visit
 from webapp.services import billing, calling
@@ -64,7 +65,7 @@ def inspecting(visit, advisor, **fields):
     intake_svc.start_inspection(visit, advisor)
     if fields:
         from werkzeug.datastructures import MultiDict
-        intake_svc.save_inspection(visit, MultiDict(fields), advisor)
+        intake_svc.save_inspection(visit, parse_inspection(MultiDict(fields)), advisor)
     return visit
 
 

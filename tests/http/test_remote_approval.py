@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from tests.factories import png_data_url
 from tests.support import csrf_token
+from webapp.commands.intake import parse_inspection
 from webapp.extensions import db
 from webapp.models import Approval, LabourOperation, LabourRate, Part, Visit
 from webapp.services import calling, estimates
@@ -54,8 +55,8 @@ def presented(factory, site, advisor, catalogue, plate="京A12345"):
     visit = ticket.visit
     intake_svc.start_inspection(visit, advisor)
     db.session.expire(visit)
-    intake_svc.save_inspection(visit, {"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                       "mileage": "45000", "fuel_level": "1/2", "valuables_left": "no"}, advisor)
+    intake_svc.save_inspection(visit, parse_inspection({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
+                                       "mileage": "45000", "fuel_level": "1/2", "valuables_left": "no"}), advisor)
     intake_svc.sign_intake(visit, png_data_url(), "张三", "127.0.0.1", "pytest", advisor)
     intake_svc.complete_inspection(visit, advisor)
     intake_svc.add_concern(visit, "刹车异响", advisor)

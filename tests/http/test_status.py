@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from tests.factories import confirm_suggestion
 from tests.support import csrf_token, make_app
+from webapp.commands.intake import parse_inspection
 from webapp.extensions import db
 from webapp.models import Ticket, VisitEvent
 from webapp.services import calling
@@ -374,8 +375,8 @@ def _inspect(factory, site, ticket):
     calling.call_next(advisor)
     calling.start_reception(advisor, ticket.id)
     intake.start_inspection(ticket.visit, advisor)
-    intake.save_inspection(ticket.visit, MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                                    "mileage": "30500", "fuel_level": "1/2", "valuables_left": "no"}), advisor)
+    intake.save_inspection(ticket.visit, parse_inspection(MultiDict({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
+                                                    "mileage": "30500", "fuel_level": "1/2", "valuables_left": "no"})), advisor)
     intake.add_mark(ticket.visit, "bonnet", "chip", "石子崩点", advisor)
     return advisor
 
@@ -430,8 +431,8 @@ def test_previous_visits_marks_are_not_on_the_customers_map(en, factory, site, t
     calling.start_reception(advisor, again.id)
     confirm_suggestion(again.visit, advisor)  # the advisor links the stored car at the desk
     intake.start_inspection(again.visit, advisor)
-    intake.save_inspection(again.visit, {"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
-                                         "mileage": "31000", "fuel_level": "F", "valuables_left": "no"}, advisor)
+    intake.save_inspection(again.visit, parse_inspection({"cover_seat": "1", "cover_wheel": "1", "cover_floor": "1",
+                                         "mileage": "31000", "fuel_level": "F", "valuables_left": "no"}), advisor)
     _complete(again, advisor)
     post_pin(en, again, ticket_pin(again.token))
     html = page(en, again)[1]

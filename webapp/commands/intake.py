@@ -1,4 +1,5 @@
-"""The reception's customer-and-vehicle form and a concern's edit, parsed into typed values."""
+"""The reception's customer-and-vehicle form, the walk-around's autosave and a concern's edit, parsed into typed values."""
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -99,3 +100,56 @@ def parse_concern_edit(form) -> ConcernEdit:
         return (form.get(name) or "").strip()[:limit] or None
     return ConcernEdit(text, diagnosis, warranty, note("note_internal"), note("note_customer"),
                        note("proposed_repair"), problems)
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """The walk-around's autosave. It keeps what is valid even when a field is not (the advisor
+    goes on ticking while a mileage is being corrected), so parse problems travel with the command
+    and a field with a problem is left as it was."""
+    cover_seat: bool
+    cover_wheel: bool
+    cover_floor: bool
+    mileage: int | None             # None: cleared (unless "mileage" is in problems: unchanged)
+    mileage_reason: str | None
+    fuel_level: str | None          # unchanged when "fuel_level" is in problems
+    warning_lights: tuple[str, ...]
+    accessories: tuple[str, ...]
+    valuables_answered: bool        # False: the form did not touch the valuables answer
+    valuables_left: bool | None     # True: items listed; False: nothing; None: no answer yet
+    valuables: str | None
+    problems: dict[str, str] = field(default_factory=dict)
+
+
+def _chosen(form, name, allowed) -> tuple[str, ...]:
+    values = form.getlist(name) if hasattr(form, "getlist") else form.get(name, [])
+    return tuple(x for x in values if x in allowed)
+
+
+def parse_inspection(form) -> Inspection:
+    problems: dict[str, str] = {}
+    raw_mileage = (form.get("mileage") or "").strip().replace(",", "")
+    mileage = None
+    if raw_mileage and re.fullmatch(r"\d{1,7}", raw_mileage):
+        mileage = int(raw_mileage)
+    elif raw_mileage:
+        problems["mileage"] = "range"
+    fuel = form.get("fuel_level") or None
+    if fuel is not None and fuel not in rules.FUEL_LEVELS:
+        problems["fuel_level"] = "fuel_invalid"
+    # The explicit answer: "no" (nothing left in the car) or "yes" with the list. Items typed
+    # without a choice count as "yes": listing them is an explicit answer too.
+    answer = form.get("valuables_left")
+    text = (form.get("valuables") or "").strip()[:1000] or None
+    if answer in ("yes", "no"):
+        answered, left = True, answer == "yes"
+    elif answer is not None:
+        answered, left = True, None
+    elif text:
+        answered, left = True, True
+    else:
+        answered, left = False, None
+    return Inspection(bool(form.get("cover_seat")), bool(form.get("cover_wheel")), bool(form.get("cover_floor")),
+                      mileage, (form.get("mileage_reason") or "").strip()[:500] or None, fuel,
+                      _chosen(form, "warning_lights", rules.WARNING_LIGHTS), _chosen(form, "accessories", rules.ACCESSORIES),
+                      answered, left, text, problems)

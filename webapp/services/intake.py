@@ -22,7 +22,7 @@ from ..workflow import VisitState
 from . import ServiceError
 from .visits import record_transition
 from ..validation import Invalid
-from ..commands.intake import ConcernEdit, CustomerVehicle
+from ..commands.intake import ConcernEdit, CustomerVehicle, Inspection
 
 
 def _changed(visit: Visit, what: str):
@@ -227,54 +227,33 @@ def _require_editable(visit: Visit):
         raise ServiceError("inspection_not_open", 409)
 
 
-def save_inspection(visit: Visit, form: dict, actor) -> IntakeForm:
+def save_inspection(visit: Visit, cmd: Inspection, actor) -> IntakeForm:
     """Autosave of the inspection fields. Valid fields are kept even when others are not."""
     _require_editable(visit)
     intake = intake_for(visit)
-    errors: dict[str, str] = {}
-    intake.cover_seat = bool(form.get("cover_seat"))
-    intake.cover_wheel = bool(form.get("cover_wheel"))
-    intake.cover_floor = bool(form.get("cover_floor"))
-    intake.mileage_reason = (form.get("mileage_reason") or "").strip()[:500] or None
-    raw_mileage = (form.get("mileage") or "").strip().replace(",", "")
-    if raw_mileage:
-        if not re.fullmatch(r"\d{1,7}", raw_mileage):
+    errors = dict(cmd.problems)
+    intake.cover_seat, intake.cover_wheel, intake.cover_floor = cmd.cover_seat, cmd.cover_wheel, cmd.cover_floor
+    intake.mileage_reason = cmd.mileage_reason
+    if cmd.mileage is None and "mileage" not in errors:
+        intake.mileage = None
+    elif cmd.mileage is not None:
+        last = visit.vehicle.last_mileage if visit.vehicle else None
+        problem = rules.mileage_problem(cmd.mileage, last, intake.mileage_reason)
+        if problem == "range":
             errors["mileage"] = "range"
         else:
-            mileage = int(raw_mileage)
-            last = visit.vehicle.last_mileage if visit.vehicle else None
-            problem = rules.mileage_problem(mileage, last, intake.mileage_reason)
-            if problem == "range":
-                errors["mileage"] = "range"
-            else:
-                intake.mileage = mileage
-                if problem:
-                    errors["mileage_reason"] = problem
-    else:
-        intake.mileage = None
-    fuel = form.get("fuel_level") or None
-    if fuel is not None and fuel not in rules.FUEL_LEVELS:
-        errors["fuel_level"] = "fuel_invalid"
-    else:
-        intake.fuel_level = fuel
-    lights = [x for x in form.getlist("warning_lights") if x in rules.WARNING_LIGHTS] if hasattr(form, "getlist") \
-        else [x for x in form.get("warning_lights", []) if x in rules.WARNING_LIGHTS]
-    accessories = [x for x in form.getlist("accessories") if x in rules.ACCESSORIES] if hasattr(form, "getlist") \
-        else [x for x in form.get("accessories", []) if x in rules.ACCESSORIES]
-    intake.warning_lights = json.dumps(lights)
-    intake.accessories = json.dumps(accessories)
-    # The explicit answer: "no" (nothing left in the car) or "yes" with the list. A "no" keeps the
-    # list out of the record, so the handover never asks for items the answer said are not there.
-    # Items typed without a choice count as "yes": listing them is an explicit answer too.
-    answer = form.get("valuables_left")
-    text = (form.get("valuables") or "").strip()[:1000] or None
-    if answer in ("yes", "no"):
-        intake.valuables_left = answer == "yes"
-    elif answer is not None:
-        intake.valuables_left = None
-    elif text:
-        intake.valuables_left = True
-    intake.valuables = text if intake.valuables_left is not False else None
+            intake.mileage = cmd.mileage
+            if problem:
+                errors["mileage_reason"] = problem
+    if "fuel_level" not in errors:
+        intake.fuel_level = cmd.fuel_level
+    intake.warning_lights = json.dumps(list(cmd.warning_lights))
+    intake.accessories = json.dumps(list(cmd.accessories))
+    # A "no" keeps the list out of the record, so the handover never asks for items the answer
+    # said are not there.
+    if cmd.valuables_answered:
+        intake.valuables_left = cmd.valuables_left
+    intake.valuables = cmd.valuables if intake.valuables_left is not False else None
     db.session.commit()
     _changed(visit, "inspection")
     if errors:

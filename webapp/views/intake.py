@@ -15,6 +15,7 @@ from sqlalchemy import select
 from .. import fragments
 from .. import section_summaries, visit_stages
 from .. import intake as rules
+from ..commands.intake import parse_inspection
 from ..extensions import db
 from ..models import Concern, IntakeForm, Photo, Signature, Visit
 from ..roles import ADVISOR
@@ -228,7 +229,7 @@ def save_inspection(visit_id):
     re-renders the section with the messages."""
     visit = visit_or_404(visit_id)
     before = fragments.render_sections(visit, DEPENDS["inspection"] + ("inspection_status",))
-    refused = fragments.refused(lambda: svc.save_inspection(visit, request.form, current_user),
+    refused = fragments.refused(lambda: svc.save_inspection(visit, parse_inspection(request.form), current_user),
                                 lambda status, errors: render_section(
                                     visit, "inspection", status, errors=errors, values=request.form))
     if refused:
