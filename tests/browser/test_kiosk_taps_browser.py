@@ -62,10 +62,11 @@ def shop(live_app):
     with live_app.app_context():
         f = Factory(db)
         site = f.site(code="bj01", name_zh="星驰汽车4S店（朝阳店）", name_en="Xingchi Motors (Chaoyang)")
+        site_id = site.id   # a check-in commits like any other write: the site is expired after it
         for plate in ("京A11111", "京A22222", "京AD33333"):
             f.walkin(site, plate=plate)
         db.session.remove()
-        return {"id": site.id}
+        return {"id": site_id}
 
 
 def open_kiosk(new_page, base, lang):

@@ -4,16 +4,12 @@ import hmac
 import secrets
 from collections import Counter
 from datetime import datetime, timedelta
-from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import bindparam, insert, or_, select, text, update
-from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import or_, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import changes, queueing
+from .. import queueing
 from ..events import DomainEvent, publish
 from ..extensions import db
 from ..models import Appointment, Customer, Site, Ticket, TicketCounter, Vehicle, Visit, VisitEvent
@@ -209,7 +205,7 @@ def checked_in_appointment(site: Site, query: str, now: datetime | None = None) 
 
 def _serialise_walkins(site: Site):
     """Make the caller's "already queued?" check and its insert atomic against other check-ins
-    of the site. On SQLite the visit INSERT that precedes the check already holds the database's
+    of the site. On SQLite the visit's flush that precedes the check already holds the database's
     single write lock (and webapp.sqlite_writer's); PostgreSQL needs a lock of its own, held to
     the end of the transaction."""
     if db.session.get_bind().dialect.name == "postgresql":
@@ -217,96 +213,30 @@ def _serialise_walkins(site: Site):
                            {"ns": _WALKIN_LOCK, "site": site.id})
 
 
-# The check-in is the hottest write of the app (a lobby rush at opening time: issue 2). Its
-# statements are built once, with bound parameters, and run as Core statements: no unit of work,
-# no flush, no per-request statement building. Its rows are written with INSERT … RETURNING and
-# come back as persistent instances built from the returned rows, so nothing is reloaded after
-# the commit. The numbering stays one atomic upsert in the same transaction as the ticket.
-
-class _Statements:
-    def __init__(self, dialect_name):
-        if dialect_name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as upsert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as upsert
-        ticket, visit, counter = Ticket.__table__, Visit.__table__, TicketCounter.__table__
-        self.ticket_by_key = select(ticket.c.id).where(ticket.c.idempotency_key == bindparam("key"))
-        self.insert_visit = insert(visit).returning(*visit.c)
-        self.insert_ticket = insert(ticket).returning(*ticket.c)
-        self.insert_event = insert(VisitEvent.__table__)
-        # Atomic upsert: the row lock (PostgreSQL) or write lock (SQLite) it takes is held until
-        # the ticket commits, so two check-ins can never draw the same number and a rollback
-        # leaves no gap.
-        self.next_seq = upsert(counter).values(
-            site_id=bindparam("site_id"), day=bindparam("day"), prefix=bindparam("prefix"), value=1,
-        ).on_conflict_do_update(
-            index_elements=[counter.c.site_id, counter.c.day, counter.c.prefix],
-            set_={"value": counter.c.value + 1},
-        ).returning(counter.c.value)
-        self.appointment_with_contact = (
-            select(Appointment, Vehicle.plate, Customer.mobile)
-            .join(Vehicle, Appointment.vehicle_id == Vehicle.id)
-            .join(Customer, Appointment.customer_id == Customer.id)
-            .where(Appointment.id == bindparam("appointment_id")))
-        appointment = Appointment.__table__
-        self.appointment_arrived = (update(appointment).where(appointment.c.id == bindparam("appointment_id"))
-                                    .values(status="arrived"))
-
-
-@lru_cache(maxsize=None)
-def _statements_for(dialect_name) -> _Statements:
-    return _Statements(dialect_name)
-
-
-def _statements() -> _Statements:
-    return _statements_for(db.session.get_bind().dialect.name)
-
-
 def ticket_for_key(idempotency_key: str | None) -> Ticket | None:
     """The ticket a check-in with this idempotency key already issued, if any."""
     if not idempotency_key:
         return None
-    # The id first (almost always: none), the entity only on a replay.
-    ticket_id = db.session.execute(_statements().ticket_by_key, {"key": idempotency_key}).scalar()
-    return db.session.get(Ticket, ticket_id) if ticket_id is not None else None
+    return db.session.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key))
 
 
 _existing = ticket_for_key
 
 
 def _allocate_seq(site_id, day, prefix) -> int:
-    """The next number of the site's day and prefix (see ``_Statements.next_seq``)."""
-    return db.session.execute(_statements().next_seq,
-                              {"site_id": site_id, "day": day, "prefix": prefix}).scalar_one()
-
-
-@lru_cache(maxsize=None)
-def _columns(model):
-    return tuple((attr.key, attr.columns[0]) for attr in sa_inspect(model).column_attrs)
-
-
-def _instance(model, row):
-    """A persistent instance for a row just written, as if loaded: no SQL now or on access."""
-    mapping = row._mapping
-    obj = model(**{key: mapping[column] for key, column in _columns(model)})
-    make_transient_to_detached(obj)
-    db.session.add(obj)
-    return obj
-
-
-def _commit_keeping_state(site):
-    """Commit without expiring what this session holds: the check-in's rows come back from
-    RETURNING, and the site and appointment were read in this very transaction. Only the site's
-    change sequence (bumped by webapp.changes with a bulk UPDATE) is left to reload if asked."""
-    session = db.session()
-    keep = session.expire_on_commit
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = keep
-    if site in session:
-        session.expire(site, ["change_seq"])
+    """The next number of the site's day and prefix: one atomic upsert whose row lock (PostgreSQL)
+    or write lock (SQLite) is held until the caller commits, so two writers never draw the same
+    number and a rollback leaves no gap."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    counter = TicketCounter.__table__
+    stmt = upsert(counter).values(site_id=site_id, day=day, prefix=prefix, value=1).on_conflict_do_update(
+        index_elements=[counter.c.site_id, counter.c.day, counter.c.prefix],
+        set_={"value": counter.c.value + 1},
+    ).returning(counter.c.value)
+    return db.session.execute(stmt).scalar_one()
 
 
 def _issue(site, visit_values, kind, idempotency_key, appointment=None, now=None, queued_already=None):
@@ -315,16 +245,14 @@ def _issue(site, visit_values, kind, idempotency_key, appointment=None, now=None
     once) goes to the caller; one on the ticket (the same idempotency key won a race elsewhere)
     is answered with the ticket that won.
 
-    ``queued_already`` runs right after the visit's INSERT, inside the transaction and its
+    ``queued_already`` runs right after the visit is flushed, inside the transaction and its
     locks; a ticket it returns (the person is already in the queue) cancels this check-in."""
     now = now or utcnow()
     day = local_day(site.timezone, now)
     prefix = site.prefix_appointment if kind == KIND_APPOINTMENT else site.prefix_walkin
-    # Core writes do not pass through the unit of work: tell webapp.changes which site changed.
-    db.session.info.setdefault(changes.KEY, set()).add(site.id)
-    sql = _statements()
-    visit_row = db.session.execute(sql.insert_visit, {
-        **visit_values, "site_id": site.id, "created_at": now, "updated_at": now}).one()
+    visit = Visit(**visit_values, site_id=site.id, created_at=now, updated_at=now)
+    db.session.add(visit)
+    db.session.flush()
     if queued_already is not None:
         earlier = queued_already()
         if earlier is not None:
@@ -336,35 +264,31 @@ def _issue(site, visit_values, kind, idempotency_key, appointment=None, now=None
             raise AlreadyCheckedIn("already_queued", number)
     try:
         seq = _allocate_seq(site.id, day, prefix)
-        ticket_row = db.session.execute(sql.insert_ticket, dict(
-            site_id=site.id, visit_id=visit_row.id, kind=kind, day=day, prefix=prefix, seq=seq,
+        ticket = Ticket(
+            site_id=site.id, visit=visit, kind=kind, day=day, prefix=prefix, seq=seq,
             number=f"{prefix}{seq:03d}", token=new_token(),
             idempotency_key=idempotency_key or None, issued_at=now, queued_at=now,
             appointment_at=appointment.scheduled_at if appointment else None,
             assigned_advisor_id=appointment.advisor_id if appointment else None,
             on_time_appointment=bool(appointment) and queueing.on_time(
                 now, appointment.scheduled_at, site.appointment_early_minutes, site.appointment_late_minutes),
-        )).one()
-        db.session.execute(sql.insert_event, dict(
-            site_id=site.id, visit_id=visit_row.id, actor_kind="customer", action="check_in",
-            from_state=None, to_state=visit_row.state, at=now))
+        )
+        db.session.add(ticket)
+        db.session.add(VisitEvent(
+            site_id=site.id, visit_id=visit.id, actor_kind="customer", action="check_in",
+            from_state=None, to_state=visit.state, at=now))
         if appointment is not None:
-            db.session.execute(sql.appointment_arrived, {"appointment_id": appointment.id})
-        _commit_keeping_state(site)
+            appointment.status = "arrived"
+        db.session.flush()
+        event = DomainEvent("ticket.issued", site.id, visit.id, ticket.id, {"number": ticket.number, "kind": kind})
+        db.session.commit()
     except IntegrityError:
         db.session.rollback()
         existing = _existing(idempotency_key)
         if existing is None:
             raise
         return existing
-    if appointment is not None and appointment in db.session:
-        set_committed_value(appointment, "status", "arrived")
-    visit = _instance(Visit, visit_row)
-    ticket = _instance(Ticket, ticket_row)
-    set_committed_value(ticket, "visit", visit)
-    set_committed_value(visit, "ticket", ticket)
-    publish(DomainEvent("ticket.issued", site.id, visit.id, ticket.id,
-                        {"number": ticket.number, "kind": kind}))
+    publish(event)
     return ticket
 
 
@@ -377,8 +301,11 @@ def check_in_appointment(site: Site, appointment_id: int, idempotency_key: str |
     if existing is not None:
         return existing
     now = now or utcnow()
-    found = db.session.execute(_statements().appointment_with_contact,
-                               {"appointment_id": appointment_id}).first()
+    found = db.session.execute(
+        select(Appointment, Vehicle.plate, Customer.mobile)
+        .join(Vehicle, Appointment.vehicle_id == Vehicle.id)
+        .join(Customer, Appointment.customer_id == Customer.id)
+        .where(Appointment.id == appointment_id)).first()
     appointment = found[0] if found else None
     start, end = day_bounds_utc(site.timezone, local_day(site.timezone, now))
     if appointment is None or appointment.site_id != site.id or not start <= appointment.scheduled_at < end:
