@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from .commands import appointments as commands
 from .extensions import db
 from .models import LabourOperation, Site, User, Vehicle
 from .services import appointments, booking_capacity, online_booking
@@ -44,7 +45,7 @@ def load(site: Site) -> int:
                 "slot": at, "operation_ids": [str(ops[c]) for c in codes if c in ops], "advisor_id": ""}
         advisor = staff["advisor1" if i % 2 == 0 else "advisor2"]
         try:
-            appointments.book(advisor, form, f"demo-{site.code}-{i}")
+            appointments.book(advisor, commands.parse_booking(form), f"demo-{site.code}-{i}")
             booked += 1
         except (Invalid, appointments.BookingRefused):
             db.session.rollback()   # a closed day or a full time: the demo books what fits
@@ -52,7 +53,7 @@ def load(site: Site) -> int:
         form = {"reason": reason, "day": (today + timedelta(days=ahead)).isoformat(), "slot": at, "plate": plate,
                 "mobile": mobile, "name": name, "description": words}
         try:
-            online_booking.book(site, form, f"demo-{site.code}-online-{i}")
+            online_booking.book(site, commands.parse_online_booking(form), f"demo-{site.code}-online-{i}")
             booked += 1
         except (Invalid, appointments.BookingRefused):
             db.session.rollback()

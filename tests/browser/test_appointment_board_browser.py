@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from tests.browser.helpers import sign_in
 from tests.factories import Factory
+from webapp.commands.appointments import parse_booking
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -39,8 +40,9 @@ def seed(live_app):
         now = cap_db.local_dt(site, utcnow())
         later = [s.start for s in cap_db.day_of(site, now.date()).slots if s.start > now.time()][:3]
         for i, start in enumerate(later[:2]):
-            appointments.book(advisors[i], {"vehicle_id": str(cars[2 + i][1].id), "reason": "maintenance",
-                                            "day": now.date().isoformat(), "slot": start.strftime("%H:%M")}, None)
+            appointments.book(advisors[i], parse_booking({"vehicle_id": str(cars[2 + i][1].id), "reason": "maintenance",
+                                                          "day": now.date().isoformat(),
+                                                          "slot": start.strftime("%H:%M")}), None)
         data = {"site": site.id, "advisor": advisors[0].username, "other": advisors[2].id, "due": due.id,
                 "late_car": cars[4][1].id, "next_slot": later[2].strftime("%H:%M") if len(later) > 2 else None,
                 "today": now.date().isoformat()}
@@ -72,8 +74,8 @@ def test_a_kiosk_check_in_turns_the_card_to_arrived(live_server, live_app, new_p
             # Another advisor books the next free time: it appears on its own.
             with live_app.app_context():
                 appointments.book(db.session.get(User, data["other"]),
-                                  {"vehicle_id": str(data["late_car"]), "reason": "warranty",
-                                   "day": data["today"], "slot": data["next_slot"]}, None)
+                                  parse_booking({"vehicle_id": str(data["late_car"]), "reason": "warranty",
+                                                 "day": data["today"], "slot": data["next_slot"]}), None)
                 db.session.remove()
             expect(page.locator(".ap-card", has_text="津C55667")).to_be_visible()
             expect(page.locator("[data-count=late]")).to_be_visible()

@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from tests.browser.helpers import sign_in
 from tests.factories import Factory
+from webapp.commands.appointments import parse_booking
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -133,8 +134,8 @@ def fill_nine_oclock(live_app, day):
             car = Vehicle(site_id=advisor.site_id, customer_id=customer.id, plate=f"京C0000{i}")
             db.session.add(car)
             db.session.commit()
-            appointments.book(advisor, {"vehicle_id": str(car.id), "reason": "maintenance", "day": day,
-                                        "slot": "09:00"}, None)
+            appointments.book(advisor, parse_booking({"vehicle_id": str(car.id), "reason": "maintenance",
+                                                      "day": day, "slot": "09:00"}), None)
         db.session.remove()
 
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.support import login
+from webapp.commands.appointments import Cancel
 from webapp.events import DomainEvent
 from webapp.extensions import db
 from webapp.models import Appointment, Ticket
@@ -55,7 +56,7 @@ def test_each_bookings_state(client, shop, factory):
     calling.call_next(advisor)     # the on-time appointments first: the first one checked in
     first = db.session.scalar(select(Ticket).order_by(Ticket.id))
     calling.start_reception(advisor, first.id)
-    appointments.cancel(advisor, db.session.get(Appointment, gone.id), "改天")
+    appointments.cancel(advisor, db.session.get(Appointment, gone.id), Cancel("改天"))
     assert states(site) == {"京A12340": "in_service", "京A12341": "arrived", "京A12342": "late",
                             "京A12343": "cancelled"}
     assert ticket is not None

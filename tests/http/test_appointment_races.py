@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from tests.factories import Factory
 from tests.support import run_together
+from webapp.commands.appointments import parse_booking
 from webapp.extensions import db
 from webapp.models import Appointment, LabourOperation, Notification, Site, User
 from webapp.services import appointments
@@ -41,7 +42,7 @@ def race(app, advisor_id, op_id, cars, day, slots):
     def act(i, prepared):
         ctx, advisor, form = prepared
         try:
-            return appointments.book(advisor, form, f"key-{i}").number
+            return appointments.book(advisor, parse_booking(form), f"key-{i}").number
         except appointments.BookingRefused as exc:
             return exc
         finally:

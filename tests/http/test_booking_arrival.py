@@ -9,6 +9,7 @@ from werkzeug.datastructures import MultiDict
 
 from tests.factories import png_data_url
 from tests.support import login
+from webapp.commands.appointments import parse_booking, parse_online_booking
 from webapp.commands.intake import parse_inspection
 from webapp.extensions import db
 from webapp.models import LabourOperation, Visit
@@ -33,9 +34,10 @@ def test_the_visit_starts_prefilled_from_the_booking(client, factory):
     db.session.add(op)
     db.session.commit()
     day = local_day(site.timezone) + timedelta(days=1)
-    booking = appointments.book(advisor, {"vehicle_id": str(car.id), "reason": "maintenance", "day": day.isoformat(),
-                                          "slot": "09:00", "description": "到保养里程了，机油灯亮",
-                                          "operation_ids": [str(op.id)]}, "phone-1")
+    booking = appointments.book(advisor, parse_booking({"vehicle_id": str(car.id), "reason": "maintenance",
+                                                        "day": day.isoformat(), "slot": "09:00",
+                                                        "description": "到保养里程了，机油灯亮",
+                                                        "operation_ids": [str(op.id)]}), "phone-1")
     with clock_at() as move:
         move(local_to_utc(site.timezone, datetime.combine(day, time(8, 50))))
         ticket = check_in_appointment(site, booking.id, "kiosk-1")
@@ -72,9 +74,9 @@ def test_an_online_booking_is_matched_to_the_stored_car_at_the_desk(client, fact
     factory.user(site, "technician")
     known, car = factory.customer_vehicle(site, plate="京A12345", mobile="13800138001", name="张先生")
     day = local_day(site.timezone) + timedelta(days=1)
-    booking = online_booking.book(site, {"reason": "repair", "day": day.isoformat(), "slot": "09:00",
-                                         "plate": "京A12345", "mobile": "13800138001", "name": "张",
-                                         "description": "异响"}, "web-1")
+    booking = online_booking.book(site, parse_online_booking({"reason": "repair", "day": day.isoformat(), "slot": "09:00",
+                                                               "plate": "京A12345", "mobile": "13800138001",
+                                                               "name": "张", "description": "异响"}), "web-1")
     assert booking.vehicle_id != car.id
     with clock_at() as move:
         move(local_to_utc(site.timezone, datetime.combine(day, time(8, 50))))

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from tests.factories import Factory
 from tests.support import run_together
+from webapp.commands.appointments import parse_booking
 from webapp.extensions import db
 from webapp.models import Appointment, Site, User
 from webapp.services import appointments
@@ -51,7 +52,7 @@ def test_online_and_staff_racing_for_the_last_slot_one_wins(race_app):
         ctx, advisor = prepared
         try:
             form = {"vehicle_id": str(cars[i]), "reason": "repair", "day": day, "slot": "09:00"}
-            appointments.book(advisor, form, f"s{i}")
+            appointments.book(advisor, parse_booking(form), f"s{i}")
             return "won"
         except appointments.BookingRefused as exc:
             return (409, bool(exc.next_free))

@@ -1,7 +1,8 @@
 """Appointments booked by staff (issue 13, /appointments): book, move, cancel. Capacity rules
 in webapp/capacity.py, read from the database by booking_capacity.
 
-Each use case validates (``validation.Invalid``: field → code), then serialises the site's bookings
+Each use case takes a typed command (webapp/commands/appointments.py) and checks it against the
+site (``validation.Invalid``: field → code, the command's parse problems in turn with its own), then serialises the site's bookings
 (an UPDATE of the site row: a row lock on PostgreSQL, the one writer on SQLite) before reading
 the day's capacity, so two bookings racing for the last slot or the last hours cannot both see
 it free: the second is refused (``BookingRefused``, with the next free times). It commits with
@@ -15,26 +16,19 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import capacity
+from ..commands import appointments as commands
 from ..events import DomainEvent, publish
 from ..extensions import db
-from ..labels import REASONS
 from ..models import Appointment, AppointmentOperation, Customer, LabourOperation, Site, User, Vehicle
 from ..notify import enqueue as enqueue_notice
-from ..notify.address import parse_email
 from ..notify.booking import add_booking_notice
-from ..parsing import parse_id
 from ..roles import ADVISOR, SUPERVISORS
 from ..timeutil import utcnow
-from ..validation import Invalid, parse_mobile, parse_plate
+from ..validation import Invalid
 from . import ServiceError
 from . import booking_capacity as cap_db
-from .settings import parse_time
 
 NUMBER_PREFIX = "YY"   # 预约
-MAX_WORDS = 2000
-MAX_REASON = 500
-MAX_NAME = 120
-MAX_OPERATIONS = 20
 
 
 class BookingRefused(ServiceError):
@@ -49,7 +43,7 @@ class BookingRefused(ServiceError):
 
 @dataclass
 class Request:
-    """A booking's validated values (what ``_read`` made of the form)."""
+    """A booking's checked values (what ``_read`` made of the command)."""
     day: date
     start: time
     reason: str
@@ -79,54 +73,46 @@ def is_manager(user) -> bool:
     return user is not None and user.role in SUPERVISORS
 
 
-# ---------------------------------------------------------------- reading the form
+# ---------------------------------------------------------------- checking the command
 
-def _text(form, name, errors, max_len, required=False):
-    value = str(form.get(name) or "").strip()
-    if not value:
-        if required:
-            errors[name] = "required"
-        return None
-    if len(value) > max_len:
-        errors[name] = "too_long"
-    return value
+def _copy(problems: dict, errors: dict, *names: str):
+    """The command's parse problems of ``names``, in turn with the service's own checks."""
+    for name in names:
+        if name in problems:
+            errors[name] = problems[name]
 
 
-def _when(site: Site, form, errors) -> tuple[date | None, time | None]:
-    try:
-        day = date.fromisoformat(str(form.get("day") or "").strip())
-    except ValueError:
-        errors["day"] = "day_invalid"
+def _when(site: Site, day: date | None, start: time | None, problems: dict, errors) -> tuple[date | None, time | None]:
+    if "day" in problems:
+        errors["day"] = problems["day"]
         return None, None
     today = cap_db.today(site)
     if not today <= day <= today + timedelta(days=cap_db.HORIZON_DAYS):
         errors["day"] = "day_range"
-    hhmm = parse_time(form.get("slot"))
-    if hhmm is None:
-        errors["slot"] = "slot_required"
+    if "slot" in problems:
+        errors["slot"] = problems["slot"]
         return day, None
-    start = time(*map(int, hhmm.split(":")))
     if "day" not in errors and datetime.combine(day, start) < cap_db.local_dt(site, utcnow()):
         errors["slot"] = "slot_past"
     return day, start
 
 
-def _advisor(site: Site, form, errors) -> User | None:
-    raw = str(form.get("advisor_id") or "").strip()
-    if not raw:
+def _advisor(site: Site, advisor_id: int | None, problems: dict, errors) -> User | None:
+    if "advisor_id" in problems:
+        errors["advisor_id"] = problems["advisor_id"]
+        return None
+    if advisor_id is None:
         return None    # least loaded
-    user = db.session.get(User, parse_id(raw) or 0)
+    user = db.session.get(User, advisor_id)
     if user is None or user.site_id != site.id or user.role != ADVISOR or not user.active:
         errors["advisor_id"] = "advisor_invalid"
         return None
     return user
 
 
-def _operations(site: Site, form, errors) -> list[LabourOperation]:
-    raw = form.getlist("operation_ids") if hasattr(form, "getlist") else (form.get("operation_ids") or [])
-    ids = [parse_id(x) for x in ([raw] if isinstance(raw, str) else raw) if str(x).strip()]
-    if any(i is None for i in ids) or len(ids) > MAX_OPERATIONS:
-        errors["operation_ids"] = "operation_invalid"
+def _operations(site: Site, ids: tuple[int, ...], problems: dict, errors) -> list[LabourOperation]:
+    if "operation_ids" in problems:
+        errors["operation_ids"] = problems["operation_ids"]
         return []
     ops = list(db.session.scalars(select(LabourOperation).where(
         LabourOperation.site_id == site.id, LabourOperation.active.is_(True), LabourOperation.id.in_(ids))
@@ -136,51 +122,38 @@ def _operations(site: Site, form, errors) -> list[LabourOperation]:
     return ops
 
 
-def _customer_and_vehicle(site: Site, form, errors) -> tuple[Vehicle | None, dict]:
-    vehicle_id = parse_id(form.get("vehicle_id"))
-    if vehicle_id:
-        vehicle = db.session.get(Vehicle, vehicle_id)
+def _customer_and_vehicle(site: Site, cmd: commands.Booking, errors) -> tuple[Vehicle | None, dict]:
+    if cmd.vehicle_id:
+        vehicle = db.session.get(Vehicle, cmd.vehicle_id)
         if vehicle is None or vehicle.site_id != site.id or vehicle.customer_id is None:
             errors["vehicle_id"] = "vehicle_invalid"
             return None, {}
         return vehicle, {}
-    new = {"name": _text(form, "name", errors, MAX_NAME, required=True)}
-    plate = parse_plate(str(form.get("plate") or ""))
-    mobile = parse_mobile(str(form.get("mobile") or ""))
-    if not str(form.get("plate") or "").strip():
-        errors["plate"] = "required"
-    elif plate is None:
-        errors["plate"] = "plate_invalid"
-    elif db.session.scalar(select(Vehicle.id).where(Vehicle.site_id == site.id, Vehicle.plate == plate.value)):
+    _copy(cmd.problems, errors, "name", "plate")
+    if "plate" not in errors and db.session.scalar(
+            select(Vehicle.id).where(Vehicle.site_id == site.id, Vehicle.plate == cmd.plate)):
         errors["plate"] = "plate_known"
-    if not str(form.get("mobile") or "").strip():
-        errors["mobile"] = "required"
-    elif mobile is None:
-        errors["mobile"] = "mobile_invalid"
-    new.update(plate=plate.value if plate else None, mobile=mobile)
-    return None, new
+    _copy(cmd.problems, errors, "mobile")
+    return None, {"name": cmd.name, "plate": cmd.plate, "mobile": cmd.mobile}
 
 
-def _read(site: Site, actor: User, form) -> Request:
+def _read(site: Site, actor: User, cmd: commands.Booking) -> Request:
     errors: dict[str, str] = {}
-    vehicle, new = _customer_and_vehicle(site, form, errors)
-    reason = str(form.get("reason") or "").strip()
-    if reason not in REASONS:
-        errors["reason"] = "reason_invalid"
-    email = None
-    if str(form.get("email") or "").strip():
-        email = parse_email(form.get("email"))
-        if email is None:
-            errors["email"] = "email_invalid"
-    request = Request(
-        *_when(site, form, errors), reason=reason,
-        words=_text(form, "description", errors, MAX_WORDS), note=_text(form, "note", errors, MAX_WORDS),
-        operations=_operations(site, form, errors), advisor=_advisor(site, form, errors),
-        overbook_reason=_text(form, "overbook_reason", errors, MAX_REASON) if is_manager(actor) else None,
-        vehicle=vehicle, new_customer=new, email=email)
+    vehicle, new = _customer_and_vehicle(site, cmd, errors)
+    _copy(cmd.problems, errors, "reason", "email")
+    day, start = _when(site, cmd.day, cmd.start, cmd.problems, errors)
+    _copy(cmd.problems, errors, "description", "note")
+    operations = _operations(site, cmd.operation_ids, cmd.problems, errors)
+    advisor = _advisor(site, cmd.advisor_id, cmd.problems, errors)
+    overbook_reason = None
+    if is_manager(actor):
+        overbook_reason = cmd.overbook_reason
+        _copy(cmd.problems, errors, "overbook_reason")
     if errors:
         raise Invalid(errors)
-    return request
+    return Request(day, start, reason=cmd.reason, words=cmd.description, note=cmd.note, operations=operations,
+                   advisor=advisor, overbook_reason=overbook_reason, vehicle=vehicle, new_customer=new,
+                   email=cmd.email)
 
 
 # ---------------------------------------------------------------- the capacity check
@@ -217,8 +190,8 @@ def _after_commit(appointment: Appointment, notice, name: str):
 
 # ---------------------------------------------------------------- use cases
 
-def book(actor: User, form, idempotency_key: str | None) -> Appointment:
-    """Book an appointment on ``actor``'s site from the staff form."""
+def book(actor: User, cmd: commands.Booking, idempotency_key: str | None) -> Appointment:
+    """Book an appointment on ``actor``'s site (the staff form's command)."""
     site = db.session.get(Site, actor.site_id)
     key = (idempotency_key or "").strip()[:64] or None
     if key:
@@ -226,7 +199,7 @@ def book(actor: User, form, idempotency_key: str | None) -> Appointment:
                                                            Appointment.site_id == site.id))
         if done is not None:
             return done
-    req = _read(site, actor, form)
+    req = _read(site, actor, cmd)
     _lock(site.id)
     advisor_id, overbooked = _fit(site, actor, req.day, req.start, req.hours, req.kind, req.advisor,
                                   req.overbook_reason)
@@ -280,15 +253,18 @@ def _open(appointment: Appointment):
         raise ServiceError("not_booked", 409)
 
 
-def move(actor: User, appointment: Appointment, form) -> Appointment:
+def move(actor: User, appointment: Appointment, cmd: commands.Move) -> Appointment:
     """Move a booking to another day, slot or advisor (the same work, checked against capacity
     without the booking's own place)."""
     site = db.session.get(Site, appointment.site_id)
     _open(appointment)
     errors: dict[str, str] = {}
-    day, start = _when(site, form, errors)
-    advisor = _advisor(site, form, errors)
-    overbook_reason = _text(form, "overbook_reason", errors, MAX_REASON) if is_manager(actor) else None
+    day, start = _when(site, cmd.day, cmd.start, cmd.problems, errors)
+    advisor = _advisor(site, cmd.advisor_id, cmd.problems, errors)
+    overbook_reason = None
+    if is_manager(actor):
+        overbook_reason = cmd.overbook_reason
+        _copy(cmd.problems, errors, "overbook_reason")
     if errors:
         raise Invalid(errors)
     _lock(site.id)
@@ -311,12 +287,10 @@ def move(actor: User, appointment: Appointment, form) -> Appointment:
     return appointment
 
 
-def cancel(actor: User, appointment: Appointment, reason) -> Appointment:
-    """Cancel a booking, with the reason; gives its capacity back. Cancelling twice is a no-op."""
-    errors: dict[str, str] = {}
-    text = _text({"cancel_reason": reason}, "cancel_reason", errors, MAX_REASON, required=True)
-    if errors:
-        raise Invalid(errors)
+def cancel(actor: User, appointment: Appointment, cmd: commands.Cancel) -> Appointment:
+    """Cancel a booking, with the reason (checked by ``commands.parse_cancel``); gives its
+    capacity back. Cancelling twice is a no-op."""
+    text = cmd.reason
     done = db.session.execute(update(Appointment).where(
         Appointment.id == appointment.id, Appointment.status == "booked")
         .values(status="cancelled", cancel_reason=text, cancelled_at=utcnow(), updated_at=utcnow())

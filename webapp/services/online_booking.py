@@ -15,16 +15,14 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from ..commands import appointments as commands
 from ..extensions import db
-from ..labels import REASONS
 from ..models import Appointment, Customer, Site, Vehicle
-from ..notify.address import parse_email
-from ..validation import Invalid, parse_mobile, parse_plate
+from ..validation import Invalid
 from . import appointments as staff
 from .appointments import BookingRefused  # noqa: F401 - the view catches it from here
 
 SOURCE = "online"
-MAX_WORDS = 1000
 # Workshop hours an online booking holds (staff cannot yet edit a booking's operations): the customer
 # picks no operations, and a booking holding nothing would let the web fill the workshop's hours.
 TYPICAL_HOURS = {"maintenance": Decimal("1.0"), "repair": Decimal("1.0"), "warranty": Decimal("1.0"),
@@ -35,50 +33,27 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)    # 192 bits
 
 
-def _contact(form, errors) -> dict:
-    plate_raw = str(form.get("plate") or "").strip()
-    mobile_raw = str(form.get("mobile") or "").strip()
-    plate, mobile = parse_plate(plate_raw), parse_mobile(mobile_raw)
-    if not plate_raw:
-        errors["plate"] = "required"
-    elif plate is None:
-        errors["plate"] = "plate_invalid"
-    if not mobile_raw:
-        errors["mobile"] = "required"
-    elif mobile is None:
-        errors["mobile"] = "mobile_invalid"
-    email = None
-    if str(form.get("email") or "").strip():
-        email = parse_email(form.get("email"))
-        if email is None:
-            errors["email"] = "email_invalid"
-    return {"name": staff._text(form, "name", errors, staff.MAX_NAME, required=True),
-            "plate": plate.value if plate else None, "mobile": mobile, "email": email}
-
-
-def _read(site: Site, form) -> tuple[staff.Request, dict]:
+def _read(site: Site, cmd: commands.OnlineBooking) -> tuple[staff.Request, dict]:
     errors: dict[str, str] = {}
-    reason = str(form.get("reason") or "").strip()
-    if reason not in REASONS:
-        errors["reason"] = "reason_invalid"
-    contact = _contact(form, errors)
-    day, start = staff._when(site, form, errors)
-    words = staff._text(form, "description", errors, MAX_WORDS)
+    staff._copy(cmd.problems, errors, "reason", "plate", "mobile", "email", "name")
+    day, start = staff._when(site, cmd.day, cmd.start, cmd.problems, errors)
+    staff._copy(cmd.problems, errors, "description")
     if errors:
         raise Invalid(errors)
-    return staff.Request(day, start, reason=reason, words=words, note=None, operations=[], advisor=None,
-                         overbook_reason=None, typical_hours=TYPICAL_HOURS[reason]), contact
+    return staff.Request(day, start, reason=cmd.reason, words=cmd.description, note=None, operations=[],
+                         advisor=None, overbook_reason=None, typical_hours=TYPICAL_HOURS[cmd.reason]), \
+        {"name": cmd.name, "plate": cmd.plate, "mobile": cmd.mobile, "email": cmd.email}
 
 
-def book(site: Site, form, idempotency_key: str | None) -> Appointment:
-    """Book from the public form; the same key sent twice gets the first booking back."""
+def book(site: Site, cmd: commands.OnlineBooking, idempotency_key: str | None) -> Appointment:
+    """Book from the public form's command; the same key sent twice gets the first booking back."""
     key = (idempotency_key or "").strip()[:64] or None
     if key:
         done = db.session.scalar(select(Appointment).where(Appointment.idempotency_key == key,
                                                            Appointment.site_id == site.id))
         if done is not None:
             return done
-    req, contact = _read(site, form)
+    req, contact = _read(site, cmd)
     staff._lock(site.id)
     advisor_id, overbooked = staff._fit(site, None, req.day, req.start, req.hours, req.kind, None, None)
     customer = Customer(site_id=site.id, name=contact["name"], mobile=contact["mobile"], email=contact["email"])
@@ -97,10 +72,12 @@ def by_token(token: str) -> Appointment | None:
     return db.session.scalar(select(Appointment).where(Appointment.manage_token == token))
 
 
-def move(appointment: Appointment, form) -> Appointment:
-    """Another day or time; the advisor is whoever is least loaded then (the customer picks none)."""
-    return staff.move(None, appointment, {"day": form.get("day"), "slot": form.get("slot")})
+def move(appointment: Appointment, cmd: commands.Move) -> Appointment:
+    """Another day or time (``commands.parse_online_move``); the advisor is whoever is least loaded
+    then (the customer picks none)."""
+    return staff.move(None, appointment, commands.Move(cmd.day, cmd.start, None, None,
+                                                       {k: v for k, v in cmd.problems.items() if k in ("day", "slot")}))
 
 
-def cancel(appointment: Appointment, reason: str) -> Appointment:
-    return staff.cancel(None, appointment, reason)
+def cancel(appointment: Appointment, cmd: commands.Cancel) -> Appointment:
+    return staff.cancel(None, appointment, cmd)

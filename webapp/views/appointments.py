@@ -16,6 +16,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import history as history_rules
+from ..commands import appointments as commands
 from ..extensions import db
 from .. import messages
 from ..labels import REASONS
@@ -176,7 +177,7 @@ def book():
     form = _posted()
     values = _form_values(form)
     try:
-        appointment = svc.book(current_user, form, form.get("idempotency_key"))
+        appointment = svc.book(current_user, commands.parse_booking(form), form.get("idempotency_key"))
     except Invalid as exc:
         return _booking_page(422, values, exc.errors)
     except svc.BookingRefused as exc:
@@ -230,7 +231,7 @@ def move(appointment_id):
     form = _posted()
     values = {name: form.get(name, "") for name in ("day", "slot", "advisor_id", "overbook_reason")}
     try:
-        svc.move(current_user, appointment, form)
+        svc.move(current_user, appointment, commands.parse_move(form))
     except Invalid as exc:
         return _move_page(appointment, 422, values, exc.errors)
     except svc.BookingRefused as exc:
@@ -250,7 +251,7 @@ def cancel(appointment_id):
     appointment = record_of_my_site(Appointment, appointment_id)
     local = cap_db.local_dt(_site(), appointment.scheduled_at)
     try:
-        svc.cancel(current_user, appointment, request.form.get("cancel_reason"))
+        svc.cancel(current_user, appointment, commands.parse_cancel(request.form))
     except Invalid:
         site = _site()
         view = svc.day_view(site, local.date())

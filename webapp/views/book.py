@@ -12,6 +12,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..commands import appointments as commands
 from ..extensions import db, limiter
 from ..labels import REASONS
 from ..models import Site
@@ -162,7 +163,7 @@ def book():
     form = _posted()
     values = {name: form.get(name, "") for name in FORM_FIELDS}
     try:
-        appointment = svc.book(site, form, form.get("idempotency_key"))
+        appointment = svc.book(site, commands.parse_online_booking(form), form.get("idempotency_key"))
     except Invalid as exc:
         return _form_page(site, 422, values, exc.errors)
     except svc.BookingRefused as exc:
@@ -208,7 +209,7 @@ def move(token):
     form = _posted()
     values = {name: form.get(name, "") for name in ("day", "slot")}
     try:
-        svc.move(appointment, form)
+        svc.move(appointment, commands.parse_online_move(form))
     except Invalid as exc:
         return _manage_page(appointment, 422, values, exc.errors)
     except svc.BookingRefused as exc:
@@ -224,7 +225,7 @@ def move(token):
 def cancel(token):
     appointment = _appointment(token)
     try:
-        svc.cancel(appointment, _("Cancelled by the customer online"))
+        svc.cancel(appointment, commands.parse_cancel({"cancel_reason": _("Cancelled by the customer online")}))
     except ServiceError as exc:
         return _manage_page(appointment, 409, errors={"cancel": exc.message})
     flash(_("Your appointment is cancelled."))
