@@ -327,3 +327,17 @@ def day_view(site: Site, day: date) -> DayView:
     advisors = cap_db.advisors_of(site)
     return DayView(day, cap_db.day_of(site, day, advisors=advisors),
                    [(a, cap_db.local_dt(site, a.scheduled_at).time()) for a in rows], advisors)
+
+
+def expected_today(site: Site, now: datetime | None = None) -> list[Appointment]:
+    """The bookings of the site's day still to arrive, earliest first: the advisors' console
+    shows them beside the queue so reception can prepare (接待准备) and sees who is late."""
+    from sqlalchemy.orm import selectinload
+
+    from ..timeutil import day_bounds_utc, local_day
+    start, end = day_bounds_utc(site.timezone, local_day(site.timezone, now or utcnow()))
+    return list(db.session.scalars(
+        select(Appointment).where(Appointment.site_id == site.id, Appointment.status == "booked",
+                                  Appointment.scheduled_at >= start, Appointment.scheduled_at < end)
+        .order_by(Appointment.scheduled_at, Appointment.id).limit(50)
+        .options(selectinload(Appointment.vehicle), selectinload(Appointment.customer))))

@@ -14,12 +14,13 @@ from ..readmodels import queue_state, visit_risk
 from ..roles import ADVISOR
 from ..messages import error_text
 from ..security import roles_required
-from ..services import ServiceError, calling
+from ..services import ServiceError, appointments, calling
 from ..services import intake as intake_svc
 from ..services.calling import current_call
 from ..workflow import OPEN_STATES
 from ..parsing import read_id
 from ..statuses import TicketStatus
+from ..timeutil import utcnow
 
 bp = Blueprint("advisor", __name__, url_prefix="/advisor")
 PAGE = "advisor/console.html"
@@ -36,7 +37,10 @@ def _panel_context(message=None, level="info"):
                              Ticket.called_by_id == me.id)
         .order_by(Ticket.closed_at.desc()).limit(5)).all()
     colleagues = calling.transfer_candidates(me)
+    now = utcnow()
     return {
+        "arrivals": appointments.expected_today(me.site, now),
+        "now": now,
         "readiness": intake_svc.readiness_today(me),
         "current": current_call(me),
         "queue": queue_state(me),
