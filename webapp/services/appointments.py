@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from .. import capacity
 from ..commands import appointments as commands
@@ -23,7 +24,7 @@ from ..models import Appointment, AppointmentOperation, Customer, LabourOperatio
 from ..notify import enqueue as enqueue_notice
 from ..notify.booking import add_booking_notice
 from ..roles import ADVISOR, SUPERVISORS
-from ..timeutil import utcnow
+from ..timeutil import local_day, utcnow
 from ..validation import Invalid
 from . import ServiceError
 from . import booking_capacity as cap_db
@@ -332,10 +333,7 @@ def day_view(site: Site, day: date) -> DayView:
 def expected_today(site: Site, now: datetime | None = None) -> list[Appointment]:
     """The bookings of the site's day still to arrive, earliest first: the advisors' console
     shows them beside the queue so reception can prepare (接待准备) and sees who is late."""
-    from sqlalchemy.orm import selectinload
-
-    from ..timeutil import day_bounds_utc, local_day
-    start, end = day_bounds_utc(site.timezone, local_day(site.timezone, now or utcnow()))
+    start, end = cap_db.day_bounds_utc(site.timezone, local_day(site.timezone, now or utcnow()))
     return list(db.session.scalars(
         select(Appointment).where(Appointment.site_id == site.id, Appointment.status == "booked",
                                   Appointment.scheduled_at >= start, Appointment.scheduled_at < end)
