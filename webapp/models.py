@@ -184,6 +184,7 @@ class Appointment(db.Model):
     no_show_at: Mapped[datetime | None]        # status became no_show (released from capacity)
     call_outcome: Mapped[str | None] = mapped_column(String(16))   # the call to rebook: reached, no_answer, ...
     called_at: Mapped[datetime | None]
+    confirmed_at: Mapped[datetime | None]     # the customer said yes on the day-before call
 
     customer: Mapped[Customer] = relationship()
     vehicle: Mapped[Vehicle] = relationship()
@@ -200,6 +201,20 @@ class AppointmentOperation(db.Model):
     hours: Mapped[Decimal] = mapped_column(Numeric(6, 2))
 
     operation: Mapped["LabourOperation"] = relationship()
+
+
+class AppointmentCall(db.Model):
+    """A phone call about a booking, append-only: the day-before call to confirm it (reached,
+    no answer, moved, cancelled) or the call to rebook a no-show."""
+    __tablename__ = "appointment_call"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    purpose: Mapped[str] = mapped_column(String(12))    # confirm, rebook
+    outcome: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped["User | None"] = relationship()
 
 
 class Visit(db.Model):

@@ -1,5 +1,5 @@
 """The appointment board (预约看板, /appointments/board): a day by advisor and reception slot,
-each booking with its state — booked, late (past the site's late window and not here), arrived
+each booking with its state — booked, confirmed (on the day-before call), late (past the site's late window and not here), arrived
 (checked in at the kiosk), in service (the advisor has taken the car in), cancelled — and the
 day's hours and slots against capacity. Read-only; the page refetches it on live hints."""
 from dataclasses import dataclass
@@ -23,7 +23,7 @@ NOT_YET_RECEIVED = {VisitState.WAITING.value, VisitState.CALLED.value}
 class Card:
     appointment: Appointment
     start: time
-    state: str        # booked, late, arrived, in_service, cancelled
+    state: str        # booked, confirmed, late, arrived, in_service, cancelled, no_show
 
 
 @dataclass
@@ -51,7 +51,7 @@ def _state(a: Appointment, visit: Visit | None, now_local: datetime, late_minute
         return "arrived"
     if now_local > local_start + timedelta(minutes=late_minutes):
         return "late"
-    return "booked"
+    return "confirmed" if a.confirmed_at else "booked"
 
 
 def board(site: Site, day: date) -> Board:

@@ -19,6 +19,7 @@ from ..notify.booking import add_booking_notice
 from ..timeutil import day_bounds_utc, local_day, local_to_utc, utcnow
 from . import ServiceError
 from . import booking_capacity as cap_db
+from .appointment_calls import log_call
 from .complaints import touched
 
 REMIND_FROM = time(9, 0)     # nobody gets a reminder in the night
@@ -89,6 +90,9 @@ def record_call(actor: User, appointment: Appointment, outcome: str) -> Appointm
         raise ServiceError("call_outcome_invalid", 422)
     if appointment.status != "no_show":
         raise ServiceError("not_a_no_show", 409)
+    if not log_call(actor, appointment, "rebook", outcome, utcnow()):
+        db.session.rollback()
+        return appointment      # the same click again
     appointment.call_outcome = outcome
     appointment.called_at = utcnow()
     appointment.updated_at = appointment.called_at

@@ -25,6 +25,7 @@ from ..roles import ADVISOR
 from ..security import record_of_my_site, roles_required
 from ..services import ServiceError
 from ..services import appointment_board
+from ..services import appointment_calls as calls
 from ..services import appointment_day_before as day_before
 from ..services import appointments as svc
 from ..services import booking_capacity as cap_db
@@ -37,10 +38,12 @@ from ..validation import Invalid
 bp = Blueprint("appointments", __name__, url_prefix="/appointments")
 
 STATUS = {"booked": _l("Booked"), "arrived": _l("Arrived"), "cancelled": _l("Cancelled"), "no_show": _l("Missed")}
-BOARD_STATES = {"booked": _l("Booked"), "late": _l("Late"), "arrived": _l("Arrived"), "in_service": _l("In service"),
+BOARD_STATES = {"booked": _l("Booked"), "confirmed": _l("Confirmed"), "late": _l("Late"), "arrived": _l("Arrived"), "in_service": _l("In service"),
                 "cancelled": _l("Cancelled"), "no_show": _l("Missed")}
 CALL_OUTCOMES = {"reached": _l("Reached"), "no_answer": _l("No answer"), "rebooked": _l("Rebooked"),
                  "cancelled": _l("Cancelled")}
+CONFIRM_OUTCOMES = {"reached": _l("Reached: confirmed"), "no_answer": _l("No answer"), "moved": _l("Wants another time"),
+                    "cancelled": _l("Cancels")}
 FORM_FIELDS = ("vehicle_id", "name", "mobile", "plate", "email", "reason", "description", "note", "advisor_id",
                "day", "slot", "overbook_reason")
 
@@ -52,6 +55,7 @@ def _helpers():
             "status_label": STATUS, "reasons": REASONS, "error_text": error_text,
             # the no-shows to call, read only by the templates that show the list
             "to_call_list": lambda: day_before.to_call(_site()), "call_outcomes": CALL_OUTCOMES,
+            "to_confirm_list": lambda: calls.to_confirm(_site()), "confirm_outcomes": CONFIRM_OUTCOMES,
             "local_of": lambda at: cap_db.local_dt(_site(), at)}
 
 
@@ -277,6 +281,35 @@ def call(appointment_id):
     except ServiceError as exc:
         flash(error_text(exc.message))
         return redirect(url_for(".day"))
+    flash(_("Call noted for %(number)s.", number=appointment.number or appointment.id))
+    return redirect(url_for(".day"))
+
+
+# ---------------------------------------------------------------- the day-before confirmation calls
+
+@bp.post("/<int:appointment_id>/confirm-call")
+@roles_required(ADVISOR)
+def confirm_call(appointment_id):
+    appointment = record_of_my_site(Appointment, appointment_id)
+    outcome = request.form.get("outcome", "")
+    reason = None
+    if outcome == "cancelled":
+        try:
+            reason = commands.parse_cancel(request.form).reason
+        except Invalid:
+            site = _site()
+            shown = cap_db.today(site)
+            return render_template("appointments/day.html", view=svc.day_view(site, shown), status_label=STATUS,
+                                   reasons=REASONS, today=shown, prev_day=shown - timedelta(days=1),
+                                   next_day=shown + timedelta(days=1), error_text=error_text,
+                                   confirm_error=appointment.id), 422
+    try:
+        calls.record(current_user, appointment, outcome, reason)
+    except ServiceError as exc:
+        flash(error_text(exc.message))
+        return redirect(url_for(".day"))
+    if outcome == "moved":
+        return redirect(url_for(".move_form", appointment_id=appointment.id))
     flash(_("Call noted for %(number)s.", number=appointment.number or appointment.id))
     return redirect(url_for(".day"))
 
