@@ -16,6 +16,8 @@ Rooms, joined on connect only when the caller may (``_on_connect``):
 - ``lobby:<site>``   lobby TV: calls and queue length (public, numbers only)
 - ``ticket:<id>``    one customer's status page (joined with the ticket's capability token)
 - ``status-site:<site>`` all status pages of a site, told when the queue moves (no content)
+- ``apboard:<site>`` the appointment board on the reception TV (joined with the site's board
+  token): the hints the staff's appointment board gets, no content
 - ``board:<site>``   the wall board (joined with the site's board token), messages numbered by
   the site's change sequence
 
@@ -68,6 +70,10 @@ def ticket_room(ticket_id):
 
 def board_room(site_id):
     return f"board:{site_id}"
+
+
+def appointment_tv_room(site_id):
+    return f"apboard:{site_id}"
 
 
 def queue_room(site_id):
@@ -131,7 +137,9 @@ def site_rooms(event, topics) -> list:
         rooms.append(followup_room(site))
     if "appointments" in topics:
         rooms.append(console_room(site))    # the appointment board joins the advisors' room
-    return rooms
+    if console_room(site) in rooms:
+        rooms.append(appointment_tv_room(site))   # the reception TV follows what the staff board follows
+    return list(dict.fromkeys(rooms))
 
 
 def _sender_sid():
@@ -248,6 +256,11 @@ def _on_connect(auth=None):
         if site is None or not site.board_token:
             return False
         join_room(board_room(site.id))
+    elif channel == "apboard":
+        site = db.session.scalar(select(Site).where(Site.board_token == str(auth.get("token", ""))))
+        if site is None or not site.board_token:
+            return False
+        join_room(appointment_tv_room(site.id))
     elif channel == "visit" or channel in _STAFF_CHANNELS:
         if not _join_staff(channel, auth):
             db.session.remove()
