@@ -27,6 +27,14 @@ from tests.support import (NS, USE_PG, WORKER_N, LiveServer, fresh_g, make_app, 
 from webapp import create_app  # noqa: E402
 from webapp.extensions import db as _db  # noqa: E402
 
+# ``SERVICELANE_TEST_NOW=2026-12-06T17:05`` (UTC) runs the suite as if it were then: the tests of a
+# shop's day must hold at any hour CI may run (late evening, just after midnight in the shop).
+if os.environ.get("SERVICELANE_TEST_NOW"):
+    from datetime import datetime as _dt
+
+    from webapp import timeutil as _timeutil
+    _timeutil._offset = _dt.fromisoformat(os.environ["SERVICELANE_TEST_NOW"]) - _dt.utcnow()
+
 _REDIS_BASE = 15 - 2 * (int(NS) % 7 if NS.isdigit() else 0)
 REDIS_URL = os.environ.get("SERVICELANE_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{_REDIS_BASE - WORKER_N}")
 CHROMIUM = os.environ.get("SERVICELANE_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
