@@ -73,7 +73,7 @@ def test_a_short_booking_warns_the_advisor_and_the_clerk_picks_from_the_list(liv
     expect(clerk.locator("[data-day]")).to_have_text(tomorrow.isoformat())
     expect(clerk.locator("section[data-pick]")).to_have_count(2)
     short = clerk.locator("section[data-pick]", has_text="京Q6P7R8").locator("tr[data-part='FLT-OIL-01']")
-    expect(short.locator("[data-short]")).to_contain_text("SHORT 1")
+    expect(short.locator("[data-short]")).to_contain_text("SHORT ×1")
     expect(clerk.locator("section[data-pick]", has_text="京N8K2M1").locator("[data-short]")).to_have_count(0)
     clerk.screenshot(path=str(SHOTS / "picklist-en.png"), full_page=True)
     assert page.console_errors == [] and clerk.console_errors == []
