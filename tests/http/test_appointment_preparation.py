@@ -145,3 +145,18 @@ def test_the_pick_list_is_for_the_parts_clerk(shop, client, role, status):
         html = resp.get_data(as_text=True)
         assert html.count("data-pick=") == 2 and html.count("data-short>") == 1
         assert "京A10009" in html and "04152-YZZA1" in html and 'data-short-count>1<' in html
+
+
+def test_the_console_warns_of_a_short_booking_expected_today(shop, client):
+    from webapp.models import AppointmentOperation
+    shop["filter"].on_hand = D("0")
+    customer, car = shop["factory"].customer_vehicle(shop["site"], plate="京A10011", mobile="13800131011")
+    a = shop["factory"].appointment(shop["site"], customer, car, scheduled_at=utcnow(),
+                                    advisor=shop["advisor"])
+    a.number = "YY-TODAY-1"
+    a.operations.append(AppointmentOperation(operation_id=shop["op"].id, hours=D("1")))
+    db.session.commit()
+    prep.prepare(a)
+    login(client, shop["advisor"])
+    html = client.get("/advisor").get_data(as_text=True)
+    assert html.count("data-parts-short") == 1 and "Parts short: Oil filter ×1 (about 3 days)" in html

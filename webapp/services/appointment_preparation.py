@@ -112,11 +112,9 @@ def prepare(appointment: Appointment, actor=None, visit=None, now: datetime | No
             db.session.add(StockMovement(site_id=site.id, part_id=line.part_id, kind="reserve", quantity=got,
                                          reference=ref, user_id=user_id))
         if line.to_release:
-            db.session.execute(update(Part).where(Part.id == line.part_id)
-                               .values(reserved=func.max(Part.reserved - line.to_release, 0)
-                                       if db.engine.dialect.name == "sqlite"
-                                       else func.greatest(Part.reserved - line.to_release, 0))
-                               .execution_options(synchronize_session=False))
+            db.session.execute(update(Part).where(Part.id == line.part_id).values(
+                reserved=case((Part.reserved > line.to_release, Part.reserved - line.to_release), else_=0))
+                .execution_options(synchronize_session=False))
             db.session.add(StockMovement(site_id=site.id, part_id=line.part_id, kind="release",
                                          quantity=line.to_release, reference=ref, user_id=user_id,
                                          visit_id=getattr(visit, "id", None)))
