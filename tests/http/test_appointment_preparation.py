@@ -160,3 +160,11 @@ def test_the_console_warns_of_a_short_booking_expected_today(shop, client):
     login(client, shop["advisor"])
     html = client.get("/advisor").get_data(as_text=True)
     assert html.count("data-parts-short") == 1 and "Parts short: Oil filter ×1 (about 3 days)" in html
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "tomorrow", ""])
+def test_the_pick_list_falls_back_to_tomorrow_on_a_day_it_cannot_show(shop, client, day):
+    login(client, shop["factory"].user(shop["site"], "parts"))
+    resp = client.get(f"/parts/picklist?day={day}")
+    tomorrow = local_day(shop["site"].timezone) + timedelta(days=1)
+    assert resp.status_code == 200 and f"data-day>{tomorrow.isoformat()}<" in resp.get_data(as_text=True)

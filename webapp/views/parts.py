@@ -70,7 +70,9 @@ def picklist():
     try:
         day = date.fromisoformat(request.args.get("day") or "")
     except ValueError:
-        day = today + timedelta(days=1)
+        day = None
+    if day is None or not today - timedelta(days=31) <= day <= today + timedelta(days=booking_capacity.HORIZON_DAYS):
+        day = today + timedelta(days=1)     # nothing is booked outside the booking horizon
     rows = appointment_preparation.pick_list(site, day)
     return render_template("parts/picklist.html", site=site, day=day, today=today, rows=rows,
                            horizon=today + timedelta(days=appointment_preparation.HORIZON_DAYS),
