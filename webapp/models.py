@@ -525,6 +525,8 @@ class Part(db.Model):
 
 class StockMovement(db.Model):
     """Receipt (入库) or issue (出库) of a part, or a reservation change; append-only."""
+    # A booking's hold is the sum of its movements by reference (services/appointment_preparation).
+    __table_args__ = (Index("ix_stock_movement_site_reference", "site_id", "reference"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     part_id: Mapped[int] = mapped_column(ForeignKey("part.id"), index=True)

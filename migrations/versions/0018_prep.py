@@ -1,0 +1,26 @@
+"""appointment preparation (issue 13, 接待准备): a booking's parts are held by StockMovement rows
+whose reference is the booking number, summed on every day view and console render: index them
+
+Revision ID: 0018_prep
+Revises: 0017_online_booking
+Create Date: 2026-12-06 15:25:00
+
+"""
+from alembic import op
+
+
+# revision identifiers, used by Alembic.
+revision = '0018_prep'
+down_revision = '0017_online_booking'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('stock_movement', schema=None) as batch_op:
+        batch_op.create_index('ix_stock_movement_site_reference', ['site_id', 'reference'], unique=False)
+
+
+def downgrade():
+    with op.batch_alter_table('stock_movement', schema=None) as batch_op:
+        batch_op.drop_index('ix_stock_movement_site_reference')
