@@ -1,10 +1,5 @@
 """Preparation of a booking (接待准备, issue 13): which parts its operations need, and what the
-store can reserve for it. Pure: the caller reads the schedule and the stock figures.
-
-NOTE (from a second "prep" helper that was started on this same worktree by mistake): this file
-was overwritten by that helper at 15:16 UTC and then rebuilt to the API of
-tests/unit/test_preparation.py (needs, plan, shortages). Please re-check it against your own
-version; the second helper has stopped editing this worktree."""
+store can reserve for it. Pure: the caller reads the schedule and the stock figures."""
 from dataclasses import dataclass
 from decimal import Decimal
 

@@ -2,7 +2,7 @@
 whose reference is the booking number, summed on every day view and console render: index them
 
 Revision ID: 0018_prep
-Revises: 0017_online_booking
+Revises: 0018_appointment_calls
 Create Date: 2026-12-06 15:25:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0018_prep'
-down_revision = '0017_online_booking'
+down_revision = '0018_appointment_calls'
 branch_labels = None
 depends_on = None
 
