@@ -168,6 +168,19 @@ def factory(db):
     return Factory(db)
 
 
+@pytest.fixture
+def shop_hours():
+    """The clock at 10:00 of today in the shops' time zone (Asia/Shanghai) for the test: bookings
+    "in 15 minutes" or "an hour ago" stay within today whatever hour the suite runs at."""
+    from datetime import datetime, time
+
+    from webapp.timeutil import clock_at, local_day, local_to_utc
+    tz = "Asia/Shanghai"
+    with clock_at() as move:
+        move(local_to_utc(tz, datetime.combine(local_day(tz), time(10, 0))))
+        yield
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "shop(roles=…, staff=…, **site): what the shop fixture builds "
                                        "(tests/factories.py build_shop)")
