@@ -1,6 +1,6 @@
 """Preparing a booking's parts (issue 13, 接待准备): a booking for tomorrow reserves the parts its
 operations need (StockMovement rows with the booking number), once however often it runs, two
-bookings for the last unit cannot both get it, a cancel, a no-show or the arrival lets go; the
+bookings for the last unit cannot both get it, a cancel or a no-show lets go, an arrival hands the hold to the estimate; the
 advisor sees what is short, the parts clerk the day's pick list."""
 from datetime import datetime, time, timedelta
 from decimal import Decimal as D
@@ -8,12 +8,14 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy import select
 
+from tests.factories import RO_TERMS, visit_at_estimate
 from tests.support import login
 from webapp.commands.appointments import parse_booking, parse_cancel, parse_move
 from webapp.extensions import db
-from webapp.models import LabourOperation, MaintenanceItem, Notification, Part, StockMovement
+from webapp.commands.estimates import parse_line, parse_repair_order
+from webapp.models import LabourOperation, MaintenanceItem, Notification, Part, StockMovement, Ticket, Visit
 from webapp.services import appointment_preparation as prep
-from webapp.services import appointments
+from webapp.services import appointments, estimates
 from webapp.services.appointment_day_before import mark_no_shows
 from webapp.services.checkin import check_in_appointment
 from webapp.timeutil import clock_at, local_day, local_to_utc, utcnow
@@ -123,15 +125,40 @@ def test_a_no_show_gives_its_parts_back(shop):
     assert held(a) == {} and reserved(shop["oil"]) == 0 and reserved(shop["filter"]) == 0
 
 
-def test_on_arrival_the_booking_lets_go_for_the_visit(shop):
+def test_on_arrival_the_hold_waits_for_the_estimate_then_becomes_the_estimates(shop):
+    """Between arrival and the customer's decision the parts stay held for the booking; the
+    decision reserves the approved lines and lets go of the booking's hold at once."""
     a = book(shop, "京A10008")
     with clock_at() as move:
         move(a.scheduled_at - timedelta(minutes=10))
         ticket = check_in_appointment(shop["site"], a.id, "kiosk-1")
-    assert held(a) == {} and reserved(shop["oil"]) == 0
+        prep.prepare_due()                                       # the periodic run leaves it alone
+    assert held(a) == {shop["oil"].id: D("4"), shop["filter"].id: D("1")} and reserved(shop["oil"]) == 4
+    visit = visit_at_estimate(shop["factory"], shop["site"], shop["advisor"], ticket=db.session.get(Ticket, ticket.id))
+    for part in (shop["oil"], shop["filter"]):
+        estimates.add_line(visit, parse_line({"kind": "part", "part_id": str(part.id),
+                                              "quantity": "4" if part is shop["oil"] else "1"}), shop["advisor"])
+    estimates.save_repair_order(visit, parse_repair_order(RO_TERMS), shop["advisor"])
+    est = estimates.present(visit, shop["advisor"])
+    assert reserved(shop["oil"]) == 4                             # presented: still the booking's
+    estimates.decide(visit, est.version, {line.id: ("approved", None) for line in est.lines}, "remote")
+    assert held(a) == {}
+    assert reserved(shop["oil"]) == 4 and reserved(shop["filter"]) == 1      # now the estimate's, once
     releases = db.session.scalars(select(StockMovement).where(StockMovement.reference == a.number,
                                                               StockMovement.kind == "release")).all()
-    assert {r.visit_id for r in releases} == {ticket.visit_id}
+    assert {r.visit_id for r in releases} == {visit.id}
+
+
+def test_a_visit_cancelled_before_the_decision_gives_the_hold_back(shop):
+    a = book(shop, "京A10011")
+    with clock_at() as move:
+        move(a.scheduled_at - timedelta(minutes=10))
+        ticket = check_in_appointment(shop["site"], a.id, "kiosk-2")
+    visit = db.session.get(Visit, ticket.visit_id)
+    visit.state = "cancelled"
+    db.session.commit()
+    prep.prepare_due()
+    assert held(a) == {} and reserved(shop["oil"]) == 0
 
 
 @pytest.mark.parametrize("role, status", [("parts", 200), ("manager", 200), ("advisor", 403), ("technician", 403)])

@@ -5,9 +5,11 @@ the advisor sees what is short.
 A booking holds parts as StockMovement rows (``reserve``/``release``) whose reference is the
 booking number; what it holds is their sum, so there is no second counter to drift. A booking is
 prepared when it comes within ``HORIZON_DAYS`` (booked or moved there, and by the periodic job
-``prepare_due`` for the rest); leaving the horizon, a cancel, a no-show or the arrival releases
-its hold. On arrival the visit's estimate reserves the parts again when the customer approves
-them (services/estimates), so the booking lets go of its own: nothing is held twice.
+``prepare_due`` for the rest); leaving the horizon, a cancel or a no-show releases its hold. An arrival keeps it until the
+customer decides the visit's estimate: the approved part lines are reserved by the estimate
+(services/estimates.decide) and the booking lets go of its own in the same transaction
+(``hand_over``), so the parts are never free in between and never held twice. A visit cancelled
+before that gives the hold back on the next periodic run.
 
 Each run locks the booking's row (a no-op UPDATE: a row lock on PostgreSQL, the one writer on
 SQLite) before reading what it holds, so two runs at once reserve once; the part's reserved
@@ -23,10 +25,11 @@ from sqlalchemy import case, func, select, update
 from .. import preparation
 from ..events import DomainEvent, publish
 from ..extensions import db
-from ..models import Appointment, MaintenanceItem, Notification, Part, Site, StockMovement, Vehicle
+from ..models import Appointment, MaintenanceItem, Notification, Part, Site, StockMovement, Vehicle, Visit
 from ..notify import enqueue as enqueue_notice
 from ..notify.backends import backend_from_config
 from ..timeutil import day_bounds_utc, local_day, utcnow
+from ..workflow import VisitState
 
 HORIZON_DAYS = 1          # today and tomorrow: the day-before preparation
 SHORT_KIND = "parts_short"
@@ -68,10 +71,34 @@ def held_by(site_id: int, references) -> dict[str, dict[int, Decimal]]:
     return out
 
 
+# An arrived booking keeps its hold while its visit has not reached the estimate's decision.
+BEFORE_DECISION = {VisitState.WAITING.value, VisitState.CALLED.value, VisitState.RECEPTION.value,
+                   VisitState.INSPECTION.value, VisitState.INTERVIEW.value, VisitState.ESTIMATE.value,
+                   VisitState.AUTHORISATION.value}
+
+
 def in_horizon(site: Site, appointment: Appointment, now: datetime | None = None) -> bool:
+    if appointment.status == "arrived":
+        state = db.session.scalar(select(Visit.state).where(Visit.appointment_id == appointment.id))
+        return state in BEFORE_DECISION
     today = local_day(site.timezone, now or utcnow())
     _start, end = day_bounds_utc(site.timezone, today + timedelta(days=HORIZON_DAYS))
     return appointment.status == "booked" and appointment.scheduled_at < end
+
+
+def hand_over(visit, actor=None) -> None:
+    """The estimate of ``visit`` has reserved what the customer approved: let go of its booking's
+    hold, inside the caller's transaction (no commit)."""
+    if visit.appointment_id is None:
+        return
+    appointment = db.session.get(Appointment, visit.appointment_id)
+    ref = reference(appointment)
+    for part_id, qty in held_by(visit.site_id, [ref]).get(ref, {}).items():
+        db.session.execute(update(Part).where(Part.id == part_id).values(
+            reserved=case((Part.reserved > qty, Part.reserved - qty), else_=0))
+            .execution_options(synchronize_session=False))
+        db.session.add(StockMovement(site_id=visit.site_id, part_id=part_id, kind="release", quantity=qty,
+                                     reference=ref, user_id=getattr(actor, "id", None), visit_id=visit.id))
 
 
 def _reserve(part_id: int, wanted: Decimal) -> Decimal:

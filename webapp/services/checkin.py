@@ -288,11 +288,7 @@ def _issue(site, visit_values, kind, idempotency_key, appointment=None, now=None
         if existing is None:
             raise
         return existing
-    publish(event)
-    if appointment is not None:
-        # The estimate reserves what the customer approves: the booking lets go of its hold.
-        from .appointment_preparation import prepare_quietly
-        prepare_quietly(appointment, visit=visit)
+    publish(event)      # an arrived booking keeps its parts until its estimate is decided
     return ticket
 
 
