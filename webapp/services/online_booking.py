@@ -8,7 +8,8 @@ manager: a full time is refused with the next free times, never overbooked.
 
 No oracle: an online booking keeps what the customer typed on a customer and vehicle record of
 its own, never looked up among the stored ones (a stranger must not learn whether a plate or
-mobile is on file); staff match it when they confirm or at reception. The manage page shows only
+mobile is on file); staff link it to the stored ones when they confirm or at reception
+(services/record_matching), and these provisional records then go. The manage page shows only
 that booking, with the plate and mobile masked."""
 import secrets
 from decimal import Decimal
