@@ -18,6 +18,7 @@ from ..events import DomainEvent, publish
 from ..extensions import db
 from ..models import Appointment, Customer, Vehicle, VehicleDriver, Visit
 from . import ServiceError
+from . import appointments as staff
 
 ONLINE = "online"
 
@@ -50,7 +51,10 @@ def match_for(appointment: Appointment | None) -> Match:
 
 def link(appointment: Appointment, actor=None) -> Appointment:
     """Re-point the booking (and the visit it became) to the stored records; the match is
-    recomputed here, never taken from the form, so only a real match is ever linked."""
+    recomputed here, never taken from the form, so only a real match is ever linked; under the
+    site's booking lock, so two advisors clicking at once link once (the second finds no match)."""
+    staff._lock(appointment.site_id)
+    db.session.refresh(appointment)
     match = match_for(appointment)
     if not match:
         raise ServiceError("nothing_to_link", 409)
