@@ -115,7 +115,7 @@ def test_an_arrived_online_booking_is_linked_from_the_visit(client, shop):
         visit_id = ticket.visit_id
         login(client, shop["advisor"])
         page = client.get(f"/advisor/visits/{visit_id}").get_data(as_text=True)
-        assert 'id="link-suggested"' in page and "张先生" in page
+        assert 'id="link-suggested"' in page and "张先生" in page and "match the online booking" in page
         token = csrf_token(client, f"/advisor/visits/{visit_id}")
         resp = client.post(f"/advisor/visits/{visit_id}/suggested", data={"csrf_token": token})
         assert resp.status_code == 200
