@@ -124,3 +124,47 @@ def test_an_arrived_online_booking_is_linked_from_the_visit(client, shop):
     assert (visit.vehicle_id, visit.customer_id) == (shop["car"].id, shop["known"].id)
     assert db.session.get(Appointment, appt.id).vehicle_id == shop["car"].id
     assert count(Vehicle) == 1 and count(Customer) == 1
+
+
+def test_two_advisors_linking_at_once_link_once(race_app):
+    """Two colleagues click "Link to this record" on the same booking at the same moment, on
+    SQLite and PostgreSQL: one links, the other is told it is done, the provisional records go once."""
+    from tests.factories import Factory
+    from tests.support import run_together
+    from webapp.commands.appointments import parse_online_booking
+    from webapp.models import Site
+    from webapp.services import online_booking, record_matching
+    from webapp.services import ServiceError
+    with race_app.app_context():
+        f = Factory(db)
+        site = db.session.scalar(select(Site).where(Site.code == "race"))
+        f.user(site, "advisor")
+        f.user(site, "technician")
+        known, car = f.customer_vehicle(site, plate="京A12345", mobile="13800138001")
+        appt = online_booking.book(site, parse_online_booking({
+            "reason": "maintenance", "day": tomorrow(site).isoformat(), "slot": "09:00",
+            "plate": "京A12345", "mobile": "13800138001", "name": "Zhang"}), None)
+        ids = appt.id, known.id, car.id
+        db.session.remove()
+
+    def prepare(_i):
+        ctx = race_app.app_context()
+        ctx.push()
+        return ctx, db.session.get(Appointment, ids[0])
+
+    def act(_i, prepared):
+        ctx, booking = prepared
+        try:
+            return record_matching.link(booking).vehicle_id
+        except ServiceError as exc:
+            return exc.message
+        finally:
+            db.session.remove()
+            ctx.pop()
+
+    results = run_together(2, prepare, act)
+    assert sorted(results, key=str) == sorted([ids[2], "nothing_to_link"], key=str), results
+    with race_app.app_context():
+        assert db.session.scalar(select(func.count(Vehicle.id))) == 1
+        assert db.session.scalar(select(func.count(Customer.id))) == 1
+        db.session.remove()
