@@ -172,6 +172,7 @@ def _settings(kw) -> dict:
         "reserve_range": _("Enter 0 to 90 per cent."),
         "no_show_range": _("Enter 5 to 480 minutes."),
         "cap_range": _("Enter hours from 0 to 999 (one decimal), or leave empty for no cap."),
+        "online_hours_range": _("Enter 0.25 to 8 hours."),
         "weekday_invalid": _("Choose days of the week from the list."),
         "holiday_invalid": _("Enter dates as YYYY-MM-DD, one a line."),
     }

@@ -58,6 +58,10 @@ class Site(db.Model):
     cap_diagnosis_hours: Mapped[Decimal | None] = mapped_column(Numeric(6, 1))
     closed_weekdays: Mapped[str] = mapped_column(String(20), default="", server_default="")  # "5,6": Sat, Sun
     holidays: Mapped[str] = mapped_column(Text, default="", server_default="")   # ISO dates, one a line
+    # Workshop hours an online booking holds by kind (the customer picks no operations).
+    online_hours_maintenance: Mapped[Decimal] = mapped_column(Numeric(4, 2), default=Decimal("1"), server_default="1")
+    online_hours_bodywork: Mapped[Decimal] = mapped_column(Numeric(4, 2), default=Decimal("2"), server_default="2")
+    online_hours_other: Mapped[Decimal] = mapped_column(Numeric(4, 2), default=Decimal("0.5"), server_default="0.5")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def name(self, locale: str) -> str:

@@ -31,6 +31,7 @@ from ..services import appointment_day_before as day_before
 from ..services import appointments as svc
 from ..services import booking_capacity as cap_db
 from ..services import booking_suggestions
+from ..services import record_matching
 from ..services import history as history_svc
 from ..parsing import parse_id
 from ..timeutil import utcnow
@@ -57,7 +58,8 @@ def _helpers():
             # the no-shows to call, read only by the templates that show the list
             "to_call_list": lambda: day_before.to_call(_site()), "call_outcomes": CALL_OUTCOMES,
             "to_confirm_list": lambda: calls.to_confirm(_site()), "confirm_outcomes": CONFIRM_OUTCOMES,
-            "local_of": lambda at: cap_db.local_dt(_site(), at)}
+            "local_of": lambda at: cap_db.local_dt(_site(), at),
+            "record_match": record_matching.match_for}
 
 
 def error_text(code: str) -> str:
@@ -273,6 +275,21 @@ def cancel(appointment_id):
         return redirect(url_for(".day", day=local.date().isoformat()))
     flash(_("Cancelled %(number)s.", number=appointment.number or appointment.id))
     return redirect(url_for(".day", day=local.date().isoformat()))
+
+
+@bp.post("/<int:appointment_id>/link")
+@roles_required(ADVISOR)
+def link_records(appointment_id):
+    """Link an online booking to the stored customer and car its typed mobile and plate match."""
+    appointment = record_of_my_site(Appointment, appointment_id)
+    day = cap_db.local_dt(_site(), appointment.scheduled_at).date().isoformat()
+    try:
+        record_matching.link(appointment, current_user)
+    except ServiceError:
+        flash(_("This booking is already linked to the stored records."))    # a second click
+        return redirect(url_for(".day", day=day), 303)
+    flash(_("%(number)s is linked to the stored records.", number=appointment.number or appointment.id))
+    return redirect(url_for(".day", day=day), 303)
 
 
 # ---------------------------------------------------------------- no-shows to call
