@@ -1,7 +1,7 @@
 """appointment preparation (issue 13, 接待准备): a booking's parts are held by StockMovement rows
 whose reference is the booking number, summed on every day view and console render: index them
 
-Revision ID: 0018_prep
+Revision ID: 0019_prep
 Revises: 0018_appointment_calls
 Create Date: 2026-12-06 15:25:00
 
@@ -10,7 +10,7 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0018_prep'
+revision = '0019_prep'
 down_revision = '0018_appointment_calls'
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """online booking hours by kind (issue 13): the workshop hours an online booking holds for
 maintenance and repairs, bodywork and anything else become site settings
 
-Revision ID: 0018_onlinematch
+Revision ID: 0020_onlinematch
 Revises: 0019_prep
 Create Date: 2026-12-06 15:30:00
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0018_onlinematch'
+revision = '0020_onlinematch'
 down_revision = '0019_prep'
 branch_labels = None
 depends_on = None

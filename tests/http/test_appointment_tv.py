@@ -22,7 +22,7 @@ def english(client):
 
 
 @pytest.fixture
-def shop(factory):
+def shop(factory, shop_hours):
     site = factory.site(code="bj01")
     site.board_token = "tv-token-" + "x" * 30
     other = factory.site(code="sh01")
