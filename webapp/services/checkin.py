@@ -280,7 +280,9 @@ def _issue(site, visit_values, kind, idempotency_key, appointment=None, now=None
         if appointment is not None:
             appointment.status = "arrived"
         db.session.flush()
-        event = DomainEvent("ticket.issued", site.id, visit.id, ticket.id, {"number": ticket.number, "kind": kind})
+        # "ahead": an on-time appointment goes before the waiting walk-ins (realtime.queue_moved)
+        event = DomainEvent("ticket.issued", site.id, visit.id, ticket.id,
+                            {"number": ticket.number, "kind": kind, "ahead": ticket.on_time_appointment})
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
