@@ -40,7 +40,7 @@ from .setup_db import build, mobile, plate
 ROOT = Path(__file__).resolve().parents[1]
 CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 NUMBER = re.compile(r"\b(W\d{3,})\b")
-RUSH_SITES = ("rush", "deploy", "status", "board")
+RUSH_SITES = ("rush", "deploy", "lobby", "board")
 
 
 def pct(values, p):
@@ -111,8 +111,9 @@ class Kiosk:
         return (match.group(1) if match else None), sent, took
 
 
-async def screens(urls, clients, batch=50):
-    """Connect ``clients`` lobby screens round-robin over ``urls``; returns (sockets, records, arrived)."""
+async def screens(urls, clients, batch=50, status_tokens=None):
+    """Connect ``clients`` lobby screens (or, given ``status_tokens``, customers' status pages of
+    those tickets, round-robin) over ``urls``; returns (sockets, records, arrived)."""
     records, arrived = [], {}
     socks = []
 
@@ -128,18 +129,19 @@ async def screens(urls, clients, batch=50):
                 arrived[number] = arrived.get(number, 0) + 1
         return sio
 
-    async def connect(sio, url):
+    async def connect(sio, url, k):
+        auth = ({"channel": "status", "token": status_tokens[k % len(status_tokens)]} if status_tokens
+                else {"channel": "lobby", "site": "lobby"})
         try:
-            await sio.connect(url, auth={"channel": "lobby", "site": "lobby"}, transports=["websocket"],
-                              wait_timeout=20)
+            await sio.connect(url, auth=auth, transports=["websocket"], wait_timeout=20)
             return True
         except Exception:  # noqa: BLE001 - counted as not connected
             return False
 
     for start_at in range(0, clients, batch):
-        group = [(make(), urls[k % len(urls)]) for k in range(start_at, min(clients, start_at + batch))]
-        results = await asyncio.gather(*(connect(s, u) for s, u in group))
-        socks.extend(s for (s, _u), ok in zip(group, results) if ok)
+        group = [(make(), urls[k % len(urls)], k) for k in range(start_at, min(clients, start_at + batch))]
+        results = await asyncio.gather(*(connect(s, u, k) for s, u, k in group))
+        socks.extend(s for (s, _u, _k), ok in zip(group, results) if ok)
     return socks, records, arrived
 
 
@@ -203,16 +205,36 @@ def burst(urls, total, threads, offset):
     return len(done) / (time.monotonic() - begin), done
 
 
+async def close_all(socks):
+    async def close(sio):
+        try:
+            await asyncio.wait_for(sio.disconnect(), 2)
+        except Exception:  # noqa: BLE001
+            pass
+    await asyncio.gather(*(close(s) for s in socks))
+
+
+def status_tokens(db_url):
+    from sqlalchemy import create_engine, text
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        tokens = list(conn.execute(text(
+            "SELECT t.token FROM ticket t JOIN site s ON s.id = t.site_id WHERE s.code = 'status'")).scalars())
+    engine.dispose()
+    return tokens
+
+
 async def main_async(args):
     tmp = Path(tempfile.mkdtemp(prefix="many-screens-"))
     if args.db == "postgresql":
         from sqlalchemy import create_engine, text
-        admin = create_engine(args.pg_admin, isolation_level="AUTOCOMMIT")
+        pg = args.pg_admin.replace("postgresql://", "postgresql+psycopg2://")   # the driver the project ships
+        admin = create_engine(pg, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text("DROP DATABASE IF EXISTS servicelane_screens WITH (FORCE)"))
             conn.execute(text("CREATE DATABASE servicelane_screens"))
         admin.dispose()
-        db_url = args.pg_admin.rsplit("/", 1)[0] + "/servicelane_screens"
+        db_url = pg.rsplit("/", 1)[0] + "/servicelane_screens"
     else:
         db_url = f"sqlite:///{tmp / 'screens.db'}"
     secret = uuid.uuid4().hex
@@ -238,6 +260,12 @@ async def main_async(args):
               f"{len(socks)}/{args.clients} screens connected in {connect_s:.1f} s, {len(numbers)} changes; "
               f"delivery p50 {pct(delivery, 50):.0f} ms, p95 {pct(delivery, 95):.0f} ms; lost {lost}; "
               f"server RSS {rss} MB", flush=True)
+        await close_all(socks)
+        # The rush runs while customers' status pages listen (the site's 20 waiting tickets, 50
+        # pages each): they hear a queue message only when a place ahead of them moves.
+        began = time.monotonic()
+        socks, _records, _arrived = await screens(urls, args.clients, status_tokens=status_tokens(db_url))
+        print(f"{len(socks)}/{args.clients} status pages connected in {time.monotonic() - began:.1f} s", flush=True)
         if args.rush:
             took, failed = await asyncio.get_running_loop().run_in_executor(
                 None, rush, urls, args.rush, args.seconds, 600_000)
@@ -249,11 +277,7 @@ async def main_async(args):
             print(f"burst {args.burst} check-ins, 20 kiosks, {args.processes} process(es): {rate:.0f}/s, "
                   f"p95 {pct(took, 95):.0f} ms", flush=True)
     finally:
-        for sio in socks if "socks" in dir() else []:
-            try:
-                await asyncio.wait_for(sio.disconnect(), 1)
-            except Exception:  # noqa: BLE001
-                pass
+        await close_all(socks if "socks" in dir() else [])
         for proc, _u in procs:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(15)
