@@ -15,7 +15,8 @@ from webapp.extensions import db
 from webapp.models import Ticket, Visit
 from webapp.timeutil import utcnow
 
-pytestmark = [pytest.mark.browser, pytest.mark.shop(roles=())]
+# Bookings "in 15 minutes": the shop's clock reads 10:00 whatever hour the suite runs at.
+pytestmark = [pytest.mark.browser, pytest.mark.shop(roles=()), pytest.mark.usefixtures("shop_hours")]
 
 LANGS = [("zh_CN", "zh-CN"), ("en", "en")]
 # Count print() calls instead of opening the print pipeline (CSP does not apply to this injection).

@@ -24,7 +24,7 @@ def english(client):
 
 
 @pytest.fixture
-def shop(factory):
+def shop(factory, shop_hours):
     site = factory.site(code="bj01")
     advisor = factory.user(site, "advisor", display_name="Advisor One")
     cars = [factory.customer_vehicle(site, plate=f"京A1234{i}", mobile=f"1380013800{i}", name=f"客户{i}")

@@ -339,7 +339,7 @@ def test_rate_limited(db_url, site):
 
 
 @pytest.fixture
-def booked(factory, site):
+def booked(factory, site, shop_hours):
     customer, car = factory.customer_vehicle(site, plate="京A12345", mobile="13800138000", name="张三")
     return factory.appointment(site, customer, car, scheduled_at=utcnow() + timedelta(minutes=10),
                                reason="maintenance")
