@@ -126,8 +126,7 @@ class Stack:
                 cur.execute(f'CREATE DATABASE "{url.database}"')
         admin.close()
         self.flask("db", "upgrade")
-        if self.flask("is-empty", check=False).returncode == 0:
-            self.flask("demo-data")
+        self.flask("demo-data")   # idempotent: loads the demo shop only into an empty database
 
     # ---- processes
     def _spawn(self, name, argv, extra_env=None):
@@ -140,12 +139,17 @@ class Stack:
         proc.log = log
         return proc
 
-    def start_web(self, port):
+    def start_web(self, port, wait=True):
         proc = self._spawn(f"web-{port}", [str(BIN / "gunicorn"), "-c", str(DEPLOY / "gunicorn.conf.py"),
                                            "webapp.wsgi:app"], {"SERVICELANE_BIND": f"127.0.0.1:{port}"})
         self.web[port] = proc
-        wait_http(f"http://127.0.0.1:{port}/lobby?site=bj01", proc, log=proc.log)
+        if wait:
+            self.wait_web(port)
         return proc
+
+    def wait_web(self, port):
+        proc = self.web[port]
+        wait_http(f"http://127.0.0.1:{port}/lobby?site=bj01", proc, log=proc.log, timeout=60)
 
     def kill_web(self, port):
         """SIGKILL, as a crash: no graceful goodbye to its screens."""
@@ -167,7 +171,7 @@ class Stack:
 
     def start_nginx(self):
         if NGINX is None:
-            raise RuntimeError("nginx not installed (apt-get install nginx-light, or run `make stack` as root)")
+            raise RuntimeError("nginx not installed (apt-get install nginx, or run `make stack` as root)")
         prefix = self.dir / "nginx"
         for sub in ("logs", "tmp"):
             (prefix / sub).mkdir(parents=True, exist_ok=True)
@@ -189,9 +193,12 @@ class Stack:
     def start(self):
         self.dir.mkdir(parents=True, exist_ok=True)
         self.prepare_database()
+        # All at once: each process spends its first seconds importing the app.
         for port in self.web_ports:
-            self.start_web(port)
+            self.start_web(port, wait=False)
         self.start_worker()
+        for port in self.web_ports:
+            self.wait_web(port)
         self.start_nginx()
         return self
 
