@@ -21,7 +21,7 @@ from tests.browser.helpers import screenshot
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 
-# Print dialogs are not part of this flow; count them instead (as tests/browser/test_kiosk_browser.py).
+# The kiosk prints its ticket by itself; headless Chromium needs no print dialog in this flow.
 NO_PRINT = "window.print = function () {};"
 
 
