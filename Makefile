@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: setup run worker test test-browser test-pg bench messages translations chromium clean
+.PHONY: setup run worker test test-browser test-pg test-stack stack stack-test nginx bench messages translations chromium clean
 
 setup: $(VENV)/.installed translations
 
@@ -56,6 +56,7 @@ test: setup chromium
 	$(PY) -m pytest -n 2 tests/unit tests/http
 	@$(MAKE) --no-print-directory test-browser
 	@$(MAKE) --no-print-directory test-pg
+	@$(MAKE) --no-print-directory test-stack
 
 test-browser: setup chromium
 	$(PY) -m pytest -n 2 tests/browser
@@ -67,6 +68,26 @@ test-pg: setup
 	  SERVICELANE_TEST_NS=$${SERVICELANE_TEST_NS:-1} SERVICELANE_TEST_DB=postgresql SERVICELANE_TEST_PG_ADMIN_URL="$(PG_TEST_URL)" \
 	    $(PY) -m pytest -n 2 tests/http -q; \
 	else echo "== PostgreSQL not reachable at $(PG_TEST_URL): PostgreSQL pass skipped"; fi
+
+# The production stack on this machine (deploy/): nginx on :8080 in front of two gunicorn processes
+# (8001, 8002), the consumer, PostgreSQL (servicelane_stack) and Redis db 0. Ctrl-C stops everything.
+# STACK_DATABASE_URL, STACK_REDIS_URL, STACK_PORT, STACK_WEB_PORTS override.
+stack: setup nginx
+	$(PY) deploy/stack.py
+
+# Debian's nginx for `make stack` and its tests (run unprivileged from its own prefix).
+nginx:
+	@if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing nginx for the stack…"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null) \
+	      || echo "WARNING: could not install nginx; the stack tests will be skipped"; \
+	  else echo "WARNING: nginx missing (apt-get install nginx); make stack cannot start, its tests are skipped"; fi; \
+	fi
+
+# The stack driven in Chromium (tests/stack): across processes, a process killed, Redis restarted.
+test-stack stack-test: setup chromium nginx
+	SERVICELANE_TEST_NS=$${SERVICELANE_TEST_NS:-1} $(PY) -m pytest -n 0 tests/stack -q
 
 bench: setup
 	$(PY) -m bench
