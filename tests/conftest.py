@@ -56,7 +56,7 @@ PG_PASS = {"test_concurrency.py", "test_estimate_races.py", "test_kiosk_public_e
            "test_parts_desk.py", "test_task_queue.py", "test_task_queue_processes.py", "test_scale_queries.py",
            "test_intake.py", "test_workshop.py", "test_status_types.py",
            "test_change_seq.py", "test_queue_counts.py", "test_history.py", "test_all_or_nothing_save.py",
-           "test_live_rooms.py"}
+           "test_live_rooms.py", "test_reports.py"}
 
 
 # A browser flow written for both languages runs in one of them in `make test`, half the flows in
