@@ -261,3 +261,32 @@ def test_query_count_does_not_grow_with_visits(app, shop):
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     assert len(statements) == one_day <= 2 * 13 + 1, statements     # 13 a period, the sites once
+
+
+def test_the_targets_are_site_settings(client, shop):
+    from webapp.models import Site
+    login(client, shop.manager)
+    client.set_cookie("lang", "en")
+    page = client.get("/admin/site").get_data(as_text=True)
+    assert 'name="target_on_time"' in page and 'value="95"' in page
+    form = {k: v for k, v in _site_form(page).items()}
+    r = client.post("/admin/site", data={**form, "target_on_time": "101"})
+    assert r.status_code == 422 and "Enter 0 to 100 per cent." in r.get_data(as_text=True)
+    assert 'value="101"' in r.get_data(as_text=True)           # what was typed stays
+    r = client.post("/admin/site", data={**form, "target_on_time": "90", "target_efficiency": "110"})
+    assert r.status_code == 302
+    site = db.session.get(Site, shop.site.id)
+    db.session.refresh(site)
+    assert (site.target_on_time, site.target_efficiency, site.target_same_day) == (90, 110, 80)
+    html = client.get(f"/reports?{QUERY}").get_data(as_text=True)
+    card = html.split('data-kpi="on_time"', 1)[1].split("</article>", 1)[0]
+    assert "≥ 90 %" in card
+
+
+def _site_form(html):
+    """The settings form's fields as the page filled them (inputs, checked boxes, textareas)."""
+    import re
+    fields = dict(re.findall(r'<input[^>]*\bname="([^"]+)"[^>]*\bvalue="([^"]*)"', html))
+    fields.update({n: t for n, t in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>([^<]*)</textarea>', html)})
+    fields.pop("closed_weekdays", None)
+    return fields
