@@ -186,12 +186,12 @@ def test_every_figure_on_the_page_and_in_the_exports(client, shop):
         card = html.split(f'data-kpi="{key}"', 1)[1].split("</article>", 1)[0]
         assert f"<strong data-value>{percent or '—'}</strong>" in card, key
         assert f"<p class=\"rp-of\" data-of>{counted} of {of}</p>" in card, key
-    labels = {"on_time": "On-time delivery (准时交车率)", "same_day": "Same-day delivery (当天交车率)"}
+    labels = {"on_time": "On-time delivery", "same_day": "Same-day delivery"}
     for key, label in labels.items():
         row = kpis[label]
         assert row[1:4] == list(EXPECTED_KPIS[key]) and row[4] == EXPECTED_PREVIOUS[key]
         assert row[5] == ("95" if key == "on_time" else "80") and row[6] == "no"
-    assert kpis["Labour efficiency (工时效率)"][5:] == ["100", "yes"]
+    assert kpis["Labour efficiency"][5:] == ["100", "yes"]
     # stage times
     for row in page_rows(html, "stages"):
         assert tuple(row[1:4]) == EXPECTED_STAGES[row[0]], row
@@ -290,3 +290,12 @@ def _site_form(html):
     fields.update({n: t for n, t in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>([^<]*)</textarea>', html)})
     fields.pop("closed_weekdays", None)
     return fields
+
+
+def test_the_figures_block_alone_for_the_live_refetch(client, shop):
+    login(client, shop.manager)
+    client.set_cookie("lang", "en")
+    r = client.get(f"/reports/figures?{QUERY}")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and html.lstrip().startswith('<div id="report-figures"')
+    assert '<strong data-value>33.3</strong>' in html.split('data-kpi="on_time"', 1)[1]

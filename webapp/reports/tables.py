@@ -26,24 +26,24 @@ class Table:
 
 # figure key -> label, definition (shown on hover and in the details), higher is better, target key
 KPIS = (
-    ("on_time", _l("On-time delivery (准时交车率)"),
+    ("on_time", _l("On-time delivery"),
      _l("Cars delivered by the promise time, of the cars delivered in the period that had a promise time."),
      True, "on_time"),
-    ("same_day", _l("Same-day delivery (当天交车率)"),
+    ("same_day", _l("Same-day delivery"),
      _l("Cars delivered on the day they came in, of all cars delivered in the period."), True, "same_day"),
-    ("utilisation", _l("Productive utilisation (生产利用率)"),
+    ("utilisation", _l("Productive utilisation"),
      _l("Hours clocked on the jobs of the cars delivered, of the technicians' rostered hours (less the break)."),
      True, "utilisation"),
-    ("efficiency", _l("Labour efficiency (工时效率)"),
+    ("efficiency", _l("Labour efficiency"),
      _l("Sold (approved) labour hours of the cars delivered, of the hours clocked on them."), True, "efficiency"),
-    ("appointments", _l("Appointment share (预约率)"),
+    ("appointments", _l("Appointment share"),
      _l("Visits that came from an appointment, of all visits that came in during the period."), True, None),
-    ("no_shows", _l("No-show rate (失约率)"),
+    ("no_shows", _l("No-show rate"),
      _l("Appointments booked for the period whose customer did not come, of those not cancelled."), False, None),
     ("approval", _l("Approval of recommended and additional items"),
      _l("Recommended lines and lines added after the first estimate that the customer approved, of those decided."),
      True, None),
-    ("comebacks", _l("Comebacks (返修率)"),
+    ("comebacks", _l("Comebacks"),
      _l("Cars delivered with an operation the same car had done in the 30 days before it came in, of all cars delivered."),
      False, None),
     ("qc_rework", _l("QC rework"), _l("Quality inspections failed (sent back to repair), of all inspections."),
@@ -224,7 +224,7 @@ def payment_table(report: Report) -> Table:
 def items_table(report: Report) -> Table:
     rows = [[str(REASONS.get(work, work)), str(LINE_KINDS.get(kind, kind)), description, count, quantity, revenue]
             for work, kind, description, count, quantity, revenue in report.current.items]
-    return Table("items", str(_l("Repair items (维修项目统计)")),
+    return Table("items", str(_l("Repair items")),
                  [str(_l("Kind of work")), str(_l("Line")), str(_l("Item")), str(_l("Count")),
                   str(_l("Quantity")), str(_l("Revenue"))], rows, (3, 4, 5))
 
@@ -234,7 +234,7 @@ def attendance_table(report: Report, advisor_id=None) -> Table:
     rows = [[r.plate, f.names.get(r.advisor_id, "—"), local(r.created_at, tz), local(r.delivered_at, tz),
              hours(int((r.delivered_at - r.created_at).total_seconds()))]
             for r in f.attendance_rows if advisor_id is None or r.advisor_id == advisor_id]
-    return Table("attendance", str(_l("Vehicles in and out (维修出勤记录)")),
+    return Table("attendance", str(_l("Vehicles in and out")),
                  [str(_l("Plate")), str(_l("Advisor")), str(_l("In")), str(_l("Out")), str(_l("In the shop (h)"))],
                  rows, (4,))
 
