@@ -175,8 +175,8 @@ def technician_table(report: Report) -> Table:
     rows = []
     for tid in f.technicians():
         clocked = hours(f.clocked.get(tid, 0))
-        sold = f.sold_hours.get(tid, Decimal("0"))
-        roster = f.roster_hours.get(tid, Decimal("0"))
+        sold = f.sold_hours.get(tid, Decimal("0.00"))
+        roster = f.roster_hours.get(tid, Decimal("0.00"))
         rows.append([f.names.get(tid, "—"), roster, clocked, sold, kpi.rate(clocked, roster).percent,
                      kpi.rate(sold, clocked).percent, minutes(f.technician_repair[tid].median)])
     return Table("technicians", str(_l("Productivity per technician")),
