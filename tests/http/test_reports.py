@@ -299,3 +299,20 @@ def test_the_figures_block_alone_for_the_live_refetch(client, shop):
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and html.lstrip().startswith('<div id="report-figures"')
     assert '<strong data-value>33.3</strong>' in html.split('data-kpi="on_time"', 1)[1]
+
+
+def test_a_manager_reads_their_site_an_admin_any_or_all(client, shop, factory):
+    other = factory.site(code="sh02", name_zh="星驰汽车4S店（浦东店）", name_en="Xingchi Motors (Pudong)")
+    boss = factory.user(other, "manager")
+    login(client, boss)
+    client.set_cookie("lang", "en")
+    html = client.get(f"/reports?{QUERY}&site={shop.site.id}").get_data(as_text=True)
+    assert '<p class="rp-of" data-of>0 of 0</p>' in html.split('data-kpi="same_day"', 1)[1]   # their own, empty
+    assert 'name="site"' not in html
+    login(client, factory.user(shop.site, "admin"))
+    html = client.get(f"/reports?{QUERY}&site=all").get_data(as_text=True)
+    assert 'value="all" selected' in html
+    assert '<p class="rp-of" data-of>2 of 3</p>' in html.split('data-kpi="same_day"', 1)[1]
+    html = client.get(f"/reports?{QUERY}&site={other.id}").get_data(as_text=True)
+    assert '<p class="rp-of" data-of>0 of 0</p>' in html.split('data-kpi="same_day"', 1)[1]
+    assert client.get(f"/reports?{QUERY}&site=999999").status_code == 404
