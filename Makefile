@@ -32,7 +32,7 @@ run: setup
 	$(FLASK) db upgrade
 	@if $(FLASK) is-empty; then $(FLASK) demo-data; fi
 	@$(PY) scripts/banner.py $(HOST) $(PORT)
-	@echo "Wall board (workshop TV):" && $(FLASK) board-url --base http://$(HOST):$(PORT) | sed 's/^/  /'; echo
+	@echo "Wall screens (workshop board, appointment board):" && $(FLASK) board-url --base http://$(HOST):$(PORT) | sed 's/^/  /'; echo
 	$(PY) -m webapp --host $(HOST) --port $(PORT)
 
 # The standalone task consumer (notices, escalation, follow-ups due) for production; run the

@@ -55,4 +55,9 @@ e. fan-out: 200 python-socketio clients (quick: 50) in the board room, 30 change
    (targets: p95 ≤ 100 ms — ours, the issue asks for the figure —, 0 lost, all connected).
 
 Every loop is bounded (a request count and a time cap); a full run takes about two minutes.
+
+Many screens (issue 15 items 2-3) run separately, ``python -m bench.many_screens`` (see its
+docstring): fan-out to 1,000 Socket.IO clients on the gevent server (``webapp/wsgi_gevent.py``)
+or the threaded one, then a check-in rush at 20/s and a burst across sites on PostgreSQL with the
+Redis queue while 1,000 status pages listen, with 1 or 2 processes.
 """

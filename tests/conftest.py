@@ -27,6 +27,14 @@ from tests.support import (NS, USE_PG, WORKER_N, LiveServer, fresh_g, make_app, 
 from webapp import create_app  # noqa: E402
 from webapp.extensions import db as _db  # noqa: E402
 
+# ``SERVICELANE_TEST_NOW=2026-12-06T17:05`` (UTC) runs the suite as if it were then: the tests of a
+# shop's day must hold at any hour CI may run (late evening, just after midnight in the shop).
+if os.environ.get("SERVICELANE_TEST_NOW"):
+    from datetime import datetime as _dt
+
+    from webapp import timeutil as _timeutil
+    _timeutil._offset = _dt.fromisoformat(os.environ["SERVICELANE_TEST_NOW"]) - _dt.utcnow()
+
 _REDIS_BASE = 15 - 2 * (int(NS) % 7 if NS.isdigit() else 0)
 REDIS_URL = os.environ.get("SERVICELANE_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{_REDIS_BASE - WORKER_N}")
 CHROMIUM = os.environ.get("SERVICELANE_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
@@ -56,7 +64,8 @@ PG_PASS = {"test_concurrency.py", "test_estimate_races.py", "test_kiosk_public_e
            "test_parts_desk.py", "test_task_queue.py", "test_task_queue_processes.py", "test_scale_queries.py",
            "test_intake.py", "test_workshop.py", "test_status_types.py",
            "test_change_seq.py", "test_queue_counts.py", "test_history.py", "test_all_or_nothing_save.py",
-           "test_live_rooms.py", "test_reports.py"}
+           "test_live_rooms.py", "test_appointment_preparation.py", "test_online_booking_matching.py",
+           "test_gevent_server.py", "test_reports.py"}
 
 
 # A browser flow written for both languages runs in one of them in `make test`, half the flows in
@@ -158,6 +167,19 @@ def client(app):
 @pytest.fixture
 def factory(db):
     return Factory(db)
+
+
+@pytest.fixture
+def shop_hours():
+    """The clock at 10:00 of today in the shops' time zone (Asia/Shanghai) for the test: bookings
+    "in 15 minutes" or "an hour ago" stay within today whatever hour the suite runs at."""
+    from datetime import datetime, time
+
+    from webapp.timeutil import clock_at, local_day, local_to_utc
+    tz = "Asia/Shanghai"
+    with clock_at() as move:
+        move(local_to_utc(tz, datetime.combine(local_day(tz), time(10, 0))))
+        yield
 
 
 def pytest_configure(config):

@@ -154,16 +154,17 @@ def confirm_suggestion(visit, advisor):
     return visit
 
 
-def visit_at_estimate(factory, site, advisor, plate="京A12345", mobile="13800138000", concern="保养"):
-    """A walk-in taken through the real services to the estimate stage: called, received,
-    inspected (covers, mileage, fuel, signature), one concern, interview done."""
+def visit_at_estimate(factory, site, advisor, plate="京A12345", mobile="13800138000", concern="保养", ticket=None):
+    """A walk-in (or the waiting ``ticket`` given, an appointment's) taken through the real
+    services to the estimate stage: called, received, inspected (covers, mileage, fuel,
+    signature), one concern, interview done."""
     from werkzeug.datastructures import MultiDict
 
     from webapp.extensions import db
     from webapp.models import Visit
     from webapp.services import calling
     from webapp.services import intake as intake_svc
-    ticket = factory.walkin(site, plate=plate, mobile=mobile)
+    ticket = ticket or factory.walkin(site, plate=plate, mobile=mobile)
     calling.call_next(advisor)
     calling.start_reception(advisor, ticket.id)
     visit = db.session.get(Visit, ticket.visit_id)

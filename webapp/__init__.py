@@ -45,6 +45,9 @@ def create_app(config=None):
         # A file on this machine does not drop connections: no ping before every checkout.
         options["pool_pre_ping"] = False
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    elif app.config.get("DB_POOL"):
+        # The gevent server (webapp/wsgi_gevent.py): a bounded pool shared by a thousand greenlets.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], **app.config["DB_POOL"]}
 
     db.init_app(app)
     from . import changes, sqlite_writer  # noqa: F401  (session events: change sequence, one SQLite writer)

@@ -99,7 +99,8 @@ def register(app):
     @click.option("--site", "site_code", default=None)
     @click.option("--base", default="http://127.0.0.1:5000")
     def board_url(site_code, base):
-        """Print the wall board's address (it carries the site's board token; no login on the TV)."""
+        """Print the wall screens' addresses: the workshop board and the appointment board for the
+        reception TV (both carry the site's board token; no login on a TV)."""
         import secrets
         stmt = select(Site).order_by(Site.id)
         if site_code:
@@ -109,6 +110,7 @@ def register(app):
                 site.board_token = secrets.token_urlsafe(24)
                 db.session.commit()
             click.echo(f"{site.code}: {base}/board?token={site.board_token}")
+            click.echo(f"{site.code} appointments: {base}/appointments/board?token={site.board_token}")
 
     @app.cli.command("create-user")
     @click.argument("username")

@@ -1,7 +1,9 @@
 """Demo bookings (issue 13): a few phone bookings for today and the coming days, made by the
 demo advisors through the real booking service, so the day view shows real numbers, hours and
 capacity. Today's is booked at the next free time (none once the shop has closed). One more is
-booked online (/book) by a customer the shop does not know yet, so its manage link exists too."""
+booked online (/book) by a customer the shop does not know yet, so its manage link exists too.
+Tomorrow's two bookings make a pick list for the parts clerk, the transmission fluid change (4 L
+wanted, 3 in stock) the advisor's shortage warning."""
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -15,7 +17,7 @@ from .validation import Invalid
 # plate, days ahead, local time (None: the next free time today), reason, operations, the customer's words
 BOOKINGS = [
     ("京N8K2M1", 0, None, "maintenance", ("M001", "M002"), "到6万公里保养了"),
-    ("京Q6P7R8", 1, "09:00", "repair", ("D001",), "刹车时有异响，方向盘抖"),
+    ("京Q6P7R8", 1, "09:00", "repair", ("D001", "M009"), "刹车时有异响，方向盘抖；到6万公里了，顺便换变速箱油"),
     ("京BD12345", 1, "10:30", "maintenance", ("M003",), "空调有异味，换个滤芯"),
     ("京A12345", 2, "14:00", "maintenance", ("M018",), "雨刮刮不干净，上次没换"),
     ("津C55667", 3, "09:30", "warranty", (), "仪表盘偶尔黑屏"),

@@ -66,7 +66,7 @@ PARTS = [
     ("SPK-PLUG-01", "火花塞(铱金)", "Spark plug (iridium)", "95.00", "32", 3),
     ("BAT-60AH", "蓄电池 12V 60Ah", "Battery 12 V 60 Ah", "780.00", "3", 3),
     ("BAT-70AH", "蓄电池 12V 70Ah(启停)", "Battery 12 V 70 Ah (start-stop)", "1280.00", "0", 5),
-    ("ATF-1L", "变速箱油 ATF 1L", "Transmission fluid ATF 1 L", "118.00", "16", 3),
+    ("ATF-1L", "变速箱油 ATF 1L", "Transmission fluid ATF 1 L", "118.00", "3", 3),   # low: tomorrow's booking is short
     ("COOL-4L", "防冻液 -35℃ 4L", "Coolant -35 °C 4 L", "138.00", "10", 2),
     ("AC-R134A", "空调冷媒 R134a 500g", "A/C refrigerant R134a 500 g", "160.00", "6", 3),
     ("TYR-205-55R16", "轮胎 205/55 R16", "Tyre 205/55 R16", "620.00", "8", 3),

@@ -174,6 +174,7 @@ def _settings(kw) -> dict:
         "target_range": _("Enter 0 to 100 per cent."),
         "efficiency_target_range": _("Enter 0 to 300 per cent."),
         "cap_range": _("Enter hours from 0 to 999 (one decimal), or leave empty for no cap."),
+        "online_hours_range": _("Enter 0.25 to 8 hours."),
         "weekday_invalid": _("Choose days of the week from the list."),
         "holiday_invalid": _("Enter dates as YYYY-MM-DD, one a line."),
     }

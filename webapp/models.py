@@ -58,6 +58,10 @@ class Site(db.Model):
     cap_diagnosis_hours: Mapped[Decimal | None] = mapped_column(Numeric(6, 1))
     closed_weekdays: Mapped[str] = mapped_column(String(20), default="", server_default="")  # "5,6": Sat, Sun
     holidays: Mapped[str] = mapped_column(Text, default="", server_default="")   # ISO dates, one a line
+    # Workshop hours an online booking holds by kind (the customer picks no operations).
+    online_hours_maintenance: Mapped[Decimal] = mapped_column(Numeric(4, 2), default=Decimal("1"), server_default="1")
+    online_hours_bodywork: Mapped[Decimal] = mapped_column(Numeric(4, 2), default=Decimal("2"), server_default="2")
+    online_hours_other: Mapped[Decimal] = mapped_column(Numeric(4, 2), default=Decimal("0.5"), server_default="0.5")
     # The manager's targets on /reports, in percent (kpi.DEFAULT_TARGETS, 4S reference values).
     target_on_time: Mapped[int] = mapped_column(default=95, server_default="95")
     target_same_day: Mapped[int] = mapped_column(default=80, server_default="80")
@@ -531,6 +535,8 @@ class Part(db.Model):
 
 class StockMovement(db.Model):
     """Receipt (入库) or issue (出库) of a part, or a reservation change; append-only."""
+    # A booking's hold is the sum of its movements by reference (services/appointment_preparation).
+    __table_args__ = (Index("ix_stock_movement_site_reference", "site_id", "reference"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     part_id: Mapped[int] = mapped_column(ForeignKey("part.id"), index=True)

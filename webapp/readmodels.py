@@ -59,11 +59,11 @@ def queue_state(advisor: User, now: datetime | None = None) -> list[QueueRow]:
             for i, e in enumerate(ordered)]
 
 
-def _count_ahead_statements():
+def _count_ahead_statements(what=None):
     t = Ticket.__table__
     p_id, p_queued, p_key_at = bindparam("id"), bindparam("queued_at"), bindparam("key_at")
     waiting = (t.c.site_id == bindparam("site_id"), t.c.status == TicketStatus.WAITING, t.c.id != p_id)
-    count = select(func.count(t.c.id))
+    count = select(func.count(t.c.id) if what is None else what)
     at = func.coalesce(t.c.appointment_at, t.c.queued_at)
     on_time = count.where(*waiting, t.c.on_time_appointment.is_(True), or_(
         at < p_key_at,
@@ -88,6 +88,21 @@ def count_ahead(ticket: Ticket) -> int:
         params["key_at"] = ticket.appointment_at or ticket.queued_at
         return db.session.execute(_AHEAD_ON_TIME, params).scalar() or 0
     return db.session.execute(_AHEAD_OTHERS, params).scalar() or 0
+
+
+_NUMBERS_ON_TIME, _NUMBERS_OTHERS = _count_ahead_statements(Ticket.__table__.c.number)
+
+
+def numbers_ahead(ticket: Ticket) -> list[str]:
+    """The numbers of the waiting tickets ahead of ``ticket`` (public, the lobby calls them): its
+    status page refetches only when one of them leaves the queue (realtime.queue_moved)."""
+    if ticket.status != TicketStatus.WAITING:
+        return []
+    params = {"site_id": ticket.site_id, "id": ticket.id, "queued_at": ticket.queued_at}
+    if ticket.on_time_appointment:
+        params["key_at"] = ticket.appointment_at or ticket.queued_at
+        return list(db.session.execute(_NUMBERS_ON_TIME, params).scalars())
+    return list(db.session.execute(_NUMBERS_OTHERS, params).scalars())
 
 
 def position(ticket: Ticket) -> tuple[int, int]:

@@ -15,7 +15,14 @@ Rooms, joined on connect only when the caller may (``_on_connect``):
 - ``followup:<site>`` follow-up calls and complaints
 - ``lobby:<site>``   lobby TV: calls and queue length (public, numbers only)
 - ``ticket:<id>``    one customer's status page (joined with the ticket's capability token)
-- ``status-site:<site>`` all status pages of a site, told when the queue moves (no content)
+- ``status-site:<site>`` all status pages of a site, told by a "queue" message when a waiting
+  ticket's place can have changed: ``{"left": number}`` when a waiting ticket leaves the queue
+  (called), ``{"ahead": true}`` when a ticket joins ahead of others (an on-time appointment),
+  ``{}`` when this module cannot tell (a waiting visit cancelled). Only public ticket numbers; a
+  walk-in joining at the back, a recall, a no-show or a hand-over moves nobody and sends nothing.
+  The page refetches only if the number that left was ahead of it (static/js/status.js)
+- ``apboard:<site>`` the appointment board on the reception TV (joined with the site's board
+  token): the hints the staff's appointment board gets, no content
 - ``board:<site>``   the wall board (joined with the site's board token), messages numbered by
   the site's change sequence
 
@@ -68,6 +75,10 @@ def ticket_room(ticket_id):
 
 def board_room(site_id):
     return f"board:{site_id}"
+
+
+def appointment_tv_room(site_id):
+    return f"apboard:{site_id}"
 
 
 def queue_room(site_id):
@@ -131,7 +142,9 @@ def site_rooms(event, topics) -> list:
         rooms.append(followup_room(site))
     if "appointments" in topics:
         rooms.append(console_room(site))    # the appointment board joins the advisors' room
-    return rooms
+    if console_room(site) in rooms:
+        rooms.append(appointment_tv_room(site))   # the reception TV follows what the staff board follows
+    return list(dict.fromkeys(rooms))
 
 
 def _sender_sid():
@@ -156,7 +169,7 @@ def _emit(name, payload, room, skip_sid=None):
 # Room prefix → the message name its pages listen to (the same pairs as on_event uses).
 _ROOM_MESSAGES = (("lobby:", "lobby"), ("board:", "board"), ("queue:", "hint"), ("visit:", "hint"),
                   ("workshop:", "hint"), ("cashier:", "hint"), ("followup:", "hint"), ("ticket:", "hint"),
-                  ("status-site:", "hint"))
+                  ("status-site:", "queue"))
 
 
 def resync_local(server):
@@ -174,6 +187,23 @@ def resync_local(server):
                 server.emit(name, payload, to=room, namespace="/", ignore_queue=True)
 
 
+def queue_moved(event) -> dict | None:
+    """What the site's status pages hear of ``event``: None when no waiting ticket's place moved.
+
+    Why this rule: a status page mostly shows its own visit (its own room hears that); only a
+    waiting ticket shows a place in the queue, and that place changes only when a ticket ahead of
+    it leaves the queue or one is put ahead of it. Tickets join at the back except on-time
+    appointments, so a morning of walk-ins refetches no status page, and a call refetches only the
+    pages that were behind the number called."""
+    if event.name == "ticket.called":
+        return {"left": event.data.get("number")}
+    if event.name == "ticket.issued":
+        return {"ahead": True} if event.data.get("ahead") else None
+    if event.name in STATE_EVENTS and event.data.get("from") == "waiting" and event.data.get("to") != "called":
+        return {}
+    return None
+
+
 def on_event(event):
     sent_at = time.time()
     topics = topics_of(event)
@@ -185,8 +215,9 @@ def on_event(event):
         _emit("hint", hint, ticket_room(event.ticket_id), skip_sid=sender)
     for room in site_rooms(event, topics):
         _emit("hint", hint, room, skip_sid=sender)
-    if event.name.startswith("ticket."):
-        _emit("hint", {"event": "queue.moved", "topics": ["queue"], "sent_at": sent_at}, queue_room(event.site_id))
+    moved = queue_moved(event)
+    if moved is not None:
+        _emit("queue", {"event": "queue.moved", **moved, "sent_at": sent_at}, queue_room(event.site_id))
     if event.name.startswith("ticket.") or (event.name in STATE_EVENTS and _states(event) & QUEUE_STATES):
         lobby = {"event": event.name, "sent_at": sent_at}
         if "number" in event.data:
@@ -248,6 +279,11 @@ def _on_connect(auth=None):
         if site is None or not site.board_token:
             return False
         join_room(board_room(site.id))
+    elif channel == "apboard":
+        site = db.session.scalar(select(Site).where(Site.board_token == str(auth.get("token", ""))))
+        if site is None or not site.board_token:
+            return False
+        join_room(appointment_tv_room(site.id))
     elif channel == "visit" or channel in _STAFF_CHANNELS:
         if not _join_staff(channel, auth):
             db.session.remove()

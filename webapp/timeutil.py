@@ -17,6 +17,7 @@ def clock_at():
     """``with clock_at() as move: move(when_utc)`` — utcnow() reads ``when_utc`` (then runs on
     from it) until the block ends. Single-threaded command-line use only."""
     global _offset
+    before = _offset     # a clock already set (tests pinned to a time of day) comes back after
 
     def move(when_utc: datetime):
         global _offset
@@ -25,7 +26,7 @@ def clock_at():
     try:
         yield move
     finally:
-        _offset = timedelta(0)
+        _offset = before
 
 
 def local_day(tz_name: str, at: datetime | None = None) -> date:

@@ -121,6 +121,12 @@
     if (!msg || msg.event === "resync" || !msg.topics) { fire(["live:refresh"]); return; }
     fire(["live:hint"].concat(msg.topics.map(function (t) { return "live:" + t; })));
   });
+  // A status page hears the queue move as numbers: static/js/status.js decides whether its place
+  // changed; only a resync (Redis back after an outage) refetches every page.
+  socket.on("queue", function (msg) {
+    body.dispatchEvent(new CustomEvent("live:message", { detail: { channel: "queue", msg: msg } }));
+    if (msg && msg.event === "resync") { fire(["live:refresh"]); }
+  });
   ["lobby", "board"].forEach(function (name) {
     socket.on(name, function (msg) {
       body.dispatchEvent(new CustomEvent("live:message", { detail: { channel: name, msg: msg } }));

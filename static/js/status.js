@@ -5,9 +5,21 @@
  *   of the server after a live refresh (the total of the taps is the server's, asked by the
  *   list's hx-get on each tap; the taps survive the live block's refreshes, static/js/live.js;
  *   the server refuses a decision on an older version);
- * - the rating stars and the survey send once. */
+ * - the rating stars and the survey send once;
+ * - the queue: a "queue moved" message (webapp/realtime.queue_moved) refetches the live block
+ *   only when this ticket is waiting and the ticket that left was ahead of it (data-ahead-numbers), or
+ *   one was put ahead of it, or the server could not say which. */
 (function () {
   "use strict";
+  function placeMoved(msg) {
+    var live = document.getElementById("status-live");
+    if (!live || live.dataset.queue !== "waiting" || !msg || msg.event !== "queue.moved") { return false; }
+    if (msg.left) { return (" " + (live.dataset.aheadNumbers || "") + " ").indexOf(" " + msg.left + " ") >= 0; }
+    return true;
+  }
+  document.body.addEventListener("live:message", function (e) {
+    if (e.detail.channel === "queue" && placeMoved(e.detail.msg)) { htmx.trigger(document.body, "live:position"); }
+  });
   function syncTitle() {
     var live = document.getElementById("status-live");
     if (live && live.dataset.title) { document.title = live.dataset.title; }

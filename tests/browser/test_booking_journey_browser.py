@@ -1,8 +1,8 @@
 """From an online booking to the desk in real Chromium: a customer books on the phone in English
-for the day after tomorrow; the day before, the reminder with the manage link is logged; on the
-morning the customer checks in at the kiosk by plate, and when the advisor starts the walk-around
-the interview already holds what the customer wrote when booking. The clock is moved the way the
-demo moves it (timeutil.clock_at), for the server too."""
+for the day after tomorrow and the appointment board shows it live; the day before, the reminder
+with the manage link is logged; on the morning the customer checks in at the kiosk by plate, and
+when the advisor starts the walk-around the interview already holds what the customer wrote when
+booking. The clock is moved the way the demo moves it (timeutil.clock_at), for the server too."""
 import re
 import uuid
 from datetime import datetime, time, timedelta
@@ -41,6 +41,8 @@ def test_booked_online_checked_in_at_the_kiosk_received_prefilled(live_server, l
     from webapp.models import Notification
     from webapp.services.appointment_day_before import send_reminders
     with clock_at() as move:
+        board = new_page("console", lang="en")      # the appointment board of the booked day, open
+        sign_in(board, base, data["advisor"], lang="en", path=f"/appointments/board?day={data['day']}", live=True)
         phone = new_page("phone", lang="en")
         phone.goto(f"{base}/lang/en?next=/book")
         phone.locator(".bk-kind", has=phone.locator("input[value=repair]")).click()
@@ -54,6 +56,8 @@ def test_booked_online_checked_in_at_the_kiosk_received_prefilled(live_server, l
         phone.click("button.bk-submit")
         expect(phone.locator("[data-status]")).to_have_attribute("data-status", "booked")
         manage = phone.url
+        card = board.locator(".ap-card", has_text="京B54321")    # the board shows it without a reload
+        expect(card).to_have_attribute("data-state", "booked")
 
         move(data["day_before"])   # the day before, 10:00: the periodic task's run
         with live_app.app_context():

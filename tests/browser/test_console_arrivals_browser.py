@@ -11,7 +11,8 @@ from tests.factories import Factory
 from webapp.commands.appointments import parse_booking
 from webapp.extensions import db
 
-pytestmark = pytest.mark.browser
+# Bookings later today: the shop's clock reads 10:00 whatever hour the suite runs at.
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("shop_hours")]
 SHOTS = Path("/tmp/shots-arrivals")   # looked at by people, never committed
 
 

@@ -65,8 +65,11 @@ def test_live_status_on_a_phone(live_app, live_server, new_page, lang, shop):
     screenshot(page, f"status-waiting-{lang}")
     page.evaluate("window.__noReload = 'still here'")
 
-    # Desk 1 calls the customer ahead of us, then desk 3 calls us: no reload on the phone.
+    # Desk 1 calls the customer ahead of us: the queue message names that number, which this page
+    # holds as ahead of it, so it refetches its place. Then desk 3 calls us: no reload on the phone.
     serve(live_app, lambda db, T, U: calling.call_next(db.session.get(U, shop["first"])))
+    expect(page.locator("[data-ahead]")).to_have_text("0")
+    expect(live).to_have_attribute("data-ahead-numbers", "")
     serve(live_app, lambda db, T, U: calling.call_next(db.session.get(U, shop["ours"])))
     expect(live).to_have_attribute("data-phase", "called")
     expect(page.locator("[data-desk]")).to_contain_text("3")

@@ -12,7 +12,7 @@ from webapp.commands.appointments import Cancel
 from webapp.events import DomainEvent
 from webapp.extensions import db
 from webapp.models import Appointment, Ticket
-from webapp.realtime import console_room, site_rooms, topics_of
+from webapp.realtime import appointment_tv_room, console_room, site_rooms, topics_of
 from webapp.services import appointment_board, appointments, calling
 from webapp.services.checkin import check_in_appointment
 from webapp.timeutil import utcnow
@@ -71,4 +71,4 @@ def test_each_bookings_state(client, shop, factory):
 def test_booking_events_reach_the_advisors_room(shop):
     event = DomainEvent("appointment.booked", shop["site"].id, None, None, {"appointment_id": 1})
     assert topics_of(event) == frozenset({"appointments"})
-    assert site_rooms(event, topics_of(event)) == [console_room(shop["site"].id)]
+    assert site_rooms(event, topics_of(event)) == [console_room(shop["site"].id), appointment_tv_room(shop["site"].id)]

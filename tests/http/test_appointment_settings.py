@@ -71,6 +71,9 @@ def test_a_form_without_the_booking_card_keeps_it(client, shop):
     ({"cap_maintenance_hours": "1.25"}, "cap_maintenance_hours", "one decimal"),
     ({"cap_diagnosis_hours": "lots"}, "cap_diagnosis_hours", "one decimal"),
     ({"holidays": "2027-01-01\nnew year"}, "holidays", "YYYY-MM-DD"),
+    ({"online_hours_bodywork": "0.2"}, "online_hours_bodywork", "0.25 to 8 hours"),
+    ({"online_hours_other": "9"}, "online_hours_other", "0.25 to 8 hours"),
+    ({"online_hours_maintenance": "1.333"}, "online_hours_maintenance", "0.25 to 8 hours"),
 ])
 def test_bad_values_are_named_and_kept(client, shop, changes, field, message):
     login(client, shop["manager"])
@@ -82,3 +85,23 @@ def test_bad_values_are_named_and_kept(client, shop, changes, field, message):
     typed = changes[field]
     assert (typed.split("\n")[-1] in html)
     assert db.session.get(Site, shop["site"].id).slot_minutes == 30
+
+
+def test_the_hours_an_online_booking_holds_are_settings(client, shop):
+    """Defaults 1 h maintenance (and repairs), 2 h bodywork, 0.5 h anything else; the online
+    booking holds what the card says."""
+    from webapp.services import online_booking
+    site = shop["site"]
+    assert [online_booking.typical_hours(site, r) for r in ("maintenance", "repair", "bodywork", "other")] == \
+        [Decimal("1"), Decimal("1"), Decimal("2"), Decimal("0.5")]
+    login(client, shop["manager"])
+    page = client.get("/admin/site").get_data(as_text=True)
+    assert 'id="f-online_hours_other" name="online_hours_other" type="text" value="0.5"' in page
+    hours = {"online_hours_maintenance": "1.5", "online_hours_bodywork": "3", "online_hours_other": "0.25"}
+    assert post(client, {**GOOD, **BOOKING, **hours}).status_code == 302
+    site = db.session.get(Site, site.id)
+    assert online_booking.typical_hours(site, "warranty") == Decimal("1.5")
+    assert online_booking.typical_hours(site, "bodywork") == Decimal("3")
+    assert online_booking.least_hours(site) == Decimal("0.25")
+    assert post(client, {**GOOD, **BOOKING}).status_code == 302           # a form without them keeps them
+    assert db.session.get(Site, site.id).online_hours_bodywork == Decimal("3")

@@ -301,7 +301,7 @@ def test_moving_to_a_full_slot_is_refused(client, shop):
                 {"day": tomorrow(shop["site"]).isoformat(), "slot": "11:00"}).status_code == 302
 
 
-def test_the_kiosk_finds_a_booking_made_here_today(client, shop):
+def test_the_kiosk_finds_a_booking_made_here_today(client, shop, shop_hours):
     login(client, shop["advisor1"])
     site = shop["site"]
     now = cap_db.local_dt(site, cap_db.utcnow())

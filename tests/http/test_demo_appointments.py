@@ -26,3 +26,13 @@ def test_demo_has_an_online_booking_with_its_manage_link(app, client):
     online = db.session.scalars(select(Appointment).where(Appointment.source == "online")).all()
     assert len(online) == 1 and online[0].manage_token and online[0].status == "booked"
     assert client.get(f"/book/{online[0].manage_token}").status_code == 200
+
+
+def test_demo_tomorrow_has_a_pick_list_with_one_shortage(app):
+    from webapp.services import appointment_preparation
+    app.test_cli_runner().invoke(args=["demo-data"])
+    site = db.session.scalar(select(Site))
+    rows = appointment_preparation.pick_list(site, cap_db.today(site) + timedelta(days=1))
+    assert len(rows) == 2
+    [short] = [p for _a, _at, p in rows if p.short]
+    assert [line.part.number for line in short.short] == ["ATF-1L"]

@@ -39,7 +39,7 @@ def site(factory):
 
 
 @pytest.fixture
-def bookings(factory, site):
+def bookings(factory, site, shop_hours):
     """Two of today's bookings (张三's 京A54321 in 15 min, 李四's 沪B67890 in an hour), one of
     another site and one of yesterday."""
     zhang = factory.customer_vehicle(site, plate="京A54321", mobile="13800138000", name="张三")

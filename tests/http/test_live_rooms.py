@@ -96,7 +96,7 @@ def test_a_phone_approval_hint_reaches_only_the_screens_concerned(app, shop):
     assert "13800138000" not in str(got) and "京A11111" not in str(got)  # no personal data
 
 
-def test_a_call_reaches_the_lobby_the_queue_and_every_status_page_but_not_the_workshop(app, shop):
+def test_a_call_reaches_the_lobby_the_queue_and_the_status_pages_as_a_number_but_not_the_workshop(app, shop):
     p, visit, ticket = shop["people"], shop["visit"], shop["ticket"]
     lobby = connect(app, {"channel": "lobby", "site": "rooms"})
     console = connect(app, {"channel": "advisor"}, p["advisor"])
@@ -112,4 +112,24 @@ def test_a_call_reaches_the_lobby_the_queue_and_every_status_page_but_not_the_wo
         [("lobby", "ticket.called", ticket.number, "3")]                 # the chime and the number
     assert [n for n, _ in names(console)] == ["hint"]
     assert names(workshop) == []
-    assert [m["topics"] for _, m in names(waiting_phone)] == [["queue"]]   # people ahead changed
+    # The status pages hear only the number that left the queue: each decides if it was ahead.
+    assert [(n, m["event"], m["left"]) for n, m in names(waiting_phone)] == [("queue", "queue.moved", ticket.number)]
+
+
+@pytest.mark.parametrize("event, data, heard", [
+    ("ticket.issued", {"number": "W009", "kind": "walkin", "ahead": False}, []),   # joins at the back
+    ("ticket.issued", {"number": "A001", "kind": "appointment", "ahead": True}, [{"ahead": True}]),
+    ("ticket.recalled", {"number": "W001", "desk": "3"}, []),
+    ("ticket.skipped", {"number": "W001", "desk": "3"}, []),
+    ("ticket.served", {"number": "W001", "desk": "3"}, []),
+    ("visit.advanced", {"from": "waiting", "to": "cancelled"}, [{}]),             # cannot tell: all look
+    ("visit.advanced", {"from": "reception", "to": "inspection"}, []),
+])
+def test_status_pages_hear_the_queue_only_when_a_place_can_have_moved(app, shop, event, data, heard):
+    visit = shop["visit"]
+    other_phone = connect(app, {"channel": "status", "token": shop["other_visit"].token})
+    other_phone.get_received()
+    publish(DomainEvent(event, visit.site_id, visit.id, shop["ticket"].id, data))
+    got = [m for n, m in names(other_phone) if n == "queue"]
+    assert [{k: v for k, v in m.items() if k not in ("event", "sent_at")} for m in got] == heard
+    assert all(m["event"] == "queue.moved" for m in got)

@@ -4,6 +4,7 @@ free times; the capability link (>=128 bits, no personal data) views, moves and 
 rate limits per address and per mobile; no oracle (a known plate is never linked nor shown back)."""
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -214,3 +215,12 @@ def test_an_online_booking_holds_its_kinds_typical_hours(client, shop):
     assert resp.status_code == 409 and "The workshop is fully booked on this day." in resp.get_data(as_text=True)
     slots = client.get(f"/book/slots?day={day.isoformat()}").get_data(as_text=True)
     assert "data-day-full" in slots                              # 0.4 h left: not even the smallest kind fits
+
+
+def test_the_held_hours_follow_the_site_setting(client, shop):
+    site = shop["site"]
+    site.online_hours_bodywork, site.online_hours_other = Decimal("3.5"), Decimal("0.25")
+    db.session.commit()
+    booked(client, shop, reason="bodywork")
+    assert db.session.scalar(select(Appointment.hours)) == Decimal("3.5")
+    assert cap_db.day_of(site, tomorrow(site)).hours_booked == Decimal("3.5")

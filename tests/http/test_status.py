@@ -87,6 +87,10 @@ def test_people_ahead_and_wait(en, factory, site, ticket):
     _resp, html = page(en, behind)
     assert re.search(r'data-ahead>\s*1\s*<', html)
     assert "Estimated wait" in html and "min" in html
+    # The numbers ahead, so a "queue moved" message refetches only the pages behind it (status.js).
+    assert f'data-queue="waiting" data-ahead-numbers="{ticket.number}"' in html
+    _resp, html = page(en, ticket)
+    assert 'data-ahead-numbers=""' in html
 
 
 def test_fragment_is_the_live_block(en, ticket):
@@ -95,7 +99,7 @@ def test_fragment_is_the_live_block(en, ticket):
     assert resp.status_code == 200
     assert html.lstrip().startswith('<div id="status-live"') and "<html" not in html
     assert f'hx-get="/t/{ticket.token}/fragment"' in html
-    assert 'hx-trigger="live:hint from:body, live:refresh from:body, every 30s"' in html
+    assert 'hx-trigger="live:hint from:body, live:refresh from:body, live:position from:body delay:50ms, every 30s"' in html
     assert 'hx-swap="morph:outerHTML"' in html   # merged: the customer's taps stay
     assert ticket.number in html and "京A·***45" in html and PLATE not in html
     # The page embeds the same block (not a copy): same opening element and same stages.

@@ -32,6 +32,9 @@ TARGET_FIELDS = (("target_on_time", (0, 100), "target_range"),
                  ("target_efficiency", (0, 300), "efficiency_target_range"),
                  ("target_parts_fill", (0, 100), "target_range"))
 CAP_FIELDS = ("cap_maintenance_hours", "cap_diagnosis_hours")
+# Hours an online booking holds by kind (repair and warranty count as maintenance).
+ONLINE_HOURS_FIELDS = ("online_hours_maintenance", "online_hours_bodywork", "online_hours_other")
+ONLINE_HOURS_RANGE = (Decimal("0.25"), Decimal("8"))
 MAX_CAP_HOURS = Decimal("999")
 MAX_HOLIDAYS = 400
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
@@ -192,6 +195,14 @@ def _booking_values(form, values, errors):
         hours = parse_amount(raw, Decimal("0"), MAX_CAP_HOURS)
         if hours is None or hours != hours.quantize(Decimal("0.1")):
             errors[name] = "cap_range"
+        else:
+            values[name] = hours
+    for name in ONLINE_HOURS_FIELDS:
+        if form.get(name) is None:
+            continue   # not on the form: keep what is stored
+        hours = parse_amount(str(form.get(name) or "").strip(), *ONLINE_HOURS_RANGE)
+        if hours is None:
+            errors[name] = "online_hours_range"
         else:
             values[name] = hours
     days = form.get("closed_weekdays") or []

@@ -1,4 +1,5 @@
-"""The appointment board (预约看板, /appointments/board): a day by advisor and reception slot,
+"""The appointment board (预约看板, /appointments/board): a day by advisor and reception slot (or
+a week, a column a day),
 each booking with its state — booked, confirmed (on the day-before call), late (past the site's late window and not here), arrived
 (checked in at the kiosk), in service (the advisor has taken the car in), cancelled — and the
 day's hours and slots against capacity. Read-only; the page refetches it on live hints."""
@@ -82,3 +83,24 @@ def board(site: Site, day: date) -> Board:
         counts[card.state] = counts.get(card.state, 0) + 1
     unassigned = any(key[1] is None for key in cells)
     return Board(day, day_cap, advisors, sorted(slots), cells, unassigned, counts)
+
+
+@dataclass
+class WeekDay:
+    board: Board
+    cards: list        # the day's cards by time, cancelled ones left out
+    today: bool
+
+
+def week(site: Site, day: date) -> list[WeekDay]:
+    """The week (Monday to Sunday) holding ``day``: each day's board, its bookings by time."""
+    monday = day - timedelta(days=day.weekday())
+    today = cap_db.today(site)
+    days = []
+    for offset in range(7):
+        shown = monday + timedelta(days=offset)
+        b = board(site, shown)
+        cards = sorted((c for cell in b.cells.values() for c in cell if c.state != "cancelled"),
+                       key=lambda c: (c.start, c.appointment.id))
+        days.append(WeekDay(b, cards, shown == today))
+    return days

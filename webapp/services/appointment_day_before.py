@@ -72,6 +72,9 @@ def mark_no_shows(now: datetime | None = None) -> int:
     for site_id, count in counts.items():
         if count:
             publish(DomainEvent("appointment.no_show", site_id, None, None, {"count": count}))
+    if any(counts.values()):
+        from .appointment_preparation import release_closed
+        release_closed()    # a car that did not come holds no parts
     return sum(counts.values())
 
 

@@ -27,6 +27,7 @@ from ..roles import ADVISOR, SUPERVISORS
 from ..timeutil import local_day, utcnow
 from ..validation import Invalid
 from . import ServiceError
+from . import appointment_preparation
 from . import booking_capacity as cap_db
 
 NUMBER_PREFIX = "YY"   # 预约
@@ -246,6 +247,7 @@ def store(site: Site, req: Request, key: str | None, customer: Customer, vehicle
             raise
         return done     # the same form sent twice at once: the first one booked it
     _after_commit(appointment, notice, "appointment.booked")
+    appointment_preparation.prepare_quietly(appointment, actor=db.session.get(User, created_by_id) if created_by_id else None)
     return appointment
 
 
@@ -285,6 +287,7 @@ def move(actor: User, appointment: Appointment, cmd: commands.Move) -> Appointme
     notice = add_booking_notice(appointment, "appointment_moved")
     db.session.commit()
     _after_commit(appointment, notice, "appointment.moved")
+    appointment_preparation.prepare_quietly(appointment, actor=actor)   # into the horizon, or out of it
     return appointment
 
 
@@ -307,6 +310,7 @@ def cancel(actor: User, appointment: Appointment, cmd: commands.Cancel) -> Appoi
     notice = add_booking_notice(appointment, "appointment_cancelled")
     db.session.commit()
     _after_commit(appointment, notice, "appointment.cancelled")
+    appointment_preparation.prepare_quietly(appointment, actor=actor)   # its parts go back to the shelf
     return appointment
 
 
@@ -318,6 +322,7 @@ class DayView:
     capacity: capacity.Day
     bookings: list[tuple[Appointment, time]]     # every booking of the day, cancelled too
     advisors: list[User]
+    prepared: dict = field(default_factory=dict)   # appointment id → its parts (appointment_preparation)
 
 
 def day_view(site: Site, day: date) -> DayView:
@@ -327,7 +332,8 @@ def day_view(site: Site, day: date) -> DayView:
         .order_by(Appointment.scheduled_at, Appointment.id)).all()
     advisors = cap_db.advisors_of(site)
     return DayView(day, cap_db.day_of(site, day, advisors=advisors),
-                   [(a, cap_db.local_dt(site, a.scheduled_at).time()) for a in rows], advisors)
+                   [(a, cap_db.local_dt(site, a.scheduled_at).time()) for a in rows], advisors,
+                   appointment_preparation.prepared(site, rows))
 
 
 def expected_today(site: Site, now: datetime | None = None) -> list[Appointment]:

@@ -6,8 +6,9 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select, text
+from sqlalchemy import or_, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import queueing
 from ..events import DomainEvent, publish
@@ -164,9 +165,10 @@ def _today(site: Site, now: datetime | None = None):
     return local_day(site.timezone, now or utcnow())
 
 
-def ticket_in_queue(site: Site, plate: str | None, mobile: str | None) -> Ticket | None:
+def ticket_in_queue(site: Site, plate: str | None, mobile: str | None, other_than: int | None = None) -> Ticket | None:
     """Today's ticket of this site still waiting or called for the car (plate) or the person
-    (mobile), if any: a second number would only put them in the queue twice."""
+    (mobile), if any, other than ticket ``other_than``: a second number would only put them in the
+    queue twice."""
     conditions = []
     if plate:
         conditions.append(Visit.plate == plate)
@@ -177,7 +179,7 @@ def ticket_in_queue(site: Site, plate: str | None, mobile: str | None) -> Ticket
     return db.session.scalar(
         select(Ticket).join(Visit, Ticket.visit_id == Visit.id)
         .where(Ticket.site_id == site.id, Ticket.day == _today(site), Ticket.status.in_(IN_QUEUE),
-               or_(*conditions))
+               or_(*conditions), Ticket.id != (other_than or 0))
         .order_by(Ticket.id).limit(1))
 
 
@@ -239,34 +241,60 @@ def _allocate_seq(site_id, day, prefix) -> int:
     return db.session.execute(stmt).scalar_one()
 
 
+def _number(number_prefix: str, seq: int) -> str:
+    return f"{number_prefix}{seq:03d}"
+
+
+_PROVISIONAL = ""   # a ticket's number between its insert and _draw_number, never committed
+
+
+def _draw_number(ticket: Ticket, site_id, day, prefix) -> None:
+    """Give ``ticket`` (inserted with a provisional seq) the next number of its site, day and
+    prefix, as the last statement before the commit: the counter row stays locked for this one
+    round trip and the commit, not across the ticket's inserts (issue 15: 20 check-ins/s).
+
+    PostgreSQL: one statement (the counter's upsert in a CTE feeding the ticket's UPDATE).
+    SQLite: the two statements of _allocate_seq and an UPDATE, under its single write lock."""
+    table = Ticket.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        seq = db.session.execute(text(
+            "WITH c AS (INSERT INTO ticket_counter (site_id, day, prefix, value) VALUES (:site, :day, :prefix, 1)"
+            " ON CONFLICT (site_id, day, prefix) DO UPDATE SET value = ticket_counter.value + 1 RETURNING value)"
+            " UPDATE ticket SET seq = c.value, number = :prefix ||"
+            " CASE WHEN c.value < 1000 THEN lpad(c.value::text, 3, '0') ELSE c.value::text END"
+            " FROM c WHERE ticket.id = :ticket RETURNING ticket.seq"),
+            {"site": site_id, "day": day, "prefix": prefix, "ticket": ticket.id}).scalar_one()
+    else:
+        seq = _allocate_seq(site_id, day, prefix)
+        db.session.execute(update(table).where(table.c.id == ticket.id)
+                           .values(seq=seq, number=_number(prefix, seq)))
+    # What the statement wrote, without marking the ticket changed (no second UPDATE at commit).
+    set_committed_value(ticket, "seq", seq)
+    set_committed_value(ticket, "number", _number(prefix, seq))
+
+
 def _issue(site, visit_values, kind, idempotency_key, appointment=None, now=None, queued_already=None):
     """Store the visit, number and store its ticket and the check-in event, commit, publish;
     all in one transaction. An IntegrityError on the visit (an appointment checked in twice at
     once) goes to the caller; one on the ticket (the same idempotency key won a race elsewhere)
     is answered with the ticket that won.
 
-    ``queued_already`` runs right after the visit is flushed, inside the transaction and its
-    locks; a ticket it returns (the person is already in the queue) cancels this check-in."""
+    Locks last (issue 15): the visit, the ticket (with a provisional number), its event and the
+    appointment are written first, touching no shared row; then ``queued_already(ticket_id)``
+    takes the site's walk-in lock and checks for another ticket of the person (a ticket it returns
+    cancels this check-in); then the counter draws the number; the commit bumps the site's
+    change sequence last (webapp/changes.py)."""
     now = now or utcnow()
     day = local_day(site.timezone, now)
     prefix = site.prefix_appointment if kind == KIND_APPOINTMENT else site.prefix_walkin
     visit = Visit(**visit_values, site_id=site.id, created_at=now, updated_at=now)
     db.session.add(visit)
     db.session.flush()
-    if queued_already is not None:
-        earlier = queued_already()
-        if earlier is not None:
-            number = earlier.number
-            db.session.rollback()
-            replay = _existing(idempotency_key)   # the same tap arriving twice: its own ticket
-            if replay is not None:
-                return replay
-            raise AlreadyCheckedIn("already_queued", number)
     try:
-        seq = _allocate_seq(site.id, day, prefix)
         ticket = Ticket(
-            site_id=site.id, visit=visit, kind=kind, day=day, prefix=prefix, seq=seq,
-            number=f"{prefix}{seq:03d}", token=new_token(),
+            # seq: unique until _draw_number replaces it (visit ids are unique, counters start at 1)
+            site_id=site.id, visit=visit, kind=kind, day=day, prefix=prefix, seq=-visit.id,
+            number=_PROVISIONAL, token=new_token(),
             idempotency_key=idempotency_key or None, issued_at=now, queued_at=now,
             appointment_at=appointment.scheduled_at if appointment else None,
             assigned_advisor_id=appointment.advisor_id if appointment else None,
@@ -280,7 +308,19 @@ def _issue(site, visit_values, kind, idempotency_key, appointment=None, now=None
         if appointment is not None:
             appointment.status = "arrived"
         db.session.flush()
-        event = DomainEvent("ticket.issued", site.id, visit.id, ticket.id, {"number": ticket.number, "kind": kind})
+        if queued_already is not None:
+            earlier = queued_already(ticket.id)
+            if earlier is not None:
+                number = earlier.number
+                db.session.rollback()
+                replay = _existing(idempotency_key)   # the same tap arriving twice: its own ticket
+                if replay is not None:
+                    return replay
+                raise AlreadyCheckedIn("already_queued", number)
+        _draw_number(ticket, site.id, day, prefix)
+        # "ahead": an on-time appointment goes before the waiting walk-ins (realtime.queue_moved)
+        event = DomainEvent("ticket.issued", site.id, visit.id, ticket.id,
+                            {"number": ticket.number, "kind": kind, "ahead": ticket.on_time_appointment})
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -288,7 +328,7 @@ def _issue(site, visit_values, kind, idempotency_key, appointment=None, now=None
         if existing is None:
             raise
         return existing
-    publish(event)
+    publish(event)      # an arrived booking keeps its parts until its estimate is decided
     return ticket
 
 
@@ -320,10 +360,10 @@ def check_in_appointment(site: Site, appointment_id: int, idempotency_key: str |
         appointment_id=appointment.id, plate=found.plate, mobile=found.mobile,
         reason=appointment.reason, description=appointment.description, consent_at=now,
     )
-    def queued_already():
+    def queued_already(own_ticket):
         # The car or the person already took a walk-in number today: one ticket per plate/mobile.
         _serialise_walkins(site)
-        return ticket_in_queue(site, found.plate, found.mobile)
+        return ticket_in_queue(site, found.plate, found.mobile, other_than=own_ticket)
 
     try:
         return _issue(site, visit, KIND_APPOINTMENT, idempotency_key, appointment, now=now,
@@ -373,8 +413,8 @@ def check_in_walkin(site: Site, plate: str, mobile: str | None, reason: str, des
     visit = dict(plate=parsed.value, mobile=number, reason=reason, description=description,
                  vehicle_id=None, customer_id=None, consent_at=utcnow())
 
-    def queued_already():
+    def queued_already(own_ticket):
         _serialise_walkins(site)
-        return ticket_in_queue(site, parsed.value, number)
+        return ticket_in_queue(site, parsed.value, number, other_than=own_ticket)
 
     return _issue(site, visit, KIND_WALKIN, idempotency_key, queued_already=queued_already)

@@ -29,6 +29,7 @@ from ..roles import TECHNICIAN
 from ..timeutil import local_day, utcnow
 from ..workflow import VisitState
 from . import ServiceError
+from . import appointment_preparation
 from .visits import record_transition
 from ..validation import Invalid
 from ..commands.estimates import InShopApproval, LineRequest, RepairOrderTerms
@@ -491,6 +492,7 @@ def decide(visit: Visit, version: int, decisions: dict, channel: str, signer: st
         line.decline_reason = (reason or "").strip()[:200] or None if decision == LineDecision.DECLINED else None
         if decision == LineDecision.APPROVED:
             _reserve(line, visit, actor)
+    appointment_preparation.hand_over(visit, actor)   # the booking's hold becomes the estimate's
     est.status = EstimateStatus.DECIDED
     previous = visit.state
     from . import workshop

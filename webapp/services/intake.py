@@ -20,6 +20,7 @@ from ..timeutil import local_day, utcnow
 from ..validation import parse_mobile, parse_plate, parse_vin
 from ..workflow import VisitState
 from . import ServiceError
+from . import record_matching
 from .visits import record_transition
 from ..validation import Invalid
 from ..commands.intake import ConcernEdit, CustomerVehicle, Inspection
@@ -108,6 +109,9 @@ class Suggestion:
 def suggested_records(visit: Visit) -> Suggestion:
     """The site's stored customer with the visit's mobile and car with its plate, where the
     visit is not linked to one yet."""
+    booked = record_matching.match_for(visit.appointment)    # an online booking's provisional records
+    if booked:
+        return Suggestion(booked.customer, booked.vehicle)
     customer = vehicle = None
     if visit.customer_id is None and visit.mobile:
         customer = db.session.scalar(select(Customer).where(
@@ -121,6 +125,10 @@ def suggested_records(visit: Visit) -> Suggestion:
 def link_suggested(visit: Visit, actor) -> Visit:
     """The advisor confirmed the suggestion: the visit joins the stored customer's and car's
     history. Recomputed here rather than taken from the form, so only a real match is linked."""
+    if record_matching.match_for(visit.appointment):
+        record_matching.link(visit.appointment, actor)   # the booking and this visit together
+        _changed(visit, "customer")
+        return visit
     suggestion = suggested_records(visit)
     if not suggestion:
         raise ServiceError("suggestion_gone", 409)

@@ -8,7 +8,8 @@ manager: a full time is refused with the next free times, never overbooked.
 
 No oracle: an online booking keeps what the customer typed on a customer and vehicle record of
 its own, never looked up among the stored ones (a stranger must not learn whether a plate or
-mobile is on file); staff match it when they confirm or at reception. The manage page shows only
+mobile is on file); staff link it to the stored ones when they confirm or at reception
+(services/record_matching), and these provisional records then go. The manage page shows only
 that booking, with the plate and mobile masked."""
 import secrets
 from decimal import Decimal
@@ -23,10 +24,21 @@ from . import appointments as staff
 from .appointments import BookingRefused  # noqa: F401 - the view catches it from here
 
 SOURCE = "online"
-# Workshop hours an online booking holds (staff cannot yet edit a booking's operations): the customer
-# picks no operations, and a booking holding nothing would let the web fill the workshop's hours.
-TYPICAL_HOURS = {"maintenance": Decimal("1.0"), "repair": Decimal("1.0"), "warranty": Decimal("1.0"),
-                 "bodywork": Decimal("2.0"), "other": Decimal("0.5")}
+# Workshop hours an online booking holds, a site setting per kind (staff cannot yet edit a booking's
+# operations): the customer picks no operations, and a booking holding nothing would let the web
+# fill the workshop's hours. Repair and warranty work is mechanical work: it holds maintenance's.
+HOURS_SETTING = {"maintenance": "online_hours_maintenance", "repair": "online_hours_maintenance",
+                 "warranty": "online_hours_maintenance", "bodywork": "online_hours_bodywork",
+                 "other": "online_hours_other"}
+
+
+def typical_hours(site: Site, reason: str) -> Decimal:
+    return Decimal(getattr(site, HOURS_SETTING[reason]))
+
+
+def least_hours(site: Site) -> Decimal:
+    """The shortest booking the form can make: a day with fewer hours left offers no time."""
+    return min(typical_hours(site, reason) for reason in HOURS_SETTING)
 
 
 def new_token() -> str:
@@ -41,7 +53,7 @@ def _read(site: Site, cmd: commands.OnlineBooking) -> tuple[staff.Request, dict]
     if errors:
         raise Invalid(errors)
     return staff.Request(day, start, reason=cmd.reason, words=cmd.description, note=None, operations=[],
-                         advisor=None, overbook_reason=None, typical_hours=TYPICAL_HOURS[cmd.reason]), \
+                         advisor=None, overbook_reason=None, typical_hours=typical_hours(site, cmd.reason)), \
         {"name": cmd.name, "plate": cmd.plate, "mobile": cmd.mobile, "email": cmd.email}
 
 

@@ -10,7 +10,9 @@ late run do no harm.
   failed, never resent;
 - ``appointment_reminders``: the day before, one reminder per booking (with the manage link);
 - ``appointment_no_shows``: bookings not here the no-show window after their time are released
-  and listed for a call (services/appointment_day_before)."""
+  and listed for a call (services/appointment_day_before);
+- ``appointment_parts``: the bookings of today and tomorrow hold their parts, topped up when stock
+  came, and closed ones let go (services/appointment_preparation)."""
 from huey import crontab
 
 from . import app_periodic_task
@@ -46,3 +48,9 @@ def appointment_reminders() -> int:
 def appointment_no_shows() -> int:
     from ..services.appointment_day_before import mark_no_shows
     return mark_no_shows()
+
+
+@app_periodic_task(EVERY_FIVE_MINUTES)
+def appointment_parts() -> int:
+    from ..services.appointment_preparation import prepare_due
+    return prepare_due()

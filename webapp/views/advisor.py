@@ -14,7 +14,7 @@ from ..readmodels import queue_state, visit_risk
 from ..roles import ADVISOR
 from ..messages import error_text
 from ..security import roles_required
-from ..services import ServiceError, appointments, calling
+from ..services import ServiceError, appointment_preparation, appointments, calling
 from ..services import intake as intake_svc
 from ..services.calling import current_call
 from ..workflow import OPEN_STATES
@@ -38,8 +38,10 @@ def _panel_context(message=None, level="info"):
         .order_by(Ticket.closed_at.desc()).limit(5)).all()
     colleagues = calling.transfer_candidates(me)
     now = utcnow()
+    arrivals = appointments.expected_today(me.site, now)
     return {
-        "arrivals": appointments.expected_today(me.site, now),
+        "arrivals": arrivals,
+        "arrivals_prepared": appointment_preparation.prepared(me.site, arrivals, now),
         "now": now,
         "readiness": intake_svc.readiness_today(me),
         "current": current_call(me),

@@ -8,19 +8,20 @@ fragment (htmx) when the day changes."""
 import uuid
 from datetime import date, timedelta
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 
 from .. import history as history_rules
 from ..commands import appointments as commands
-from ..extensions import db
+from ..extensions import db, limiter
 from .. import messages
 from ..labels import REASONS
-from ..models import Appointment, LabourOperation, Vehicle
+from ..models import Appointment, LabourOperation, Site, Vehicle
 from ..roles import ADVISOR
 from ..security import record_of_my_site, roles_required
 from ..services import ServiceError
@@ -30,10 +31,11 @@ from ..services import appointment_day_before as day_before
 from ..services import appointments as svc
 from ..services import booking_capacity as cap_db
 from ..services import booking_suggestions
+from ..services import record_matching
 from ..services import history as history_svc
 from ..parsing import parse_id
 from ..timeutil import utcnow
-from ..validation import Invalid
+from ..validation import Invalid, mask_plate
 
 bp = Blueprint("appointments", __name__, url_prefix="/appointments")
 
@@ -56,7 +58,8 @@ def _helpers():
             # the no-shows to call, read only by the templates that show the list
             "to_call_list": lambda: day_before.to_call(_site()), "call_outcomes": CALL_OUTCOMES,
             "to_confirm_list": lambda: calls.to_confirm(_site()), "confirm_outcomes": CONFIRM_OUTCOMES,
-            "local_of": lambda at: cap_db.local_dt(_site(), at)}
+            "local_of": lambda at: cap_db.local_dt(_site(), at),
+            "record_match": record_matching.match_for}
 
 
 def error_text(code: str) -> str:
@@ -78,6 +81,10 @@ def error_text(code: str) -> str:
 
 def _site():
     return current_user.site
+
+
+def _public_limit():
+    return current_app.config["RATELIMIT_STATUS"]
 
 
 def _day_arg(name="day"):
@@ -270,6 +277,21 @@ def cancel(appointment_id):
     return redirect(url_for(".day", day=local.date().isoformat()))
 
 
+@bp.post("/<int:appointment_id>/link")
+@roles_required(ADVISOR)
+def link_records(appointment_id):
+    """Link an online booking to the stored customer and car its typed mobile and plate match."""
+    appointment = record_of_my_site(Appointment, appointment_id)
+    day = cap_db.local_dt(_site(), appointment.scheduled_at).date().isoformat()
+    try:
+        record_matching.link(appointment, current_user)
+    except ServiceError:
+        flash(_("This booking is already linked to the stored records."))    # a second click
+        return redirect(url_for(".day", day=day), 303)
+    flash(_("%(number)s is linked to the stored records.", number=appointment.number or appointment.id))
+    return redirect(url_for(".day", day=day), 303)
+
+
 # ---------------------------------------------------------------- no-shows to call
 
 @bp.post("/<int:appointment_id>/call")
@@ -317,18 +339,70 @@ def confirm_call(appointment_id):
 # ---------------------------------------------------------------- the board
 
 @bp.get("/board")
-@roles_required(ADVISOR)
+@limiter.limit(_public_limit)   # public with the token; generous enough for staff
 def board():
+    """Staff (advisors, managers) by sign-in; the reception TV by the site's board token."""
+    if "token" in request.args:
+        return _tv_page()
+    return _staff_board()
+
+
+@roles_required(ADVISOR)
+def _staff_board():
     site = _site()
     shown = _day_arg()
-    return render_template("appointments/board.html", board=appointment_board.board(site, shown),
-                           states=BOARD_STATES, today=cap_db.today(site), prev_day=shown - timedelta(days=1),
-                           next_day=shown + timedelta(days=1))
+    if request.args.get("view") == "week":
+        return render_template("appointments/board.html", week=appointment_board.week(site, shown), board=None,
+                               states=BOARD_STATES, today=cap_db.today(site), shown=shown,
+                               prev_day=shown - timedelta(days=7), next_day=shown + timedelta(days=7))
+    return render_template("appointments/board.html", board=appointment_board.board(site, shown), week=None,
+                           states=BOARD_STATES, today=cap_db.today(site), shown=shown,
+                           prev_day=shown - timedelta(days=1), next_day=shown + timedelta(days=1))
 
 
 @bp.get("/board/grid")
 @roles_required(ADVISOR)
 def board_grid():
     """The board's live part, refetched on every hint of the advisors' room and on reconnect."""
+    if request.args.get("view") == "week":
+        return render_template("appointments/_week.html", week=appointment_board.week(_site(), _day_arg()),
+                               states=BOARD_STATES)
     return render_template("appointments/_board_grid.html", board=appointment_board.board(_site(), _day_arg()),
                            states=BOARD_STATES)
+
+
+# ---------------------------------------------------------------- the board on the reception TV
+
+def _tv_site() -> Site:
+    """The TV's capability is the site's board token, the one the workshop TV uses: wrong or
+    missing is a 404, never a sign-in page."""
+    token = request.args.get("token", "")
+    site = db.session.scalar(select(Site).where(Site.board_token == token)) if 0 < len(token) <= 64 else None
+    if site is None:
+        abort(404)
+    return site
+
+
+def _tv_response(html):
+    response = make_response(html)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"   # the token must not leak
+    return response
+
+
+def _tv_context(site):
+    return {"board": appointment_board.board(site, cap_db.today(site)), "states": BOARD_STATES, "site": site,
+            "token": site.board_token, "mask_plate": mask_plate, "clock_now": cap_db.local_dt(site, utcnow()).strftime("%H:%M")}
+
+
+def _tv_page():
+    site = _tv_site()
+    return _tv_response(render_template("appointments/tv.html", **_tv_context(site)))
+
+
+@bp.get("/board/tv-grid")
+@limiter.limit(_public_limit)
+def tv_grid():
+    """The TV's live part, refetched on every hint of its room, every reconnect and every minute."""
+    site = _tv_site()
+    return _tv_response(render_block("appointments/tv.html", "grid", **_tv_context(site)))

@@ -103,7 +103,7 @@ def _day(value, site):
 
 def _slots_context(site, day, exclude_id=None):
     return {"capacity": cap_db.day_of(site, day, exclude_id), "now": cap_db.local_dt(site, utcnow()),
-            "least_hours": min(svc.TYPICAL_HOURS.values()),
+            "least_hours": svc.least_hours(site),
             "today": cap_db.today(site), "last_day": cap_db.today(site) + timedelta(days=cap_db.HORIZON_DAYS)}
 
 

@@ -4,6 +4,7 @@ Managers and admins edit the site; the dispatcher (and managers, admins) keep th
 forms, as in the catalogue admin: a good POST redirects back, bad input answers 422 with the
 page, the message next to the field and what was typed."""
 from datetime import date, timedelta
+from decimal import Decimal
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal
@@ -12,7 +13,8 @@ from flask_login import current_user
 
 from ..roles import DISPATCHER, MANAGER
 from ..security import roles_required
-from ..commands.settings import BOOKING_FIELDS, CAP_FIELDS, FOLLOWUP_FIELDS, TARGET_FIELDS, parse_site_settings
+from ..commands.settings import (BOOKING_FIELDS, CAP_FIELDS, FOLLOWUP_FIELDS, ONLINE_HOURS_FIELDS, TARGET_FIELDS,
+                                 parse_site_settings)
 from ..services import settings as svc
 from ..timeutil import local_day
 from ..parsing import read_id
@@ -51,6 +53,8 @@ def _site_values(site):
     values.update({name: getattr(site, name) for name, _b, _c in FOLLOWUP_FIELDS + BOOKING_FIELDS + TARGET_FIELDS})
     for name in CAP_FIELDS:
         values[name] = "" if getattr(site, name) is None else f"{getattr(site, name):.1f}"
+    for name in ONLINE_HOURS_FIELDS:   # "1", "0.5", "0.25": as people type hours
+        values[name] = format(Decimal(getattr(site, name)).normalize(), "f")
     values["closed_weekdays"] = [d for d in (site.closed_weekdays or "").split(",") if d]
     values["holidays"] = site.holidays or ""
     return values
@@ -61,6 +65,7 @@ def _booking_form(form):
     form.update({name: request.form[name] for name, _b, _c in BOOKING_FIELDS if name in request.form})
     if "booking" in request.form:
         form.update({name: request.form.get(name, "") for name in CAP_FIELDS})
+        form.update({name: request.form[name] for name in ONLINE_HOURS_FIELDS if name in request.form})
         form.update(booking="1", closed_weekdays=request.form.getlist("closed_weekdays"),
                     holidays=request.form.get("holidays", ""))
     return form

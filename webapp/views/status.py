@@ -28,7 +28,7 @@ from ..i18n import COOKIE as LANG_COOKIE
 from ..labels import line_name
 from ..models import AdditionalWork, Approval, Concern, Estimate, EstimateLine, Photo, Site, Ticket
 from ..ratelimits import per_ticket
-from ..readmodels import status_state
+from ..readmodels import numbers_ahead, status_state
 from ..rendercache import RenderCache, placeholder_csrf, with_csrf
 from ..services import ServiceError
 from ..services import estimates as estimates_svc
@@ -143,7 +143,7 @@ def _context(ticket: Ticket, **extra):
         pin_locked_until=status_access.locked_until(ticket, now),
         fragment_url=url_for("status.fragment", token=ticket.token, lang=_lang_arg()),
         when=_when, survey_questions=survey_questions(), decline_reasons=_decline_reasons(), updated_at=now, pin_error=None, pin_value="", pin_next=None,
-        inspection=_inspection(visit),
+        inspection=_inspection(visit), ahead_numbers=numbers_ahead(ticket),
         waiting_manufacturer=bool(intake_svc.pending_manufacturer(visit)),
         marks=list(visit.intake.marks) if visit.intake is not None else [],
         workshop_findings=db.session.scalars(select(AdditionalWork).where(

@@ -1,0 +1,302 @@
+"""Many live screens (issue 15 items 2 and 3): ``python -m bench.many_screens [options]``. Not a test.
+
+One server setup per run, on a fresh database built by bench/setup_db.py:
+
+- ``--server gevent``: ``gunicorn -c deploy/gunicorn.conf.py webapp.wsgi_gevent:app`` (the README's
+  many-screens mode), ``--processes N`` of them on their own ports joined by the Redis queue
+  (``--redis``), each client keeping to one port as behind nginx's sticky upstream;
+  ``--server threaded``: ``python -m webapp --no-worker`` (what ``make run`` serves).
+- ``--clients`` Socket.IO screens (socketio.AsyncClient over WebSocket: one asyncio load process
+  holds a thousand sockets, where a thread per client would measure the load generator) join the
+  lobby room of the ``lobby`` site, spread over the processes.
+- fan-out: ``--changes`` walk-ins checked in over HTTP one after the other, each waited for by
+  every screen (3 s at most); delivery = receive time - the message's ``sent_at``; lost = expected -
+  received; the servers' RSS (VmRSS, summed over each process group) after the run.
+- ``--rush R``: then ``--seconds`` of check-ins at R/s across the sites (kiosk form, paced
+  open-loop), p50/p95 of the HTTP answer while the screens listen; and ``--burst`` check-ins as
+  fast as 20 client threads go: the throughput (run it with 1 and 2 processes for the ratio).
+
+The load generator shares the 2 CPUs with the servers: the figures include its cost.
+"""
+import argparse
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+import socketio
+
+from .setup_db import build, mobile, plate
+
+ROOT = Path(__file__).resolve().parents[1]
+CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+NUMBER = re.compile(r"\b(W\d{3,})\b")
+RUSH_SITES = ("rush", "deploy", "lobby", "board")
+
+
+def pct(values, p):
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] * 1000
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(kind, env, log_dir):
+    port = free_port()
+    if kind == "gevent":
+        cmd = [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+               "webapp.wsgi_gevent:app"]
+    else:
+        cmd = [sys.executable, "-m", "webapp", "--no-worker", "--port", str(port)]
+    log = open(Path(log_dir) / f"server-{port}.log", "w")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url + "/start", timeout=1)
+            return proc, url
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError(f"server on {port} did not start")
+
+
+def rss_mb(proc):
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            if os.getpgid(int(pid)) != proc.pid:
+                continue
+            for line in open(f"/proc/{pid}/status"):
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except (OSError, ProcessLookupError):
+            continue
+    return total / 1024
+
+
+class Kiosk:
+    """One keep-alive HTTP session on the kiosk's walk-in form of a site."""
+
+    def __init__(self, url, site):
+        self.url, self.site, self.http = url, site, requests.Session()
+        page = self.http.get(f"{url}/kiosk/walkin", params={"site": site}, timeout=10)
+        self.csrf = CSRF.search(page.text).group(1)
+
+    def check_in(self, i):
+        sent = time.time()
+        resp = self.http.post(f"{self.url}/kiosk/walkin", headers={"X-CSRFToken": self.csrf}, timeout=30, data={
+            "csrf_token": self.csrf, "plate": plate(i), "mobile": mobile(i), "reason": "repair", "consent": "1",
+            "key": str(uuid.uuid4())})
+        took = time.time() - sent
+        match = NUMBER.search(resp.text) if resp.status_code == 200 else None
+        return (match.group(1) if match else None), sent, took
+
+
+async def screens(urls, clients, batch=50, status_tokens=None):
+    """Connect ``clients`` lobby screens (or, given ``status_tokens``, customers' status pages of
+    those tickets, round-robin) over ``urls``; returns (sockets, records, arrived)."""
+    records, arrived = [], {}
+    socks = []
+
+    def make():
+        sio = socketio.AsyncClient(reconnection=False)
+
+        @sio.on("lobby")
+        async def on_lobby(msg):
+            at = time.time()
+            number = msg.get("number") if isinstance(msg, dict) else None
+            if number:
+                records.append((number, at - float(msg.get("sent_at", at))))
+                arrived[number] = arrived.get(number, 0) + 1
+        return sio
+
+    async def connect(sio, url, k):
+        auth = ({"channel": "status", "token": status_tokens[k % len(status_tokens)]} if status_tokens
+                else {"channel": "lobby", "site": "lobby"})
+        try:
+            await sio.connect(url, auth=auth, transports=["websocket"], wait_timeout=20)
+            return True
+        except Exception:  # noqa: BLE001 - counted as not connected
+            return False
+
+    for start_at in range(0, clients, batch):
+        group = [(make(), urls[k % len(urls)], k) for k in range(start_at, min(clients, start_at + batch))]
+        results = await asyncio.gather(*(connect(s, u, k) for s, u, k in group))
+        socks.extend(s for (s, _u, _k), ok in zip(group, results) if ok)
+    return socks, records, arrived
+
+
+async def fanout(urls, socks, arrived, changes, loop_pool):
+    kiosk = await asyncio.get_running_loop().run_in_executor(loop_pool, Kiosk, urls[0], "lobby")
+    numbers = []
+    for i in range(changes):
+        number, _sent, _took = await asyncio.get_running_loop().run_in_executor(loop_pool, kiosk.check_in, 500_000 + i)
+        numbers.append(number)
+        deadline = time.monotonic() + 3
+        while arrived.get(number, 0) < len(socks) and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
+    await asyncio.sleep(0.3)
+    return numbers
+
+
+def rush(urls, rate, seconds, offset):
+    """Open-loop: one check-in every 1/rate s across the sites, each on its own thread."""
+    kiosks = [Kiosk(urls[k % len(urls)], site) for k, site in enumerate(RUSH_SITES)]
+    took, failed = [], 0
+    lock = threading.Lock()
+
+    def one(i):
+        nonlocal failed
+        number, _sent, t = kiosks[i % len(kiosks)].check_in(offset + i)
+        with lock:
+            if number:
+                took.append(t)
+            else:
+                failed += 1
+    total = int(rate * seconds)
+    with ThreadPoolExecutor(max_workers=64) as pool:
+        begin = time.monotonic()
+        for i in range(total):
+            delay = begin + i / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            pool.submit(one, i)
+    return took, failed
+
+
+def burst(urls, total, threads, offset):
+    """Closed loop: ``threads`` kiosks (sites and ports round-robin) check in ``total`` walk-ins."""
+    kiosks = [Kiosk(urls[k % len(urls)], RUSH_SITES[k % len(RUSH_SITES)]) for k in range(threads)]
+    counter = iter(range(total))
+    lock = threading.Lock()
+    done = []
+
+    def work(kiosk):
+        while True:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                return
+            number, _s, t = kiosk.check_in(offset + i)
+            if number:
+                done.append(t)
+    begin = time.monotonic()
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(pool.map(work, kiosks))
+    return len(done) / (time.monotonic() - begin), done
+
+
+async def close_all(socks):
+    async def close(sio):
+        try:
+            await asyncio.wait_for(sio.disconnect(), 2)
+        except Exception:  # noqa: BLE001
+            pass
+    await asyncio.gather(*(close(s) for s in socks))
+
+
+def status_tokens(db_url):
+    from sqlalchemy import create_engine, text
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        tokens = list(conn.execute(text(
+            "SELECT t.token FROM ticket t JOIN site s ON s.id = t.site_id WHERE s.code = 'status'")).scalars())
+    engine.dispose()
+    return tokens
+
+
+async def main_async(args):
+    tmp = Path(tempfile.mkdtemp(prefix="many-screens-"))
+    if args.db == "postgresql":
+        from sqlalchemy import create_engine, text
+        pg = args.pg_admin.replace("postgresql://", "postgresql+psycopg2://")   # the driver the project ships
+        admin = create_engine(pg, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("DROP DATABASE IF EXISTS servicelane_screens WITH (FORCE)"))
+            conn.execute(text("CREATE DATABASE servicelane_screens"))
+        admin.dispose()
+        db_url = pg.rsplit("/", 1)[0] + "/servicelane_screens"
+    else:
+        db_url = f"sqlite:///{tmp / 'screens.db'}"
+    secret = uuid.uuid4().hex
+    build(db_url, secret)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SERVICELANE_")}
+    env.update({"SERVICELANE_DATABASE_URL": db_url, "SERVICELANE_SECRET_KEY": secret,
+                "SERVICELANE_RATELIMIT_ENABLED": "false", "SERVICELANE_TASKS_BACKEND": "memory"})
+    if args.redis:
+        env["SERVICELANE_REDIS_URL"] = args.redis
+    procs = [start(args.server, env, tmp) for _ in range(args.processes)]
+    urls = [u for _p, u in procs]
+    pool = ThreadPoolExecutor(max_workers=4)
+    try:
+        began = time.monotonic()
+        socks, records, arrived = await screens(urls, args.clients)
+        connect_s = time.monotonic() - began
+        numbers = await fanout(urls, socks, arrived, args.changes, pool)
+        wanted = set(numbers)
+        delivery = [d for n, d in records if n in wanted]
+        lost = len(numbers) * len(socks) - sum(arrived.get(n, 0) for n in wanted)
+        rss = [round(rss_mb(p)) for p, _u in procs]
+        print(f"fan-out {args.server} x{args.processes} ({args.db}{', redis' if args.redis else ''}): "
+              f"{len(socks)}/{args.clients} screens connected in {connect_s:.1f} s, {len(numbers)} changes; "
+              f"delivery p50 {pct(delivery, 50):.0f} ms, p95 {pct(delivery, 95):.0f} ms; lost {lost}; "
+              f"server RSS {rss} MB", flush=True)
+        await close_all(socks)
+        # The rush runs while customers' status pages listen (the site's 20 waiting tickets, 50
+        # pages each): they hear a queue message only when a place ahead of them moves.
+        began = time.monotonic()
+        socks, _records, _arrived = await screens(urls, args.clients, status_tokens=status_tokens(db_url))
+        print(f"{len(socks)}/{args.clients} status pages connected in {time.monotonic() - began:.1f} s", flush=True)
+        if args.rush:
+            took, failed = await asyncio.get_running_loop().run_in_executor(
+                None, rush, urls, args.rush, args.seconds, 600_000)
+            print(f"rush {args.rush}/s for {args.seconds} s while {len(socks)} screens listen: "
+                  f"{len(took)} ok, {failed} failed, p50 {pct(took, 50):.0f} ms, p95 {pct(took, 95):.0f} ms", flush=True)
+        if args.burst:
+            rate, took = await asyncio.get_running_loop().run_in_executor(
+                None, burst, urls, args.burst, 20, 700_000)
+            print(f"burst {args.burst} check-ins, 20 kiosks, {args.processes} process(es): {rate:.0f}/s, "
+                  f"p95 {pct(took, 95):.0f} ms", flush=True)
+    finally:
+        await close_all(socks if "socks" in dir() else [])
+        for proc, _u in procs:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(15)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--server", choices=("gevent", "threaded"), default="gevent")
+    parser.add_argument("--processes", type=int, default=1)
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--changes", type=int, default=30)
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--pg-admin", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--redis", default=None, help="Redis URL of the message queue (2+ processes need it)")
+    parser.add_argument("--rush", type=float, default=0, help="check-ins per second after the fan-out")
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--burst", type=int, default=0, help="check-ins as fast as 20 kiosks go")
+    asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
