@@ -65,7 +65,7 @@ PG_PASS = {"test_concurrency.py", "test_estimate_races.py", "test_kiosk_public_e
            "test_intake.py", "test_workshop.py", "test_status_types.py",
            "test_change_seq.py", "test_queue_counts.py", "test_history.py", "test_all_or_nothing_save.py",
            "test_live_rooms.py", "test_appointment_preparation.py", "test_online_booking_matching.py",
-           "test_gevent_server.py"}
+           "test_gevent_server.py", "test_reports.py"}
 
 
 # A browser flow written for both languages runs in one of them in `make test`, half the flows in

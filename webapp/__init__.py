@@ -139,10 +139,11 @@ def _register_blueprints(app):
     from .views.parts import bp as parts_bp
     from .views.appointments import bp as appointments_bp
     from .views.book import bp as book_bp
+    from .views.reports import bp as reports_bp
 
     for bp in (i18n_bp, auth_bp, main_bp, kiosk_bp, lobby_bp, status_bp, advisor_bp, intake_bp, estimate_bp,
                catalogue_bp, settings_bp, workshop_bp, tech_bp, board_bp, delivery_bp, cashier_bp, followup_bp,
-               history_bp, parts_bp, appointments_bp, book_bp):
+               history_bp, parts_bp, appointments_bp, book_bp, reports_bp):
         app.register_blueprint(bp)
 
 

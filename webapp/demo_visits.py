@@ -7,6 +7,9 @@ has something true to show on the first run:
   appointment the advisor sees the declined wipers again.
 - 陈先生's GL8, repaired today and ready for pickup: its bill waits at the cashier (/cashier)
   and the handover checklist is open on the advisor's visit page.
+
+Outside the test suite a month of finished visits comes first (``HISTORY``), so /reports has
+figures to show on the first run.
 """
 import base64
 import io
@@ -38,15 +41,15 @@ def _signature() -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def _repair(site, staff, plate, mobile, reason, concern, mileage, lines, move=None, day=None):
+def _repair(site, staff, plate, mobile, reason, concern, mileage, lines, move=None, day=None, late=0):
     """Kiosk ticket → call → walk-around → interview → estimate → signed approval → workshop →
     QC: the car is ready for pickup. ``lines`` are (operation code, part number or None, approve)."""
     from .services import calling, checkin, estimates, workshop
     from .services import intake as intake_svc
 
     def at(hh, mm):
-        if move is not None:
-            move(local_to_utc(site.timezone, datetime(day.year, day.month, day.day, hh, mm)))
+        if move is not None:   # ``late``: minutes this car runs behind the morning's schedule
+            move(local_to_utc(site.timezone, datetime(day.year, day.month, day.day, hh, mm)) + timedelta(minutes=late))
 
     advisor = staff["advisor1"]
     at(9, 5)
@@ -130,6 +133,61 @@ def load(site: Site) -> None:
         billing.record_payment(staff["cashier"], bill.id, "cash", str(left),
                                tendered=str((left + Decimal("9.99")).quantize(Decimal("1"))))
         followup.rate(db.session.get(Visit, visit.id), "5")
+    from flask import current_app
+    # About a second a car (each step commits): the test suite's demo shops go without the month.
+    if current_app.config.get("DEMO_HISTORY", not current_app.testing):
+        _history(site, staff)
     today = _repair(site, staff, "津C55667", "18600186005", "repair", "空调不凉，出风有异味", 30500,
                     [("E002", None, True), ("M003", "FLT-CAB-01", True)])
     _bill(today, staff)
+
+
+# A month of finished visits for the reports (/reports): a car on most days, some later than
+# others, some picked up the next morning, each paid, rated and followed up — through the same
+# services as the stories above. (days ago, plate, reason, operation, part, minutes behind the
+# morning's schedule, handed over this many minutes after the promise time (negative: before) or
+# None for the next morning, payment method, rating)
+HISTORY = (
+    (29, "京N30101", "maintenance", "M001", "OIL-5W30-4L", 0, -20, "wechat", 5),
+    (27, "京N30102", "repair", "E002", None, 35, 40, "alipay", 4),
+    (24, "京N30104", "repair", "E002", None, 60, None, "wechat", 3),
+    (22, "京N30105", "maintenance", "M003", "FLT-CAB-01", 5, -10, "cash", 5),
+    (20, "京N30106", "maintenance", "M001", "OIL-5W30-4L", 20, -35, "wechat", 4),
+    (19, "京N30102", "repair", "E002", None, 0, -5, "alipay", 2),
+    (17, "京N30107", "maintenance", "M003", "FLT-CAB-01", 45, 25, "card", 5),
+    (15, "京N30108", "repair", "E002", None, 15, None, "wechat", 4),
+    (13, "京N30109", "maintenance", "M001", "OIL-5W30-4L", 0, -15, "wechat", 5),
+    (10, "京N30111", "repair", "E002", None, 5, -25, "alipay", 5),
+    (8, "京N30112", "maintenance", "M001", "OIL-5W30-4L", 30, 70, "wechat", 4),
+    (5, "京N30114", "repair", "E002", None, 50, None, "wechat", 3),
+)
+
+
+def _history(site, staff):
+    from .commands.followup import CallReport
+    from .services import billing, followup
+    from .services import settings as settings_svc
+    today = local_day(site.timezone)
+    with clock_at() as move:
+        for ago, plate, reason, op, part, late, out, method, rating in HISTORY:
+            day = today - timedelta(days=ago)
+            for tech in ("tech1",):              # the roster: what utilisation is measured against
+                settings_svc.save_shift(site, staff[tech].id, day, site.opening, site.closing)
+            visit = _repair(site, staff, plate, f"139{plate[-5:]}001", reason, "保养" if reason == "maintenance"
+                            else "空调不凉", 20000 + ago * 100, [(op, part, True)], move, day, late)
+            promised = visit.estimate.promised_at
+            if out is None:
+                move(local_to_utc(site.timezone, datetime(day.year, day.month, day.day, 9, 15)) + timedelta(days=1))
+            else:
+                move(max(promised + timedelta(minutes=out), local_to_utc(site.timezone, datetime(
+                    day.year, day.month, day.day, 11, 50)) + timedelta(minutes=late)))
+            bill = _bill(visit, staff)
+            _hand_over(visit, staff["advisor1"])
+            billing.record_payment(staff["cashier"], bill.id, method, str(bill.total))
+            followup.rate(db.session.get(Visit, visit.id), str(rating), confirmed=True)
+            visit = db.session.get(Visit, visit.id)
+            if visit.follow_up is not None and ago > 4:
+                move(visit.follow_up.due_at + timedelta(hours=1))
+                followup.record_call(staff["csi"], visit.follow_up.id,
+                                     CallReport(attempt=visit.follow_up.attempts, outcome="reached",
+                                                comment="满意", rating=rating))

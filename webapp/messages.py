@@ -171,6 +171,8 @@ def _settings(kw) -> dict:
         "utilisation_range": _("Enter 10 to 100 per cent."),
         "reserve_range": _("Enter 0 to 90 per cent."),
         "no_show_range": _("Enter 5 to 480 minutes."),
+        "target_range": _("Enter 0 to 100 per cent."),
+        "efficiency_target_range": _("Enter 0 to 300 per cent."),
         "cap_range": _("Enter hours from 0 to 999 (one decimal), or leave empty for no cap."),
         "online_hours_range": _("Enter 0.25 to 8 hours."),
         "weekday_invalid": _("Choose days of the week from the list."),

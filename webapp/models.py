@@ -62,6 +62,12 @@ class Site(db.Model):
     online_hours_maintenance: Mapped[Decimal] = mapped_column(Numeric(4, 2), default=Decimal("1"), server_default="1")
     online_hours_bodywork: Mapped[Decimal] = mapped_column(Numeric(4, 2), default=Decimal("2"), server_default="2")
     online_hours_other: Mapped[Decimal] = mapped_column(Numeric(4, 2), default=Decimal("0.5"), server_default="0.5")
+    # The manager's targets on /reports, in percent (kpi.DEFAULT_TARGETS, 4S reference values).
+    target_on_time: Mapped[int] = mapped_column(default=95, server_default="95")
+    target_same_day: Mapped[int] = mapped_column(default=80, server_default="80")
+    target_utilisation: Mapped[int] = mapped_column(default=80, server_default="80")
+    target_efficiency: Mapped[int] = mapped_column(default=100, server_default="100")
+    target_parts_fill: Mapped[int] = mapped_column(default=90, server_default="90")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def name(self, locale: str) -> str:
@@ -972,6 +978,21 @@ class ComplaintNote(db.Model):
 
     complaint: Mapped[Complaint] = relationship(back_populates="notes")
     author: Mapped[User | None] = relationship()
+
+
+# The reports (webapp/reports) read a period of a site by these timestamps: the site leads, so a
+# month of one shop is a range scan however many years the table holds.
+REPORT_INDEXES = (
+    Index("ix_visit_site_delivered", Visit.site_id, Visit.delivered_at),
+    Index("ix_visit_site_created", Visit.site_id, Visit.created_at),
+    Index("ix_bill_site_issued", Bill.site_id, Bill.issued_at),
+    Index("ix_payment_site_at", Payment.site_id, Payment.at),
+    Index("ix_survey_response_site_at", SurveyResponse.site_id, SurveyResponse.at),
+    Index("ix_complaint_site_created", Complaint.site_id, Complaint.created_at),
+    Index("ix_qc_check_site_at", QcCheck.site_id, QcCheck.at),
+    Index("ix_appointment_site_scheduled", Appointment.site_id, Appointment.scheduled_at),
+    Index("ix_technician_shift_site_day", TechnicianShift.site_id, TechnicianShift.day),
+)
 
 
 # Fragment search indexes (FTS5 trigram on SQLite, pg_trgm on PostgreSQL) made with their tables.

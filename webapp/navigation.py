@@ -19,6 +19,8 @@ SCREENS = (
     ("history.search", _l("Service history"), (ADVISOR, CASHIER, CSI)),
     ("parts.desk", _l("Parts to issue"), (PARTS, DISPATCHER)),
     ("catalogue.index", _l("Catalogue and stock"), (PARTS, ADVISOR)),
+    ("reports.index", _l("Reports"), ()),
+    ("reports.my_day", _l("My day"), (ADVISOR,)),
     ("settings.site", _l("Site settings"), ()),
 )
 

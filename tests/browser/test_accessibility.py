@@ -87,6 +87,8 @@ def staff_pages(d):
         ("csi", "console", "/followup"),
         ("csi", "console", f"/followup/{d['follow_up']}"),
         ("manager", "console", "/complaints"),
+        ("manager", "console", "/reports?range=month"),
+        ("advisor1", "console", "/reports/me"),
         ("parts", "console", "/parts/"),
         ("admin", "console", "/admin/site"),
         ("admin", "console", "/admin/shifts"),

@@ -25,6 +25,12 @@ BOOKING_FIELDS = (("slot_minutes", (10, 240), "slot_minutes_range"),
                   ("utilisation_percent", (10, 100), "utilisation_range"),
                   ("reserve_percent", (0, 90), "reserve_range"),
                   ("no_show_minutes", (5, 480), "no_show_range"))   # a booking not here this long after its time
+# The manager's targets on /reports (issue 14), in per cent; kept when not on the form.
+TARGET_FIELDS = (("target_on_time", (0, 100), "target_range"),
+                 ("target_same_day", (0, 100), "target_range"),
+                 ("target_utilisation", (0, 100), "target_range"),
+                 ("target_efficiency", (0, 300), "efficiency_target_range"),
+                 ("target_parts_fill", (0, 100), "target_range"))
 CAP_FIELDS = ("cap_maintenance_hours", "cap_diagnosis_hours")
 # Hours an online booking holds by kind (repair and warranty count as maintenance).
 ONLINE_HOURS_FIELDS = ("online_hours_maintenance", "online_hours_bodywork", "online_hours_other")
@@ -91,12 +97,13 @@ class SiteSettings:
     followup: dict[str, int] = field(default_factory=dict)
     # Likewise the booking capacity fields (slots, caps, closed weekdays, holidays) the form carried.
     booking: dict = field(default_factory=dict)
+    targets: dict = field(default_factory=dict)     # the report targets the form carried
 
     def values(self) -> dict:
         """Column name -> value, for every column this command sets."""
         own = {name: getattr(self, name) for name in self.__dataclass_fields__
-               if name not in ("followup", "booking")}
-        return {**own, **self.followup, **self.booking}
+               if name not in ("followup", "booking", "targets")}
+        return {**own, **self.followup, **self.booking, **self.targets}
 
 
 def parse_site_settings(form) -> SiteSettings:
@@ -172,9 +179,11 @@ def parse_site_settings(form) -> SiteSettings:
         booking[name] = int_field(form, name, errors, *bounds, code, required=True)
     if form.get("booking") is not None:   # the booking card was on the form
         _booking_values(form, booking, errors)
+    targets = {name: int_field(form, name, errors, *bounds, code, required=True)
+               for name, bounds, code in TARGET_FIELDS if form.get(name) is not None}
     if errors:
         raise Invalid(errors)
-    return SiteSettings(**values, followup=followup, booking=booking)
+    return SiteSettings(**values, followup=followup, booking=booking, targets=targets)
 
 
 def _booking_values(form, values, errors):

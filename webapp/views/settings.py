@@ -13,7 +13,8 @@ from flask_login import current_user
 
 from ..roles import DISPATCHER, MANAGER
 from ..security import roles_required
-from ..commands.settings import BOOKING_FIELDS, CAP_FIELDS, FOLLOWUP_FIELDS, ONLINE_HOURS_FIELDS, parse_site_settings
+from ..commands.settings import (BOOKING_FIELDS, CAP_FIELDS, FOLLOWUP_FIELDS, ONLINE_HOURS_FIELDS, TARGET_FIELDS,
+                                 parse_site_settings)
 from ..services import settings as svc
 from ..timeutil import local_day
 from ..parsing import read_id
@@ -49,7 +50,7 @@ def _site_values(site):
     values["diagnosis_fee"] = f"{site.diagnosis_fee:.2f}"
     values["break_start"] = site.break_start or ""
     values["break_end"] = site.break_end or ""
-    values.update({name: getattr(site, name) for name, _b, _c in FOLLOWUP_FIELDS + BOOKING_FIELDS})
+    values.update({name: getattr(site, name) for name, _b, _c in FOLLOWUP_FIELDS + BOOKING_FIELDS + TARGET_FIELDS})
     for name in CAP_FIELDS:
         values[name] = "" if getattr(site, name) is None else f"{getattr(site, name):.1f}"
     for name in ONLINE_HOURS_FIELDS:   # "1", "0.5", "0.25": as people type hours
@@ -81,7 +82,8 @@ def site():
 def save_site():
     site = _site()
     form = {name: request.form.get(name, "") for name in SITE_FIELDS}
-    form.update({name: request.form[name] for name, _b, _c in FOLLOWUP_FIELDS if name in request.form})
+    form.update({name: request.form[name] for name, _b, _c in FOLLOWUP_FIELDS + TARGET_FIELDS
+                 if name in request.form})
     _booking_form(form)
     try:
         svc.save_site_settings(site, parse_site_settings(form), current_user)
