@@ -1,8 +1,8 @@
 """reports (issue 14, /reports): the manager's targets per site, and indexes led by the site on the
 timestamps a period report reads, so a month of one shop is a range scan at any table size
 
-Revision ID: 0018_reports
-Revises: 0017_online_booking
+Revision ID: 0021_reports
+Revises: 0020_onlinematch
 Create Date: 2026-12-06 15:30:00
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0018_reports'
-down_revision = '0017_online_booking'
+revision = '0021_reports'
+down_revision = '0020_onlinematch'
 branch_labels = None
 depends_on = None
 
