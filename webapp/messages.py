@@ -255,6 +255,7 @@ def _appointments(kw) -> dict:
         "vehicle_invalid": _("Find the vehicle again."),
         "plate_known": _("This plate is on file already: find it with the search above."),
         "not_booked": _("This appointment is no longer open."),
+        "nothing_to_link": _("This booking is already linked to the stored records."),
         "not_a_no_show": _("This appointment is not a no-show."),
         "call_outcome_invalid": _("Choose what the call gave."),
     }
