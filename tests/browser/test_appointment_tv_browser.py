@@ -11,7 +11,8 @@ from tests.browser.helpers import set_lang, sign_in
 from tests.factories import Factory
 from webapp.extensions import db
 
-pytestmark = pytest.mark.browser
+# Bookings of today: the shop's clock reads 10:00 whatever hour the suite runs at.
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("shop_hours")]
 SHOTS = "/tmp/shots-book"
 
 

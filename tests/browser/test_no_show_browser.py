@@ -12,7 +12,8 @@ from tests.browser.helpers import sign_in
 from tests.factories import Factory
 from webapp.extensions import db
 
-pytestmark = pytest.mark.browser
+# Bookings of today: the shop's clock reads 10:00 whatever hour the suite runs at.
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("shop_hours")]
 SHOTS = "/tmp/shots-book"
 
 
