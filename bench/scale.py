@@ -207,15 +207,19 @@ def run_one(engine, scale, workdir, load=True, keep=False):
     print(f"[{engine} {scale}] building {SCALES[scale]:,} visits…", flush=True)
     built = scale_data.build(url, SCALES[scale], log=lambda m: print(f"[{engine} {scale}] {m}", flush=True))
     try:
-        fig, counts = in_process(built)
-        page = base = None
-        if load:
-            print(f"[{engine} {scale}] /workshop under {LOAD_CLIENTS} clients…", flush=True)
-            page, base = under_load(built)
-        return {"build_s": built.seconds, "fig": fig, "counts": counts, "load": (page, base)}
+        return measure(engine, scale, built, load)
     finally:
         if not keep:
             drop(engine, url)
+
+
+def measure(engine, scale, built, load=True):
+    fig, counts = in_process(built)
+    page = base = None
+    if load:
+        print(f"[{engine} {scale}] /workshop under {LOAD_CLIENTS} clients…", flush=True)
+        page, base = under_load(built)
+    return {"build_s": built.seconds, "fig": fig, "counts": counts, "load": (page, base)}
 
 
 def ms(v):
@@ -288,11 +292,20 @@ def main(argv=None):
     parser.add_argument("--engine", default="sqlite,postgresql", help="sqlite, postgresql or both")
     parser.add_argument("--no-load", action="store_true", help="skip /workshop under 50 clients")
     parser.add_argument("--keep", action="store_true", help="keep the databases")
+    parser.add_argument("--existing", nargs=2, metavar=("DB_URL", "VISITS"),
+                        help="measure a database built earlier by bench.scale_data (kept with --keep)")
     parser.add_argument("--serve", nargs=2, metavar=("DB_URL", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
         serve(args.serve[0], int(args.serve[1]))
         return 0
+    if args.existing:
+        from . import scale_data
+        url, visits = args.existing[0], int(args.existing[1])
+        engine = "postgresql" if url.startswith("postgresql") else "sqlite"
+        label = next((k for k, v in SCALES.items() if v == visits), str(visits))
+        results = {(engine, label): measure(engine, label, scale_data.built(url, visits), load=not args.no_load)}
+        return 0 if report(results) else 1
     scales = [s.strip().lower() for s in args.scale.split(",")]
     engines = [e.strip() for e in args.engine.split(",")]
     if "postgresql" in engines and not pg_reachable():

@@ -201,10 +201,8 @@ def build(db_url: str, visits: int, first_day: date | None = None, last_day: dat
 
         # Cars: one customer each; 70% at the big site, the rest spread over the others.
         cars = max(1, (visits + ACTIVE_JOBS) // VISITS_PER_CAR)
-        others = len(SITES) - 1
 
-        def car_site(car):
-            return 1 if (car * 37) % 100 < BIG_SHARE * 100 else 2 + car % others
+        car_site = _site_of
 
         epoch = datetime.combine(first_day, datetime.min.time())
         W(Customer).write(("id", "site_id", "name", "mobile", "created_at"), (
@@ -343,12 +341,30 @@ def build(db_url: str, visits: int, first_day: date | None = None, last_day: dat
                 cur.execute("ANALYZE")    # what autovacuum would have done after a load this size
             conn.autocommit = old
         raw.close()
-        sample = sorted({plate(car) for _v, car, *_ in (
-            (v, (v * stride) % cars) for v in range(1, min(visits, 5000), 97)) if car_site(car) == big})[:20]
         with db.engine.connect() as c:
             counts = {m.__table__.name: c.execute(text(f'SELECT COUNT(*) FROM "{m.__table__.name}"')).scalar()
                       for m in (Visit, Ticket, Job, EstimateLine, Bill)}
         db.engine.dispose()
     seconds = time.monotonic() - started
     log(f"  built in {seconds:.1f} s: {counts}")
-    return Built(db_url, visits, seconds, site_ids, first_day, last_day, sample, rows=counts)
+    return Built(db_url, visits, seconds, site_ids, first_day, last_day, sample_plates(visits), rows=counts)
+
+
+def sample_plates(visits: int, n: int = 20) -> list[str]:
+    """Plates of big-site cars that came back over the years: the history lookups to measure."""
+    cars = max(1, (visits + ACTIVE_JOBS) // VISITS_PER_CAR)
+    stride = 7919 if cars % 7919 else 7907
+    picked = {plate(c) for c in ((v * stride) % cars for v in range(0, visits, max(1, visits // 500)))
+              if _site_of(c) == 1}
+    return sorted(picked)[:n]
+
+
+def built(db_url: str, visits: int) -> Built:
+    """What ``build`` returned, for a database it built earlier (to measure it again)."""
+    last = date.today() - timedelta(days=1)
+    return Built(db_url, visits, 0.0, {code: i + 1 for i, code in enumerate(SITES)}, last - timedelta(days=4 * 365),
+                 last, sample_plates(visits))
+
+
+def _site_of(car: int) -> int:
+    return 1 if (car * 37) % 100 < BIG_SHARE * 100 else 2 + car % (len(SITES) - 1)

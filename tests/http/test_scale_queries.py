@@ -13,7 +13,7 @@ import pytest
 from flask import current_app
 from sqlalchemy import event, func, insert, select
 
-from tests.factories import visit_at_estimate
+from tests.factories import visit_at_estimate, workshop_cars
 from tests.support import login
 from webapp.extensions import db
 from webapp.models import Customer, Vehicle, Visit
@@ -140,3 +140,18 @@ def test_fragment_search_follows_every_change_of_plate_and_name(app, factory, bi
     other = factory.site(code="big2")
     factory.customer_vehicle(other, plate="京E24681", mobile="13612345679", name="欧阳娜")
     assert [r.vehicle.plate for r in history.search(site.id, "2468").vehicles] == ["京E24680"]   # this site only
+
+
+def test_the_dispatch_page_costs_the_same_queries_for_two_jobs_or_twelve(app, client, factory):
+    """The bench's 200 active jobs cost /workshop 614 queries (three lazy loads and a manufacturer
+    check per row) before its rows were loaded with the jobs; now a fixed handful at any count."""
+    counts = {}
+    for code, n in (("few1", 2), ("many1", 12)):
+        _visits, dispatcher, _tech, _bay = workshop_cars(factory.site(code=code), n, factory, plate_base=30000 + n * 100)
+        login(client, dispatcher)
+        with Statements() as s:
+            body = client.get("/workshop/panel").get_data(as_text=True)
+        assert body.count(f"京A{30000 + n * 100}") == 1 and body.count(f"京A{30000 + n * 100 + n - 1}") == 1
+        counts[n] = len(s.seen)
+        client.post("/logout")
+    assert counts[12] == counts[2]
