@@ -145,7 +145,7 @@ def migrate(db_url):
     logging.disable(logging.INFO)    # one line per migration, twenty times a run: not the bench's output
     try:
         with app.app_context():
-            upgrade()
+            upgrade(revision="heads")   # branches of migrations not chained yet too
     finally:
         logging.disable(logging.NOTSET)
     return app
