@@ -36,7 +36,9 @@ def _dispatch_context(message=None, level="info", job_id=None):
     me = current_user._get_current_object()
     now = utcnow()
     jobs = db.session.scalars(
-        select(Job).join(Visit).where(Job.site_id == me.site_id, Job.status.in_((JobStatus.WAITING, *ACTIVE)),
+        # Led by the visit's site and state (its index finds the few active ones); by the job's site
+        # it read every job the site ever had.
+        select(Job).join(Visit).where(Visit.site_id == me.site_id, Job.status.in_((JobStatus.WAITING, *ACTIVE)),
                                       Visit.state.in_((VisitState.DISPATCH.value, VisitState.REPAIR.value,
                                                        VisitState.AUTHORISATION.value)))
         .order_by(Job.created_at, Job.id)
