@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: setup run worker test test-browser test-pg test-stack stack stack-test nginx bench messages translations chromium clean
+.PHONY: setup run worker test test-browser test-pg test-stack stack stack-test nginx bench bench-scale messages translations chromium clean
 
 setup: $(VENV)/.installed translations
 
@@ -91,6 +91,10 @@ test-stack stack-test: setup chromium nginx
 
 bench: setup
 	$(PY) -m bench
+
+# The scale scenario alone, up to a million visits on SQLite and PostgreSQL (about 15 minutes).
+bench-scale: setup
+	$(PY) -m bench.scale --scale 10k,100k,1m
 
 clean:
 	rm -rf $(VENV) instance screenshots .pytest_cache

@@ -5,7 +5,7 @@ Run from the repository root::
     make bench                      # full run, about two minutes
     .venv/bin/python -m bench --quick   # fewer iterations, ~30 s: checks that the bench works
 
-Options: ``--quick``; ``--keep`` (keep the temporary directory with the database and the
+Options: ``--quick``; ``--scale`` (see f.); ``--keep`` (keep the temporary directory with the database and the
 server log); ``--port P`` (default: a free port).
 
 What it does, in one run (one server setup for everything but c', see there):
@@ -52,7 +52,11 @@ d. change → wall board DOM latency in real Chromium at 1920×1080 (``/board?to
 e. fan-out: 200 python-socketio clients (quick: 50) in the board room, 30 changes (quick: 20) each
    waited for by all; delivery = receive time − the message's ``sent_at``, p50/p95 over all
    deliveries, and lost = expected − received (seq-matched), next to the Socket.IO echo of b
-   (targets: p95 ≤ 100 ms — ours, the issue asks for the figure —, 0 lost, all connected).
+   (targets: p95 ≤ 100 ms — ours, the issue asks for the figure —, 0 lost, all connected);
+f. the scale scenario (``bench/scale.py``, after the others; ``--scale 10k,100k,1m`` or ``none``):
+   years of history built by bulk SQL (``bench/scale_data.py``) at 10k and 100k visits (quick: 10k,
+   without the 50-client load), on SQLite and PostgreSQL: history lookups, the board with 200 active
+   jobs, ``/workshop`` under 50 clients and the queries per screen. ``make bench-scale`` adds 1M.
 
 Every loop is bounded (a request count and a time cap); a full run takes about two minutes.
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __doc__ as PACKAGE_DOC
+from . import scale
 from .load import percentile
 from .scenarios import Server, board_dom_latency, board_fanout, checkin_throughput, lobby_latency, status_page
 from .setup_db import build
@@ -283,6 +284,9 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="fewer iterations (~30 s), to check the bench")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (database, server log)")
     parser.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
+    parser.add_argument("--scale", default=None,
+                        help="history sizes of the scale scenario (bench/scale.py), e.g. 10k,100k,1m "
+                             "(default 10k,100k; --quick 10k); 'none' skips it")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
 
@@ -346,7 +350,6 @@ def main(argv=None):
         fanout = board_fanout(target, info["board_token"], plan.fanout_clients, plan.fanout_changes)
 
         report(plan, info, status, latency, rush, deploy, board, fanout)
-        print(f"\nTotal {time.monotonic() - started:.0f} s.")
     except Exception:
         print(f"\nServer log (tail):\n{server.tail()}", file=sys.stderr)
         raise
@@ -356,7 +359,13 @@ def main(argv=None):
             print(f"Kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    return 0
+    scales = args.scale or ("10k" if args.quick else "10k,100k")
+    status_code = 0
+    if scales != "none":
+        print(f"\nf. scale: years of history ({scales} visits), SQLite and PostgreSQL…", flush=True)
+        status_code = scale.main(["--scale", scales] + (["--no-load"] if args.quick else []))
+    print(f"\nTotal {time.monotonic() - started:.0f} s.")
+    return status_code
 
 
 if __name__ == "__main__":

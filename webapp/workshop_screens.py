@@ -57,8 +57,9 @@ def promise_text(visit: Visit) -> str:
     return at.strftime("%m-%d %H:%M")
 
 
-def job_row(job: Job, now=None) -> dict:
-    """What every workshop screen shows of a job."""
+def job_row(job: Job, now=None, pending: set[int] | None = None) -> dict:
+    """What every workshop screen shows of a job. ``pending``: the site's visits waiting for the
+    manufacturer, read once by a screen of many jobs (else one query for this job)."""
     visit = job.visit
     vehicle = visit.vehicle
     model = " ".join(x for x in ((vehicle.make, vehicle.model) if vehicle else ()) if x)
@@ -68,7 +69,7 @@ def job_row(job: Job, now=None) -> dict:
         "plate": visit.plate, "model": model, "hours": fmt_hours(svc.planned_hours(visit)),
         "planned": svc.planned_hours(visit), "promise": promise_text(visit),
         "overdue": bool(visit.estimate and visit.estimate.promised_at and visit.estimate.promised_at < now),
-        "manufacturer": svc.waiting_manufacturer(visit),
+        "manufacturer": visit.id in pending if pending is not None else svc.waiting_manufacturer(visit),
         "clocked": hours_text(rules.clocked(job.clocked_seconds, job.running_since, now)),
         "clocked_seconds": rules.clocked(job.clocked_seconds, job.running_since, now),
     }

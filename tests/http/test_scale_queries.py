@@ -13,10 +13,10 @@ import pytest
 from flask import current_app
 from sqlalchemy import event, func, insert, select
 
-from tests.factories import visit_at_estimate
+from tests.factories import visit_at_estimate, workshop_cars
 from tests.support import login
 from webapp.extensions import db
-from webapp.models import Customer, Vehicle, Visit
+from webapp.models import Customer, Job, Vehicle, Visit
 from webapp.readmodels import board_state
 from webapp.services import history
 
@@ -112,17 +112,39 @@ def test_history_search_and_board_read_through_indexes(app, big_shop):
         history.search(site.id, "老客户4")
         history.search(site.id, "老客")         # two characters: a prefix on the site-led index
         board_state(site)
-    walks = []
+    assert len(s.seen) >= 6
+    assert walks(s.seen) == []
+
+
+def walks(statements) -> list[tuple[str, str]]:
+    """The statements whose SQLite plan reads a whole big table, or all of one site's rows."""
+    found = []
     with db.engine.connect() as conn:
-        for statement, parameters in s.seen:
+        for statement, parameters in statements:
             for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all():
                 detail = row[-1]
-                on_big_table = re.match(r"(SCAN|SEARCH) (visit|vehicle|customer|concern)\b", detail)
+                on_big_table = re.match(r"(SCAN|SEARCH) (visit|vehicle|customer|concern|job|estimate_line)\b", detail)
                 # A scan, or an index used by the site alone: in a one-site shop both read every row.
                 if on_big_table and (detail.startswith("SCAN") or detail.endswith("(site_id=?)")):
-                    walks.append((detail, statement[:160]))
-    assert len(s.seen) >= 6
-    assert walks == []
+                    found.append((detail, statement[:160]))
+    return found
+
+
+def test_the_dispatch_page_reads_only_the_active_jobs(app, client, big_shop):
+    """At 1M visits /workshop took 800 ms: its jobs were found by the job's site (every job ever)
+    and the parts to issue sorted by visit id in SQL (every visit); now both go by (site, state)."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's; PostgreSQL plans follow its statistics")
+    site, people = big_shop
+    add_history(site.id, 2_000)
+    db.session.execute(insert(Job), [dict(site_id=site.id, visit_id=v, status="passed") for v in db.session.scalars(
+        select(Visit.id).where(Visit.site_id == site.id, Visit.state == "followed_up"))])
+    db.session.commit()
+    login(client, people["dispatcher"])
+    with Statements() as s:
+        assert client.get("/workshop/panel").status_code == 200
+    assert len(s.seen) >= 4
+    assert walks(s.seen) == []
 
 
 def test_fragment_search_follows_every_change_of_plate_and_name(app, factory, big_shop):
@@ -140,3 +162,18 @@ def test_fragment_search_follows_every_change_of_plate_and_name(app, factory, bi
     other = factory.site(code="big2")
     factory.customer_vehicle(other, plate="京E24681", mobile="13612345679", name="欧阳娜")
     assert [r.vehicle.plate for r in history.search(site.id, "2468").vehicles] == ["京E24680"]   # this site only
+
+
+def test_the_dispatch_page_costs_the_same_queries_for_two_jobs_or_twelve(app, client, factory):
+    """The bench's 200 active jobs cost /workshop 614 queries (three lazy loads and a manufacturer
+    check per row) before its rows were loaded with the jobs; now a fixed handful at any count."""
+    counts = {}
+    for code, n in (("few1", 2), ("many1", 12)):
+        _visits, dispatcher, _tech, _bay = workshop_cars(factory.site(code=code), n, factory, plate_base=30000 + n * 100)
+        login(client, dispatcher)
+        with Statements() as s:
+            body = client.get("/workshop/panel").get_data(as_text=True)
+        assert body.count(f"京A{30000 + n * 100}") == 1 and body.count(f"京A{30000 + n * 100 + n - 1}") == 1
+        counts[n] = len(s.seen)
+        client.post("/logout")
+    assert counts[12] == counts[2]

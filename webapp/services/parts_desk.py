@@ -58,7 +58,9 @@ def outstanding(site_id: int, visit_id: int | None = None) -> list[ToIssue]:
     approved: dict[tuple[int, int], Decimal] = {}
     visits: dict[int, Visit] = {}
     parts: dict[int, Part] = {}
-    for line, visit in db.session.execute(stmt.order_by(Visit.id, EstimateLine.position, EstimateLine.id)):
+    # Sorted here, not by SQL: an ORDER BY visit.id walks the primary key over every visit ever made
+    # instead of the few active ones the site-and-state index finds.
+    for line, visit in sorted(db.session.execute(stmt).all(), key=lambda r: (r[1].id, r[0].position, r[0].id)):
         key = (visit.id, line.part_id)
         approved[key] = approved.get(key, Decimal("0")) + line.quantity
         visits[visit.id], parts[line.part_id] = visit, line.part
