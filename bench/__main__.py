@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __doc__ as PACKAGE_DOC
-from . import scale
+from . import many_screens, scale
 from .load import percentile
 from .scenarios import Server, board_dom_latency, board_fanout, checkin_throughput, lobby_latency, status_page
 from .setup_db import build
@@ -278,6 +278,66 @@ def production_database():
     return PG_ADMIN_URL.rsplit("/", 1)[0] + "/servicelane_bench"
 
 
+TARGET_SCREENS_P95_MS = 100.0     # issue 15: 1,000 screens per process
+TARGET_RUSH_P95_MS = 150.0        # issue 15: 20 check-ins/s while the screens listen
+TARGET_SECOND_PROCESS = 1.6       # issue 15: throughput with a second process
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def redis_up():
+    try:
+        import redis
+        return redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception:  # noqa: BLE001 - no Redis: the runs that need it are skipped with that reason
+        return False
+
+
+def screens_section(quick):
+    """g. The README's many-screens mode (gevent, bench/many_screens.py): one process with SQLite,
+    then one and two processes on PostgreSQL joined by Redis, each figure beside its bare
+    counterpart on the same server in the same run."""
+    clients, changes, seconds, burst = (200, 5, 4, 100) if quick else (1000, 30, 15, 400)
+    runs = [("one process, SQLite", ["--clients", str(clients), "--changes", str(changes)])]
+    if production_database() is None or not redis_up():
+        print(f"g. PostgreSQL ({PG_ADMIN_URL}) or Redis ({REDIS_URL}) not reachable: the production runs are "
+              "skipped.", flush=True)
+    else:
+        common = ["--db", "postgresql", "--pg-admin", PG_ADMIN_URL, "--redis", REDIS_URL, "--changes", str(changes),
+                  "--rush", "20", "--seconds", str(seconds), "--burst", str(burst)]
+        runs += [("one process, PostgreSQL + Redis", ["--clients", str(clients)] + common),
+                 ("two processes, PostgreSQL + Redis", ["--processes", "2", "--clients", str(2 * clients)] + common)]
+    results = {}
+    for label, argv in runs:
+        print(f"g. many screens, {label}: {' '.join(argv)}…", flush=True)
+        results[label] = many_screens.run(argv)
+    rows = []
+    for label, r in results.items():
+        p95, bare95 = many_screens.pct(r["delivery"], 95), many_screens.pct(r["bare_delivery"], 95)
+        rows.append([f"g. {label}: fan-out to {r['screens']} screens, p95 ms", f"{p95:.0f}",
+                     f"{bare95:.0f} (bare broadcast)", f"{p95 / bare95:.1f}x" if bare95 else "-",
+                     f"<= {TARGET_SCREENS_P95_MS:.0f} ms, 0 lost",
+                     verdict(p95 <= TARGET_SCREENS_P95_MS and r["lost"] == 0 and r["screens"] == r["clients"])])
+        rows.append(["   lost / server RSS MB", f"{r['lost']} / {r['rss']}", f"{r['bare_lost']} lost", "", "", ""])
+        if "rush" in r:
+            rush95, bare95 = many_screens.pct(r["rush"], 95), many_screens.pct(r["rush_bare"], 95)
+            rows.append([f"   check-ins at 20/s while the screens listen, p95 ms ({len(r['rush'])} ok, "
+                         f"{r['rush_failed']} failed)", f"{rush95:.0f}", f"{bare95:.0f} (bare route, same pace)",
+                         f"{rush95 / bare95:.1f}x" if bare95 else "-", f"<= {TARGET_RUSH_P95_MS:.0f} ms",
+                         verdict(rush95 <= TARGET_RUSH_P95_MS and not r["rush_failed"])])
+            rows.append([f"   check-ins as fast as 20 kiosks go, /s", f"{r['burst_rate']:.0f}",
+                         f"{r['burst_bare_rate']:.0f} (bare route)", "", "", ""])
+    one, two = (results.get("one process, PostgreSQL + Redis"), results.get("two processes, PostgreSQL + Redis"))
+    if one and two:
+        gain, bare_gain = two["burst_rate"] / one["burst_rate"], two["burst_bare_rate"] / one["burst_bare_rate"]
+        rows.append(["g. check-ins/s, two processes / one", f"{gain:.2f}x", f"{bare_gain:.2f}x (bare route)", "",
+                     f">= {TARGET_SECOND_PROCESS}x", verdict(gain >= TARGET_SECOND_PROCESS)])
+    print()
+    print(table(rows, ["figure", "measured", "baseline (same run)", "ratio", "target", "result"]))
+    print("g ran gunicorn with the gevent worker (deploy/gunicorn.conf.py, bench.gevent_app: the README's process "
+          "plus two baseline routes); the load generator (one asyncio process for the sockets, threads for the "
+          "kiosks) shares this machine's CPUs with the servers and is part of every figure.")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=PACKAGE_DOC,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -287,6 +347,7 @@ def main(argv=None):
     parser.add_argument("--scale", default=None,
                         help="history sizes of the scale scenario (bench/scale.py), e.g. 10k,100k,1m "
                              "(default 10k,100k; --quick 10k); 'none' skips it")
+    parser.add_argument("--no-screens", action="store_true", help="skip g. (many screens on the gevent server)")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
 
@@ -359,6 +420,8 @@ def main(argv=None):
             print(f"Kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
+    if not args.no_screens:
+        screens_section(args.quick)
     scales = args.scale or ("10k" if args.quick else "10k,100k")
     status_code = 0
     if scales != "none":

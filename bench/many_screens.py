@@ -2,19 +2,22 @@
 
 One server setup per run, on a fresh database built by bench/setup_db.py:
 
-- ``--server gevent``: ``gunicorn -c deploy/gunicorn.conf.py webapp.wsgi_gevent:app`` (the README's
-  many-screens mode), ``--processes N`` of them on their own ports joined by the Redis queue
-  (``--redis``), each client keeping to one port as behind nginx's sticky upstream;
-  ``--server threaded``: ``python -m webapp --no-worker`` (what ``make run`` serves).
+- ``gunicorn -c deploy/gunicorn.conf.py bench.gevent_app:app``: the README's many-screens process
+  (webapp.wsgi_gevent) plus the bench's two baseline routes; ``--processes N`` of them on their own
+  ports joined by the Redis queue (``--redis``), each client keeping to one port as behind nginx's
+  sticky upstream. (The threaded server of ``make run`` is measured by ``make bench``'s fan-out at
+  200 screens.)
 - ``--clients`` Socket.IO screens (socketio.AsyncClient over WebSocket: one asyncio load process
   holds a thousand sockets, where a thread per client would measure the load generator) join the
   lobby room of the ``lobby`` site, spread over the processes.
 - fan-out: ``--changes`` walk-ins checked in over HTTP one after the other, each waited for by
   every screen (3 s at most); delivery = receive time - the message's ``sent_at``; lost = expected -
-  received; the servers' RSS (VmRSS, summed over each process group) after the run.
+  received; the servers' RSS (VmRSS, summed over each process group) after the run. Baseline: a
+  bare broadcast of the same message to the same screens after each check-in (``/_bench/broadcast``).
 - ``--rush R``: then ``--seconds`` of check-ins at R/s across the sites (kiosk form, paced
-  open-loop), p50/p95 of the HTTP answer while the screens listen; and ``--burst`` check-ins as
-  fast as 20 client threads go: the throughput (run it with 1 and 2 processes for the ratio).
+  open-loop), p50/p95 of the HTTP answer while the screens listen, beside the bare route
+  (``/_bench/page``) at the same pace; and ``--burst`` check-ins as fast as 20 client threads go:
+  the throughput beside the bare route's (run it with 1 and 2 processes for the ratio).
 
 The load generator shares the 2 CPUs with the servers: the figures include its cost.
 """
@@ -57,13 +60,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start(kind, env, log_dir):
+def start(env, log_dir):
     port = free_port()
-    if kind == "gevent":
-        cmd = [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
-               "webapp.wsgi_gevent:app"]
-    else:
-        cmd = [sys.executable, "-m", "webapp", "--no-worker", "--port", str(port)]
+    cmd = [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+           "bench.gevent_app:app"]
     log = open(Path(log_dir) / f"server-{port}.log", "w")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
@@ -145,28 +145,59 @@ async def screens(urls, clients, batch=50, status_tokens=None):
     return socks, records, arrived
 
 
+def bare_broadcast(url):
+    """The fan-out's baseline trigger: one lobby message through the same server, no request work."""
+    http = requests.Session()
+
+    def send(n):
+        sent = time.time()
+        http.post(f"{url}/_bench/broadcast", params={"n": n}, timeout=30).raise_for_status()
+        return f"B{n}", sent, time.time() - sent
+    return send
+
+
 async def fanout(urls, socks, arrived, changes, loop_pool):
-    kiosk = await asyncio.get_running_loop().run_in_executor(loop_pool, Kiosk, urls[0], "lobby")
-    numbers = []
+    """``changes`` check-ins, each followed by a bare broadcast (alternating, so a slow moment of
+    the machine hits both), each waited for by every screen (3 s at most). Returns the app's
+    numbers and the baseline's."""
+    loop = asyncio.get_running_loop()
+    kiosk = await loop.run_in_executor(loop_pool, Kiosk, urls[0], "lobby")
+    bare = bare_broadcast(urls[0])
+    numbers, baseline = [], []
     for i in range(changes):
-        number, _sent, _took = await asyncio.get_running_loop().run_in_executor(loop_pool, kiosk.check_in, 500_000 + i)
-        numbers.append(number)
-        deadline = time.monotonic() + 3
-        while arrived.get(number, 0) < len(socks) and time.monotonic() < deadline:
-            await asyncio.sleep(0.005)
+        for trigger, into in ((kiosk.check_in, numbers), (bare, baseline)):
+            number, _sent, _took = await loop.run_in_executor(loop_pool, trigger, 500_000 + i)
+            into.append(number)
+            deadline = time.monotonic() + 3
+            while arrived.get(number, 0) < len(socks) and time.monotonic() < deadline:
+                await asyncio.sleep(0.005)
     await asyncio.sleep(0.3)
-    return numbers
+    return numbers, baseline
 
 
-def rush(urls, rate, seconds, offset):
-    """Open-loop: one check-in every 1/rate s across the sites, each on its own thread."""
+def delivered(records, arrived, numbers, screens_connected):
+    """(delivery delays of ``numbers``, messages lost)."""
+    wanted = set(numbers)
+    delays = [d for n, d in records if n in wanted]
+    return delays, len(numbers) * screens_connected - sum(arrived.get(n, 0) for n in wanted)
+
+
+def rush(urls, rate, seconds, offset, bare=False):
+    """Open-loop: one check-in every 1/rate s across the sites, each on its own thread; with
+    ``bare``, the same pace of GETs of the bare route on the same ports (the baseline)."""
     kiosks = [Kiosk(urls[k % len(urls)], site) for k, site in enumerate(RUSH_SITES)]
     took, failed = [], 0
     lock = threading.Lock()
 
     def one(i):
         nonlocal failed
-        number, _sent, t = kiosks[i % len(kiosks)].check_in(offset + i)
+        kiosk = kiosks[i % len(kiosks)]
+        if bare:
+            sent = time.time()
+            ok = kiosk.http.get(f"{kiosk.url}/_bench/page", timeout=30).status_code == 200
+            number, t = ok, time.time() - sent
+        else:
+            number, _sent, t = kiosk.check_in(offset + i)
         with lock:
             if number:
                 took.append(t)
@@ -183,8 +214,9 @@ def rush(urls, rate, seconds, offset):
     return took, failed
 
 
-def burst(urls, total, threads, offset):
-    """Closed loop: ``threads`` kiosks (sites and ports round-robin) check in ``total`` walk-ins."""
+def burst(urls, total, threads, offset, bare=False):
+    """Closed loop: ``threads`` kiosks (sites and ports round-robin) check in ``total`` walk-ins;
+    with ``bare``, as many GETs of the bare route (the baseline of the process count's gain)."""
     kiosks = [Kiosk(urls[k % len(urls)], RUSH_SITES[k % len(RUSH_SITES)]) for k in range(threads)]
     counter = iter(range(total))
     lock = threading.Lock()
@@ -196,7 +228,12 @@ def burst(urls, total, threads, offset):
                 i = next(counter, None)
             if i is None:
                 return
-            number, _s, t = kiosk.check_in(offset + i)
+            if bare:
+                sent = time.time()
+                ok = kiosk.http.get(f"{kiosk.url}/_bench/page", timeout=30).status_code == 200
+                number, t = ok, time.time() - sent
+            else:
+                number, _s, t = kiosk.check_in(offset + i)
             if number:
                 done.append(t)
     begin = time.monotonic()
@@ -244,38 +281,47 @@ async def main_async(args):
                 "SERVICELANE_RATELIMIT_ENABLED": "false", "SERVICELANE_TASKS_BACKEND": "memory"})
     if args.redis:
         env["SERVICELANE_REDIS_URL"] = args.redis
-    procs = [start(args.server, env, tmp) for _ in range(args.processes)]
+    procs = [start(env, tmp) for _ in range(args.processes)]
     urls = [u for _p, u in procs]
     pool = ThreadPoolExecutor(max_workers=4)
+    setup = f"gevent x{args.processes} ({args.db}{', redis' if args.redis else ''})"
+    out = {"setup": setup, "clients": args.clients}
     try:
         began = time.monotonic()
         socks, records, arrived = await screens(urls, args.clients)
         connect_s = time.monotonic() - began
-        numbers = await fanout(urls, socks, arrived, args.changes, pool)
-        wanted = set(numbers)
-        delivery = [d for n, d in records if n in wanted]
-        lost = len(numbers) * len(socks) - sum(arrived.get(n, 0) for n in wanted)
+        numbers, baseline = await fanout(urls, socks, arrived, args.changes, pool)
+        delivery, lost = delivered(records, arrived, numbers, len(socks))
+        bare, bare_lost = delivered(records, arrived, baseline, len(socks))
         rss = [round(rss_mb(p)) for p, _u in procs]
-        print(f"fan-out {args.server} x{args.processes} ({args.db}{', redis' if args.redis else ''}): "
-              f"{len(socks)}/{args.clients} screens connected in {connect_s:.1f} s, {len(numbers)} changes; "
-              f"delivery p50 {pct(delivery, 50):.0f} ms, p95 {pct(delivery, 95):.0f} ms; lost {lost}; "
-              f"server RSS {rss} MB", flush=True)
+        out.update(screens=len(socks), connect_s=connect_s, delivery=delivery, lost=lost, bare_delivery=bare,
+                   bare_lost=bare_lost, rss=rss)
+        print(f"fan-out {setup}: {len(socks)}/{args.clients} screens connected in {connect_s:.1f} s, "
+              f"{len(numbers)} changes; delivery p50 {pct(delivery, 50):.0f} ms, p95 {pct(delivery, 95):.0f} ms, "
+              f"lost {lost}; bare broadcast (baseline) p50 {pct(bare, 50):.0f} ms, p95 {pct(bare, 95):.0f} ms, "
+              f"lost {bare_lost}; server RSS {rss} MB", flush=True)
         await close_all(socks)
         # The rush runs while customers' status pages listen (the site's 20 waiting tickets, 50
         # pages each): they hear a queue message only when a place ahead of them moves.
         began = time.monotonic()
         socks, _records, _arrived = await screens(urls, args.clients, status_tokens=status_tokens(db_url))
         print(f"{len(socks)}/{args.clients} status pages connected in {time.monotonic() - began:.1f} s", flush=True)
+        loop = asyncio.get_running_loop()
         if args.rush:
-            took, failed = await asyncio.get_running_loop().run_in_executor(
-                None, rush, urls, args.rush, args.seconds, 600_000)
+            bare, bare_failed = await loop.run_in_executor(None, rush, urls, args.rush, args.seconds, 0, True)
+            took, failed = await loop.run_in_executor(None, rush, urls, args.rush, args.seconds, 600_000)
+            out.update(rush=took, rush_failed=failed, rush_bare=bare)
             print(f"rush {args.rush}/s for {args.seconds} s while {len(socks)} screens listen: "
-                  f"{len(took)} ok, {failed} failed, p50 {pct(took, 50):.0f} ms, p95 {pct(took, 95):.0f} ms", flush=True)
+                  f"{len(took)} ok, {failed} failed, p50 {pct(took, 50):.0f} ms, p95 {pct(took, 95):.0f} ms; "
+                  f"bare route at the same pace (baseline) p50 {pct(bare, 50):.0f} ms, p95 {pct(bare, 95):.0f} ms, "
+                  f"{bare_failed} failed", flush=True)
         if args.burst:
-            rate, took = await asyncio.get_running_loop().run_in_executor(
-                None, burst, urls, args.burst, 20, 700_000)
+            bare_rate, _ = await loop.run_in_executor(None, burst, urls, args.burst, 20, 0, True)
+            rate, took = await loop.run_in_executor(None, burst, urls, args.burst, 20, 700_000)
+            out.update(burst_rate=rate, burst=took, burst_bare_rate=bare_rate)
             print(f"burst {args.burst} check-ins, 20 kiosks, {args.processes} process(es): {rate:.0f}/s, "
-                  f"p95 {pct(took, 95):.0f} ms", flush=True)
+                  f"p95 {pct(took, 95):.0f} ms; bare route (baseline) {bare_rate:.0f}/s", flush=True)
+        return out
     finally:
         await close_all(socks if "socks" in dir() else [])
         for proc, _u in procs:
@@ -283,9 +329,8 @@ async def main_async(args):
             proc.wait(15)
 
 
-def main():
+def parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--server", choices=("gevent", "threaded"), default="gevent")
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--changes", type=int, default=30)
@@ -295,7 +340,16 @@ def main():
     parser.add_argument("--rush", type=float, default=0, help="check-ins per second after the fan-out")
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--burst", type=int, default=0, help="check-ins as fast as 20 kiosks go")
-    asyncio.run(main_async(parser.parse_args()))
+    return parser
+
+
+def run(argv):
+    """One setup measured (``argv`` as on the command line); the figures as a dict (make bench)."""
+    return asyncio.run(main_async(parser().parse_args(argv)))
+
+
+def main():
+    run(sys.argv[1:])
 
 
 if __name__ == "__main__":
