@@ -31,9 +31,13 @@ from webapp.extensions import db as _db  # noqa: E402
 # shop's day must hold at any hour CI may run (late evening, just after midnight in the shop).
 if os.environ.get("SERVICELANE_TEST_NOW"):
     from datetime import datetime as _dt
+    from datetime import timedelta as _td
 
     from webapp import timeutil as _timeutil
-    _timeutil._offset = _dt.fromisoformat(os.environ["SERVICELANE_TEST_NOW"]) - _dt.utcnow()
+    _then = _dt.fromisoformat(os.environ["SERVICELANE_TEST_NOW"].replace("Z", "+00:00"))
+    # The app's clock is naive UTC: an offset given with the time (…Z, +08:00) is folded in.
+    _then = _then.replace(tzinfo=None) - (_then.utcoffset() or _td(0))
+    _timeutil._offset = _then - _dt.utcnow()
 
 _REDIS_BASE = 15 - 2 * (int(NS) % 7 if NS.isdigit() else 0)
 REDIS_URL = os.environ.get("SERVICELANE_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{_REDIS_BASE - WORKER_N}")
