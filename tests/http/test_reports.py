@@ -344,14 +344,18 @@ def test_the_targets_are_site_settings(client, shop):
     r = client.post("/admin/site", data={**form, "target_on_time": "101"})
     assert r.status_code == 422 and "Enter 0 to 100 per cent." in r.get_data(as_text=True)
     assert 'value="101"' in r.get_data(as_text=True)           # what was typed stays
-    r = client.post("/admin/site", data={**form, "target_on_time": "90", "target_efficiency": "110"})
+    assert 'name="target_parts_fill"' in page and "Part lines in stock when the estimate was shown." in page
+    r = client.post("/admin/site", data={**form, "target_on_time": "90", "target_efficiency": "110",
+                                         "target_parts_fill": "50"})
     assert r.status_code == 302
     site = db.session.get(Site, shop.site.id)
     db.session.refresh(site)
-    assert (site.target_on_time, site.target_efficiency, site.target_same_day) == (90, 110, 80)
+    assert (site.target_on_time, site.target_efficiency, site.target_same_day, site.target_parts_fill) == (90, 110, 80, 50)
     html = client.get(f"/reports?{QUERY}").get_data(as_text=True)
     card = html.split('data-kpi="on_time"', 1)[1].split("</article>", 1)[0]
     assert "≥ 90 %" in card
+    card = html.split('data-kpi="parts_fill"', 1)[1].split("</article>", 1)[0]
+    assert "≥ 50 %" in card and '<span class="rp-badge ok">met</span>' in card      # 50.0 % of the day
 
 
 def _site_form(html):
