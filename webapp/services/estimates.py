@@ -432,7 +432,9 @@ def _record_first_showing(visit: Visit, est: Estimate) -> None:
     additional work of a later version) with the time and, for a catalogue part, whether the stock
     covered its quantity then — the parts fill rate (备件满足率) of /reports. Lines shown before keep
     what they got: the figure is about the moment of the first estimate, not later re-showings.
-    Lines take the free stock in their order, so two lines of the last unit are one in, one out."""
+    Lines take the free stock in their order, so two lines of the last unit are one in, one out.
+    Added work is measured against what is free when it is shown: the new version has let go of the
+    earlier lines' reservations, so an earlier line of the same part does not count against it."""
     fresh = [line for line in est.lines if line.presented_at is None]
     if not fresh:
         return
@@ -441,7 +443,7 @@ def _record_first_showing(visit: Visit, est: Estimate) -> None:
     free = _free_for(visit, part_ids) if part_ids else {}
     for line in fresh:
         line.presented_at = now
-        if line.part_id in part_ids and line.kind == "part":
+        if line.kind == "part" and line.part_id in part_ids:
             line.in_stock = free.get(line.part_id, Decimal("0")) >= line.quantity
             if line.in_stock:
                 free[line.part_id] -= line.quantity
