@@ -9,7 +9,8 @@ has something true to show on the first run:
   and the handover checklist is open on the advisor's visit page.
 
 Outside the test suite a month of finished visits comes first (``HISTORY``), so /reports has
-figures to show on the first run.
+figures to show on the first run: a few customers asked for a part that was out of stock (the parts
+fill rate), some answered the survey on their status page, and the follow-up calls took the answers.
 """
 import base64
 import io
@@ -161,10 +162,25 @@ HISTORY = (
     (8, "京N30112", "maintenance", "M001", "OIL-5W30-4L", 30, 70, "wechat", 4),
     (5, "京N30114", "repair", "E002", None, 50, None, "wechat", 3),
 )
+# Lines some of those customers also asked for: the activated-carbon cabin filter is out of stock
+# (none on hand), so it was declined — the parts fill rate (备件满足率) of /reports is below target.
+OUT_OF_STOCK = {27: ("M003", "FLT-CAB-02", False), 5: ("M003", "FLT-CAB-02", False)}
+# Customers who also answered the short survey on their status page after delivery (days ago).
+SURVEYED = (27, 20, 17, 10, 8, 5)
+# … and whose car was not quite clean (the other answers follow from the story: see _answers).
+NOT_CLEAN = (24, 8)
+
+
+def _answers(ago, out, rating) -> dict:
+    """The survey's answers a customer of HISTORY gives: on time when handed over by the promise,
+    explained unless the rating was poor, recommended from four stars up."""
+    yes = {True: "yes", False: "no"}
+    return {"explained": yes[rating > 2], "on_time": yes[out is not None and out <= 0],
+            "clean": yes[ago not in NOT_CLEAN], "recommend": yes[rating >= 4]}
 
 
 def _history(site, staff):
-    from .commands.followup import CallReport
+    from .commands.followup import CallReport, parse_survey
     from .services import billing, followup
     from .services import settings as settings_svc
     today = local_day(site.timezone)
@@ -173,8 +189,9 @@ def _history(site, staff):
             day = today - timedelta(days=ago)
             for tech in ("tech1",):              # the roster: what utilisation is measured against
                 settings_svc.save_shift(site, staff[tech].id, day, site.opening, site.closing)
+            lines = [(op, part, True)] + ([OUT_OF_STOCK[ago]] if ago in OUT_OF_STOCK else [])
             visit = _repair(site, staff, plate, f"139{plate[-5:]}001", reason, "保养" if reason == "maintenance"
-                            else "空调不凉", 20000 + ago * 100, [(op, part, True)], move, day, late)
+                            else "空调不凉", 20000 + ago * 100, lines, move, day, late)
             promised = visit.estimate.promised_at
             if out is None:
                 move(local_to_utc(site.timezone, datetime(day.year, day.month, day.day, 9, 15)) + timedelta(days=1))
@@ -185,9 +202,13 @@ def _history(site, staff):
             _hand_over(visit, staff["advisor1"])
             billing.record_payment(staff["cashier"], bill.id, method, str(bill.total))
             followup.rate(db.session.get(Visit, visit.id), str(rating), confirmed=True)
+            answers = _answers(ago, out, rating)
+            if ago in SURVEYED:
+                followup.survey(db.session.get(Visit, visit.id), parse_survey(answers))
             visit = db.session.get(Visit, visit.id)
             if visit.follow_up is not None and ago > 4:
                 move(visit.follow_up.due_at + timedelta(hours=1))
                 followup.record_call(staff["csi"], visit.follow_up.id,
                                      CallReport(attempt=visit.follow_up.attempts, outcome="reached",
-                                                comment="满意", rating=rating))
+                                                comment="满意" if rating >= 4 else "一般", answers=answers,
+                                                rating=rating))

@@ -619,6 +619,11 @@ class EstimateLine(db.Model):
     decline_reason: Mapped[str | None] = mapped_column(String(200))
     reserved: Mapped[bool] = mapped_column(default=False)        # parts reserved on approval
     added_in_version: Mapped[int] = mapped_column(default=1)
+    # When the customer was first shown this line (UTC) and, for a catalogue part, whether the
+    # stock covered it then (备件满足率 in /reports). Written once by estimates.present, never
+    # again: NULL on lines shown before it was recorded, which the report leaves out.
+    presented_at: Mapped[datetime | None]
+    in_stock: Mapped[bool | None]
 
     estimate: Mapped[Estimate] = relationship(back_populates="lines")
     operation: Mapped[LabourOperation | None] = relationship()
@@ -992,6 +997,7 @@ REPORT_INDEXES = (
     Index("ix_qc_check_site_at", QcCheck.site_id, QcCheck.at),
     Index("ix_appointment_site_scheduled", Appointment.site_id, Appointment.scheduled_at),
     Index("ix_technician_shift_site_day", TechnicianShift.site_id, TechnicianShift.day),
+    Index("ix_estimate_line_site_presented", EstimateLine.site_id, EstimateLine.presented_at),
 )
 
 

@@ -141,12 +141,28 @@ def test_on_arrival_the_hold_waits_for_the_estimate_then_becomes_the_estimates(s
     estimates.save_repair_order(visit, parse_repair_order(RO_TERMS), shop["advisor"])
     est = estimates.present(visit, shop["advisor"])
     assert reserved(shop["oil"]) == 4                             # presented: still the booking's
+    # The last filter is held for this very booking: in stock for its estimate (备件满足率).
+    assert shop["filter"].on_hand - reserved(shop["filter"]) == 0
+    assert [(line.part_id, line.in_stock) for line in est.lines] == [(shop["oil"].id, True), (shop["filter"].id, True)]
     estimates.decide(visit, est.version, {line.id: ("approved", None) for line in est.lines}, "remote")
     assert held(a) == {}
     assert reserved(shop["oil"]) == 4 and reserved(shop["filter"]) == 1      # now the estimate's, once
     releases = db.session.scalars(select(StockMovement).where(StockMovement.reference == a.number,
                                                               StockMovement.kind == "release")).all()
     assert {r.visit_id for r in releases} == {visit.id}
+
+
+def test_a_part_held_for_another_booking_is_not_in_stock_for_a_walk_in(shop):
+    """Stock another booking holds is not this visit's: the walk-in's filter line is out of stock,
+    its oil line (six of ten left) in; a second line of the same part takes what the first left."""
+    book(shop, "京A10012")                                    # holds 4 oil and the last filter
+    visit = visit_at_estimate(shop["factory"], shop["site"], shop["advisor"], plate="京B20001")
+    for part, quantity in ((shop["filter"], "1"), (shop["oil"], "4"), (shop["oil"], "4")):
+        estimates.add_line(visit, parse_line({"kind": "part", "part_id": str(part.id), "quantity": quantity}),
+                           shop["advisor"])
+    estimates.save_repair_order(visit, parse_repair_order(RO_TERMS), shop["advisor"])
+    est = estimates.present(visit, shop["advisor"])
+    assert [line.in_stock for line in est.lines] == [False, True, False]
 
 
 def test_a_visit_cancelled_before_the_decision_gives_the_hold_back(shop):

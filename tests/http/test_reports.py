@@ -14,9 +14,10 @@ from openpyxl import load_workbook
 from tests.factories import RO_TERMS, confirm_suggestion, png_data_url
 from tests.support import login
 from webapp.commands.estimates import parse_line, parse_repair_order
+from webapp.commands.followup import parse_call, parse_survey
 from webapp.commands.intake import parse_inspection
 from webapp.extensions import db
-from webapp.models import LabourOperation, LabourRate, Visit
+from webapp.models import EstimateLine, LabourOperation, LabourRate, Part, Visit
 from webapp.timeutil import clock_at, local_to_utc
 
 pytestmark = pytest.mark.shop(roles=("advisor", "manager", "technician", "dispatcher", "qc", "cashier"),
@@ -32,8 +33,18 @@ def at(day, hhmm):
     return local_to_utc(TZ, datetime(day.year, day.month, day.day, h, m))
 
 
-def drive(shop, op, plate, arrive, wait_min, desk_min, start, repair_min, promise, out, method, rating):
-    """One car through the real services, the clock at each step's time."""
+def decisions(est):
+    """The customer approves the labour and declines every part line (the parts stay in stock, so
+    the bills and the sales figures are the labour's alone)."""
+    return {line.id: ("declined" if line.kind == "part" else "approved", None) for line in est.lines}
+
+
+def drive(shop, op, plate, arrive, wait_min, desk_min, start, repair_min, promise, out, method, rating,
+          parts=(), extra=None, survey=None):
+    """One car through the real services, the clock at each step's time. ``parts``: (part, quantity)
+    lines on the estimate; ``extra``: (part, quantity, received): a line added half an hour into the
+    repair and shown to the customer then (additional work), after ``received`` units of the part
+    came in (None: none); ``survey``: the customer's answers on the status page after delivery."""
     from werkzeug.datastructures import MultiDict
 
     from webapp.jobs import QC_CHECKLIST
@@ -58,15 +69,30 @@ def drive(shop, op, plate, arrive, wait_min, desk_min, start, repair_min, promis
         intake_svc.add_concern(visit, "刹车异响", advisor)
         intake_svc.complete_interview(visit, advisor)
         estimates.add_line(visit, parse_line({"kind": "labour", "operation_id": str(op.id)}), advisor)
+        for part, quantity in parts:
+            estimates.add_line(visit, parse_line({"kind": "part", "part_id": str(part.id), "quantity": quantity}),
+                               advisor)
         estimates.save_repair_order(visit, parse_repair_order({**RO_TERMS, "car_wash": "no"}), advisor)
         est = estimates.present(visit, advisor)
-        estimates.decide(visit, est.version, {line.id: ("approved", None) for line in est.lines}, "remote")
+        estimates.decide(visit, est.version, decisions(est), "remote")
         # The promise the advisor gave (the service computes one from the day's load; the test fixes it).
         visit.estimate.promised_at = promise
         db.session.commit()
         move(start)
         workshop.assign(shop.dispatcher, visit.job.id, tech.id, None)
         workshop.start(tech, visit.job.id)
+        if extra is not None:
+            from webapp.services import catalogue
+            move(start + timedelta(minutes=30))
+            part, quantity, receipt = extra
+            if receipt:
+                catalogue.receive_stock(part, receipt, "DN-2026-1110", shop.manager)
+            estimates.add_line(visit, parse_line({"kind": "part", "part_id": str(part.id), "quantity": quantity}),
+                               advisor)
+            est = estimates.present(visit, advisor)
+            estimates.decide(visit, est.version, decisions(est), "remote")
+            visit.estimate.promised_at = promise
+            db.session.commit()
         move(start + timedelta(minutes=repair_min))
         workshop.finish(tech, visit.job.id)
         workshop.qc(shop.qc, visit.job.id, {item: True for item in QC_CHECKLIST}, True, None)
@@ -83,6 +109,8 @@ def drive(shop, op, plate, arrive, wait_min, desk_min, start, repair_min, promis
         db.session.refresh(visit)
         assert visit.state == "delivered" and abs(visit.delivered_at - out) < timedelta(seconds=5)
         followup.rate(visit, str(rating))
+        if survey is not None:
+            followup.survey(visit, parse_survey(survey))
     return visit
 
 
@@ -94,21 +122,40 @@ def shop(shop, factory):
     db.session.add(LabourRate(site_id=site.id, kind="default", rate=Decimal("180.00")))
     op = LabourOperation(site_id=site.id, code="BRK", name_zh="更换前刹车片", name_en="Replace front brake pads",
                          hours=Decimal("1.5"))
-    db.session.add(op)
+    pads = Part(site_id=site.id, number="BRK-PAD-F", name_zh="前刹车片", name_en="Front brake pads",
+                unit_price=Decimal("460.00"), on_hand=Decimal("1"), reserved=Decimal("0"))
+    discs = Part(site_id=site.id, number="BRK-DSC-F", name_zh="前刹车盘", name_en="Front brake disc",
+                 unit_price=Decimal("520.00"), on_hand=Decimal("0"), reserved=Decimal("0"))
+    db.session.add_all([op, pads, discs])
     db.session.commit()
+    shop.pads, shop.discs = pads, discs
     for plate in ("京A10001", "京A10002", "京A10003"):
         factory.customer_vehicle(site, plate=plate, mobile=f"139{plate[-5:]}000")
     settings_svc.save_shift(site, shop.technician.id, DAY, "08:30", "17:30")
     # The previous day: 京A10002 in and out (on time), then 京A10003 in late, out the next morning.
-    drive(shop, op, "京A10002", at(BEFORE, "09:00"), 3, 2, at(BEFORE, "09:30"), 60, at(BEFORE, "13:00"),
-          at(BEFORE, "12:00"), "card", 5)
+    # Parts (declined, so the stock stays): the one set of pads is in stock, discs are not until two
+    # come in on the day. Survey answers (explained, on_time, clean, recommend) on the status page
+    # after delivery, and on the follow-up call of 京A10002's first visit, made on the day.
+    first = drive(shop, op, "京A10002", at(BEFORE, "09:00"), 3, 2, at(BEFORE, "09:30"), 60, at(BEFORE, "13:00"),
+                  at(BEFORE, "12:00"), "card", 5, parts=[(pads, "1")],
+                  survey={"explained": "yes", "on_time": "yes", "clean": "no", "recommend": "yes"})
     drive(shop, op, "京A10003", at(BEFORE, "16:00"), 20, 5, at(BEFORE, "16:40"), 120, at(DAY, "09:00"),
-          at(DAY, "10:00"), "wechat", 3)
-    # The day: 京A10001 on time; 京A10002 back with the same operation (a comeback), late.
+          at(DAY, "10:00"), "wechat", 3,
+          survey={"explained": "yes", "on_time": "no", "clean": "yes", "recommend": "yes"})
+    # The day: 京A10001 on time, a disc added during the repair once two had come in; 京A10002 back
+    # with the same operation (a comeback), late, asking for two sets of pads when one is there.
     drive(shop, op, "京A10001", at(DAY, "09:00"), 4, 2, at(DAY, "10:00"), 90, at(DAY, "15:00"),
-          at(DAY, "14:00"), "wechat", 5)
+          at(DAY, "14:00"), "wechat", 5, parts=[(pads, "1"), (discs, "1")], extra=(discs, "1", "2"),
+          survey={"explained": "yes", "on_time": "yes", "clean": "no", "recommend": "yes"})
     drive(shop, op, "京A10002", at(DAY, "09:10"), 12, 3, at(DAY, "11:00"), 60, at(DAY, "12:00"),
-          at(DAY, "16:00"), "cash", 4)
+          at(DAY, "16:00"), "cash", 4, parts=[(pads, "2")])
+    with clock_at() as move:
+        from webapp.services import followup
+        move(at(DAY, "17:00"))
+        db.session.refresh(first)
+        followup.record_call(shop.manager, first.follow_up.id, parse_call({
+            "attempt": str(first.follow_up.attempts), "outcome": "reached", "rating": "4",
+            "explained": "yes", "on_time": "no", "clean": "yes", "recommend": "no"}))
     return shop
 
 
@@ -119,14 +166,27 @@ EXPECTED_KPIS = {
     "same_day": ("66.7", "2", "3"),          # 京A10003 came in the day before
     "utilisation": ("56.3", "4.50", "8.00"),  # 90+60+120 min clocked of 08:30–17:30 less the break
     "efficiency": ("100.0", "4.50", "4.50"),  # 3 × 1.5 h sold
+    # part lines first shown on the day: 京A10001's pads (in) and disc (out), its added disc (in,
+    # two had come in), 京A10002's two sets of pads (one there: out)
+    "parts_fill": ("50.0", "2", "4"),
     "appointments": ("0.0", "0", "2"),       # two walk-ins came in on the day
     "no_shows": (None, "0", "0"),
-    "approval": (None, "0", "0"),
+    "approval": ("0.0", "0", "1"),          # the disc added during 京A10001's repair, declined
     "comebacks": ("33.3", "1", "3"),         # 京A10002's brake pads again within 30 days
     "qc_rework": ("0.0", "0", "2"),         # inspected on the day: 京A10003 passed QC the evening before
     "complaints_in_time": (None, "0", "0"),
 }
-EXPECTED_PREVIOUS = {"on_time": "100.0", "same_day": "100.0"}
+EXPECTED_PREVIOUS = {"on_time": "100.0", "same_day": "100.0", "parts_fill": "100.0"}   # 11-09: the pads in stock
+# The survey's answers of the day (status page: 京A10003, 京A10001; the call on 京A10002's first
+# visit), beside the day before (京A10002's first visit on the status page): question, answers,
+# yes, no, yes %, previous answers, previous yes %.
+EXPECTED_SURVEY = [["Did we explain the work well?", "3", "3", "0", "100.0", "1", "100.0"],
+                   ["Was the car ready when promised?", "3", "1", "2", "33.3", "1", "100.0"],
+                   ["Was the car clean?", "3", "2", "1", "66.7", "1", "0.0"],
+                   ["Would you recommend us?", "3", "2", "1", "66.7", "1", "100.0"]]
+EXPECTED_CSI = [["Rating at pickup", "3", "3", "4.00", "5.00"],      # 3, 5, 4 on the day; 5 the day before
+                ["Survey after delivery", "2", "0", "—", "—"],
+                ["Answers on the follow-up call", "1", "1", "4.00", "—"]]
 EXPECTED_STAGES = {   # stage: visits, median, p90 (minutes)
     "Arrival → called": ("3", "12.0", "20.0"),
     "Called → reception": ("3", "3.0", "5.0"),
@@ -186,11 +246,16 @@ def test_every_figure_on_the_page_and_in_the_exports(client, shop):
         card = html.split(f'data-kpi="{key}"', 1)[1].split("</article>", 1)[0]
         assert f"<strong data-value>{percent or '—'}</strong>" in card, key
         assert f"<p class=\"rp-of\" data-of>{counted} of {of}</p>" in card, key
-    labels = {"on_time": "On-time delivery", "same_day": "Same-day delivery"}
+    labels = {"on_time": "On-time delivery", "same_day": "Same-day delivery", "parts_fill": "Parts fill rate"}
+    targets = {"on_time": "95", "same_day": "80", "parts_fill": "90"}
     for key, label in labels.items():
         row = kpis[label]
         assert row[1:4] == list(EXPECTED_KPIS[key]) and row[4] == EXPECTED_PREVIOUS[key]
-        assert row[5] == ("95" if key == "on_time" else "80") and row[6] == "no"
+        assert row[5] == targets[key] and row[6] == "no"
+    # the parts fill card: the previous day, the target missed, the definition on hover
+    card = html.split('data-kpi="parts_fill"', 1)[1].split("</article>", 1)[0]
+    assert '<span data-previous>100.0 %</span>' in card and "≥ 90 %" in card and "missed" in card
+    assert html.split('data-kpi="parts_fill"', 1)[1].startswith(' title="Part lines of the estimates shown')
     assert kpis["Labour efficiency"][5:] == ["100", "yes"]
     # stage times
     for row in page_rows(html, "stages"):
@@ -205,7 +270,12 @@ def test_every_figure_on_the_page_and_in_the_exports(client, shop):
     # the items: one operation three times
     assert page_rows(html, "items") == [["Repair", "Labour", "更换前刹车片", "3", "4.50", "810.00"]]
     # CSI: the pickup ratings of the day 3, 5, 4
-    assert page_rows(html, "csi")[0] == ["Rating at pickup", "3", "3", "4.00", "5.00"]
+    assert page_rows(html, "csi") == EXPECTED_CSI
+    assert csv_rows(client, "csi")[1:] == [[c if c != "—" else "" for c in row] for row in EXPECTED_CSI]
+    # the survey's questions: answers and the share of yes, beside the previous period
+    assert page_rows(html, "survey") == EXPECTED_SURVEY
+    assert csv_rows(client, "survey") == [["Question", "Answers", "Yes", "No", "Yes %", "Previous answers",
+                                           "Previous yes %"]] + EXPECTED_SURVEY
     # vehicles in and out, on the page and in the CSV
     assert page_rows(html, "attendance") == EXPECTED_ATTENDANCE
     assert csv_rows(client, "attendance")[1:] == EXPECTED_ATTENDANCE
@@ -213,7 +283,8 @@ def test_every_figure_on_the_page_and_in_the_exports(client, shop):
     r = client.get(f"/reports/report.xlsx?{QUERY}")
     assert r.status_code == 200
     book = load_workbook(io.BytesIO(r.data))
-    for key in ("kpis", "stages", "technicians", "sales", "payments", "items", "attendance", "csi", "days"):
+    for key in ("kpis", "stages", "technicians", "sales", "payments", "items", "attendance", "csi", "survey",
+                "days"):
         sheet = [list(row) for row in book[key].iter_rows(min_row=2, values_only=True)]
         rows = csv_rows(client, key)
         assert len(sheet) == len(rows), key
@@ -260,7 +331,7 @@ def test_query_count_does_not_grow_with_visits(app, shop):
         month.build((shop.site.id,), BEFORE, DAY)
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
-    assert len(statements) == one_day <= 2 * 13 + 1, statements     # 13 a period, the sites once
+    assert len(statements) == one_day <= 2 * 15 + 1, statements     # 15 a period, the sites once
 
 
 def test_the_targets_are_site_settings(client, shop):
@@ -273,14 +344,18 @@ def test_the_targets_are_site_settings(client, shop):
     r = client.post("/admin/site", data={**form, "target_on_time": "101"})
     assert r.status_code == 422 and "Enter 0 to 100 per cent." in r.get_data(as_text=True)
     assert 'value="101"' in r.get_data(as_text=True)           # what was typed stays
-    r = client.post("/admin/site", data={**form, "target_on_time": "90", "target_efficiency": "110"})
+    assert 'name="target_parts_fill"' in page and "Part lines in stock when the estimate was shown." in page
+    r = client.post("/admin/site", data={**form, "target_on_time": "90", "target_efficiency": "110",
+                                         "target_parts_fill": "50"})
     assert r.status_code == 302
     site = db.session.get(Site, shop.site.id)
     db.session.refresh(site)
-    assert (site.target_on_time, site.target_efficiency, site.target_same_day) == (90, 110, 80)
+    assert (site.target_on_time, site.target_efficiency, site.target_same_day, site.target_parts_fill) == (90, 110, 80, 50)
     html = client.get(f"/reports?{QUERY}").get_data(as_text=True)
     card = html.split('data-kpi="on_time"', 1)[1].split("</article>", 1)[0]
     assert "≥ 90 %" in card
+    card = html.split('data-kpi="parts_fill"', 1)[1].split("</article>", 1)[0]
+    assert "≥ 50 %" in card and '<span class="rp-badge ok">met</span>' in card      # 50.0 % of the day
 
 
 def _site_form(html):
@@ -316,3 +391,32 @@ def test_a_manager_reads_their_site_an_admin_any_or_all(client, shop, factory):
     html = client.get(f"/reports?{QUERY}&site={other.id}").get_data(as_text=True)
     assert '<p class="rp-of" data-of>0 of 0</p>' in html.split('data-kpi="same_day"', 1)[1]
     assert client.get(f"/reports?{QUERY}&site=999999").status_code == 404
+
+
+def test_the_stock_is_recorded_once_when_a_line_is_first_shown(shop):
+    """Each part line keeps what the stock said when the customer first saw it: 京A10001's disc
+    stays "out" after two came in and the estimate was shown again with the added one; the pads
+    of 京A10002's first visit were declined, so the day's one set was still there for 京A10001."""
+    from sqlalchemy import select
+
+    from webapp.models import Estimate
+    rows = db.session.execute(
+        select(Visit.plate, EstimateLine.kind, Part.number, EstimateLine.quantity, EstimateLine.added_in_version,
+               EstimateLine.in_stock, EstimateLine.presented_at)
+        .join(Estimate, Estimate.id == EstimateLine.estimate_id).join(Visit, Visit.id == Estimate.visit_id)
+        .outerjoin(Part, Part.id == EstimateLine.part_id)
+        .order_by(EstimateLine.presented_at, EstimateLine.id)).all()
+    parts = [(plate, number, str(qty), version, in_stock, shown) for plate, kind, number, qty, version, in_stock, shown
+             in rows if kind == "part"]
+    shown = {plate: when for plate, _n, _q, _v, _s, when in parts}
+    assert [p[:5] for p in parts] == [("京A10002", "BRK-PAD-F", "1.00", 1, True),
+                                      ("京A10001", "BRK-PAD-F", "1.00", 1, True),
+                                      ("京A10001", "BRK-DSC-F", "1.00", 1, False),
+                                      ("京A10002", "BRK-PAD-F", "2.00", 1, False),
+                                      ("京A10001", "BRK-DSC-F", "1.00", 2, True)]
+    # when each was first shown: the estimate at the desk, the added disc half an hour into the repair
+    assert abs([p[5] for p in parts if p[0] == "京A10001"][2] - at(DAY, "10:30")) < timedelta(minutes=1)
+    assert abs(shown["京A10002"] - at(DAY, "09:25")) < timedelta(minutes=1)       # its second visit
+    # labour lines get the time, never a stock answer (the report counts part lines only)
+    labour = [r for r in rows if r.kind == "labour"]
+    assert labour and all(r.presented_at is not None and r.in_stock is None for r in labour)

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import JSON, and_, case, cast, exists, func, or_, select, type_coerce
 from sqlalchemy.orm import aliased
 
+from .. import followup as survey_rules
 from .. import kpi
 from ..extensions import db
 from ..models import (Appointment, Bill, BillLine, Complaint, Estimate, EstimateLine, Job, Payment, QcCheck, Site,
@@ -73,6 +74,10 @@ class Figures:
     appointments_due: int = 0
     no_shows: int = 0
     ratings: dict = field(default_factory=dict)        # channel -> (answers, rated, average)
+    # question -> [answered, yes] over the survey after delivery and the follow-up call together
+    survey_answers: dict = field(default_factory=lambda: {q: [0, 0] for q in survey_rules.QUESTIONS})
+    parts_lines: int = 0               # part lines first shown in the period with their stock recorded
+    parts_in_stock: int = 0            # of those, covered by the stock then
     complaints_opened: int = 0
     complaints_due: int = 0                # opened in the period, due by now or resolved
     complaints_in_time: int = 0
@@ -121,6 +126,14 @@ class Figures:
     @property
     def qc_rework_rate(self):
         return kpi.rate(self.qc_failed, self.qc_checks)
+
+    @property
+    def parts_fill_rate(self):
+        return kpi.rate(self.parts_in_stock, self.parts_lines)
+
+    def survey_yes_rate(self, question: str):
+        answered, yes = self.survey_answers.get(question, (0, 0))
+        return kpi.rate(yes, answered)
 
     @property
     def complaints_in_time_rate(self):
@@ -310,6 +323,44 @@ def _csi(f: Figures, site_ids, lo, hi, now):
         .where(QcCheck.site_id.in_(site_ids), QcCheck.at >= lo, QcCheck.at < hi)).one()
 
 
+def _answer_text(question: str):
+    """One answer of SurveyResponse.answers (a JSON object kept as text) as text, in SQL: SQLite's
+    JSON functions read the text as it is, PostgreSQL casts it to json first."""
+    dialect = db.session.get_bind().dialect.name
+    doc = (cast(SurveyResponse.answers, JSON) if dialect == "postgresql"
+           else type_coerce(SurveyResponse.answers, JSON))
+    return doc[question].as_string()
+
+
+def _survey_answers(f: Figures, site_ids, lo, hi):
+    """Per question of the short survey (webapp/followup.QUESTIONS, asked on the status page after
+    delivery and on the follow-up call): how many answered it and how many said yes, counted by the
+    database (one row; a visit answering on the page and on the call counts in both). Dated by the
+    answer (SurveyResponse.at), like the ratings."""
+    columns = []
+    for q in survey_rules.QUESTIONS:
+        text = _answer_text(q)
+        columns += [func.count(text), func.coalesce(func.sum(case((text == "yes", 1), else_=0)), 0)]
+    row = db.session.execute(
+        select(*columns).where(SurveyResponse.site_id.in_(site_ids), SurveyResponse.channel.in_(("survey", "call")),
+                               SurveyResponse.answers.is_not(None), SurveyResponse.at >= lo,
+                               SurveyResponse.at < hi)).one()
+    for i, q in enumerate(survey_rules.QUESTIONS):
+        f.survey_answers[q] = [int(row[2 * i] or 0), int(row[2 * i + 1] or 0)]
+
+
+def _parts_fill(f: Figures, site_ids, lo, hi):
+    """备件满足率: catalogue part lines first shown to a customer in the period (EstimateLine.
+    presented_at: the first estimate's lines, or a later version's additional work, when shown),
+    and those the stock covered at that moment (in_stock, recorded by estimates.present). Lines
+    shown before it was recorded (NULL) are left out."""
+    f.parts_lines, f.parts_in_stock = db.session.execute(
+        select(func.count(EstimateLine.id),
+               func.coalesce(func.sum(case((EstimateLine.in_stock.is_(True), 1), else_=0)), 0))
+        .where(EstimateLine.site_id.in_(site_ids), EstimateLine.presented_at >= lo, EstimateLine.presented_at < hi,
+               EstimateLine.in_stock.is_not(None))).one()
+
+
 def _comebacks(f: Figures, site_ids, lo, hi):
     """Visits delivered in the period with an approved operation the same vehicle had approved on a
     visit delivered in the 30 days before this one came in (返修率)."""
@@ -386,6 +437,8 @@ def figures(site_ids, period: Period, sites: dict, now: datetime) -> Figures:
     _roster(f, site_ids, sites)
     _appointments(f, site_ids, lo, hi)
     _csi(f, site_ids, lo, hi, now)
+    _survey_answers(f, site_ids, lo, hi)
+    _parts_fill(f, site_ids, lo, hi)
     _comebacks(f, site_ids, lo, hi)
     _sales(f, site_ids, lo, hi)
     _items(f, site_ids, lo, hi)

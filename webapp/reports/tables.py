@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 
+from .. import followup as survey_rules
 from .. import kpi
 from ..labels import REASONS
 from .month import STAGES, WAIT_BUCKETS, Figures, Report
@@ -36,6 +37,10 @@ KPIS = (
      True, "utilisation"),
     ("efficiency", _l("Labour efficiency"),
      _l("Sold (approved) labour hours of the cars delivered, of the hours clocked on them."), True, "efficiency"),
+    ("parts_fill", _l("Parts fill rate"),
+     _l("Part lines of the estimates shown to customers in the period (additional work when it was shown) whose "
+        "parts were in stock at that moment, of all part lines shown. Lines shown before this was recorded are "
+        "not counted."), True, "parts_fill"),
     ("appointments", _l("Appointment share"),
      _l("Visits that came from an appointment, of all visits that came in during the period."), True, None),
     ("no_shows", _l("No-show rate"),
@@ -55,6 +60,11 @@ KPIS = (
 
 STAGE_LABELS = {"wait": _l("Arrival → called"), "to_desk": _l("Called → reception"),
                 "in_shop": _l("Time in the shop (in → out)"), "repair": _l("Repair (clocked)")}
+# The short survey's questions (webapp/followup.QUESTIONS) as the follow-up call's form asks them.
+QUESTION_LABELS = {"explained": _l("Did we explain the work well?"),
+                   "on_time": _l("Was the car ready when promised?"),
+                   "clean": _l("Was the car clean?"),
+                   "recommend": _l("Would you recommend us?")}
 SURVEY_LABELS = {"pickup": _l("Rating at pickup"), "survey": _l("Survey after delivery"),
                  "call": _l("Answers on the follow-up call")}
 PAYMENT_LABELS = {"wechat": _l("WeChat Pay"), "alipay": _l("Alipay"), "card": _l("Bank card"), "cash": _l("Cash"),
@@ -64,7 +74,7 @@ LINE_KINDS = {"labour": _l("Labour"), "part": _l("Part"), "diagnosis": _l("Diagn
 
 def rate_of(f: Figures, key: str) -> kpi.Rate:
     return {"on_time": f.on_time_rate, "same_day": f.same_day_rate, "utilisation": f.utilisation_rate,
-            "efficiency": f.efficiency_rate, "appointments": f.appointment_rate, "no_shows": f.no_show_rate,
+            "efficiency": f.efficiency_rate, "parts_fill": f.parts_fill_rate, "appointments": f.appointment_rate, "no_shows": f.no_show_rate,
             "approval": f.approval_rate, "comebacks": f.comeback_rate, "qc_rework": f.qc_rework_rate,
             "complaints_in_time": f.complaints_in_time_rate}[key]
 
@@ -196,6 +206,21 @@ def csi_table(report: Report) -> Table:
                   str(_l("Previous average"))], rows, (1, 2, 3, 4))
 
 
+def survey_table(report: Report) -> Table:
+    """The answers to each question of the survey after delivery and of the follow-up call, both
+    together, beside the previous period."""
+    f, p = report.current, report.previous
+    rows = []
+    for q in survey_rules.QUESTIONS:
+        answered, yes = f.survey_answers.get(q, (0, 0))
+        before = p.survey_answers.get(q, (0, 0))[0]
+        rows.append([str(QUESTION_LABELS.get(q, q)), answered, yes, answered - yes, f.survey_yes_rate(q).percent,
+                     before, p.survey_yes_rate(q).percent])
+    return Table("survey", str(_l("Survey answers")),
+                 [str(_l("Question")), str(_l("Answers")), str(_l("Yes")), str(_l("No")), str(_l("Yes %")),
+                  str(_l("Previous answers")), str(_l("Previous yes %"))], rows, (1, 2, 3, 4, 5, 6))
+
+
 def sales_table(report: Report) -> Table:
     f, p = report.current, report.previous
     figures = (
@@ -255,7 +280,8 @@ def wait_table(report: Report) -> Table:
 
 
 BUILDERS = {"kpis": kpi_table, "stages": stage_table, "advisors": advisor_table, "slowest": slowest_table,
-            "technicians": technician_table, "csi": csi_table, "sales": sales_table, "payments": payment_table,
+            "technicians": technician_table, "csi": csi_table,
+            "survey": survey_table, "sales": sales_table, "payments": payment_table,
             "items": items_table, "attendance": attendance_table, "days": day_table, "waiting": wait_table}
 
 

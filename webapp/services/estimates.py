@@ -400,12 +400,53 @@ def present(visit: Visit, actor) -> Estimate:
         record_transition(visit, VisitState.AUTHORISATION, "present_estimate", actor)
     from . import workshop
     workshop.additional_priced(visit, est.version)
+    _record_first_showing(visit, est)
     est.status = EstimateStatus.PRESENTED
     _recompute_promise(visit, est)
     db.session.commit()
     publish(DomainEvent("visit.advanced", visit.site_id, visit.id, visit.ticket.id if visit.ticket else None,
                         {"from": previous, "to": visit.state}))
     return est
+
+
+def _free_for(visit: Visit, part_ids) -> dict[int, Decimal]:
+    """Part id → what ``visit`` could take from stock now: on hand − reserved, plus what is already
+    set aside for this very visit — its booking's hold (appointment preparation keeps it until the
+    decision hands it over) and the lines it has reserved."""
+    free = {pid: Decimal(qty or 0) for pid, qty in db.session.execute(
+        select(Part.id, Part.on_hand - Part.reserved).where(Part.id.in_(part_ids)))}
+    if visit.appointment_id is not None:
+        appointment = db.session.get(Appointment, visit.appointment_id)
+        ref = appointment_preparation.reference(appointment)
+        for pid, qty in appointment_preparation.held_by(visit.site_id, [ref]).get(ref, {}).items():
+            if pid in free:
+                free[pid] += qty
+    for line in visit.estimate.lines:
+        if line.reserved and line.part_id in free:
+            free[line.part_id] += line.quantity
+    return free
+
+
+def _record_first_showing(visit: Visit, est: Estimate) -> None:
+    """Stamp the lines shown to the customer for the first time (the first estimate, or the
+    additional work of a later version) with the time and, for a catalogue part, whether the stock
+    covered its quantity then — the parts fill rate (备件满足率) of /reports. Lines shown before keep
+    what they got: the figure is about the moment of the first estimate, not later re-showings.
+    Lines take the free stock in their order, so two lines of the last unit are one in, one out.
+    Added work is measured against what is free when it is shown: the new version has let go of the
+    earlier lines' reservations, so an earlier line of the same part does not count against it."""
+    fresh = [line for line in est.lines if line.presented_at is None]
+    if not fresh:
+        return
+    now = utcnow()
+    part_ids = {line.part_id for line in fresh if line.kind == "part" and line.part_id is not None}
+    free = _free_for(visit, part_ids) if part_ids else {}
+    for line in fresh:
+        line.presented_at = now
+        if line.kind == "part" and line.part_id in part_ids:
+            line.in_stock = free.get(line.part_id, Decimal("0")) >= line.quantity
+            if line.in_stock:
+                free[line.part_id] -= line.quantity
 
 
 # ---------------------------------------------------------------- approvals
