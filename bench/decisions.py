@@ -7,7 +7,8 @@ shared by every visit, a repair order, the estimate presented), ``workers`` of t
 busy shop: a decision refreshes the promise of every car still waiting), then:
 
 - baseline: ``workers`` visits decided one after another by a single process (a lone decision);
-- load, ``rounds`` times: ``workers`` processes each deciding one visit, all at once;
+- load, ``rounds`` times: ``workers`` processes each deciding one visit, all at once (the processes
+  live across the rounds and a first round warms them up, as a server's would be);
 
 and prints p50 / p95 of one ``estimates.decide`` call and decisions per second, next to each
 other. If decisions held the site's row for their whole transaction, the load's p95 would grow
@@ -119,49 +120,49 @@ def decide_one(visit_id: int) -> float:
     return took
 
 
-def _worker(db_url, visit_ids, barrier, out):
+def _worker(db_url, inbox, barrier, out):
+    """A deciding process kept across the rounds (warm, as a server's): each round it takes one
+    visit id from ``inbox``, waits at the start line with the others, decides, reports."""
     app = app_for(db_url)
     with app.app_context():
-        from webapp.extensions import db
-        db.session.execute(db.select(1))   # connect before the start line
-        db.session.remove()
-        barrier.wait()
-        out.put([decide_one(v) for v in visit_ids])
+        while (visit_id := inbox.get()) is not None:
+            barrier.wait()
+            out.put(decide_one(visit_id))
 
 
-def run_load(db_url, batches) -> tuple[list[float], float]:
-    """Each batch decided by its own process, all starting together: latencies, wall seconds."""
+def load_rounds(db_url, seeded, workers, rounds) -> tuple[list[float], float]:
+    """``rounds`` rounds of ``workers`` decisions at once (after one warm-up round not counted):
+    each decision's seconds, and the rounds' wall seconds."""
     ctx = mp.get_context("fork")
-    barrier, out = ctx.Barrier(len(batches) + 1), ctx.Queue()
-    procs = [ctx.Process(target=_worker, args=(db_url, batch, barrier, out)) for batch in batches]
+    barrier, out = ctx.Barrier(workers + 1), ctx.Queue()
+    inboxes = [ctx.Queue() for _ in range(workers)]
+    procs = [ctx.Process(target=_worker, args=(db_url, inbox, barrier, out)) for inbox in inboxes]
     for p in procs:
         p.start()
-    barrier.wait()
-    start = time.perf_counter()
-    times = []
-    for _ in procs:
-        times += out.get()
-    wall = time.perf_counter() - start
+    times, wall = [], 0.0
+    for n in range(rounds + 1):
+        for inbox, visit_id in zip(inboxes, seed_visits(db_url, seeded, workers)):
+            inbox.put(visit_id)
+        barrier.wait()
+        start = time.perf_counter()
+        took = [out.get() for _ in procs]
+        if n:
+            times += took
+            wall += time.perf_counter() - start
+    for inbox in inboxes:
+        inbox.put(None)
     for p in procs:
         p.join()
     return times, wall
 
 
-def load_rounds(db_url, seeded, workers, rounds) -> tuple[list[float], float]:
-    times, wall = [], 0.0
-    for _ in range(rounds):
-        ids = seed_visits(db_url, seeded, workers)
-        t, w = run_load(db_url, [[v] for v in ids])
-        times += t
-        wall += w
-    return times, wall
-
-
 def run_alone(db_url, visit_ids) -> tuple[list[float], float]:
+    """The visits decided one after another (the first a warm-up, not counted)."""
     app = app_for(db_url)
     with app.app_context():
+        decide_one(visit_ids[0])
         start = time.perf_counter()
-        times = [decide_one(v) for v in visit_ids]
+        times = [decide_one(v) for v in visit_ids[1:]]
         return times, time.perf_counter() - start
 
 
@@ -202,8 +203,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     url = fresh_database(PG_ADMIN_URL, args.db_name)
     w, r = args.workers, args.rounds
-    seeded = seed_site(url, w + w * r)
-    alone, alone_wall = run_alone(url, seed_visits(url, seeded, w))
+    seeded = seed_site(url, w * (r + 2) + 1)
+    alone, alone_wall = run_alone(url, seed_visits(url, seeded, w + 1))
     load, load_wall = load_rounds(url, seeded, w, r)
     alone.sort()
     load.sort()
