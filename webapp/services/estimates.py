@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, false, func, insert, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import changes, money
 from .. import notify
@@ -397,26 +398,49 @@ def refresh_promise(visit: Visit) -> Estimate:
 
 # ---------------------------------------------------------------- presenting and the repair order
 
-def _next_number(site_id, day, prefix) -> int:
-    from .checkin import _allocate_seq
-    return _allocate_seq(site_id, day, prefix)
+def _draw_ro_number(ro: RepairOrder) -> None:
+    """Give ``ro`` (inserted with a provisional number) the next number of its site and day, as
+    the last statement before the commit, as a check-in draws its ticket's (issue 15: the counter
+    row stays locked for this round trip and the commit, not across the repair order's writes).
+
+    PostgreSQL: one statement (the counter's upsert in a CTE feeding the repair order's UPDATE).
+    SQLite: the counter's upsert and an UPDATE, under its single write lock."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        seq = db.session.execute(text(
+            "WITH c AS (INSERT INTO ticket_counter (site_id, day, prefix, value) VALUES (:site, :day, 'RO', 1)"
+            " ON CONFLICT (site_id, day, prefix) DO UPDATE SET value = ticket_counter.value + 1 RETURNING value)"
+            " UPDATE repair_order SET seq = c.value, number = :head || lpad(c.value::text, 4, '0')"
+            " FROM c WHERE repair_order.id = :ro RETURNING repair_order.seq"),
+            {"site": ro.site_id, "day": ro.day, "head": f"RO-{ro.day:%Y%m%d}-", "ro": ro.id}).scalar_one()
+    else:
+        from .checkin import _allocate_seq
+        seq = _allocate_seq(ro.site_id, ro.day, "RO")
+        table = RepairOrder.__table__
+        db.session.execute(update(table).where(table.c.id == ro.id)
+                           .values(seq=seq, number=f"RO-{ro.day:%Y%m%d}-{seq:04d}"))
+    # What the statement wrote, without marking the row changed (no second UPDATE at commit).
+    set_committed_value(ro, "seq", seq)
+    set_committed_value(ro, "number", f"RO-{ro.day:%Y%m%d}-{seq:04d}")
 
 
 def save_repair_order(visit: Visit, terms: RepairOrderTerms, actor) -> RepairOrder:
     """The repair order's terms; numbered (RO-YYYYMMDD-NNNN, gapless per site and day) the
-    first time it is saved."""
+    first time it is saved, the number drawn last (``_draw_ro_number``)."""
     ro = visit.repair_order
-    if ro is None:
-        day = local_day(visit.site.timezone)
-        seq = _next_number(visit.site_id, day, "RO")
-        ro = RepairOrder(site_id=visit.site_id, visit=visit, day=day, seq=seq,
-                         number=f"RO-{day:%Y%m%d}-{seq:04d}")
+    new = ro is None
+    if new:
+        # seq and number: unique until _draw_ro_number replaces them (visit ids are unique)
+        ro = RepairOrder(site_id=visit.site_id, visit=visit, day=local_day(visit.site.timezone), seq=-visit.id,
+                         number=f"~{visit.id}")
         db.session.add(ro)
     ro.payment_method = terms.payment_method
     ro.old_parts = terms.old_parts
     ro.car_wash = terms.car_wash
     ro.delivery_explained = True
     ro.additional_work_consent = True
+    if new:
+        db.session.flush()
+        _draw_ro_number(ro)
     db.session.commit()
     _changed(visit, "repair_order")
     return ro
