@@ -18,6 +18,13 @@ _BUMP = (update(_SITE).where(_SITE.c.id.in_(bindparam("ids", expanding=True)))
          .values(change_seq=_SITE.c.change_seq + 1))
 
 
+def bumped(session, site_id: int) -> None:
+    """The caller bumped ``site_id``'s sequence itself, in its transaction's last statement (a
+    customer's decision, which moves the site's approval chain in the same UPDATE): the commit
+    does not bump it again. Call it after the last flush."""
+    session.info.get(KEY, set()).discard(site_id)
+
+
 @event.listens_for(Session, "after_flush")
 def _note_sites(session, _flush_context):
     sites = session.info.setdefault(KEY, set())

@@ -46,6 +46,9 @@ class Site(db.Model):
     # Bumped in every transaction that changes a record of the site (webapp/changes.py): screens
     # cache what they render per value, and live views can tell that they missed something.
     change_seq: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The record_hash of the site's newest approval (services/estimates.decide): a decision links
+    # to it and moves it in its last statement, the one that bumps change_seq (issue 15: short locks).
+    approval_head: Mapped[str | None] = mapped_column(String(64))
     # Capability in the wall board's URL (/board?token=…): the TV has no login.
     board_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Booking capacity (webapp/capacity.py): reception slots, the bookable share of the

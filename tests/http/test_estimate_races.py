@@ -171,3 +171,60 @@ def test_a_slipping_promise_alerts_the_advisor_and_tells_the_customer(race_app):
     assert 'data-risk="overdue"' in client.get("/advisor").get_data(as_text=True)
     phone = race_app.test_client()
     assert 'data-promise="late"' in phone.get(f"/t/{token}").get_data(as_text=True)
+
+
+def test_eight_visits_of_one_site_decided_at_once(race_app):
+    """Issue 15, short locks: eight customers of one site get their repair order, see the
+    estimate and decide at the same moment, each tapping twice. Every repair order has its own
+    number, every visit one approval in one linear chain, the shared part reserved exactly."""
+    from webapp.models import Part, StockMovement
+    visit_ids, advisor_id = seed(race_app, visits=8, present=False)
+    with race_app.app_context():
+        site = db.session.scalar(select(Site).where(Site.code == "race"))
+        part = Part(site_id=site.id, number="F-1", name_zh="机滤", name_en="Oil filter",
+                    unit_price=Decimal("40"), on_hand=Decimal("20"), reserved=Decimal("1"))
+        db.session.add(part)
+        db.session.commit()
+        part_id, site_id = part.id, site.id
+        for visit_id in visit_ids:
+            estimates.add_line(db.session.get(Visit, visit_id),
+                               parse_line({"kind": "part", "part_id": str(part_id), "quantity": "2"}),
+                               db.session.get(User, advisor_id))
+        db.session.remove()
+
+    def prepare(i):
+        ctx = race_app.app_context()
+        ctx.push()
+        return ctx, db.session.get(Visit, visit_ids[i]), db.session.get(User, advisor_id)
+
+    def act(i, prepared):
+        ctx, visit, advisor = prepared
+        try:
+            number = estimates.save_repair_order(visit, parse_repair_order(RO_TERMS), advisor).number
+            est = estimates.present(visit, advisor)
+            decisions = {line.id: ("approved", None) for line in est.lines}
+            version = est.version
+            first = estimates.decide(visit, version, decisions, "remote").id
+            try:
+                estimates.decide(visit, version, decisions, "in_shop")
+                second = "decided twice"
+            except ServiceError as exc:
+                second = exc.message
+            return number, first, second
+        finally:
+            db.session.remove()
+            ctx.pop()
+
+    results = run_together(8, prepare, act)
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    assert len({number for number, _, _ in results}) == 8
+    assert len({approval for _, approval, _ in results}) == 8
+    assert {second for _, _, second in results} == {"already_decided"}
+    with race_app.app_context():
+        assert db.session.scalar(select(func.count(Approval.id))) == 8
+        assert db.session.scalar(select(func.count(func.distinct(Approval.visit_id)))) == 8
+        assert estimates.verify_chain(site_id)
+        assert db.session.get(Part, part_id).reserved == Decimal("17")          # 1 before + 8 × 2
+        assert db.session.scalar(select(func.count(StockMovement.id)).where(
+            StockMovement.part_id == part_id, StockMovement.kind == "reserve")) == 8
+        assert {v.state for v in db.session.scalars(select(Visit))} == {"dispatch"}

@@ -71,6 +71,7 @@ class Statements:
 
 def screen_counts(client, site, people) -> dict[str, int]:
     counts = {}
+    current_app.extensions.pop("servicelane.dispatch_cache", None)   # bulk SQL moves no change sequence
     pages = {
         "advisor": ["/advisor/panel"],
         "dispatcher": ["/workshop/panel"],

@@ -86,19 +86,21 @@ def in_horizon(site: Site, appointment: Appointment, now: datetime | None = None
     return appointment.status == "booked" and appointment.scheduled_at < end
 
 
-def hand_over(visit, actor=None) -> None:
-    """The estimate of ``visit`` has reserved what the customer approved: let go of its booking's
-    hold, inside the caller's transaction (no commit)."""
+def hand_over(visit, actor=None) -> dict[int, Decimal]:
+    """The estimate of ``visit`` reserves what the customer approved: let go of its booking's
+    hold, inside the caller's transaction (no commit). Writes the release movements and returns
+    part id → quantity released; the caller takes it off ``Part.reserved`` (never below zero)
+    with its own reservations, in one statement at the end of its transaction (issue 15: the
+    part rows are shared by every visit of the site, their locks are kept short)."""
     if visit.appointment_id is None:
-        return
+        return {}
     appointment = db.session.get(Appointment, visit.appointment_id)
     ref = reference(appointment)
-    for part_id, qty in held_by(visit.site_id, [ref]).get(ref, {}).items():
-        db.session.execute(update(Part).where(Part.id == part_id).values(
-            reserved=case((Part.reserved > qty, Part.reserved - qty), else_=0))
-            .execution_options(synchronize_session=False))
+    released = held_by(visit.site_id, [ref]).get(ref, {})
+    for part_id, qty in released.items():
         db.session.add(StockMovement(site_id=visit.site_id, part_id=part_id, kind="release", quantity=qty,
                                      reference=ref, user_id=getattr(actor, "id", None), visit_id=visit.id))
+    return dict(released)
 
 
 def _reserve(part_id: int, wanted: Decimal) -> Decimal:

@@ -10,13 +10,18 @@ Rules that matter for money and trust live here:
 """
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, false, func, insert, literal, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import money
+from .. import changes, money
 from .. import notify
 from ..events import DomainEvent, publish
 from ..extensions import db
@@ -34,6 +39,8 @@ from .visits import record_transition
 from ..validation import Invalid
 from ..commands.estimates import InShopApproval, LineRequest, RepairOrderTerms
 from ..statuses import EstimateStatus, JobStatus, LineDecision
+
+log = logging.getLogger(__name__)
 
 OPEN_FOR_LINES = {VisitState.ESTIMATE.value, VisitState.AUTHORISATION.value, VisitState.REPAIR.value}
 
@@ -319,7 +326,7 @@ def _shop_day(site: Site, day) -> ShopDay:
                    hm(site.break_end) if site.break_end else None, pairs)
 
 
-def booked_hours(site_id: int, exclude_visit: int) -> Decimal:
+def booked_hours(site_id: int, exclude_visit: int | None) -> Decimal:
     """Approved labour hours of cars waiting for or in repair (ahead of this one)."""
     value = db.session.scalar(
         select(func.coalesce(func.sum(EstimateLine.quantity), 0))
@@ -330,27 +337,55 @@ def booked_hours(site_id: int, exclude_visit: int) -> Decimal:
     return Decimal(value or 0)
 
 
-def _recompute_promise(visit: Visit, est: Estimate):
-    db.session.flush()
+def _now_local(site: Site) -> datetime:
+    return utcnow().replace(tzinfo=timezone.utc).astimezone(ZoneInfo(site.timezone)).replace(tzinfo=None)
+
+
+def _promise(site: Site, est: Estimate, day: ShopDay, booked: Decimal, now_local: datetime) -> datetime:
+    """UTC promise of ``est``'s work (its labour and diagnosis not declined) after ``booked`` hours."""
     hours = sum((line.quantity for line in est.lines
                  if line.kind in ("labour", "diagnosis") and line.decision != LineDecision.DECLINED), Decimal("0"))
+    local = promise_time(now_local, day, booked, hours)
+    return local.replace(tzinfo=ZoneInfo(site.timezone)).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _recompute_promise(visit: Visit, est: Estimate):
+    db.session.flush()
     site = visit.site
-    from zoneinfo import ZoneInfo
-    from datetime import timezone
-    now_local = utcnow().replace(tzinfo=timezone.utc).astimezone(ZoneInfo(site.timezone)).replace(tzinfo=None)
-    day = _shop_day(site, now_local.date())
-    local = promise_time(now_local, day, booked_hours(site.id, visit.id), hours)
-    est.promised_at = local.replace(tzinfo=ZoneInfo(site.timezone)).astimezone(timezone.utc).replace(tzinfo=None)
+    now_local = _now_local(site)
+    est.promised_at = _promise(site, est, _shop_day(site, now_local.date()), booked_hours(site.id, visit.id), now_local)
 
 
-def _refresh_waiting_promises(decided: Visit):
+WAITING_FOR_DECISION = (VisitState.ESTIMATE.value, VisitState.AUTHORISATION.value)
+
+
+def _refresh_waiting_promises(site_id: int, decided_id: int):
     """The shop's load changed: cars still waiting for their customer's decision get a new
-    promise (approved work of this car now queues ahead of them)."""
-    others = db.session.scalars(select(Visit).join(Estimate, Estimate.visit_id == Visit.id).where(
-        Visit.site_id == decided.site_id, Visit.id != decided.id,
-        Visit.state.in_((VisitState.ESTIMATE.value, VisitState.AUTHORISATION.value)))).all()
-    for other in others:
-        _recompute_promise(other, other.estimate)
+    promise (approved work of the decided car now queues ahead of them).
+
+    Runs after the decision's commit, in a transaction of its own: a decision locks no other
+    visit's row (two decisions would each wait for the other's estimate). The waiting estimates
+    are locked first, in id order, and the load read after: of refreshes running together the
+    last one reads every decision committed before it, so the promises end exact."""
+    waiting = (select(Estimate.id).join(Visit, Estimate.visit_id == Visit.id)
+               .where(Visit.site_id == site_id, Visit.id != decided_id, Visit.state.in_(WAITING_FOR_DECISION),
+                      Estimate.status != EstimateStatus.DECIDED).order_by(Estimate.id))
+    if db.session.get_bind().dialect.name == "postgresql":
+        ids = db.session.scalars(waiting.with_for_update(of=Estimate, key_share=True)).all()
+    else:
+        # SQLite: a write first takes the database's write lock, then the reads are current.
+        db.session.execute(update(Estimate).where(false()).values(version=Estimate.version)
+                           .execution_options(synchronize_session=False))
+        ids = db.session.scalars(waiting).all()
+    if ids:
+        site = db.session.get(Site, site_id)
+        now_local = _now_local(site)
+        day = _shop_day(site, now_local.date())
+        booked = booked_hours(site_id, None)   # the waiting cars are not in it: one figure for all
+        for est in db.session.scalars(select(Estimate).where(Estimate.id.in_(ids))
+                                      .options(selectinload(Estimate.lines))):
+            est.promised_at = _promise(site, est, day, booked, now_local)
+    db.session.commit()
 
 
 def refresh_promise(visit: Visit) -> Estimate:
@@ -363,26 +398,49 @@ def refresh_promise(visit: Visit) -> Estimate:
 
 # ---------------------------------------------------------------- presenting and the repair order
 
-def _next_number(site_id, day, prefix) -> int:
-    from .checkin import _allocate_seq
-    return _allocate_seq(site_id, day, prefix)
+def _draw_ro_number(ro: RepairOrder) -> None:
+    """Give ``ro`` (inserted with a provisional number) the next number of its site and day, as
+    the last statement before the commit, as a check-in draws its ticket's (issue 15: the counter
+    row stays locked for this round trip and the commit, not across the repair order's writes).
+
+    PostgreSQL: one statement (the counter's upsert in a CTE feeding the repair order's UPDATE).
+    SQLite: the counter's upsert and an UPDATE, under its single write lock."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        seq = db.session.execute(text(
+            "WITH c AS (INSERT INTO ticket_counter (site_id, day, prefix, value) VALUES (:site, :day, 'RO', 1)"
+            " ON CONFLICT (site_id, day, prefix) DO UPDATE SET value = ticket_counter.value + 1 RETURNING value)"
+            " UPDATE repair_order SET seq = c.value, number = :head || lpad(c.value::text, 4, '0')"
+            " FROM c WHERE repair_order.id = :ro RETURNING repair_order.seq"),
+            {"site": ro.site_id, "day": ro.day, "head": f"RO-{ro.day:%Y%m%d}-", "ro": ro.id}).scalar_one()
+    else:
+        from .checkin import _allocate_seq
+        seq = _allocate_seq(ro.site_id, ro.day, "RO")
+        table = RepairOrder.__table__
+        db.session.execute(update(table).where(table.c.id == ro.id)
+                           .values(seq=seq, number=f"RO-{ro.day:%Y%m%d}-{seq:04d}"))
+    # What the statement wrote, without marking the row changed (no second UPDATE at commit).
+    set_committed_value(ro, "seq", seq)
+    set_committed_value(ro, "number", f"RO-{ro.day:%Y%m%d}-{seq:04d}")
 
 
 def save_repair_order(visit: Visit, terms: RepairOrderTerms, actor) -> RepairOrder:
     """The repair order's terms; numbered (RO-YYYYMMDD-NNNN, gapless per site and day) the
-    first time it is saved."""
+    first time it is saved, the number drawn last (``_draw_ro_number``)."""
     ro = visit.repair_order
-    if ro is None:
-        day = local_day(visit.site.timezone)
-        seq = _next_number(visit.site_id, day, "RO")
-        ro = RepairOrder(site_id=visit.site_id, visit=visit, day=day, seq=seq,
-                         number=f"RO-{day:%Y%m%d}-{seq:04d}")
+    new = ro is None
+    if new:
+        # seq and number: unique until _draw_ro_number replaces them (visit ids are unique)
+        ro = RepairOrder(site_id=visit.site_id, visit=visit, day=local_day(visit.site.timezone), seq=-visit.id,
+                         number=f"~{visit.id}")
         db.session.add(ro)
     ro.payment_method = terms.payment_method
     ro.old_parts = terms.old_parts
     ro.car_wash = terms.car_wash
     ro.delivery_explained = True
     ro.additional_work_consent = True
+    if new:
+        db.session.flush()
+        _draw_ro_number(ro)
     db.session.commit()
     _changed(visit, "repair_order")
     return ro
@@ -500,12 +558,17 @@ def decide(visit: Visit, version: int, decisions: dict, channel: str, signer: st
 
     ``decisions``: {line id: ("approved" | "declined", reason or None)} covering every line.
     Refused: a version that is not the current one (the estimate changed: show it again), an
-    estimate not presented, a version already decided (a double tap or a second device)."""
-    # Serialise the decisions of the site first (row lock on PostgreSQL, the write lock on
-    # SQLite): a second device or a double tap then reads the first decision, never a stale
-    # estimate, and the hash chain never forks.
-    db.session.execute(update(Site).where(Site.id == visit.site_id).values(change_seq=Site.change_seq + 1))
+    estimate not presented, a version already decided (a double tap or a second device).
+
+    Locks (issue 15, short locks): the estimate's own row first, so a second device or a double
+    tap waits there and then reads the first decision; everything else is written touching no row
+    another visit needs; the rows every visit of the site shares come last, each in one
+    statement: the parts' stock (``_take_stock``), then the site's row with its change sequence
+    and the head of its approval chain (``_close_chain``), then the commit. The promises of the
+    cars still waiting move after the commit, in a transaction of their own."""
     est = estimate_for(visit)
+    db.session.execute(update(Estimate).where(Estimate.id == est.id).values(version=Estimate.version)
+                       .execution_options(synchronize_session=False))
     db.session.refresh(est)
     if int(version) != est.version:
         raise _refuse("stale_version")
@@ -516,24 +579,23 @@ def decide(visit: Visit, version: int, decisions: dict, channel: str, signer: st
             d[0] not in (LineDecision.APPROVED, LineDecision.DECLINED) for d in decisions.values()):
         db.session.rollback()
         raise Invalid({"decisions": "decide_every_line"})
-    prev = db.session.scalar(select(Approval.record_hash).where(Approval.site_id == visit.site_id)
-                             .order_by(Approval.id.desc()).limit(1))
+    head = _chain_head(visit.site_id)
     shown = canonical(shown_payload(est))
     approval = Approval(
         site_id=visit.site_id, visit_id=visit.id, estimate_id=est.id, version=est.version, channel=channel,
         shown=shown, shown_sha256=sha256(shown),
         decisions=canonical({str(k): {"decision": v[0], "reason": (v[1] or None)} for k, v in decisions.items()}),
         signer=(signer or "")[:120] or None, signature_id=signature_id, consent_text=CONSENT_TEXT,
-        ip=(ip or "")[:64] or None, user_agent=(user_agent or "")[:255] or None, at=utcnow(), prev_hash=prev)
-    approval.record_hash = record_hash(approval)
-    db.session.add(approval)
+        ip=(ip or "")[:64] or None, user_agent=(user_agent or "")[:255] or None, at=utcnow(), prev_hash=head.prev)
+    approval.record_hash = record_hash(approval)   # provisional until _close_chain: the head may move
+    reserve: dict[int, Decimal] = {}
     for line_id, (decision, reason) in decisions.items():
         line = lines[line_id]
         line.decision = decision
         line.decline_reason = (reason or "").strip()[:200] or None if decision == LineDecision.DECLINED else None
         if decision == LineDecision.APPROVED:
-            _reserve(line, visit, actor)
-    appointment_preparation.hand_over(visit, actor)   # the booking's hold becomes the estimate's
+            _reserve(line, visit, actor, reserve)
+    released = appointment_preparation.hand_over(visit, actor)   # the booking's hold becomes the estimate's
     est.status = EstimateStatus.DECIDED
     previous = visit.state
     from . import workshop
@@ -556,20 +618,112 @@ def decide(visit: Visit, version: int, decisions: dict, channel: str, signer: st
         workshop.additional_decided(visit, any(d[0] == LineDecision.APPROVED and lines[i].added_in_version == est.version
                                                and est.version > 1 for i, d in decisions.items()))
     _recompute_promise(visit, est)
-    _refresh_waiting_promises(visit)
     ready_now = visit.state == VisitState.READY.value and previous != VisitState.READY.value   # everything declined
     notice = notify.add_ready_notice(visit) if ready_now else None
     try:
+        db.session.flush()
+        _take_stock(reserve, released)
+        approval_id = _close_chain(approval, visit.site_id, head)
         db.session.commit()
-    except Exception:
+    except IntegrityError:   # the same version and channel stored already
         db.session.rollback()
         raise ServiceError("already_decided", 409) from None
+    except Exception:
+        db.session.rollback()
+        raise
+    approval = db.session.get(Approval, approval_id)
+    site_id, visit_id = visit.site_id, visit.id
+    try:
+        _refresh_waiting_promises(site_id, visit_id)
+    except Exception:  # noqa: BLE001 - the decision stands; the promises move with the next change
+        db.session.rollback()
+        log.exception("refreshing the waiting cars' promises after deciding visit %s", visit_id)
     publish(DomainEvent("estimate.decided", visit.site_id, visit.id, visit.ticket.id if visit.ticket else None,
                         {"version": est.version, "channel": channel, "from": previous, "to": visit.state}))
     if ready_now:
         publish(DomainEvent("visit.ready", visit.site_id, visit.id, visit.ticket.id if visit.ticket else None))
         notify.enqueue(notice)
     return approval
+
+
+@dataclass(frozen=True)
+class _Head:
+    seen: str | None     # site.approval_head as read (the condition of _close_chain's UPDATE)
+    prev: str | None     # the hash the new approval links to
+
+
+def _chain_head(site_id: int) -> _Head:
+    """The site's newest approval as read now, without a lock (``_close_chain`` checks it). A site
+    whose head was never set (approvals written before migration 0022 or by bulk SQL) links to
+    its newest approval."""
+    seen = db.session.scalar(select(Site.approval_head).where(Site.id == site_id))
+    if seen is not None:
+        return _Head(seen, seen)
+    return _Head(None, db.session.scalar(select(Approval.record_hash).where(Approval.site_id == site_id)
+                                         .order_by(Approval.id.desc()).limit(1)))
+
+
+def _close_chain(approval: Approval, site_id: int, head: _Head) -> int:
+    """Store ``approval`` and move the site's chain head to it, bumping its change sequence: the
+    transaction's last statement, if the head is still the one the approval links to. Another
+    decision of the site committed in between: link to that one instead and try again (the chain
+    never forks). The approval's id.
+
+    PostgreSQL: one statement (the site's UPDATE in a CTE feeding the approval's INSERT), so the
+    site's row is locked for this round trip and the commit, and ids follow the chain's order.
+    SQLite: the UPDATE and the INSERT, under its single write lock held since the decision began."""
+    approval_t, site_t = Approval.__table__, Site.__table__
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    for _attempt in range(1000):
+        bump = (update(site_t).where(site_t.c.id == site_id, site_t.c.approval_head.is_not_distinct_from(head.seen))
+                .values(change_seq=site_t.c.change_seq + 1, approval_head=approval.record_hash))
+        if postgresql:
+            moved = bump.returning(site_t.c.id).cte("moved")
+            columns = [c for c in approval_t.c if c.key != "id"]
+            new_id = db.session.execute(
+                insert(approval_t).from_select(
+                    [c.key for c in columns],
+                    select(*[literal(getattr(approval, c.key), c.type) for c in columns]).select_from(moved))
+                .returning(approval_t.c.id)).scalar()
+        elif db.session.execute(bump).rowcount:
+            db.session.add(approval)
+            db.session.flush()
+            new_id = approval.id
+        else:
+            new_id = None
+        if new_id is not None:
+            changes.bumped(db.session, site_id)
+            return new_id
+        seen = db.session.scalar(select(site_t.c.approval_head).where(site_t.c.id == site_id))
+        head = _Head(seen, seen)
+        approval.prev_hash = seen
+        approval.record_hash = record_hash(approval)
+    raise RuntimeError("the approval chain's head kept moving")
+
+
+def _take_stock(reserve: dict[int, Decimal], released: dict[int, Decimal]) -> None:
+    """Add the approved parts to ``Part.reserved`` and take off the booking's hold let go (never
+    below zero), in one statement locking the parts in id order (no deadlock between decisions
+    sharing parts); the row locks are held from here to the commit. NO KEY UPDATE, as an UPDATE
+    takes: FOR UPDATE would wait for the key-share locks of every transaction that wrote a stock
+    movement of the part, and they for it."""
+    ids = sorted(set(reserve) | set(released))
+    if not ids:
+        return
+    zero = Decimal("0")
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text(
+            "UPDATE part SET reserved = GREATEST(part.reserved + v.res - v.rel, 0)"
+            " FROM unnest(CAST(:ids AS integer[]), CAST(:rel AS numeric[]), CAST(:res AS numeric[])) AS v(id, rel, res)"
+            " WHERE part.id = v.id AND part.id IN"
+            " (SELECT p.id FROM part p WHERE p.id = ANY(CAST(:ids AS integer[])) ORDER BY p.id FOR NO KEY UPDATE)"),
+            {"ids": ids, "rel": [released.get(i, zero) for i in ids], "res": [reserve.get(i, zero) for i in ids]})
+        return
+    for part_id in ids:   # SQLite: one writer at a time already
+        delta = reserve.get(part_id, zero) - released.get(part_id, zero)
+        db.session.execute(update(Part).where(Part.id == part_id).values(
+            reserved=case((Part.reserved + delta > 0, Part.reserved + delta), else_=zero))
+            .execution_options(synchronize_session=False))
 
 
 def approve_in_shop(visit: Visit, answers: InShopApproval, actor, ip: str | None = None,
@@ -610,10 +764,12 @@ def approve_in_shop(visit: Visit, answers: InShopApproval, actor, ip: str | None
                   ip=ip, user_agent=user_agent, actor=actor)
 
 
-def _reserve(line: EstimateLine, visit: Visit, actor):
-    if line.kind != "part" or line.part is None or line.reserved:
+def _reserve(line: EstimateLine, visit: Visit, actor, reserve: dict[int, Decimal]):
+    """Note the approved part line's quantity in ``reserve`` (part id → quantity; ``_take_stock``
+    adds it to the part's stock at the end of the decision) and write its movement."""
+    if line.kind != "part" or line.part_id is None or line.reserved:
         return
-    line.part.reserved = (line.part.reserved or 0) + line.quantity
+    reserve[line.part_id] = reserve.get(line.part_id, Decimal("0")) + line.quantity
     line.reserved = True
     db.session.add(StockMovement(site_id=visit.site_id, part_id=line.part_id, kind="reserve",
                                  quantity=line.quantity, visit_id=visit.id,
