@@ -2,8 +2,8 @@
 customer's decision links to it and moves it in the one UPDATE that bumps the change sequence,
 the last statement of its transaction, instead of locking the site row for the whole decision
 
-Revision ID: 0022_approvalhead
-Revises: 0021_reports
+Revision ID: 0023_approvalhead
+Revises: 0022_parts_in_stock
 Create Date: 2026-12-06 20:00:00
 
 """
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0022_approvalhead'
-down_revision = '0021_reports'
+revision = '0023_approvalhead'
+down_revision = '0022_parts_in_stock'
 branch_labels = None
 depends_on = None
 
