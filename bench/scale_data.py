@@ -155,8 +155,8 @@ def build(db_url: str, visits: int, first_day: date | None = None, last_day: dat
           today: datetime | None = None, log=print) -> Built:
     """Migrate the empty database at ``db_url`` and fill it (see the module docstring)."""
     from webapp.extensions import db
-    from webapp.models import (Bay, Bill, Customer, Delivery, Estimate, EstimateLine, Job, RepairOrder, Site,
-                               SurveyResponse, Ticket, User, Vehicle, Visit)
+    from webapp.models import (Bay, Bill, Customer, Delivery, Estimate, EstimateLine, Job, JobEvent, RepairOrder,
+                               Site, SurveyResponse, Ticket, User, Vehicle, Visit, VisitEvent)
     from werkzeug.security import generate_password_hash
 
     started = time.monotonic()
@@ -241,10 +241,11 @@ def build(db_url: str, visits: int, first_day: date | None = None, last_day: dat
              at + timedelta(hours=6) if state in ("delivered", "followed_up") else None)
             for v, car, sid, at, day, seq, r, state in source()))
         W(Ticket).write(("id", "site_id", "visit_id", "kind", "day", "prefix", "seq", "number", "token", "status",
-                         "issued_at", "queued_at", "served_at", "closed_at"), (
+                         "issued_at", "queued_at", "called_at", "served_at", "closed_at"), (
             (v, sid, v, "walkin", day, "W", seq, f"W{seq:03d}", f"{v:032x}",
              "cancelled" if state == "cancelled" else "skipped" if state == "no_show" else "done",
-             at, at, None if state in ("cancelled", "no_show") else at + timedelta(minutes=5), at + timedelta(hours=6))
+             at, at, None if state == "cancelled" else at + timedelta(seconds=CALLED_AFTER + r),
+             None if state in ("cancelled", "no_show") else at + timedelta(minutes=5), at + timedelta(hours=6))
             for v, car, sid, at, day, seq, r, state in source()))
         log(f"  {visits:,} visits and tickets in {time.monotonic() - started:.1f} s")
 
@@ -284,6 +285,13 @@ def build(db_url: str, visits: int, first_day: date | None = None, last_day: dat
             (v, sid, v, "pickup", 5 if r % 7 else 2, at + timedelta(hours=6))
             for v, car, sid, at, day, seq, r, state in worked() if r % 3 == 0))
         log(f"  orders, estimates, jobs, bills, deliveries in {time.monotonic() - started:.1f} s")
+        W(VisitEvent).write(("site_id", "visit_id", "actor_id", "actor_kind", "action", "from_state", "to_state", "at"), (
+            event for v, car, sid, at, day, seq, r, state in source()
+            for event in visit_events(v, sid, at, r, state, advisor(sid, v), staff[(sid, "technician")][v % 12])))
+        W(JobEvent).write(("site_id", "job_id", "kind", "user_id", "at"), (
+            event for v, car, sid, at, day, seq, r, state in worked()
+            for event in job_events(v, sid, at, r, staff[(sid, "dispatcher")][0], staff[(sid, "technician")][v % 12])))
+        log(f"  visit and job events in {time.monotonic() - started:.1f} s")
 
         # Today's workshop at the big site: ACTIVE_JOBS cars, spread over the board's lanes.
         big, today_ = site_ids["big"], now.date()
@@ -324,7 +332,7 @@ def build(db_url: str, visits: int, first_day: date | None = None, last_day: dat
             for v, car, k, state, job_status, at in active))
 
         tables = (Site, User, Bay, Customer, Vehicle, Visit, Ticket, RepairOrder, Estimate, EstimateLine,
-                  Job, Bill, Delivery, SurveyResponse)
+                  Job, Bill, Delivery, SurveyResponse, VisitEvent, JobEvent)
         if dialect == "postgresql":
             with conn.cursor() as cur:   # ids were given: move each sequence past them
                 for model in tables:
@@ -343,11 +351,67 @@ def build(db_url: str, visits: int, first_day: date | None = None, last_day: dat
         raw.close()
         with db.engine.connect() as c:
             counts = {m.__table__.name: c.execute(text(f'SELECT COUNT(*) FROM "{m.__table__.name}"')).scalar()
-                      for m in (Visit, Ticket, Job, EstimateLine, Bill)}
+                      for m in (Visit, Ticket, Job, EstimateLine, Bill, VisitEvent, JobEvent)}
         db.engine.dispose()
     seconds = time.monotonic() - started
     log(f"  built in {seconds:.1f} s: {counts}")
     return Built(db_url, visits, seconds, site_ids, first_day, last_day, sample_plates(visits), rows=counts)
+
+
+CALLED_AFTER = 60                   # seconds from the ticket to the call, plus r (0–99) seconds
+
+
+def visit_events(v, sid, at, r, state, advisor_id, tech_id):
+    """The state changes the app logs (services.visits.record_transition, checkin) for a visit of
+    the history: (site, visit, actor, actor kind, action, from, to, at). The stage times vary with
+    ``r`` so the report's histograms hold more than one bucket; every tenth car fails QC once."""
+    s = lambda seconds: at + timedelta(seconds=seconds)  # noqa: E731
+    yield sid, v, None, "customer", "check_in", None, "waiting", at
+    if state == "cancelled":
+        yield sid, v, None, "customer", "advance", "waiting", "cancelled", s(600)
+        return
+    yield sid, v, advisor_id, "staff", "call", "waiting", "called", s(CALLED_AFTER + r)
+    if state == "no_show":
+        yield sid, v, advisor_id, "staff", "skip", "called", "no_show", s(300)
+        return
+    steps = [("start_reception", "called", "reception", 300, advisor_id),
+             ("start_inspection", "reception", "inspection", 360, advisor_id),
+             ("complete_inspection", "inspection", "interview", 900 + r * 6, advisor_id),
+             ("complete_interview", "interview", "estimate", 1800 + r * 6, advisor_id),
+             ("present_estimate", "estimate", "authorisation", 2400 + r * 6, advisor_id),
+             ("authorise", "authorisation", "dispatch", 3000 + r * 12, None),
+             ("start_job", "dispatch", "repair", 3600 + r * 18, tech_id),
+             ("finish_job", "repair", "qc", 4 * 3600, tech_id)]
+    out_of_qc = 4 * 3600 + 900
+    if r % 10 == 0:
+        steps += [("qc_fail", "qc", "repair", out_of_qc, None), ("finish_job", "repair", "qc", out_of_qc + 1500, tech_id)]
+        out_of_qc += 2400
+    if r % 3 == 0:
+        steps += [("qc_pass", "qc", "wash", out_of_qc, None), ("wash_done", "wash", "ready", out_of_qc + 1200, None)]
+    else:
+        steps += [("qc_pass", "qc", "ready", out_of_qc, None)]
+    steps += [("deliver", "ready", "delivered", 6 * 3600, advisor_id)]
+    if state == "followed_up":
+        steps += [("follow_up_call", "delivered", "followed_up", 3 * 86400, None)]
+    for action, a, b, seconds, actor in steps:
+        yield sid, v, actor, "staff" if actor else "customer", action, a, b, s(seconds)
+
+
+def job_events(v, sid, at, r, dispatcher_id, tech_id):
+    """The job's log (services.workshop._log) of a delivered visit: (site, job, kind, user, at)."""
+    s = lambda seconds: at + timedelta(seconds=seconds)  # noqa: E731
+    yield sid, v, "assign", dispatcher_id, s(3300 + r * 12)
+    yield sid, v, "start", tech_id, s(3600 + r * 18)
+    yield sid, v, "finish", tech_id, s(4 * 3600)
+    out_of_qc = 4 * 3600 + 900
+    if r % 10 == 0:
+        yield sid, v, "qc_fail", None, s(out_of_qc)
+        yield sid, v, "start", tech_id, s(out_of_qc + 300)
+        yield sid, v, "finish", tech_id, s(out_of_qc + 1500)
+        out_of_qc += 2400
+    yield sid, v, "qc_pass", None, s(out_of_qc)
+    if r % 3 == 0:
+        yield sid, v, "wash_done", None, s(out_of_qc + 1200)
 
 
 def sample_plates(visits: int, n: int = 20) -> list[str]:

@@ -994,6 +994,14 @@ REPORT_INDEXES = (
     Index("ix_technician_shift_site_day", TechnicianShift.site_id, TechnicianShift.day),
 )
 
+# The stage times of the report (reports.month): when a visit first entered each state and when its
+# job was first assigned and started, read from the index alone (migration 0022).
+STAGE_INDEXES = (
+    Index("ix_visit_event_visit_state_at", VisitEvent.visit_id, VisitEvent.to_state, VisitEvent.from_state,
+          VisitEvent.at),
+    Index("ix_job_event_job_kind_at", JobEvent.job_id, JobEvent.kind, JobEvent.at),
+)
+
 
 # Fragment search indexes (FTS5 trigram on SQLite, pg_trgm on PostgreSQL) made with their tables.
 from .search_index import install as _install_search_indexes  # noqa: E402
