@@ -262,7 +262,8 @@ def _stage_seconds(which):
 def _stage_histogram(f: Figures, site_ids, lo, hi):
     """Every stage's minutes counted by the database: (stage, advisor or technician, minute) ->
     visits, and the seconds summed (the technicians' clocked time is the repair stage's sum)."""
-    per_visit = _stage_seconds(_delivered_in(Visit, site_ids, lo, hi)).subquery("per_visit")
+    # MATERIALIZED: the per-visit row (its joins and the event pivot) is computed once, not once per stage.
+    per_visit = _stage_seconds(_delivered_in(Visit, site_ids, lo, hi)).cte("per_visit").prefix_with("MATERIALIZED")
     c = per_visit.c
     # One row per (visit, stage): the stage's number against a short list of numbers, so the
     # per-visit row is computed once and fanned out (a UNION of eleven selects would read it eleven times).
