@@ -276,6 +276,24 @@ def test_every_figure_on_the_page_and_in_the_exports(client, shop):
             assert all(same_number(w, g) for w, g in zip(want, got)), (key, want, got)
 
 
+def test_the_page_shows_the_first_cars_and_the_exports_every_car(client, shop, monkeypatch):
+    """The page lists the first ATTENDANCE_ROWS cars in and out (a LIMIT, with the period's count);
+    the CSV and the workbook stream every one."""
+    from webapp.reports import month
+    monkeypatch.setattr(month, "ATTENDANCE_ROWS", 2)
+    login(client, shop.manager)
+    client.set_cookie("lang", "en")
+    html = client.get(f"/reports?{QUERY}").get_data(as_text=True)
+    assert page_rows(html, "attendance") == EXPECTED_ATTENDANCE[:2]
+    section = html.split('data-table="attendance"', 1)[1].split("</section>", 1)[0]
+    assert "The first 2 of 3 rows; the CSV and Excel files hold them all." in section
+    assert csv_rows(client, "attendance")[1:] == EXPECTED_ATTENDANCE
+    book = load_workbook(io.BytesIO(client.get(f"/reports/report.xlsx?{QUERY}").data))
+    sheet = [list(r) for r in book["attendance"].iter_rows(min_row=3, values_only=True)]
+    assert len(sheet) == len(EXPECTED_ATTENDANCE)
+    assert all(same_number(w, g) for want, got in zip(EXPECTED_ATTENDANCE, sheet) for w, g in zip(want, got))
+
+
 def test_the_advisors_own_day_and_who_may_read(client, shop, factory):
     login(client, shop.technician)
     assert client.get("/reports").status_code == 403

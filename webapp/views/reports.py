@@ -104,12 +104,12 @@ def table_csv(key):
                      "Content-Disposition": f'attachment; filename="{name}"', **NO_STORE})
 
 
-def _every_car(ctx, advisor_id=None):
+def _every_car(ctx):
     """The cars in and out with every row of the period (the page holds the first ones), read from
     the database in batches as the export writes them."""
-    report = ctx["report"] if isinstance(ctx, dict) else ctx
-    q = month.attendance(report.site_ids, report.current.period, advisor_id).execution_options(yield_per=1000)
-    return attendance_table(report, rows=(r for r in db.session.execute(q)))
+    report = ctx["report"]
+    q = month.attendance(report.site_ids, report.current.period).execution_options(yield_per=1000)
+    return attendance_table(report, rows=(r for r in db.session.execute(q)), total=report.current.delivered)
 
 
 @bp.get("/report.xlsx")
