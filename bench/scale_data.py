@@ -235,10 +235,11 @@ def build(db_url: str, visits: int, first_day: date | None = None, last_day: dat
             return a[v % len(a)]
 
         W(Visit).write(("id", "site_id", "customer_id", "vehicle_id", "advisor_id", "state", "plate", "mobile",
-                        "reason", "description", "created_at", "updated_at", "delivered_at"), (
+                        "reason", "description", "created_at", "updated_at", "delivered_at", *VISIT_FIRSTS), (
             (v, sid, car + 1, car + 1, advisor(sid, v), state, plate(car), mobile(car),
              "maintenance" if r % 2 else "repair", "保养" if r % 2 else "异响", at, at + timedelta(hours=6),
-             at + timedelta(hours=6) if state in ("delivered", "followed_up") else None)
+             at + timedelta(hours=6) if state in ("delivered", "followed_up") else None,
+             *visit_firsts(visit_events(v, sid, at, r, state, None, None)))
             for v, car, sid, at, day, seq, r, state in source()))
         W(Ticket).write(("id", "site_id", "visit_id", "kind", "day", "prefix", "seq", "number", "token", "status",
                          "issued_at", "queued_at", "called_at", "served_at", "closed_at"), (
@@ -267,9 +268,10 @@ def build(db_url: str, visits: int, first_day: date | None = None, last_day: dat
                 (2 * v - 1, sid, v, 0, "labour", "更换机油机滤", "1.00", "180.00", "approved"),
                 (2 * v, sid, v, 1, "part", "机油滤清器", "1.00", "68.00", "approved" if r % 4 else "declined"))))
         W(Job).write(("id", "site_id", "visit_id", "technician_id", "bay_id", "status", "clocked_seconds",
-                      "stage_since", "created_at"), (
+                      "stage_since", "created_at", "first_assigned_at", "first_started_at"), (
             (v, sid, v, staff[(sid, "technician")][v % 12], bays[sid][v % 10], "passed", 3600 + r * 30,
-             at + timedelta(hours=4), at + timedelta(hours=1)) for v, car, sid, at, day, seq, r, state in worked()))
+             at + timedelta(hours=4), at + timedelta(hours=1), *job_firsts(job_events(v, sid, at, r, None, None)))
+            for v, car, sid, at, day, seq, r, state in worked()))
         W(Bill).write(("id", "site_id", "visit_id", "kind", "number", "status", "labour", "parts", "subtotal",
                        "tax_rate", "tax", "total", "created_at", "issued_at", "closed_at"), (
             (v, sid, v, "invoice", f"JS-{day:%Y%m%d}-{seq:04d}", "paid", "180.00",
@@ -395,6 +397,29 @@ def visit_events(v, sid, at, r, state, advisor_id, tech_id):
         steps += [("follow_up_call", "delivered", "followed_up", 3 * 86400, None)]
     for action, a, b, seconds, actor in steps:
         yield sid, v, actor, "staff" if actor else "customer", action, a, b, s(seconds)
+
+
+VISIT_FIRSTS = ("first_reception_at", "first_estimate_at", "first_presented_at", "first_decided_at", "first_qc_at",
+                "first_qc_left_at", "first_wash_at", "first_wash_left_at", "first_ready_at")
+
+
+def visit_firsts(events) -> tuple:
+    """The Visit.first_*_at columns the app keeps (record_transition with workflow.milestones) for
+    a visit with these events, in VISIT_FIRSTS order."""
+    from webapp.workflow import milestones
+    firsts = {}
+    for _sid, _v, _actor, _kind, _action, current, target, at in events:
+        for name in milestones(current, target):
+            firsts.setdefault(name, at)
+    return tuple(firsts.get(name) for name in VISIT_FIRSTS)
+
+
+def job_firsts(events) -> tuple:
+    """Job.first_assigned_at and first_started_at (services.workshop assign and start)."""
+    firsts = {}
+    for _sid, _job, kind, _user, at in events:
+        firsts.setdefault(kind, at)
+    return firsts.get("assign"), firsts.get("start")
 
 
 def job_events(v, sid, at, r, dispatcher_id, tech_id):

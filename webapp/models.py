@@ -249,6 +249,17 @@ class Visit(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     delivered_at: Mapped[datetime | None]
+    # The first time the visit reached each milestone of the report's stage times (workflow.milestones,
+    # stamped by record_transition; the same instants as its first VisitEvent of each kind).
+    first_reception_at: Mapped[datetime | None]
+    first_estimate_at: Mapped[datetime | None]
+    first_presented_at: Mapped[datetime | None]
+    first_decided_at: Mapped[datetime | None]
+    first_qc_at: Mapped[datetime | None]
+    first_qc_left_at: Mapped[datetime | None]
+    first_wash_at: Mapped[datetime | None]
+    first_wash_left_at: Mapped[datetime | None]
+    first_ready_at: Mapped[datetime | None]
 
     site: Mapped[Site] = relationship()
     customer: Mapped[Customer | None] = relationship()
@@ -694,6 +705,8 @@ class Job(db.Model):
     running_since: Mapped[datetime | None]                        # open work period
     stage_since: Mapped[datetime] = mapped_column(default=utcnow)  # for "elapsed in stage" on the board
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    first_assigned_at: Mapped[datetime | None]       # the report's stage times: dispatched, work started
+    first_started_at: Mapped[datetime | None]
 
     visit: Mapped[Visit] = relationship(backref=db.backref("job", uselist=False))
     technician: Mapped[User | None] = relationship()
@@ -994,13 +1007,6 @@ REPORT_INDEXES = (
     Index("ix_technician_shift_site_day", TechnicianShift.site_id, TechnicianShift.day),
 )
 
-# The stage times of the report (reports.month): when a visit first entered each state and when its
-# job was first assigned and started, read from the index alone (migration 0022).
-STAGE_INDEXES = (
-    Index("ix_visit_event_visit_state_at", VisitEvent.visit_id, VisitEvent.to_state, VisitEvent.from_state,
-          VisitEvent.at),
-    Index("ix_job_event_job_kind_at", JobEvent.job_id, JobEvent.kind, JobEvent.at),
-)
 
 
 # Fragment search indexes (FTS5 trigram on SQLite, pg_trgm on PostgreSQL) made with their tables.

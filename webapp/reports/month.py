@@ -16,8 +16,8 @@ from sqlalchemy.orm import aliased
 
 from .. import kpi
 from ..extensions import db
-from ..models import (Appointment, Bill, BillLine, Complaint, Estimate, EstimateLine, Job, JobEvent, Payment,
-                      QcCheck, Site, SurveyResponse, TechnicianShift, Ticket, User, Visit, VisitEvent)
+from ..models import (Appointment, Bill, BillLine, Complaint, Estimate, EstimateLine, Job, Payment, QcCheck, Site,
+                      SurveyResponse, TechnicianShift, Ticket, User, Visit)
 from .period import Period
 from .sqltime import day_of, epoch_seconds, minutes_of, seconds_between
 
@@ -173,9 +173,10 @@ WAIT_BUCKETS = ((0, 5), (5, 10), (10, 15), (15, 30), (30, None))
 
 # The stages of a visit delivered, in the order a car goes through them, then its whole time in the
 # shop. Each runs from the FIRST time the visit reached one milestone to the first time it reached
-# the next (visit_event, job_event), so a QC failure (QC -> repair -> QC) leaves "qc" as the first
-# inspection (entered QC -> first left it) and the rework shows in the time in the shop and the
-# QC rework rate, not twice in a stage. See _stage_seconds for each stage's two milestones.
+# the next (the first_*_at columns, the same instants as the first visit_event / job_event of each
+# kind), so a QC failure (QC -> repair -> QC) leaves "qc" as the first inspection (entered QC ->
+# first left it) and the rework shows in the repair's clocked time, the time in the shop and the QC
+# rework rate, not twice in a stage. See _stage_seconds for each stage's two milestones.
 STAGES = ("wait", "to_desk", "reception", "decision", "dispatch", "start", "repair", "qc", "wash", "pickup",
           "in_shop")
 # Whose stage it is in the per-person tables: the technician's are timed per technician, the rest per advisor.
@@ -201,81 +202,49 @@ def _delivered_in(visit, site_ids, lo, hi):
     return and_(visit.site_id.in_(site_ids), visit.delivered_at >= lo, visit.delivered_at < hi)
 
 
-def _first(condition, at=VisitEvent.at):
-    """Whole epoch seconds of when the events first met ``condition`` (the logs are append-only:
-    min is first). Converted once per visit and milestone, after the min, not once per event row."""
-    return epoch_seconds(func.min(case((condition, at))))
-
-
-def _stage_seconds(visits, ids):
-    """One row per visit that ``visits`` (a condition on Visit) picks — ``ids``, a select of the
-    same visits' ids, reads their events — with who served it and the whole seconds of each stage
-    (NULL where the visit skipped the stage). The milestones:
+def _stage_seconds(visits):
+    """One row per visit that ``visits`` (a condition on Visit) picks: who served it and the whole
+    seconds of each stage (NULL where the visit skipped the stage). The milestones, each the FIRST
+    time the visit reached it (Visit.first_*_at and Job.first_*_at, stamped as the visit moves:
+    workflow.milestones), so a rework leaves the first inspection as the QC stage:
 
     wait       ticket issued -> called            to_desk   called -> reception started (ticket)
-    reception  first reception -> first estimate (walk-around and interview)
-    decision   first presented (-> authorisation) -> first decided (authorisation -> dispatch/repair/ready)
-    dispatch   decided -> job first assigned      start     assigned -> work first started (job_event)
-    repair     the job's clocked seconds          qc        first entered QC -> first left it
-    wash       first entered wash -> left it      pickup    first ready -> delivered
-    in_shop    visit created -> delivered
-
-    The events are read by ``visit_id IN (ids)`` so the database walks the covering index
-    (migration 0022) visit by visit, already grouped: no sort of a month's events."""
-    s, f = VisitEvent.to_state, VisitEvent.from_state
-    stamps = (select(VisitEvent.visit_id.label("visit_id"),
-                     _first(s == "reception").label("reception_at"),
-                     _first(s == "estimate").label("estimate_at"),
-                     _first(s == "authorisation").label("presented_at"),
-                     _first(and_(f == "authorisation", s.in_(("dispatch", "repair", "ready")))).label("decided_at"),
-                     _first(s == "qc").label("qc_at"),
-                     _first(f == "qc").label("qc_left_at"),
-                     _first(s == "wash").label("wash_at"),
-                     _first(f == "wash").label("wash_left_at"),
-                     _first(s == "ready").label("ready_at"))
-              .where(VisitEvent.visit_id.in_(ids))
-              .group_by(VisitEvent.visit_id).subquery("stamps"))
-    jobs = select(Job.id).where(Job.visit_id.in_(ids))
-    job_stamps = (select(JobEvent.job_id.label("job_id"),
-                         _first(JobEvent.kind == "assign", JobEvent.at).label("assigned_at"),
-                         _first(JobEvent.kind == "start", JobEvent.at).label("started_at"))
-                  .where(JobEvent.job_id.in_(jobs))
-                  .group_by(JobEvent.job_id).subquery("job_stamps"))
-    e, j = stamps.c, job_stamps.c
-    called = epoch_seconds(Ticket.called_at)
-    delivered = epoch_seconds(Visit.delivered_at)
+    reception  reception -> estimate started (walk-around and interview)
+    decision   estimate presented -> decided (authorisation -> dispatch/repair/ready)
+    dispatch   decided -> job assigned            start     assigned -> work started
+    repair     the job's clocked seconds          qc        entered QC -> left it
+    wash       entered wash -> left it            pickup    ready -> delivered
+    in_shop    visit created -> delivered"""
+    e = epoch_seconds
+    called, delivered, decided = e(Ticket.called_at), e(Visit.delivered_at), e(Visit.first_decided_at)
+    assigned = e(Job.first_assigned_at)
     seconds = {
-        "wait": called - epoch_seconds(Ticket.issued_at),
-        "to_desk": epoch_seconds(Ticket.served_at) - called,
-        "reception": e.estimate_at - e.reception_at,
-        "decision": e.decided_at - e.presented_at,
-        "dispatch": j.assigned_at - e.decided_at,
-        "start": j.started_at - j.assigned_at,
+        "wait": called - e(Ticket.issued_at),
+        "to_desk": e(Ticket.served_at) - called,
+        "reception": e(Visit.first_estimate_at) - e(Visit.first_reception_at),
+        "decision": decided - e(Visit.first_presented_at),
+        "dispatch": assigned - decided,
+        "start": e(Job.first_started_at) - assigned,
         "repair": case((Job.technician_id.is_not(None), Job.clocked_seconds)),
-        "qc": e.qc_left_at - e.qc_at,
-        "wash": e.wash_left_at - e.wash_at,
-        "pickup": delivered - e.ready_at,
-        "in_shop": delivered - epoch_seconds(Visit.created_at),
+        "qc": e(Visit.first_qc_left_at) - e(Visit.first_qc_at),
+        "wash": e(Visit.first_wash_left_at) - e(Visit.first_wash_at),
+        "pickup": delivered - e(Visit.first_ready_at),
+        "in_shop": delivered - e(Visit.created_at),
     }
     return (select(Visit.id, Visit.plate, Visit.advisor_id, Job.technician_id, Visit.created_at, Visit.delivered_at,
                    *(expr.label(stage) for stage, expr in seconds.items()))
             .select_from(Visit)
             .outerjoin(Ticket, Ticket.visit_id == Visit.id)
             .outerjoin(Job, Job.visit_id == Visit.id)
-            .outerjoin(stamps, e.visit_id == Visit.id)
-            .outerjoin(job_stamps, j.job_id == Job.id)
             .where(visits))
 
 
 def _stage_histogram(f: Figures, site_ids, lo, hi):
     """Every stage's minutes counted by the database: (stage, advisor or technician, minute) ->
     visits, and the seconds summed (the technicians' clocked time is the repair stage's sum)."""
-    delivered = _delivered_in(Visit, site_ids, lo, hi)
-    v = aliased(Visit)
-    ids = select(v.id).where(_delivered_in(v, site_ids, lo, hi))
-    # MATERIALIZED: the per-visit row (its joins and the event pivot) is computed once and then
+    # MATERIALIZED: the per-visit row (its joins and date arithmetic) is computed once and then
     # grouped once per stage (faster on SQLite than fanning each row out to eleven).
-    per_visit = _stage_seconds(delivered, ids).cte("per_visit").prefix_with("MATERIALIZED")
+    per_visit = _stage_seconds(_delivered_in(Visit, site_ids, lo, hi)).cte("per_visit").prefix_with("MATERIALIZED")
     c = per_visit.c
     per_stage = []
     for number, stage in enumerate(STAGES):
@@ -341,8 +310,7 @@ def _slowest(f: Figures, site_ids, lo, hi):
     # a CTE, materialised: the ids are picked (a month's visits sorted) once, then read three times
     top = (select(v.id).where(_delivered_in(v, site_ids, lo, hi))
            .order_by(func.coalesce(in_shop, 0).desc(), v.id).limit(SLOWEST)).cte("slowest").prefix_with("MATERIALIZED")
-    ids = select(top.c.id)
-    rows = db.session.execute(_stage_seconds(Visit.id.in_(ids), ids)).all()
+    rows = db.session.execute(_stage_seconds(Visit.id.in_(select(top.c.id)))).all()
     f.slowest = sorted(((r.in_shop or 0, r) for r in rows), key=lambda pair: (-pair[0], pair[1].id))
 
 
