@@ -155,8 +155,8 @@ def build(db_url: str, visits: int, first_day: date | None = None, last_day: dat
           today: datetime | None = None, log=print) -> Built:
     """Migrate the empty database at ``db_url`` and fill it (see the module docstring)."""
     from webapp.extensions import db
-    from webapp.models import (Bay, Bill, Customer, Delivery, Estimate, EstimateLine, Job, RepairOrder, Site,
-                               SurveyResponse, Ticket, User, Vehicle, Visit)
+    from webapp.models import (Bay, Bill, Customer, Delivery, Estimate, EstimateLine, Job, JobEvent, RepairOrder,
+                               Site, SurveyResponse, Ticket, User, Vehicle, Visit, VisitEvent)
     from werkzeug.security import generate_password_hash
 
     started = time.monotonic()
@@ -235,16 +235,18 @@ def build(db_url: str, visits: int, first_day: date | None = None, last_day: dat
             return a[v % len(a)]
 
         W(Visit).write(("id", "site_id", "customer_id", "vehicle_id", "advisor_id", "state", "plate", "mobile",
-                        "reason", "description", "created_at", "updated_at", "delivered_at"), (
+                        "reason", "description", "created_at", "updated_at", "delivered_at", *VISIT_FIRSTS), (
             (v, sid, car + 1, car + 1, advisor(sid, v), state, plate(car), mobile(car),
              "maintenance" if r % 2 else "repair", "保养" if r % 2 else "异响", at, at + timedelta(hours=6),
-             at + timedelta(hours=6) if state in ("delivered", "followed_up") else None)
+             at + timedelta(hours=6) if state in ("delivered", "followed_up") else None,
+             *visit_firsts(visit_events(v, sid, at, r, state, None, None)))
             for v, car, sid, at, day, seq, r, state in source()))
         W(Ticket).write(("id", "site_id", "visit_id", "kind", "day", "prefix", "seq", "number", "token", "status",
-                         "issued_at", "queued_at", "served_at", "closed_at"), (
+                         "issued_at", "queued_at", "called_at", "served_at", "closed_at"), (
             (v, sid, v, "walkin", day, "W", seq, f"W{seq:03d}", f"{v:032x}",
              "cancelled" if state == "cancelled" else "skipped" if state == "no_show" else "done",
-             at, at, None if state in ("cancelled", "no_show") else at + timedelta(minutes=5), at + timedelta(hours=6))
+             at, at, None if state == "cancelled" else at + timedelta(seconds=CALLED_AFTER + r),
+             None if state in ("cancelled", "no_show") else at + timedelta(minutes=5), at + timedelta(hours=6))
             for v, car, sid, at, day, seq, r, state in source()))
         log(f"  {visits:,} visits and tickets in {time.monotonic() - started:.1f} s")
 
@@ -266,9 +268,10 @@ def build(db_url: str, visits: int, first_day: date | None = None, last_day: dat
                 (2 * v - 1, sid, v, 0, "labour", "更换机油机滤", "1.00", "180.00", "approved"),
                 (2 * v, sid, v, 1, "part", "机油滤清器", "1.00", "68.00", "approved" if r % 4 else "declined"))))
         W(Job).write(("id", "site_id", "visit_id", "technician_id", "bay_id", "status", "clocked_seconds",
-                      "stage_since", "created_at"), (
+                      "stage_since", "created_at", "first_assigned_at", "first_started_at"), (
             (v, sid, v, staff[(sid, "technician")][v % 12], bays[sid][v % 10], "passed", 3600 + r * 30,
-             at + timedelta(hours=4), at + timedelta(hours=1)) for v, car, sid, at, day, seq, r, state in worked()))
+             at + timedelta(hours=4), at + timedelta(hours=1), *job_firsts(job_events(v, sid, at, r, None, None)))
+            for v, car, sid, at, day, seq, r, state in worked()))
         W(Bill).write(("id", "site_id", "visit_id", "kind", "number", "status", "labour", "parts", "subtotal",
                        "tax_rate", "tax", "total", "created_at", "issued_at", "closed_at"), (
             (v, sid, v, "invoice", f"JS-{day:%Y%m%d}-{seq:04d}", "paid", "180.00",
@@ -284,6 +287,13 @@ def build(db_url: str, visits: int, first_day: date | None = None, last_day: dat
             (v, sid, v, "pickup", 5 if r % 7 else 2, at + timedelta(hours=6))
             for v, car, sid, at, day, seq, r, state in worked() if r % 3 == 0))
         log(f"  orders, estimates, jobs, bills, deliveries in {time.monotonic() - started:.1f} s")
+        W(VisitEvent).write(("site_id", "visit_id", "actor_id", "actor_kind", "action", "from_state", "to_state", "at"), (
+            event for v, car, sid, at, day, seq, r, state in source()
+            for event in visit_events(v, sid, at, r, state, advisor(sid, v), staff[(sid, "technician")][v % 12])))
+        W(JobEvent).write(("site_id", "job_id", "kind", "user_id", "at"), (
+            event for v, car, sid, at, day, seq, r, state in worked()
+            for event in job_events(v, sid, at, r, staff[(sid, "dispatcher")][0], staff[(sid, "technician")][v % 12])))
+        log(f"  visit and job events in {time.monotonic() - started:.1f} s")
 
         # Today's workshop at the big site: ACTIVE_JOBS cars, spread over the board's lanes.
         big, today_ = site_ids["big"], now.date()
@@ -324,7 +334,7 @@ def build(db_url: str, visits: int, first_day: date | None = None, last_day: dat
             for v, car, k, state, job_status, at in active))
 
         tables = (Site, User, Bay, Customer, Vehicle, Visit, Ticket, RepairOrder, Estimate, EstimateLine,
-                  Job, Bill, Delivery, SurveyResponse)
+                  Job, Bill, Delivery, SurveyResponse, VisitEvent, JobEvent)
         if dialect == "postgresql":
             with conn.cursor() as cur:   # ids were given: move each sequence past them
                 for model in tables:
@@ -343,11 +353,90 @@ def build(db_url: str, visits: int, first_day: date | None = None, last_day: dat
         raw.close()
         with db.engine.connect() as c:
             counts = {m.__table__.name: c.execute(text(f'SELECT COUNT(*) FROM "{m.__table__.name}"')).scalar()
-                      for m in (Visit, Ticket, Job, EstimateLine, Bill)}
+                      for m in (Visit, Ticket, Job, EstimateLine, Bill, VisitEvent, JobEvent)}
         db.engine.dispose()
     seconds = time.monotonic() - started
     log(f"  built in {seconds:.1f} s: {counts}")
     return Built(db_url, visits, seconds, site_ids, first_day, last_day, sample_plates(visits), rows=counts)
+
+
+CALLED_AFTER = 60                   # seconds from the ticket to the call, plus r (0–99) seconds
+
+
+def visit_events(v, sid, at, r, state, advisor_id, tech_id):
+    """The state changes the app logs (services.visits.record_transition, checkin) for a visit of
+    the history: (site, visit, actor, actor kind, action, from, to, at). The stage times vary with
+    ``r`` so the report's histograms hold more than one bucket; every tenth car fails QC once."""
+    s = lambda seconds: at + timedelta(seconds=seconds)  # noqa: E731
+    yield sid, v, None, "customer", "check_in", None, "waiting", at
+    if state == "cancelled":
+        yield sid, v, None, "customer", "advance", "waiting", "cancelled", s(600)
+        return
+    yield sid, v, advisor_id, "staff", "call", "waiting", "called", s(CALLED_AFTER + r)
+    if state == "no_show":
+        yield sid, v, advisor_id, "staff", "skip", "called", "no_show", s(300)
+        return
+    steps = [("start_reception", "called", "reception", 300, advisor_id),
+             ("start_inspection", "reception", "inspection", 360, advisor_id),
+             ("complete_inspection", "inspection", "interview", 900 + r * 6, advisor_id),
+             ("complete_interview", "interview", "estimate", 1800 + r * 6, advisor_id),
+             ("present_estimate", "estimate", "authorisation", 2400 + r * 6, advisor_id),
+             ("authorise", "authorisation", "dispatch", 3000 + r * 12, None),
+             ("start_job", "dispatch", "repair", 3600 + r * 18, tech_id),
+             ("finish_job", "repair", "qc", 4 * 3600, tech_id)]
+    out_of_qc = 4 * 3600 + 900
+    if r % 10 == 0:
+        steps += [("qc_fail", "qc", "repair", out_of_qc, None), ("finish_job", "repair", "qc", out_of_qc + 1500, tech_id)]
+        out_of_qc += 2400
+    if r % 3 == 0:
+        steps += [("qc_pass", "qc", "wash", out_of_qc, None), ("wash_done", "wash", "ready", out_of_qc + 1200, None)]
+    else:
+        steps += [("qc_pass", "qc", "ready", out_of_qc, None)]
+    steps += [("deliver", "ready", "delivered", 6 * 3600, advisor_id)]
+    if state == "followed_up":
+        steps += [("follow_up_call", "delivered", "followed_up", 3 * 86400, None)]
+    for action, a, b, seconds, actor in steps:
+        yield sid, v, actor, "staff" if actor else "customer", action, a, b, s(seconds)
+
+
+VISIT_FIRSTS = ("first_reception_at", "first_estimate_at", "first_presented_at", "first_decided_at", "first_qc_at",
+                "first_qc_left_at", "first_wash_at", "first_wash_left_at", "first_ready_at")
+
+
+def visit_firsts(events) -> tuple:
+    """The Visit.first_*_at columns the app keeps (record_transition with workflow.milestones) for
+    a visit with these events, in VISIT_FIRSTS order."""
+    from webapp.workflow import milestones
+    firsts = {}
+    for _sid, _v, _actor, _kind, _action, current, target, at in events:
+        for name in milestones(current, target):
+            firsts.setdefault(name, at)
+    return tuple(firsts.get(name) for name in VISIT_FIRSTS)
+
+
+def job_firsts(events) -> tuple:
+    """Job.first_assigned_at and first_started_at (services.workshop assign and start)."""
+    firsts = {}
+    for _sid, _job, kind, _user, at in events:
+        firsts.setdefault(kind, at)
+    return firsts.get("assign"), firsts.get("start")
+
+
+def job_events(v, sid, at, r, dispatcher_id, tech_id):
+    """The job's log (services.workshop._log) of a delivered visit: (site, job, kind, user, at)."""
+    s = lambda seconds: at + timedelta(seconds=seconds)  # noqa: E731
+    yield sid, v, "assign", dispatcher_id, s(3300 + r * 12)
+    yield sid, v, "start", tech_id, s(3600 + r * 18)
+    yield sid, v, "finish", tech_id, s(4 * 3600)
+    out_of_qc = 4 * 3600 + 900
+    if r % 10 == 0:
+        yield sid, v, "qc_fail", None, s(out_of_qc)
+        yield sid, v, "start", tech_id, s(out_of_qc + 300)
+        yield sid, v, "finish", tech_id, s(out_of_qc + 1500)
+        out_of_qc += 2400
+    yield sid, v, "qc_pass", None, s(out_of_qc)
+    if r % 3 == 0:
+        yield sid, v, "wash_done", None, s(out_of_qc + 1200)
 
 
 def sample_plates(visits: int, n: int = 20) -> list[str]:

@@ -37,6 +37,23 @@ def percentile(values, p: int) -> float | None:
     return ordered[rank - 1]
 
 
+def percentile_of_counts(counts, p: int):
+    """The same nearest-rank percentile from a histogram: ``counts`` maps a value (a bucket, e.g.
+    whole minutes) to how many times it occurs, so a database hands over a few hundred
+    (value, count) rows instead of one row per visit. Values with no count are ignored."""
+    ordered = sorted((v, n) for v, n in dict(counts).items() if v is not None and n)
+    total = sum(n for _v, n in ordered)
+    if not total:
+        return None
+    rank = max(1, ceil(p * total / 100))
+    seen = 0
+    for value, n in ordered:
+        seen += n
+        if seen >= rank:
+            return value
+    return ordered[-1][0]     # not reached: seen ends at total >= rank
+
+
 def median(values) -> float | None:
     return percentile(values, 50)
 

@@ -252,6 +252,17 @@ class Visit(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     delivered_at: Mapped[datetime | None]
+    # The first time the visit reached each milestone of the report's stage times (workflow.milestones,
+    # stamped by record_transition; the same instants as its first VisitEvent of each kind).
+    first_reception_at: Mapped[datetime | None]
+    first_estimate_at: Mapped[datetime | None]
+    first_presented_at: Mapped[datetime | None]
+    first_decided_at: Mapped[datetime | None]
+    first_qc_at: Mapped[datetime | None]
+    first_qc_left_at: Mapped[datetime | None]
+    first_wash_at: Mapped[datetime | None]
+    first_wash_left_at: Mapped[datetime | None]
+    first_ready_at: Mapped[datetime | None]
 
     site: Mapped[Site] = relationship()
     customer: Mapped[Customer | None] = relationship()
@@ -702,6 +713,8 @@ class Job(db.Model):
     running_since: Mapped[datetime | None]                        # open work period
     stage_since: Mapped[datetime] = mapped_column(default=utcnow)  # for "elapsed in stage" on the board
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    first_assigned_at: Mapped[datetime | None]       # the report's stage times: dispatched, work started
+    first_started_at: Mapped[datetime | None]
 
     visit: Mapped[Visit] = relationship(backref=db.backref("job", uselist=False))
     technician: Mapped[User | None] = relationship()
@@ -1002,6 +1015,7 @@ REPORT_INDEXES = (
     Index("ix_technician_shift_site_day", TechnicianShift.site_id, TechnicianShift.day),
     Index("ix_estimate_line_site_presented", EstimateLine.site_id, EstimateLine.presented_at),
 )
+
 
 
 # Fragment search indexes (FTS5 trigram on SQLite, pg_trgm on PostgreSQL) made with their tables.

@@ -108,3 +108,29 @@ def customer_stage(state) -> int:
         if st in states:
             return i
     return -1
+
+
+# The milestones of the report's stage times (reports.month): the first time a visit entered these
+# states, left QC or the wash, and was decided on. Kept on the visit by record_transition as it
+# moves (Visit.first_*_at), so a month's report reads one row per visit instead of its event log.
+ENTERED = {S.RECEPTION: "first_reception_at", S.ESTIMATE: "first_estimate_at",
+           S.AUTHORISATION: "first_presented_at", S.QC: "first_qc_at", S.WASH: "first_wash_at",
+           S.READY: "first_ready_at"}
+LEFT = {S.QC: "first_qc_left_at", S.WASH: "first_wash_left_at"}
+DECIDED = frozenset({S.DISPATCH, S.REPAIR, S.READY})     # the customer's answer moves the visit on
+
+
+def milestones(current, target) -> tuple[str, ...]:
+    """The Visit.first_*_at columns a move from ``current`` (None at check-in) to ``target``
+    stamps, when they are still empty. A rework (QC -> repair -> QC) stamps nothing new: the
+    first inspection stays the one the report times."""
+    target = VisitState(target)
+    current = VisitState(current) if current else None
+    names = []
+    if target in ENTERED:
+        names.append(ENTERED[target])
+    if current in LEFT and current != target:
+        names.append(LEFT[current])
+    if current == S.AUTHORISATION and target in DECIDED:
+        names.append("first_decided_at")
+    return tuple(names)

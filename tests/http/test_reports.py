@@ -40,11 +40,15 @@ def decisions(est):
 
 
 def drive(shop, op, plate, arrive, wait_min, desk_min, start, repair_min, promise, out, method, rating,
+          reception_min=0, decide_min=0, start_after_min=0, qc_min=0, wash_min=None, rework_min=None,
           parts=(), extra=None, survey=None):
-    """One car through the real services, the clock at each step's time. ``parts``: (part, quantity)
-    lines on the estimate; ``extra``: (part, quantity, received): a line added half an hour into the
-    repair and shown to the customer then (additional work), after ``received`` units of the part
-    came in (None: none); ``survey``: the customer's answers on the status page after delivery."""
+    """One car through the real services, the clock at each step's time: ``start`` is when the job
+    is assigned, work starts ``start_after_min`` later; QC takes ``qc_min`` (and fails once when
+    ``rework_min`` is given: the rework is clocked, then QC passes 10 minutes later); a wash when
+    ``wash_min`` is given. ``parts``: (part, quantity) lines on the estimate; ``extra``: (part,
+    quantity, received): a line added half an hour into the work and shown to the customer then
+    (additional work), after ``received`` units of the part came in (None: none); ``survey``: the
+    customer's answers on the status page after delivery."""
     from werkzeug.datastructures import MultiDict
 
     from webapp.jobs import QC_CHECKLIST
@@ -67,23 +71,29 @@ def drive(shop, op, plate, arrive, wait_min, desk_min, start, repair_min, promis
         intake_svc.sign_intake(visit, png_data_url(), "客户", None, None, advisor)
         intake_svc.complete_inspection(visit, advisor)
         intake_svc.add_concern(visit, "刹车异响", advisor)
+        now = arrive + timedelta(minutes=wait_min + desk_min + reception_min)
+        move(now)
         intake_svc.complete_interview(visit, advisor)
         estimates.add_line(visit, parse_line({"kind": "labour", "operation_id": str(op.id)}), advisor)
         for part, quantity in parts:
             estimates.add_line(visit, parse_line({"kind": "part", "part_id": str(part.id), "quantity": quantity}),
                                advisor)
-        estimates.save_repair_order(visit, parse_repair_order({**RO_TERMS, "car_wash": "no"}), advisor)
+        estimates.save_repair_order(visit, parse_repair_order({**RO_TERMS, "car_wash": "yes" if wash_min else "no"}),
+                                    advisor)
         est = estimates.present(visit, advisor)
+        move(now + timedelta(minutes=decide_min))
         estimates.decide(visit, est.version, decisions(est), "remote")
         # The promise the advisor gave (the service computes one from the day's load; the test fixes it).
         visit.estimate.promised_at = promise
         db.session.commit()
         move(start)
         workshop.assign(shop.dispatcher, visit.job.id, tech.id, None)
+        now = start + timedelta(minutes=start_after_min)
+        move(now)
         workshop.start(tech, visit.job.id)
         if extra is not None:
             from webapp.services import catalogue
-            move(start + timedelta(minutes=30))
+            move(now + timedelta(minutes=30))
             part, quantity, receipt = extra
             if receipt:
                 catalogue.receive_stock(part, receipt, "DN-2026-1110", shop.manager)
@@ -93,9 +103,23 @@ def drive(shop, op, plate, arrive, wait_min, desk_min, start, repair_min, promis
             estimates.decide(visit, est.version, decisions(est), "remote")
             visit.estimate.promised_at = promise
             db.session.commit()
-        move(start + timedelta(minutes=repair_min))
+        now += timedelta(minutes=repair_min)
+        move(now)
         workshop.finish(tech, visit.job.id)
+        now += timedelta(minutes=qc_min)
+        move(now)
+        if rework_min is not None:
+            workshop.qc(shop.qc, visit.job.id, {}, False, "制动异响未消除")
+            workshop.start(tech, visit.job.id)
+            now += timedelta(minutes=rework_min)
+            move(now)
+            workshop.finish(tech, visit.job.id)
+            now += timedelta(minutes=10)
+            move(now)
         workshop.qc(shop.qc, visit.job.id, {item: True for item in QC_CHECKLIST}, True, None)
+        if wash_min:
+            move(now + timedelta(minutes=wash_min))
+            workshop.wash_done(shop.qc, visit.id)
         move(out)
         for item in ("car_fetched", "exterior_checked", "belongings_checked", "covers_removed", "old_parts_done",
                      "work_explained"):
@@ -139,16 +163,18 @@ def shop(shop, factory):
     first = drive(shop, op, "京A10002", at(BEFORE, "09:00"), 3, 2, at(BEFORE, "09:30"), 60, at(BEFORE, "13:00"),
                   at(BEFORE, "12:00"), "card", 5, parts=[(pads, "1")],
                   survey={"explained": "yes", "on_time": "yes", "clean": "no", "recommend": "yes"})
-    drive(shop, op, "京A10003", at(BEFORE, "16:00"), 20, 5, at(BEFORE, "16:40"), 120, at(DAY, "09:00"),
-          at(DAY, "10:00"), "wechat", 3,
+    drive(shop, op, "京A10003", at(BEFORE, "16:00"), 20, 5, at(BEFORE, "17:10"), 120, at(DAY, "09:00"),
+          at(DAY, "10:00"), "wechat", 3, reception_min=25, decide_min=10, start_after_min=5, qc_min=10,
           survey={"explained": "yes", "on_time": "no", "clean": "yes", "recommend": "yes"})
-    # The day: 京A10001 on time, a disc added during the repair once two had come in; 京A10002 back
-    # with the same operation (a comeback), late, asking for two sets of pads when one is there.
+    # The day: 京A10001 on time, a disc added during the repair once two had come in, failed QC once
+    # (15 min of rework); 京A10002 back with the same operation (a comeback), late, asking for two
+    # sets of pads when one is there.
     drive(shop, op, "京A10001", at(DAY, "09:00"), 4, 2, at(DAY, "10:00"), 90, at(DAY, "15:00"),
-          at(DAY, "14:00"), "wechat", 5, parts=[(pads, "1"), (discs, "1")], extra=(discs, "1", "2"),
+          at(DAY, "14:00"), "wechat", 5, reception_min=15, decide_min=5, start_after_min=10, qc_min=20,
+          wash_min=25, rework_min=15, parts=[(pads, "1"), (discs, "1")], extra=(discs, "1", "2"),
           survey={"explained": "yes", "on_time": "yes", "clean": "no", "recommend": "yes"})
     drive(shop, op, "京A10002", at(DAY, "09:10"), 12, 3, at(DAY, "11:00"), 60, at(DAY, "12:00"),
-          at(DAY, "16:00"), "cash", 4, parts=[(pads, "2")])
+          at(DAY, "16:00"), "cash", 4, reception_min=20, decide_min=30, qc_min=5, wash_min=15, parts=[(pads, "2")])
     with clock_at() as move:
         from webapp.services import followup
         move(at(DAY, "17:00"))
@@ -164,8 +190,8 @@ EXPECTED_KPIS = {
     # key: (percent, counted, of)
     "on_time": ("33.3", "1", "3"),           # only 京A10001 beat its promise
     "same_day": ("66.7", "2", "3"),          # 京A10003 came in the day before
-    "utilisation": ("56.3", "4.50", "8.00"),  # 90+60+120 min clocked of 08:30–17:30 less the break
-    "efficiency": ("100.0", "4.50", "4.50"),  # 3 × 1.5 h sold
+    "utilisation": ("59.4", "4.75", "8.00"),  # 90+15+60+120 min clocked of 08:30–17:30 less the break
+    "efficiency": ("94.7", "4.50", "4.75"),   # 3 × 1.5 h sold of 4.75 h clocked (15 min were rework)
     # part lines first shown on the day: 京A10001's pads (in) and disc (out), its added disc (in,
     # two had come in), 京A10002's two sets of pads (one there: out)
     "parts_fill": ("50.0", "2", "4"),
@@ -173,7 +199,8 @@ EXPECTED_KPIS = {
     "no_shows": (None, "0", "0"),
     "approval": ("0.0", "0", "1"),          # the disc added during 京A10001's repair, declined
     "comebacks": ("33.3", "1", "3"),         # 京A10002's brake pads again within 30 days
-    "qc_rework": ("0.0", "0", "2"),         # inspected on the day: 京A10003 passed QC the evening before
+    "qc_rework": ("33.3", "1", "3"),        # inspected on the day: 京A10001 twice (failed once), 京A10002;
+                                             # 京A10003 passed QC the evening before
     "complaints_in_time": (None, "0", "0"),
 }
 EXPECTED_PREVIOUS = {"on_time": "100.0", "same_day": "100.0", "parts_fill": "100.0"}   # 11-09: the pads in stock
@@ -187,12 +214,33 @@ EXPECTED_SURVEY = [["Did we explain the work well?", "3", "3", "0", "100.0", "1"
 EXPECTED_CSI = [["Rating at pickup", "3", "3", "4.00", "5.00"],      # 3, 5, 4 on the day; 5 the day before
                 ["Survey after delivery", "2", "0", "—", "—"],
                 ["Answers on the follow-up call", "1", "1", "4.00", "—"]]
+# Stage times of the day's three cars (京A10003, 京A10001, 京A10002), minutes, nearest rank of three:
+# the median is the middle one, the 90th percentile the largest.
 EXPECTED_STAGES = {   # stage: visits, median, p90 (minutes)
-    "Arrival → called": ("3", "12.0", "20.0"),
-    "Called → reception": ("3", "3.0", "5.0"),
-    "Time in the shop (in → out)": ("3", "410.0", "1080.0"),
-    "Repair (clocked)": ("3", "90.0", "120.0"),
+    "Arrival → called": ("3", "12.0", "20.0"),                            # 20, 4, 12
+    "Called → reception": ("3", "3.0", "5.0"),                            # 5, 2, 3
+    "Reception (walk-around and interview)": ("3", "20.0", "25.0"),       # 25, 15, 20
+    "Estimate presented → decided": ("3", "10.0", "30.0"),                # 10, 5, 30
+    "Decided → dispatched": ("3", "34.0", "45.0"),                        # 17:00→17:10, 09:26→10:00, 10:15→11:00
+    "Dispatched → work started": ("3", "5.0", "10.0"),                    # 5, 10, 0
+    "Repair (clocked)": ("3", "105.0", "120.0"),                          # 120, 90 + 15 rework, 60
+    # the first inspection only: 京A10001 entered QC 11:40 and failed it 12:00 (its second pass
+    # after the rework is not counted again)
+    "Quality check": ("3", "10.0", "20.0"),                               # 10, 20, 5
+    "Wash": ("2", "15.0", "25.0"),                                        # —, 25, 15
+    "Ready → delivered": ("3", "220.0", "875.0"),                         # 19:25→10:00, 12:50→14:00, 12:20→16:00
+    "Time in the shop (in → out)": ("3", "410.0", "1080.0"),              # 18 h, 5 h, 6 h 50
 }
+# per advisor (one advisor: the same figures) and per technician
+EXPECTED_ADVISOR = [["王晓明", stage, *EXPECTED_STAGES[stage]] for stage in (
+    "Arrival → called", "Called → reception", "Reception (walk-around and interview)", "Estimate presented → decided",
+    "Ready → delivered", "Time in the shop (in → out)")]
+EXPECTED_TECHNICIAN = [["李师傅", stage, *EXPECTED_STAGES[stage]] for stage in (
+    "Dispatched → work started", "Repair (clocked)")]
+# the slowest cars by time in the shop, each with the stage it spent longest in
+EXPECTED_SLOWEST = [["京A10003", "王晓明", "2026-11-09 16:00", "2026-11-10 10:00", "18.00", "Ready → delivered", "875.0"],
+                    ["京A10002", "王晓明", "2026-11-10 09:10", "2026-11-10 16:00", "6.83", "Ready → delivered", "220.0"],
+                    ["京A10001", "王晓明", "2026-11-10 09:00", "2026-11-10 14:00", "5.00", "Repair (clocked)", "105.0"]]
 EXPECTED_SALES = {"Repair orders invoiced": "3", "Labour hours presented": "4.50", "Labour hours sold": "4.50",
                   "Average repair order (incl. tax)": "305.10", "Labour": "810.00", "Tax": "105.30",
                   "Invoiced total": "915.30", "Credit notes": "0"}
@@ -256,13 +304,19 @@ def test_every_figure_on_the_page_and_in_the_exports(client, shop):
     card = html.split('data-kpi="parts_fill"', 1)[1].split("</article>", 1)[0]
     assert '<span data-previous>100.0 %</span>' in card and "≥ 90 %" in card and "missed" in card
     assert html.split('data-kpi="parts_fill"', 1)[1].startswith(' title="Part lines of the estimates shown')
-    assert kpis["Labour efficiency"][5:] == ["100", "yes"]
+    assert kpis["Labour efficiency"][5:] == ["100", "no"]
     # stage times
     for row in page_rows(html, "stages"):
         assert tuple(row[1:4]) == EXPECTED_STAGES[row[0]], row
     assert {r[0]: tuple(r[1:4]) for r in csv_rows(client, "stages")[1:]} == EXPECTED_STAGES
+    assert page_rows(html, "advisors") == EXPECTED_ADVISOR
+    assert page_rows(html, "technician_stages") == EXPECTED_TECHNICIAN
+    assert page_rows(html, "slowest") == EXPECTED_SLOWEST
+    # the stage bars: the ten stages (not the time in the shop), median and 90th percentile
+    bars = html.split('aria-label="Stage times, minutes"', 1)[1].split("</svg>", 1)[0]
+    assert "Decided → dispatched: 34.0 min" in bars and "Time in the shop" not in bars
     # per technician: rostered, clocked, sold, utilisation, efficiency, repair median
-    assert page_rows(html, "technicians") == [["李师傅", "8.00", "4.50", "4.50", "56.3", "100.0", "90.0"]]
+    assert page_rows(html, "technicians") == [["李师傅", "8.00", "4.75", "4.50", "59.4", "94.7", "105.0"]]
     # sales and payments
     sales = {r[0]: r[1] for r in csv_rows(client, "sales")[1:]}
     assert {k: sales[k] for k in EXPECTED_SALES} == EXPECTED_SALES
@@ -283,13 +337,31 @@ def test_every_figure_on_the_page_and_in_the_exports(client, shop):
     r = client.get(f"/reports/report.xlsx?{QUERY}")
     assert r.status_code == 200
     book = load_workbook(io.BytesIO(r.data))
-    for key in ("kpis", "stages", "technicians", "sales", "payments", "items", "attendance", "csi", "survey",
-                "days"):
+    for key in ("kpis", "stages", "advisors", "technician_stages", "slowest", "technicians", "sales", "payments",
+                "items", "attendance", "csi", "survey", "days"):
         sheet = [list(row) for row in book[key].iter_rows(min_row=2, values_only=True)]
         rows = csv_rows(client, key)
         assert len(sheet) == len(rows), key
         for got, want in zip(sheet, rows):
             assert all(same_number(w, g) for w, g in zip(want, got)), (key, want, got)
+
+
+def test_the_page_shows_the_first_cars_and_the_exports_every_car(client, shop, monkeypatch):
+    """The page lists the first ATTENDANCE_ROWS cars in and out (a LIMIT, with the period's count);
+    the CSV and the workbook stream every one."""
+    from webapp.reports import month
+    monkeypatch.setattr(month, "ATTENDANCE_ROWS", 2)
+    login(client, shop.manager)
+    client.set_cookie("lang", "en")
+    html = client.get(f"/reports?{QUERY}").get_data(as_text=True)
+    assert page_rows(html, "attendance") == EXPECTED_ATTENDANCE[:2]
+    section = html.split('data-table="attendance"', 1)[1].split("</section>", 1)[0]
+    assert "The first 2 of 3 rows; the CSV and Excel files hold them all." in section
+    assert csv_rows(client, "attendance")[1:] == EXPECTED_ATTENDANCE
+    book = load_workbook(io.BytesIO(client.get(f"/reports/report.xlsx?{QUERY}").data))
+    sheet = [list(r) for r in book["attendance"].iter_rows(min_row=3, values_only=True)]
+    assert len(sheet) == len(EXPECTED_ATTENDANCE)
+    assert all(same_number(w, g) for want, got in zip(EXPECTED_ATTENDANCE, sheet) for w, g in zip(want, got))
 
 
 def test_the_advisors_own_day_and_who_may_read(client, shop, factory):
@@ -331,7 +403,7 @@ def test_query_count_does_not_grow_with_visits(app, shop):
         month.build((shop.site.id,), BEFORE, DAY)
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
-    assert len(statements) == one_day <= 2 * 15 + 1, statements     # 15 a period, the sites once
+    assert len(statements) == one_day <= 2 * 18 + 1, statements     # 18 a period, the sites once
 
 
 def test_the_targets_are_site_settings(client, shop):

@@ -35,6 +35,37 @@ def test_median_and_p90_nearest_rank(values, median, p90):
     assert kpi.p90(values) == p90
 
 
+@pytest.mark.parametrize("counts, p, value", [
+    ({}, 50, None),
+    ({7: 0}, 50, None),                  # a bucket with no visits is no figure
+    ({5: 1}, 50, 5),
+    ({5: 1}, 90, 5),
+    ({1: 1, 2: 1, 3: 1, 4: 1}, 50, 2),   # the list [1, 2, 3, 4]
+    ({1: 1, 2: 1, 3: 1, 4: 1}, 90, 4),
+    ({3: 2, 1: 2}, 50, 1),               # rank 2 of [1, 1, 3, 3]: order of the mapping does not matter
+    ({3: 2, 1: 2}, 51, 3),
+    ({10: 9, 60: 1}, 90, 10),            # 9 of 10 at 10 min: the 90th percentile is still 10
+    ({10: 8, 60: 2}, 90, 60),
+    ({0: 5, 1: 5}, 50, 0),               # zero minutes is a value, not "no figure"
+    ({None: 3, 4: 1}, 50, 4),            # an unknown duration is ignored
+    ([(2, 3), (9, 1)], 90, 9),           # pairs as the database returns them
+])
+def test_percentile_of_counts_by_table(counts, p, value):
+    assert kpi.percentile_of_counts(counts, p) == value
+
+
+@pytest.mark.parametrize("values", [
+    [4, 4, 4, 9, 1, 1, 30, 2, 2, 2, 2, 17],
+    list(range(1, 101)) + [5] * 40,
+    [0, 0, 1],
+])
+def test_percentile_of_counts_is_the_percentile_of_the_list(values):
+    """The histogram and the list it counts give the same nearest-rank figure, for every p."""
+    from collections import Counter
+    for p in range(1, 101):
+        assert kpi.percentile_of_counts(Counter(values), p) == kpi.percentile(values, p), p
+
+
 @pytest.mark.parametrize("current, previous, delta, direction", [
     (D("96.0"), D("90.0"), D("6.0"), "up"),
     (D("80"), D("85.5"), D("-5.5"), "down"),

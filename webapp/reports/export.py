@@ -20,14 +20,27 @@ def _csv_value(value):
     return csv_cell(value)
 
 
-def csv_text(table: Table) -> str:
+CHUNK_ROWS = 500
+
+
+def csv_chunks(table: Table):
+    """The CSV in pieces of CHUNK_ROWS rows, for a streamed response: a table's rows may be an
+    iterator over the database (every car of a month), never all held at once."""
     buf = io.StringIO()
     buf.write("\ufeff")
     w = csv.writer(buf)
     w.writerow([csv_cell(c) for c in table.columns])
-    for row in table.rows:
+    for i, row in enumerate(table.rows, start=1):
         w.writerow([_csv_value(v) for v in row])
-    return buf.getvalue()
+        if i % CHUNK_ROWS == 0:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
+
+
+def csv_text(table: Table) -> str:
+    return "".join(csv_chunks(table))
 
 
 def _xlsx_value(value):
@@ -47,10 +60,13 @@ def xlsx_bytes(tables: list[Table], title_row: str) -> bytes:
         sheet.append([csv_cell(c) for c in table.columns])
         for cell in sheet[2]:
             cell.font = Font(bold=True)
+        first = []                   # the rows that size the columns (rows may be an iterator)
         for row in table.rows:
+            if len(first) < 200:
+                first.append(row)
             sheet.append([_xlsx_value(v) for v in row])
         for i, column in enumerate(table.columns, start=1):
-            width = max([len(str(column))] + [len(str(r[i - 1] or "")) for r in table.rows[:200]]) + 4
+            width = max([len(str(column))] + [len(str(r[i - 1] or "")) for r in first]) + 4
             sheet.column_dimensions[sheet.cell(row=2, column=i).column_letter].width = min(width * 1.3, 60)
     buf = io.BytesIO()
     book.save(buf)

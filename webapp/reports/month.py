@@ -1,15 +1,17 @@
 """The figures of a period for one or more sites: ``build(site_ids, start, end)``.
 
 A fixed number of queries whatever the number of visits (two passes: the period and the one before
-it), each led by the site and a timestamp indexed for it (models.REPORT_INDEXES). Per-visit
-durations (medians need every value) come back as one narrow row per visit delivered in the period;
-everything else is summed by the database."""
+it), each led by the site and a timestamp indexed for it (models.REPORT_INDEXES). Everything is
+summed by the database: the stage times of the visits delivered come back as a histogram of minutes
+(to the nearest) per stage and advisor or technician (a few hundred rows for a month of a big shop, not one
+row per visit), and medians and 90th percentiles are read off it (kpi.percentile_of_counts), so
+the report's stage times are exact to the minute they are shown in."""
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import JSON, and_, case, cast, exists, func, or_, select, type_coerce
+from sqlalchemy import JSON, and_, case, cast, exists, func, literal_column, or_, select, type_coerce, union_all
 from sqlalchemy.orm import aliased
 
 from .. import followup as survey_rules
@@ -18,32 +20,43 @@ from ..extensions import db
 from ..models import (Appointment, Bill, BillLine, Complaint, Estimate, EstimateLine, Job, Payment, QcCheck, Site,
                       SurveyResponse, TechnicianShift, Ticket, User, Visit)
 from .period import Period
+from .sqltime import day_of, epoch_seconds, minutes_of, seconds_between
 
 COMEBACK_DAYS = 30
 SLOWEST = 5
+ATTENDANCE_ROWS = 100      # cars in and out on the page; the CSV and the workbook hold them all
 ZERO = Decimal("0")
 
 
 @dataclass
 class Durations:
-    """Seconds per visit of one stage, for a median and a 90th percentile."""
-    values: list = field(default_factory=list)
+    """One stage's times as a histogram of whole minutes (minute -> visits), for a median and a
+    90th percentile; both are given in seconds (whole minutes × 60) like every duration here."""
+    minutes: dict = field(default_factory=lambda: defaultdict(int))
+
+    def add_minutes(self, minute: int, visits: int = 1):
+        self.minutes[int(minute)] += visits
 
     def add(self, seconds):
+        """One duration, to the nearest minute as the database buckets them (sqltime.minutes_of)."""
         if seconds is not None and seconds >= 0:
-            self.values.append(seconds)
+            self.add_minutes((int(seconds) + 30) // 60)
 
     @property
     def count(self) -> int:
-        return len(self.values)
+        return sum(self.minutes.values())
+
+    def _at(self, p):
+        minute = kpi.percentile_of_counts(self.minutes, p)
+        return None if minute is None else minute * 60
 
     @property
     def median(self):
-        return kpi.median(self.values)
+        return self._at(50)
 
     @property
     def p90(self):
-        return kpi.p90(self.values)
+        return self._at(90)
 
 
 @dataclass
@@ -56,9 +69,9 @@ class Figures:
     same_day: int = 0
     stages: dict = field(default_factory=lambda: defaultdict(Durations))           # stage -> Durations
     advisor_stages: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(Durations)))
-    technician_repair: dict = field(default_factory=lambda: defaultdict(Durations))
-    slowest: list = field(default_factory=list)        # (seconds in shop, visit row)
-    attendance_rows: list = field(default_factory=list)
+    technician_stages: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(Durations)))
+    slowest: list = field(default_factory=list)        # (seconds in shop, visit row with every stage's seconds)
+    attendance_rows: list = field(default_factory=list)   # the first ATTENDANCE_ROWS of ``delivered``
     by_day: dict = field(default_factory=dict)         # local day -> [delivered, on time]
     wait_buckets: list = field(default_factory=list)   # counts per WAIT_BUCKETS
     # productivity per technician: clocked seconds, sold hours, rostered hours
@@ -171,17 +184,21 @@ class Report:
 # Waiting in the lobby (ticket → called), minutes: the distribution's bars.
 WAIT_BUCKETS = ((0, 5), (5, 10), (10, 15), (15, 30), (30, None))
 
-STAGES = ("wait", "to_desk", "in_shop", "repair")
+# The stages of a visit delivered, in the order a car goes through them, then its whole time in the
+# shop. Each runs from the FIRST time the visit reached one milestone to the first time it reached
+# the next (the first_*_at columns, the same instants as the first visit_event / job_event of each
+# kind), so a QC failure (QC -> repair -> QC) leaves "qc" as the first inspection (entered QC ->
+# first left it) and the rework shows in the repair's clocked time, the time in the shop and the QC
+# rework rate, not twice in a stage. See _stage_seconds for each stage's two milestones.
+STAGES = ("wait", "to_desk", "reception", "decision", "dispatch", "start", "repair", "qc", "wash", "pickup",
+          "in_shop")
+# Whose stage it is in the per-person tables: the technician's are timed per technician, the rest per advisor.
+TECHNICIAN_STAGES = ("start", "repair")
+ADVISOR_STAGES = ("wait", "to_desk", "reception", "decision", "pickup", "in_shop")
 
 
 def _hours(seconds) -> Decimal:
     return (Decimal(seconds or 0) / 3600).quantize(Decimal("0.01"))
-
-
-def _seconds(a: datetime | None, b: datetime | None):
-    if a is None or b is None:
-        return None
-    return int((b - a).total_seconds())
 
 
 def _minutes_of(hhmm: str | None) -> int | None:
@@ -194,57 +211,146 @@ def _minutes_of(hhmm: str | None) -> int | None:
 
 # ---------------------------------------------------------------- the queries of one period
 
-def _visits_delivered(f: Figures, site_ids, lo, hi):
+def _delivered_in(visit, site_ids, lo, hi):
+    return and_(visit.site_id.in_(site_ids), visit.delivered_at >= lo, visit.delivered_at < hi)
+
+
+def _stage_seconds(visits):
+    """One row per visit that ``visits`` (a condition on Visit) picks: who served it and the whole
+    seconds of each stage (NULL where the visit skipped the stage). The milestones, each the FIRST
+    time the visit reached it (Visit.first_*_at and Job.first_*_at, stamped as the visit moves:
+    workflow.milestones), so a rework leaves the first inspection as the QC stage:
+
+    wait       ticket issued -> called            to_desk   called -> reception started (ticket)
+    reception  reception -> estimate started (walk-around and interview)
+    decision   estimate presented -> decided (authorisation -> dispatch/repair/ready)
+    dispatch   decided -> job assigned            start     assigned -> work started
+    repair     the job's clocked seconds          qc        entered QC -> left it
+    wash       entered wash -> left it            pickup    ready -> delivered
+    in_shop    visit created -> delivered"""
+    e = epoch_seconds
+    called, delivered, decided = e(Ticket.called_at), e(Visit.delivered_at), e(Visit.first_decided_at)
+    assigned = e(Job.first_assigned_at)
+    seconds = {
+        "wait": called - e(Ticket.issued_at),
+        "to_desk": e(Ticket.served_at) - called,
+        "reception": e(Visit.first_estimate_at) - e(Visit.first_reception_at),
+        "decision": decided - e(Visit.first_presented_at),
+        "dispatch": assigned - decided,
+        "start": e(Job.first_started_at) - assigned,
+        "repair": case((Job.technician_id.is_not(None), Job.clocked_seconds)),
+        "qc": e(Visit.first_qc_left_at) - e(Visit.first_qc_at),
+        "wash": e(Visit.first_wash_left_at) - e(Visit.first_wash_at),
+        "pickup": delivered - e(Visit.first_ready_at),
+        "in_shop": delivered - e(Visit.created_at),
+    }
+    return (select(Visit.id, Visit.plate, Visit.advisor_id, Job.technician_id, Visit.created_at, Visit.delivered_at,
+                   *(expr.label(stage) for stage, expr in seconds.items()))
+            .select_from(Visit)
+            .outerjoin(Ticket, Ticket.visit_id == Visit.id)
+            .outerjoin(Job, Job.visit_id == Visit.id)
+            .where(visits))
+
+
+def _stage_histogram(f: Figures, site_ids, lo, hi):
+    """Every stage's minutes counted by the database: (stage, advisor or technician, minute) ->
+    visits, and the seconds summed (the technicians' clocked time is the repair stage's sum)."""
+    # MATERIALIZED: the per-visit row (its joins and date arithmetic) is computed once and then
+    # grouped once per stage (faster on SQLite than fanning each row out to eleven).
+    per_visit = _stage_seconds(_delivered_in(Visit, site_ids, lo, hi)).cte("per_visit").prefix_with("MATERIALIZED")
+    c = per_visit.c
+    per_stage = []
+    for number, stage in enumerate(STAGES):
+        who = c.technician_id if stage in TECHNICIAN_STAGES else c.advisor_id
+        minute = minutes_of(c[stage])
+        per_stage.append(select(literal_column(str(number)).label("stage"), who.label("who"), minute.label("minute"),
+                                func.count().label("visits"), func.sum(c[stage]).label("seconds"))
+                         .where(c[stage] >= 0).group_by(who, minute))
+    rows = db.session.execute(union_all(*per_stage)).all()
+    for number, who, minute, visits, seconds in rows:
+        stage = STAGES[int(number)]
+        f.stages[stage].add_minutes(minute, visits)
+        if who is None:
+            continue
+        if stage in TECHNICIAN_STAGES:
+            f.technician_stages[who][stage].add_minutes(minute, visits)
+            if stage == "repair":
+                f.clocked[who] += int(seconds or 0)
+        elif stage in ADVISOR_STAGES:
+            f.advisor_stages[who][stage].add_minutes(minute, visits)
+
+
+def _delivery_counts(f: Figures, site_ids, lo, hi):
+    """Delivered, with a promise, on time, same day per advisor and local day of delivery, and the
+    lobby waits counted into WAIT_BUCKETS: a row per advisor and day."""
+    shift = f.period.utc_offset_minutes
+    out_day = day_of(Visit.delivered_at, shift)
+    on_time = and_(Estimate.promised_at.is_not(None), Visit.delivered_at <= Estimate.promised_at)
+    same_day = day_of(Visit.created_at, shift) == out_day
+    wait = seconds_between(Ticket.issued_at, Ticket.called_at)
+    counted = lambda condition: func.coalesce(func.sum(case((condition, 1), else_=0)), 0)  # noqa: E731
+    buckets = [counted(wait >= low * 60 if high is None else and_(wait >= low * 60, wait < high * 60))
+               for low, high in WAIT_BUCKETS]
     rows = db.session.execute(
-        select(Visit.id, Visit.plate, Visit.site_id, Visit.advisor_id, Visit.reason, Visit.created_at,
-               Visit.delivered_at, Estimate.promised_at, Ticket.issued_at, Ticket.called_at, Ticket.served_at,
-               Job.technician_id, Job.clocked_seconds)
+        select(Visit.advisor_id, out_day.label("day"), func.count(Visit.id), func.count(Estimate.promised_at),
+               counted(on_time), counted(same_day), *buckets)
         .outerjoin(Estimate, Estimate.visit_id == Visit.id)
         .outerjoin(Ticket, Ticket.visit_id == Visit.id)
-        .outerjoin(Job, Job.visit_id == Visit.id)
-        .where(Visit.site_id.in_(site_ids), Visit.delivered_at >= lo, Visit.delivered_at < hi)
-        .order_by(Visit.delivered_at, Visit.id)).all()
-    # One offset for the period (Period.utc_offset_minutes): a zone lookup per row would cost more
-    # than everything else done with the row.
-    shift = timedelta(minutes=f.period.utc_offset_minutes)
+        .where(_delivered_in(Visit, site_ids, lo, hi))
+        .group_by(Visit.advisor_id, out_day)).all()
     f.by_day = {day: [0, 0] for day in f.period.each_day()}
     f.wait_buckets = [0] * len(WAIT_BUCKETS)
-    for r in rows:
-        f.delivered += 1
-        out_day = (r.delivered_at + shift).date()
-        day = f.by_day.setdefault(out_day, [0, 0])
-        day[0] += 1
-        mine = f.advisor_counts[r.advisor_id]
-        mine[0] += 1
-        if r.promised_at is not None:
-            f.promised += 1
-            mine[1] += 1
-            if r.delivered_at <= r.promised_at:
-                f.on_time += 1
-                mine[2] += 1
-                day[1] += 1
-        if (r.created_at + shift).date() == out_day:
-            f.same_day += 1
-            mine[3] += 1
-        wait = _seconds(r.issued_at, r.called_at)
-        in_shop = _seconds(r.created_at, r.delivered_at)
-        for stage, seconds in (("wait", wait), ("to_desk", _seconds(r.called_at, r.served_at)),
-                               ("in_shop", in_shop), ("repair", r.clocked_seconds if r.technician_id else None)):
-            f.stages[stage].add(seconds)
-            if stage != "repair" and r.advisor_id is not None:
-                f.advisor_stages[r.advisor_id][stage].add(seconds)
-        if r.technician_id is not None:
-            f.technician_repair[r.technician_id].add(r.clocked_seconds)
-            f.clocked[r.technician_id] += r.clocked_seconds or 0
-        if wait is not None and wait >= 0:
-            minutes = wait / 60
-            for i, (low, high) in enumerate(WAIT_BUCKETS):
-                if minutes >= low and (high is None or minutes < high):
-                    f.wait_buckets[i] += 1
-                    break
-        f.attendance_rows.append(r)
-    f.slowest = sorted(((_seconds(r.created_at, r.delivered_at) or 0, r) for r in rows),
-                       key=lambda pair: (-pair[0], pair[1].id))[:SLOWEST]
+    for advisor_id, day, delivered, promised, on_time_n, same_day_n, *waits in rows:
+        day = day if isinstance(day, date) else date.fromisoformat(day)
+        f.delivered += delivered
+        f.promised += promised
+        f.on_time += on_time_n
+        f.same_day += same_day_n
+        by_day = f.by_day.setdefault(day, [0, 0])
+        by_day[0] += delivered
+        by_day[1] += on_time_n
+        mine = f.advisor_counts[advisor_id]
+        for i, value in enumerate((delivered, promised, on_time_n, same_day_n)):
+            mine[i] += value
+        for i, value in enumerate(waits):
+            f.wait_buckets[i] += value
+
+
+def _slowest(f: Figures, site_ids, lo, hi):
+    """The SLOWEST visits by time in the shop, each with every stage's seconds (to name its slowest)."""
+    in_shop = seconds_between(Visit.created_at, Visit.delivered_at)
+    top = (select(Visit.id.label("id")).where(_delivered_in(Visit, site_ids, lo, hi))
+           .order_by(func.coalesce(in_shop, 0).desc(), Visit.id).limit(SLOWEST).cte("slowest"))
+    rows = db.session.execute(_stage_seconds(Visit.id.in_(select(top.c.id)))).all()
+    f.slowest = sorted(((r.in_shop or 0, r) for r in rows), key=lambda pair: (-pair[0], pair[1].id))
+
+
+def slowest_stage(row) -> tuple[str, int] | None:
+    """The stage a visit spent longest in (its time in the shop aside): (stage, seconds)."""
+    times = [(getattr(row, stage), stage) for stage in STAGES if stage != "in_shop"]
+    times = [(seconds, stage) for seconds, stage in times if seconds is not None and seconds >= 0]
+    if not times:
+        return None
+    seconds, stage = max(times, key=lambda t: (t[0], -STAGES.index(t[1])))
+    return stage, seconds
+
+
+def attendance(site_ids, period: Period, advisor_id=None, limit=None):
+    """The cars delivered in ``period`` in the order they left: plate, advisor, in, out. A statement,
+    so the page takes ATTENDANCE_ROWS and an export streams every row."""
+    lo, hi = period.bounds
+    q = (select(Visit.id, Visit.plate, Visit.advisor_id, Visit.created_at, Visit.delivered_at)
+         .where(_delivered_in(Visit, site_ids, lo, hi)).order_by(Visit.delivered_at, Visit.id))
+    if advisor_id is not None:
+        q = q.where(Visit.advisor_id == advisor_id)
+    return q.limit(limit) if limit else q
+
+
+def _visits_delivered(f: Figures, site_ids, lo, hi):
+    _delivery_counts(f, site_ids, lo, hi)
+    _stage_histogram(f, site_ids, lo, hi)
+    _slowest(f, site_ids, lo, hi)
+    f.attendance_rows = db.session.execute(attendance(site_ids, f.period, limit=ATTENDANCE_ROWS)).all()
 
 
 def _estimate_lines(f: Figures, site_ids, lo, hi):
@@ -423,7 +529,8 @@ def _items(f: Figures, site_ids, lo, hi):
 
 
 def _names(f: Figures):
-    ids = set(f.advisor_stages) | set(f.technicians()) | {r.advisor_id for r in f.attendance_rows}
+    ids = (set(f.advisor_stages) | set(f.advisor_counts) | set(f.technicians()) | set(f.technician_stages)
+           | {r.advisor_id for r in f.attendance_rows} | {r.advisor_id for _s, r in f.slowest})
     ids.discard(None)
     # Asked even when empty: the report's query count stays the same whatever the period holds.
     f.names = dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from .. import followup as survey_rules
 from .. import kpi
 from ..labels import REASONS
-from .month import STAGES, WAIT_BUCKETS, Figures, Report
+from .month import ADVISOR_STAGES, STAGES, TECHNICIAN_STAGES, WAIT_BUCKETS, Figures, Report, slowest_stage
 
 HOURS = Decimal("0.01")
 MINUTES = Decimal("0.1")
@@ -23,6 +23,7 @@ class Table:
     columns: list
     rows: list
     numeric: tuple = ()          # indexes of right-aligned (number) columns
+    total: int | None = None     # rows in the period when ``rows`` holds only the first of them
 
 
 # figure key -> label, definition (shown on hover and in the details), higher is better, target key
@@ -59,7 +60,11 @@ KPIS = (
 )
 
 STAGE_LABELS = {"wait": _l("Arrival → called"), "to_desk": _l("Called → reception"),
-                "in_shop": _l("Time in the shop (in → out)"), "repair": _l("Repair (clocked)")}
+                "reception": _l("Reception (walk-around and interview)"),
+                "decision": _l("Estimate presented → decided"), "dispatch": _l("Decided → dispatched"),
+                "start": _l("Dispatched → work started"), "repair": _l("Repair (clocked)"),
+                "qc": _l("Quality check"), "wash": _l("Wash"), "pickup": _l("Ready → delivered"),
+                "in_shop": _l("Time in the shop (in → out)")}
 # The short survey's questions (webapp/followup.QUESTIONS) as the follow-up call's form asks them.
 QUESTION_LABELS = {"explained": _l("Did we explain the work well?"),
                    "on_time": _l("Was the car ready when promised?"),
@@ -156,7 +161,7 @@ def advisor_table(report: Report, advisor_id=None) -> Table:
         if advisor_id is not None and aid != advisor_id:
             continue
         delivered, promised, on_time, same_day = f.advisor_counts[aid]
-        for s in ("wait", "to_desk", "in_shop"):
+        for s in ADVISOR_STAGES:
             d = f.advisor_stages[aid][s]
             rows.append([f.names.get(aid, "—"), str(STAGE_LABELS[s]), d.count, minutes(d.median), minutes(d.p90)])
     return Table("advisors", str(_l("Stage times per advisor")),
@@ -166,18 +171,14 @@ def advisor_table(report: Report, advisor_id=None) -> Table:
 
 def slowest_table(report: Report) -> Table:
     f, tz = report.current, report.current.period.tz
-    rows = [[r.plate, f.names.get(r.advisor_id, "—"), local(r.created_at, tz), local(r.delivered_at, tz),
-             hours(seconds), minutes(_wait(r)), hours(r.clocked_seconds if r.technician_id else None)]
-            for seconds, r in f.slowest]
+    rows = []
+    for seconds, r in f.slowest:
+        stage, stage_seconds = slowest_stage(r) or (None, None)
+        rows.append([r.plate, f.names.get(r.advisor_id, "—"), local(r.created_at, tz), local(r.delivered_at, tz),
+                     hours(seconds), str(STAGE_LABELS[stage]) if stage else None, minutes(stage_seconds)])
     return Table("slowest", str(_l("Slowest visits")),
                  [str(_l("Plate")), str(_l("Advisor")), str(_l("In")), str(_l("Out")), str(_l("In the shop (h)")),
-                  str(_l("Waiting (min)")), str(_l("Repair (h)"))], rows, (4, 5, 6))
-
-
-def _wait(r):
-    if r.issued_at is None or r.called_at is None:
-        return None
-    return int((r.called_at - r.issued_at).total_seconds())
+                  str(_l("Slowest stage")), str(_l("Slowest stage (min)"))], rows, (4, 6))
 
 
 def technician_table(report: Report) -> Table:
@@ -188,11 +189,23 @@ def technician_table(report: Report) -> Table:
         sold = f.sold_hours.get(tid, Decimal("0.00"))
         roster = f.roster_hours.get(tid, Decimal("0.00"))
         rows.append([f.names.get(tid, "—"), roster, clocked, sold, kpi.rate(clocked, roster).percent,
-                     kpi.rate(sold, clocked).percent, minutes(f.technician_repair[tid].median)])
+                     kpi.rate(sold, clocked).percent, minutes(f.technician_stages[tid]["repair"].median)])
     return Table("technicians", str(_l("Productivity per technician")),
                  [str(_l("Technician")), str(_l("Rostered (h)")), str(_l("Clocked (h)")), str(_l("Sold (h)")),
                   str(_l("Utilisation %")), str(_l("Efficiency %")), str(_l("Repair median (min)"))], rows,
                  (1, 2, 3, 4, 5, 6))
+
+
+def technician_stage_table(report: Report) -> Table:
+    f = report.current
+    rows = []
+    for tid in sorted(f.technician_stages, key=lambda i: f.names.get(i, "")):
+        for s in TECHNICIAN_STAGES:
+            d = f.technician_stages[tid][s]
+            rows.append([f.names.get(tid, "—"), str(STAGE_LABELS[s]), d.count, minutes(d.median), minutes(d.p90)])
+    return Table("technician_stages", str(_l("Stage times per technician")),
+                 [str(_l("Technician")), str(_l("Stage")), str(_l("Visits")), str(_l("Median (min)")),
+                  str(_l("90th percentile (min)"))], rows, (2, 3, 4))
 
 
 def csi_table(report: Report) -> Table:
@@ -254,14 +267,19 @@ def items_table(report: Report) -> Table:
                   str(_l("Quantity")), str(_l("Revenue"))], rows, (3, 4, 5))
 
 
-def attendance_table(report: Report, advisor_id=None) -> Table:
+def attendance_table(report: Report, rows=None, total=None) -> Table:
+    """The cars in and out: the page's first rows (Figures.attendance_rows, ``total`` of them in the
+    period), or ``rows`` given (month.attendance: every car, as an export streams them, or one
+    advisor's). ``rows`` may be an iterator: the table's rows are then one too, read once."""
     f, tz = report.current, report.current.period.tz
-    rows = [[r.plate, f.names.get(r.advisor_id, "—"), local(r.created_at, tz), local(r.delivered_at, tz),
-             hours(int((r.delivered_at - r.created_at).total_seconds()))]
-            for r in f.attendance_rows if advisor_id is None or r.advisor_id == advisor_id]
+    names = f.names
+    source = f.attendance_rows if rows is None else rows
+    cells = ([r.plate, names.get(r.advisor_id, "—"), local(r.created_at, tz), local(r.delivered_at, tz),
+              hours(int((r.delivered_at - r.created_at).total_seconds()))] for r in source)
     return Table("attendance", str(_l("Vehicles in and out")),
                  [str(_l("Plate")), str(_l("Advisor")), str(_l("In")), str(_l("Out")), str(_l("In the shop (h)"))],
-                 rows, (4,))
+                 list(cells) if rows is None or isinstance(rows, list) else cells, (4,),
+                 total=f.delivered if rows is None else total)
 
 
 def day_table(report: Report) -> Table:
@@ -280,7 +298,7 @@ def wait_table(report: Report) -> Table:
 
 
 BUILDERS = {"kpis": kpi_table, "stages": stage_table, "advisors": advisor_table, "slowest": slowest_table,
-            "technicians": technician_table, "csi": csi_table,
+            "technician_stages": technician_stage_table, "technicians": technician_table, "csi": csi_table,
             "survey": survey_table, "sales": sales_table, "payments": payment_table,
             "items": items_table, "attendance": attendance_table, "days": day_table, "waiting": wait_table}
 

@@ -5,7 +5,7 @@ from ..events import DomainEvent, publish
 from ..extensions import db
 from ..models import Visit, VisitEvent
 from ..timeutil import utcnow
-from ..workflow import check_transition
+from ..workflow import check_transition, milestones
 from ..statuses import TicketStatus
 
 
@@ -14,8 +14,12 @@ def record_transition(visit, target, action, actor=None, detail=None):
     Does not commit: the caller's use case owns the transaction."""
     current = visit.state
     target = check_transition(current, target)
+    now = utcnow()
     visit.state = target.value
-    visit.updated_at = utcnow()
+    visit.updated_at = now
+    for name in milestones(current, target):
+        if getattr(visit, name) is None:
+            setattr(visit, name, now)
     db.session.add(VisitEvent(
         site_id=visit.site_id,
         visit_id=visit.id,
@@ -25,6 +29,7 @@ def record_transition(visit, target, action, actor=None, detail=None):
         from_state=current,
         to_state=target.value,
         detail=json.dumps(detail, ensure_ascii=False) if detail else None,
+        at=now,
     ))
     return target
 

@@ -86,6 +86,7 @@ def assign(dispatcher, job_id: int, technician_id: int, bay_id: int | None) -> J
             raise ServiceError("bay_invalid", 422)
     _apply(job, "assign")
     job.technician_id, job.bay_id = tech.id, bay.id if bay else None
+    job.first_assigned_at = job.first_assigned_at or utcnow()      # the report's "dispatched"
     _log(job, "assign", dispatcher, detail={"technician": tech.id, "bay": bay.id if bay else None})
     db.session.commit()
     _publish(job.visit, "job.assigned", job=job.id)
@@ -110,6 +111,7 @@ def start(tech, job_id: int) -> Job:
         raise ServiceError("waiting_customer", 409)
     _apply(job, "start")
     job.running_since = utcnow()
+    job.first_started_at = job.first_started_at or job.running_since   # the report's "work started"
     if visit.state == VisitState.DISPATCH.value:
         record_transition(visit, VisitState.REPAIR, "start_job", tech)
     _log(job, "start", tech)
