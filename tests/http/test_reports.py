@@ -486,9 +486,10 @@ def test_the_stock_is_recorded_once_when_a_line_is_first_shown(shop):
                                       ("京A10001", "BRK-DSC-F", "1.00", 1, False),
                                       ("京A10002", "BRK-PAD-F", "2.00", 1, False),
                                       ("京A10001", "BRK-DSC-F", "1.00", 2, True)]
-    # when each was first shown: the estimate at the desk, the added disc half an hour into the repair
-    assert abs([p[5] for p in parts if p[0] == "京A10001"][2] - at(DAY, "10:30")) < timedelta(minutes=1)
-    assert abs(shown["京A10002"] - at(DAY, "09:25")) < timedelta(minutes=1)       # its second visit
+    # when each was first shown: the estimate at the desk after the interview, the added disc half
+    # an hour into the work (started 10 minutes after the job was assigned at 10:00)
+    assert abs([p[5] for p in parts if p[0] == "京A10001"][2] - at(DAY, "10:40")) < timedelta(minutes=1)
+    assert abs(shown["京A10002"] - at(DAY, "09:45")) < timedelta(minutes=1)       # its second visit: 09:10 + 12 + 3 + 20
     # labour lines get the time, never a stock answer (the report counts part lines only)
     labour = [r for r in rows if r.kind == "labour"]
     assert labour and all(r.presented_at is not None and r.in_stock is None for r in labour)
