@@ -262,11 +262,15 @@ def build(db_url: str, visits: int, first_day: date | None = None, last_day: dat
         W(Estimate).write(("id", "site_id", "visit_id", "version", "status", "promised_at", "created_at",
                            "updated_at"), (
             (v, sid, v, 1, "decided", at + timedelta(hours=5), at, at) for v, car, sid, at, day, seq, r, state in worked()))
+        # Shown to the customer when the estimate was presented (its event below); one part line in
+        # ten was short of stock then (the report's parts fill rate).
         W(EstimateLine).write(("id", "site_id", "estimate_id", "position", "kind", "description", "quantity",
-                               "unit_price", "decision"), (
+                               "unit_price", "decision", "presented_at", "in_stock"), (
             line for v, car, sid, at, day, seq, r, state in worked() for line in (
-                (2 * v - 1, sid, v, 0, "labour", "更换机油机滤", "1.00", "180.00", "approved"),
-                (2 * v, sid, v, 1, "part", "机油滤清器", "1.00", "68.00", "approved" if r % 4 else "declined"))))
+                (2 * v - 1, sid, v, 0, "labour", "更换机油机滤", "1.00", "180.00", "approved",
+                 at + timedelta(seconds=2400 + r * 6), None),
+                (2 * v, sid, v, 1, "part", "机油滤清器", "1.00", "68.00", "approved" if r % 4 else "declined",
+                 at + timedelta(seconds=2400 + r * 6), r % 10 != 0))))
         W(Job).write(("id", "site_id", "visit_id", "technician_id", "bay_id", "status", "clocked_seconds",
                       "stage_since", "created_at", "first_assigned_at", "first_started_at"), (
             (v, sid, v, staff[(sid, "technician")][v % 12], bays[sid][v % 10], "passed", 3600 + r * 30,

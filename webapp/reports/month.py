@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import JSON, and_, case, cast, exists, func, literal_column, or_, select, type_coerce, union_all
+from sqlalchemy import JSON, and_, case, cast, exists, func, literal_column, null, or_, select, type_coerce, union_all
 from sqlalchemy.orm import aliased
 
 from .. import followup as survey_rules
@@ -20,7 +20,7 @@ from ..extensions import db
 from ..models import (Appointment, Bill, BillLine, Complaint, Estimate, EstimateLine, Job, Payment, QcCheck, Site,
                       SurveyResponse, TechnicianShift, Ticket, User, Visit)
 from .period import Period
-from .sqltime import day_of, epoch_seconds, minutes_of, seconds_between
+from .sqltime import epoch_seconds, minutes_of, seconds_between
 
 COMEBACK_DAYS = 30
 SLOWEST = 5
@@ -215,7 +215,7 @@ def _delivered_in(visit, site_ids, lo, hi):
     return and_(visit.site_id.in_(site_ids), visit.delivered_at >= lo, visit.delivered_at < hi)
 
 
-def _stage_seconds(visits):
+def _stage_seconds(visits, offset_minutes: int | None = None):
     """One row per visit that ``visits`` (a condition on Visit) picks: who served it and the whole
     seconds of each stage (NULL where the visit skipped the stage). The milestones, each the FIRST
     time the visit reached it (Visit.first_*_at and Job.first_*_at, stamped as the visit moves:
@@ -227,7 +227,11 @@ def _stage_seconds(visits):
     dispatch   decided -> job assigned            start     assigned -> work started
     repair     the job's clocked seconds          qc        entered QC -> left it
     wash       entered wash -> left it            pickup    ready -> delivered
-    in_shop    visit created -> delivered"""
+    in_shop    visit created -> delivered
+
+    With ``offset_minutes`` (the period's UTC offset) the row also holds the delivery facts the
+    counts need: the local day out (days since 1970-01-01), whether the visit had a promise, was
+    delivered by it, came in that same day, and its lobby wait's bucket (WAIT_BUCKETS)."""
     e = epoch_seconds
     called, delivered, decided = e(Ticket.called_at), e(Visit.delivered_at), e(Visit.first_decided_at)
     assigned = e(Job.first_assigned_at)
@@ -244,31 +248,67 @@ def _stage_seconds(visits):
         "pickup": delivered - e(Visit.first_ready_at),
         "in_shop": delivered - e(Visit.created_at),
     }
-    return (select(Visit.id, Visit.plate, Visit.advisor_id, Job.technician_id, Visit.created_at, Visit.delivered_at,
-                   *(expr.label(stage) for stage, expr in seconds.items()))
-            .select_from(Visit)
-            .outerjoin(Ticket, Ticket.visit_id == Visit.id)
-            .outerjoin(Job, Job.visit_id == Visit.id)
-            .where(visits))
+    facts = []
+    if offset_minutes is not None:
+        shift = literal_column(str(int(offset_minutes) * 60))
+        out_day = ((delivered + shift).self_group().op("/")(literal_column("86400"))).label("out_day")
+        in_day = (e(Visit.created_at) + shift).self_group().op("/")(literal_column("86400"))
+        flag = lambda condition: case((condition, 1), else_=0)  # noqa: E731
+        wait = seconds["wait"]
+        bucket = case(*((wait < high * 60, i) for i, (_low, high) in enumerate(WAIT_BUCKETS) if high is not None),
+                      else_=len(WAIT_BUCKETS) - 1)
+        facts = [out_day, flag(in_day == out_day).label("same_day"),
+                 flag(Estimate.promised_at.is_not(None)).label("promised"),
+                 flag(and_(Estimate.promised_at.is_not(None), Visit.delivered_at <= Estimate.promised_at)).label("on_time"),
+                 case((wait >= 0, bucket)).label("wait_bucket")]
+    query = (select(Visit.id, Visit.plate, Visit.advisor_id, Job.technician_id, Visit.created_at, Visit.delivered_at,
+                    *(expr.label(stage) for stage, expr in seconds.items()), *facts)
+             .select_from(Visit)
+             .outerjoin(Ticket, Ticket.visit_id == Visit.id)
+             .outerjoin(Job, Job.visit_id == Visit.id))
+    if facts:
+        query = query.outerjoin(Estimate, Estimate.visit_id == Visit.id)
+    return query.where(visits)
+
+
+# The delivery counts' rows in the stage histogram's statement (their "stage" numbers, past the stages').
+DAY_ROWS, ON_TIME_ROWS, WAIT_ROWS = 100, 101, 102
+EPOCH = date(1970, 1, 1)
 
 
 def _stage_histogram(f: Figures, site_ids, lo, hi):
     """Every stage's minutes counted by the database: (stage, advisor or technician, minute) ->
-    visits, and the seconds summed (the technicians' clocked time is the repair stage's sum)."""
+    visits, and the seconds summed (the technicians' clocked time is the repair stage's sum); in
+    the same statement, over the same per-visit rows, the delivery counts per advisor and local day
+    and the lobby waits per bucket (one pass over the period's visits instead of two)."""
     # MATERIALIZED: the per-visit row (its joins and date arithmetic) is computed once and then
     # grouped once per stage (faster on SQLite than fanning each row out to eleven).
-    per_visit = _stage_seconds(_delivered_in(Visit, site_ids, lo, hi)).cte("per_visit").prefix_with("MATERIALIZED")
+    per_visit = (_stage_seconds(_delivered_in(Visit, site_ids, lo, hi), f.period.utc_offset_minutes)
+                 .cte("per_visit").prefix_with("MATERIALIZED"))
     c = per_visit.c
-    per_stage = []
-    for number, stage in enumerate(STAGES):
+    number = lambda n: literal_column(str(n)).label("stage")  # noqa: E731
+    members = []
+    for n, stage in enumerate(STAGES):
         who = c.technician_id if stage in TECHNICIAN_STAGES else c.advisor_id
         minute = minutes_of(c[stage])
-        per_stage.append(select(literal_column(str(number)).label("stage"), who.label("who"), minute.label("minute"),
-                                func.count().label("visits"), func.sum(c[stage]).label("seconds"))
-                         .where(c[stage] >= 0).group_by(who, minute))
-    rows = db.session.execute(union_all(*per_stage)).all()
-    for number, who, minute, visits, seconds in rows:
-        stage = STAGES[int(number)]
+        members.append(select(number(n), who.label("who"), minute.label("minute"),
+                              func.count().label("visits"), func.sum(c[stage]).label("seconds"))
+                       .where(c[stage] >= 0).group_by(who, minute))
+    # delivered and with a promise, on time and same day (per advisor and day), waits per bucket
+    members.append(select(number(DAY_ROWS), c.advisor_id, c.out_day, func.count(), func.sum(c.promised))
+                   .group_by(c.advisor_id, c.out_day))
+    members.append(select(number(ON_TIME_ROWS), c.advisor_id, c.out_day, func.sum(c.on_time), func.sum(c.same_day))
+                   .group_by(c.advisor_id, c.out_day))
+    members.append(select(number(WAIT_ROWS), null(), c.wait_bucket, func.count(), literal_column("0"))
+                   .where(c.wait_bucket.is_not(None)).group_by(c.wait_bucket))
+    f.by_day = {day: [0, 0] for day in f.period.each_day()}
+    f.wait_buckets = [0] * len(WAIT_BUCKETS)
+    for row_kind, who, minute, visits, seconds in db.session.execute(union_all(*members)).all():
+        row_kind = int(row_kind)
+        if row_kind >= DAY_ROWS:
+            _delivery_row(f, row_kind, who, int(minute), int(visits or 0), int(seconds or 0))
+            continue
+        stage = STAGES[row_kind]
         f.stages[stage].add_minutes(minute, visits)
         if who is None:
             continue
@@ -280,40 +320,27 @@ def _stage_histogram(f: Figures, site_ids, lo, hi):
             f.advisor_stages[who][stage].add_minutes(minute, visits)
 
 
-def _delivery_counts(f: Figures, site_ids, lo, hi):
-    """Delivered, with a promise, on time, same day per advisor and local day of delivery, and the
-    lobby waits counted into WAIT_BUCKETS: a row per advisor and day."""
-    shift = f.period.utc_offset_minutes
-    out_day = day_of(Visit.delivered_at, shift)
-    on_time = and_(Estimate.promised_at.is_not(None), Visit.delivered_at <= Estimate.promised_at)
-    same_day = day_of(Visit.created_at, shift) == out_day
-    wait = seconds_between(Ticket.issued_at, Ticket.called_at)
-    counted = lambda condition: func.coalesce(func.sum(case((condition, 1), else_=0)), 0)  # noqa: E731
-    buckets = [counted(wait >= low * 60 if high is None else and_(wait >= low * 60, wait < high * 60))
-               for low, high in WAIT_BUCKETS]
-    rows = db.session.execute(
-        select(Visit.advisor_id, out_day.label("day"), func.count(Visit.id), func.count(Estimate.promised_at),
-               counted(on_time), counted(same_day), *buckets)
-        .outerjoin(Estimate, Estimate.visit_id == Visit.id)
-        .outerjoin(Ticket, Ticket.visit_id == Visit.id)
-        .where(_delivered_in(Visit, site_ids, lo, hi))
-        .group_by(Visit.advisor_id, out_day)).all()
-    f.by_day = {day: [0, 0] for day in f.period.each_day()}
-    f.wait_buckets = [0] * len(WAIT_BUCKETS)
-    for advisor_id, day, delivered, promised, on_time_n, same_day_n, *waits in rows:
-        day = day if isinstance(day, date) else date.fromisoformat(day)
-        f.delivered += delivered
-        f.promised += promised
-        f.on_time += on_time_n
-        f.same_day += same_day_n
-        by_day = f.by_day.setdefault(day, [0, 0])
-        by_day[0] += delivered
-        by_day[1] += on_time_n
-        mine = f.advisor_counts[advisor_id]
-        for i, value in enumerate((delivered, promised, on_time_n, same_day_n)):
-            mine[i] += value
-        for i, value in enumerate(waits):
-            f.wait_buckets[i] += value
+def _delivery_row(f: Figures, kind, advisor_id, key, first, second):
+    """One delivery-count row of the stage histogram's statement: delivered and promised, or on
+    time and same day, per advisor and local day (``key``: days since 1970-01-01); or the count of
+    a wait bucket (``key``: its index)."""
+    if kind == WAIT_ROWS:
+        f.wait_buckets[key] += first
+        return
+    day = f.by_day.setdefault(EPOCH + timedelta(days=key), [0, 0])
+    mine = f.advisor_counts[advisor_id]
+    if kind == DAY_ROWS:
+        f.delivered += first
+        f.promised += second
+        day[0] += first
+        mine[0] += first
+        mine[1] += second
+    else:
+        f.on_time += first
+        f.same_day += second
+        day[1] += first
+        mine[2] += first
+        mine[3] += second
 
 
 def _slowest(f: Figures, site_ids, lo, hi):
@@ -347,7 +374,6 @@ def attendance(site_ids, period: Period, advisor_id=None, limit=None):
 
 
 def _visits_delivered(f: Figures, site_ids, lo, hi):
-    _delivery_counts(f, site_ids, lo, hi)
     _stage_histogram(f, site_ids, lo, hi)
     _slowest(f, site_ids, lo, hi)
     f.attendance_rows = db.session.execute(attendance(site_ids, f.period, limit=ATTENDANCE_ROWS)).all()
