@@ -385,6 +385,16 @@ def test_a_custom_range_with_bad_dates_says_so_and_keeps_them(client, shop):
     assert "The end date is before the start date." in html and 'value="2026-11-01"' in html
 
 
+def test_postgresql_sessions_plan_for_ssd(app):
+    """The month's cars are joined to their tickets and jobs by index, not by scanning both tables:
+    the app's PostgreSQL sessions price a random read as on SSD (PG_RANDOM_PAGE_COST, 1.1)."""
+    from sqlalchemy import text
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL planner setting")
+    with app.app_context():
+        assert db.session.execute(text("SHOW random_page_cost")).scalar() == "1.1"
+
+
 def test_query_count_does_not_grow_with_visits(app, shop):
     """The report reads a fixed number of queries, however many cars the period holds."""
     from sqlalchemy import event
