@@ -46,7 +46,8 @@ def confirm_fields(html, row=0):
 
 def shows_a_ticket(html, ticket=None):
     """Whether a page hands out a ticket: its number screen, a PIN or a QR code of a status link."""
-    if 'id="ticket-number"' in html or "data-pin=" in html or "<svg" in html and "QR" in html:
+    # The QR code is the kiosk's <svg class="qr">: "QR" alone also turns up in a random CSRF token.
+    if 'id="ticket-number"' in html or "data-pin=" in html or '<svg class="qr' in html:
         return True
     return ticket is not None and (ticket.token in html or ticket_pin(ticket.token) in html)
 
