@@ -25,6 +25,7 @@ import time
 from decimal import Decimal
 
 from .load import percentile
+from .setup_db import recreate_pg_database
 
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PART_QTY = Decimal("1")
@@ -34,17 +35,6 @@ def app_for(db_url):
     from webapp import create_app
     return create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "decisions-bench",
                        "RATELIMIT_ENABLED": False, "REDIS_URL": None, "WTF_CSRF_ENABLED": False})
-
-
-def fresh_database(admin_url: str, name: str) -> str:
-    import psycopg2
-    conn = psycopg2.connect(admin_url, connect_timeout=3)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-    return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
 def seed_site(db_url: str, visits: int) -> dict:
@@ -201,7 +191,7 @@ def main(argv=None) -> int:
     parser.add_argument("--db-name", default="bench_decisions",
                         help="the database created afresh on BENCH_PG_ADMIN_URL's server (default bench_decisions)")
     args = parser.parse_args(argv)
-    url = fresh_database(PG_ADMIN_URL, args.db_name)
+    url = recreate_pg_database(PG_ADMIN_URL, args.db_name)
     w, r = args.workers, args.rounds
     seeded = seed_site(url, w * (r + 2) + 1)
     alone, alone_wall = run_alone(url, seed_visits(url, seeded, w + 1))

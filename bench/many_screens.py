@@ -38,7 +38,7 @@ from pathlib import Path
 import requests
 import socketio
 
-from .setup_db import build, mobile, plate
+from .setup_db import build, mobile, plate, recreate_pg_database
 
 ROOT = Path(__file__).resolve().parents[1]
 CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
@@ -109,6 +109,12 @@ class Kiosk:
         took = time.time() - sent
         match = NUMBER.search(resp.text) if resp.status_code == 200 else None
         return (match.group(1) if match else None), sent, took
+
+    def bare(self, _i):
+        """The baseline of a check-in: the bare route on the same session, answered as check_in is."""
+        sent = time.time()
+        ok = self.http.get(f"{self.url}/_bench/page", timeout=30).status_code == 200
+        return ok, sent, time.time() - sent
 
 
 async def screens(urls, clients, batch=50, status_tokens=None):
@@ -192,12 +198,7 @@ def rush(urls, rate, seconds, offset, bare=False):
     def one(i):
         nonlocal failed
         kiosk = kiosks[i % len(kiosks)]
-        if bare:
-            sent = time.time()
-            ok = kiosk.http.get(f"{kiosk.url}/_bench/page", timeout=30).status_code == 200
-            number, t = ok, time.time() - sent
-        else:
-            number, _sent, t = kiosk.check_in(offset + i)
+        number, _sent, t = (kiosk.bare if bare else kiosk.check_in)(offset + i)
         with lock:
             if number:
                 took.append(t)
@@ -228,12 +229,7 @@ def burst(urls, total, threads, offset, bare=False):
                 i = next(counter, None)
             if i is None:
                 return
-            if bare:
-                sent = time.time()
-                ok = kiosk.http.get(f"{kiosk.url}/_bench/page", timeout=30).status_code == 200
-                number, t = ok, time.time() - sent
-            else:
-                number, _s, t = kiosk.check_in(offset + i)
+            number, _s, t = (kiosk.bare if bare else kiosk.check_in)(offset + i)
             if number:
                 done.append(t)
     begin = time.monotonic()
@@ -264,14 +260,8 @@ def status_tokens(db_url):
 async def main_async(args):
     tmp = Path(tempfile.mkdtemp(prefix="many-screens-"))
     if args.db == "postgresql":
-        from sqlalchemy import create_engine, text
-        pg = args.pg_admin.replace("postgresql://", "postgresql+psycopg2://")   # the driver the project ships
-        admin = create_engine(pg, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("DROP DATABASE IF EXISTS servicelane_screens WITH (FORCE)"))
-            conn.execute(text("CREATE DATABASE servicelane_screens"))
-        admin.dispose()
-        db_url = pg.rsplit("/", 1)[0] + "/servicelane_screens"
+        db_url = recreate_pg_database(args.pg_admin, "servicelane_screens").replace(
+            "postgresql://", "postgresql+psycopg2://")   # the driver the project ships
     else:
         db_url = f"sqlite:///{tmp / 'screens.db'}"
     secret = uuid.uuid4().hex

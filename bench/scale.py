@@ -27,6 +27,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from .load import percentile, run_load
+from .setup_db import recreate_pg_database
 
 ROOT = Path(__file__).resolve().parent.parent
 SCALES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
@@ -198,15 +199,7 @@ def under_load(built):
 def database(engine, scale, workdir):
     if engine == "sqlite":
         return f"sqlite:///{workdir / f'scale-{scale}.db'}"
-    import psycopg2
-    name = f"servicelane_scale_{scale}"
-    conn = psycopg2.connect(PG_ADMIN_URL, connect_timeout=3)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {name}")
-        cur.execute(f"CREATE DATABASE {name}")
-    conn.close()
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    return recreate_pg_database(PG_ADMIN_URL, f"servicelane_scale_{scale}")
 
 
 def drop(engine, url):

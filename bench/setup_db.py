@@ -126,3 +126,16 @@ def gaps_and_duplicates(numbers, prefix="W"):
     duplicates = len(seqs) - len(set(seqs))
     gaps = len(set(range(1, max(seqs) + 1)) - set(seqs))
     return gaps, duplicates
+
+
+def recreate_pg_database(admin_url: str, name: str) -> str:
+    """Drop (closing its connections) and create database ``name`` on the server of ``admin_url``;
+    its URL. Every bench starts from an empty database of its own."""
+    import psycopg2
+    conn = psycopg2.connect(admin_url, connect_timeout=3)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+    return admin_url.rsplit("/", 1)[0] + "/" + name

@@ -218,3 +218,21 @@ def decode_qr_svg(svg: str) -> str:
     size = grid.shape[0]
     return decode_qr_image(cv2.resize(grid, (size * 8, size * 8), interpolation=cv2.INTER_NEAREST))
 
+
+
+def get_counting_statements(client, path):
+    """GET ``path`` (it must answer 200): its HTML and the number of SQL statements it sent."""
+    from sqlalchemy import event
+
+    from webapp.extensions import db
+    seen = []
+
+    def record(*_args):
+        seen.append(1)
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        response = client.get(path)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert response.status_code == 200
+    return response.get_data(as_text=True), len(seen)

@@ -1,25 +1,15 @@
 """Every TV of a site asks for the same lanes after every change: they are rendered once per
 change of the site (its change sequence), language and minute, and a change shows at once."""
-from sqlalchemy import event
 
 from tests.factories import visit_at_estimate
+from tests.support import get_counting_statements
 from webapp.extensions import db
 
 TOKEN = "cache-board-" + "z" * 20
 
 
 def statements(client, path):
-    seen = []
-
-    def record(*_args):
-        seen.append(1)
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        response = client.get(path)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    assert response.status_code == 200
-    return response.get_data(as_text=True), len(seen)
+    return get_counting_statements(client, path)
 
 
 def test_lanes_render_once_per_change_and_show_the_change(app, client, factory):

@@ -43,6 +43,15 @@ def seed(app, visits=1, present=True):
     return ids, advisor_id
 
 
+def visit_and_advisor(app, visit_ids, advisor_id):
+    """run_together's prepare: thread ``i`` gets its own app context, visit ``i`` and the advisor."""
+    def prepare(i):
+        ctx = app.app_context()
+        ctx.push()
+        return ctx, db.session.get(Visit, visit_ids[i]), db.session.get(User, advisor_id)
+    return prepare
+
+
 def test_two_decisions_at_once_record_one(race_app):
     (visit_id,), _ = seed(race_app)
 
@@ -102,10 +111,7 @@ def test_chain_stays_linear_when_visits_are_decided_together(race_app):
 def test_repair_order_numbers_gapless_and_unique(race_app):
     visit_ids, advisor_id = seed(race_app, visits=6, present=False)
 
-    def prepare(i):
-        ctx = race_app.app_context()
-        ctx.push()
-        return ctx, db.session.get(Visit, visit_ids[i]), db.session.get(User, advisor_id)
+    prepare = visit_and_advisor(race_app, visit_ids, advisor_id)
 
     def act(i, prepared):
         ctx, visit, advisor = prepared
@@ -192,10 +198,7 @@ def test_eight_visits_of_one_site_decided_at_once(race_app):
                                db.session.get(User, advisor_id))
         db.session.remove()
 
-    def prepare(i):
-        ctx = race_app.app_context()
-        ctx.push()
-        return ctx, db.session.get(Visit, visit_ids[i]), db.session.get(User, advisor_id)
+    prepare = visit_and_advisor(race_app, visit_ids, advisor_id)
 
     def act(i, prepared):
         ctx, visit, advisor = prepared

@@ -3,10 +3,9 @@ minute and shared by the site's dispatchers (issue 15: 200 jobs cost ~30 ms of C
 a change through a service shows on the next request, the CSRF token stays each session's own."""
 import re
 
-from sqlalchemy import event
 
 from tests.factories import workshop_cars
-from tests.support import csrf_token, login
+from tests.support import csrf_token, get_counting_statements, login
 from webapp.extensions import db
 from webapp.models import Job
 from webapp.services import workshop as svc
@@ -16,17 +15,7 @@ HX = {"HX-Request": "true"}
 
 def get(client, path="/workshop/panel"):
     """The page's HTML and the statements it cost."""
-    seen = []
-
-    def record(*_args):
-        seen.append(1)
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        response = client.get(path)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    assert response.status_code == 200
-    return response.get_data(as_text=True), len(seen)
+    return get_counting_statements(client, path)
 
 
 def job_row(html, job_id):
