@@ -22,8 +22,8 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 from tests.factories import Factory, build_shop  # noqa: E402
-from tests.support import (NS, USE_PG, WORKER_N, LiveServer, fresh_g, make_app, pg_database,  # noqa: E402
-                           pg_reset_sql, reset_pg_schema)
+from tests.support import (NS, USE_PG, WORKER_N, LiveServer, empty_sqlite, fresh_g, make_app,  # noqa: E402
+                           pg_database, pg_reset_sql, reset_pg_schema)
 from webapp import create_app  # noqa: E402
 from webapp.extensions import db as _db  # noqa: E402
 
@@ -135,7 +135,7 @@ def _pg_main():
 def db_url(tmp_path, request):
     if USE_PG:
         return request.getfixturevalue("_pg_main")
-    return f"sqlite:///{tmp_path / 'test.db'}"
+    return empty_sqlite(tmp_path / "test.db")
 
 
 @pytest.fixture
@@ -149,8 +149,6 @@ def app(db_url, tmp_path):
             # numbered-from-1 database as TRUNCATE gives, in a tenth of the time on small tables.
             _db.session.execute(_db.text(pg_reset_sql()))
             _db.session.commit()
-        else:
-            _db.create_all()
         yield app
         _db.session.remove()
         _db.engine.dispose()
@@ -226,10 +224,7 @@ def live_shop(request, live_app):
 @pytest.fixture
 def live_app(tmp_path):
     """An app on its own SQLite file (threads of the live server share it through the file)."""
-    app = make_app(f"sqlite:///{tmp_path / 'live.db'}", UPLOAD_DIR=str(tmp_path / "uploads"))
-    with app.app_context():
-        _db.create_all()
-    return app
+    return make_app(empty_sqlite(tmp_path / "live.db"), UPLOAD_DIR=str(tmp_path / "uploads"))
 
 
 @pytest.fixture
@@ -301,14 +296,13 @@ def new_page(browser):
 def race_app(request, tmp_path):
     """An app on an empty database of each kind, with one site (code ``race``)."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'race.db'}"
+        url = empty_sqlite(tmp_path / "race.db")
     else:
-        raw = pg_database("servicelane_concurrency")
-        reset_pg_schema(raw)
-        url = raw
+        url = pg_database("servicelane_concurrency")
+        reset_pg_schema(url)
     app = make_app(url, UPLOAD_DIR=str(tmp_path / "uploads"))
     with app.app_context():
-        _db.create_all()
+        _db.create_all()  # no-op on the SQLite copy; the PostgreSQL schema was just dropped
         Factory(_db).site(code="race")
         _db.session.remove()
     yield app
