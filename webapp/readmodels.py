@@ -184,47 +184,52 @@ BOARD_STATES = ("dispatch", "repair", "authorisation", "qc", "wash", "ready")
 
 def board_state(site: Site, now: datetime | None = None) -> BoardState:
     """Every car in the workshop, by lane. No personal data: masked plate and model only."""
+    from sqlalchemy.orm import aliased
+
     from . import jobs as job_rules
-    from .models import Visit
-    from .services.workshop import planned_hours
+    from .models import Bay, Concern, Estimate, EstimateLine, Job, ManufacturerRequest, Vehicle, Visit
+    from .statuses import LineDecision
     from .validation import mask_plate
     now = now or utcnow()
     seq = db.session.scalar(select(Site.change_seq).where(Site.id == site.id)) or 0
-    from sqlalchemy.orm import joinedload
-
-    from .models import Concern, Estimate, Job, ManufacturerRequest
-    # Everything the cards show in a handful of queries, not a few per car: a TV refetches this
-    # after every change in the workshop.
-    # No ORDER BY in SQL: it would make the database walk the primary key over every visit ever
-    # made; the active ones are few and are sorted here.
-    visits = sorted(db.session.scalars(
-        select(Visit).where(Visit.site_id == site.id, Visit.state.in_(BOARD_STATES))
-        .options(joinedload(Visit.ticket), joinedload(Visit.vehicle),
-                 joinedload(Visit.estimate).selectinload(Estimate.lines),
-                 joinedload(Visit.job).joinedload(Job.technician), joinedload(Visit.job).joinedload(Job.bay))
-    ).unique().all(), key=lambda v: v.id)
+    technician = aliased(User)
+    planned = (select(func.coalesce(func.sum(EstimateLine.quantity), 0))   # as services.workshop.planned_hours
+               .where(EstimateLine.estimate_id == Estimate.id, EstimateLine.kind.in_(("labour", "diagnosis")),
+                      EstimateLine.decision == LineDecision.APPROVED)
+               .correlate(Estimate).scalar_subquery())
+    # One row per car, as plain columns: a TV refetches this after every change in the workshop, and
+    # loading ~200 visits as ORM objects with their ticket, car, estimate lines, job, technician and
+    # bay cost more than the query itself. No ORDER BY in SQL: it would make the database walk the
+    # primary key over every visit ever made; the active ones are few and are sorted here.
+    rows = sorted(db.session.execute(
+        select(Visit.id, Visit.state, Visit.plate, Visit.updated_at, Ticket.number, Vehicle.make, Vehicle.model,
+               Job.id.label("job_id"), Job.status, Job.pause_reason, Job.clocked_seconds, Job.running_since,
+               Job.stage_since, Job.rework_count, technician.display_name, Bay.name.label("bay"),
+               Estimate.promised_at, planned.label("planned"))
+        .select_from(Visit)
+        .outerjoin(Ticket, Ticket.visit_id == Visit.id).outerjoin(Vehicle, Vehicle.id == Visit.vehicle_id)
+        .outerjoin(Estimate, Estimate.visit_id == Visit.id).outerjoin(Job, Job.visit_id == Visit.id)
+        .outerjoin(technician, technician.id == Job.technician_id).outerjoin(Bay, Bay.id == Job.bay_id)
+        .where(Visit.site_id == site.id, Visit.state.in_(BOARD_STATES))).all(), key=lambda r: r.id)
     pending = set(db.session.scalars(   # led by the few pending requests, not every concern ever noted
         select(Concern.visit_id).join(ManufacturerRequest).where(
             ManufacturerRequest.site_id == site.id, ManufacturerRequest.status == "pending")))
     lanes = {name: [] for name in job_rules.LANES}
-    for v in visits:
-        if v.state == "authorisation" and v.job is None:
+    for r in rows:
+        has_job = r.job_id is not None
+        if r.state == "authorisation" and not has_job:
             continue  # not in the workshop yet: the customer is still deciding the first estimate
-        job = v.job
-        lane = job_rules.lane(v.state, job.status if job else None, job.pause_reason if job else None,
-                              v.id in pending)
-        est = v.estimate
-        worked_h = (job_rules.clocked(job.clocked_seconds, job.running_since, now) / 3600) if job else 0
-        remaining = max(0.0, float(planned_hours(v)) - worked_h) if lane not in ("qc", "wash", "ready") else 0.0
-        promised = est.promised_at if est else None
-        vehicle = v.vehicle
+        lane = job_rules.lane(r.state, r.status if has_job else None, r.pause_reason if has_job else None,
+                              r.id in pending)
+        worked_h = (job_rules.clocked(r.clocked_seconds, r.running_since, now) / 3600) if has_job else 0
+        remaining = max(0.0, float(r.planned or 0) - worked_h) if lane not in ("qc", "wash", "ready") else 0.0
         lanes[lane].append(BoardCard(
-            visit_id=v.id, number=v.ticket.number if v.ticket else "", masked_plate=mask_plate(v.plate),
-            model=" ".join(x for x in ((vehicle.make if vehicle else None), (vehicle.model if vehicle else None)) if x),
-            technician=job.technician.display_name if job and job.technician else None,
-            bay=job.bay.name if job and job.bay else None, lane=lane,
-            stage_since=job.stage_since if job else v.updated_at, promised_at=promised,
-            risk=job_rules.risk(now, promised, remaining, lane == "ready"), rework=job.rework_count if job else 0))
+            visit_id=r.id, number=r.number or "", masked_plate=mask_plate(r.plate),
+            model=" ".join(x for x in (r.make, r.model) if x),
+            technician=r.display_name, bay=r.bay, lane=lane,
+            stage_since=r.stage_since if has_job else r.updated_at, promised_at=r.promised_at,
+            risk=job_rules.risk(now, r.promised_at, remaining, lane == "ready"),
+            rework=r.rework_count if has_job else 0))
     return BoardState(seq, lanes, now)
 
 

@@ -14,6 +14,7 @@ from functools import lru_cache
 from flask import current_app
 from flask_babel import format_time, gettext as _
 from sqlalchemy import case, delete, or_, select, update
+from sqlalchemy.orm import joinedload
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -134,7 +135,9 @@ def session_for(token: str | None, user_id) -> StaffSession | None:
     or its account deactivated)."""
     if not token:
         return None
-    row = db.session.get(StaffSession, token_hash(token))
+    # The user and their site with it, in one statement: every staff page shows both.
+    row = db.session.get(StaffSession, token_hash(token),
+                         options=[joinedload(StaffSession.user).joinedload(User.site)])
     if row is None or str(row.user_id) != str(user_id):
         return None
     user = row.user

@@ -10,8 +10,8 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select, text
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, literal, or_, select, text, union_all
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import history as rules
 from .. import money
@@ -51,50 +51,61 @@ class SearchResult:
 
 def search(site_id: int, raw: str | None) -> SearchResult:
     """Vehicles and customers of the site matching a plate, a mobile, a VIN or a name. Exact
-    matches first, on the site-led indexes (a counter lookup stays fast in years of history);
-    only when nothing matches exactly, fragments (part of a plate, the last digits of a mobile or
-    VIN, part of a name). Raises rules.QueryRefused for an unusable entry."""
+    matches first, in one statement on the site-led indexes (a counter lookup stays fast in years
+    of history); only when nothing matches exactly, fragments (part of a plate, the last digits of
+    a mobile or VIN, part of a name). Then the rows with their visit counts, in three more.
+    Raises rules.QueryRefused for an unusable entry."""
     q = rules.parse_query(raw)
-    vehicles, people = _matching(site_id, q, exact=True)
-    if not vehicles and not people:
-        vehicles, people = _matching(site_id, q, exact=False)
-    return SearchResult(q, _vehicle_rows(site_id, vehicles), _customer_rows(site_id, people))
+    vehicle_ids, customer_ids = _exact_ids(site_id, q)
+    if not vehicle_ids and not customer_ids:
+        vehicle_ids, customer_ids = _fragment_ids(site_id, q)
+    vehicles = _vehicle_rows(site_id, q, vehicle_ids)
+    return SearchResult(q, vehicles, _customer_rows(site_id, customer_ids, vehicles))
 
 
-def _matching(site_id: int, q: rules.Query, exact: bool) -> tuple[list[Vehicle], list[Customer]]:
-    """One small query per way of matching, each served by its site-led index (an OR across
-    columns would make the database read every vehicle of the site), then the rows by id."""
-    def ids(stmt):
-        return set(db.session.scalars(stmt.limit(SEARCH_LIMIT)))
+def _keys(q: rules.Query):
+    """(model, column, value) for each way the entry can match."""
+    candidates = ((Customer, Customer.mobile, q.mobile), (Customer, Customer.name, q.name),
+                  (Vehicle, Vehicle.plate, q.plate), (Vehicle, Vehicle.vin, q.vin))
+    return [(model, column, value) for model, column, value in candidates if value]
 
-    def matching(model, column, value):
-        if exact:
-            return ids(select(model.id).where(model.site_id == site_id, column == value))
-        return fragment_match(model, column, value, site_id)
 
-    customer_ids: set[int] = set()
-    for column, value in ((Customer.mobile, q.mobile), (Customer.name, q.name)):
-        if value:
-            customer_ids |= matching(Customer, column, value)
+def _exact_ids(site_id: int, q: rules.Query) -> tuple[set[int], set[int]]:
+    """Ids of the cars and people that match exactly, and the cars of (or driven by) those people:
+    one branch per way of matching, each served by its site-led index (an OR across columns would
+    make the database read every vehicle of the site), all in one UNION ALL."""
+    branches = []
+
+    def branch(kind: str, stmt):
+        inner = stmt.limit(SEARCH_LIMIT).subquery()   # a LIMIT per branch: SQLite wants it in a subquery
+        branches.append(select(literal(kind).label("kind"), inner.c[0].label("id")))
+
+    for model, column, value in _keys(q):
+        if model is Vehicle:
+            branch("vehicle", select(Vehicle.id).where(Vehicle.site_id == site_id, column == value))
+            continue
+        people = select(Customer.id).where(Customer.site_id == site_id, column == value).limit(SEARCH_LIMIT)
+        branch("customer", people)
+        branch("vehicle", select(Vehicle.id).where(Vehicle.site_id == site_id, Vehicle.customer_id.in_(people)))
+        branch("vehicle", select(VehicleDriver.vehicle_id).where(VehicleDriver.customer_id.in_(people)))
+    found: dict[str, set[int]] = {"vehicle": set(), "customer": set()}
+    for kind, id_ in db.session.execute(union_all(*branches)):
+        found[kind].add(id_)
+    return found["vehicle"], found["customer"]
+
+
+def _fragment_ids(site_id: int, q: rules.Query) -> tuple[set[int], set[int]]:
+    """As _exact_ids for part of a plate, mobile, VIN or name: one query per way of matching, each
+    through its fragment index."""
     vehicle_ids: set[int] = set()
-    for column, value in ((Vehicle.plate, q.plate), (Vehicle.vin, q.vin)):
-        if value:
-            vehicle_ids |= matching(Vehicle, column, value)
+    customer_ids: set[int] = set()
+    for model, column, value in _keys(q):
+        (vehicle_ids if model is Vehicle else customer_ids).update(fragment_match(model, column, value, site_id))
     if customer_ids:
-        vehicle_ids |= ids(select(Vehicle.id).where(Vehicle.site_id == site_id, Vehicle.customer_id.in_(customer_ids)))
-        vehicle_ids |= ids(select(VehicleDriver.vehicle_id).where(VehicleDriver.customer_id.in_(customer_ids)))
-    # Sorted here, not in SQL: an ORDER BY plate would lead the database down the plate index.
-    vehicles = sorted(db.session.scalars(
-        select(Vehicle).where(Vehicle.id.in_(vehicle_ids)).options(selectinload(Vehicle.customer))),
-        key=lambda v: (v.plate != q.plate, v.plate, v.id))[:SEARCH_LIMIT] if vehicle_ids else []
-    found_people = sorted(db.session.scalars(select(Customer).where(Customer.id.in_(customer_ids))),
-                          key=lambda c: (c.name or "", c.id)) if customer_ids else []
-    known = {c.id for c in found_people}
-    for v in vehicles:   # the owners of the cars found, too
-        if v.customer is not None and v.customer.id not in known:
-            found_people.append(v.customer)
-            known.add(v.customer.id)
-    return vehicles, found_people
+        for stmt in (select(Vehicle.id).where(Vehicle.site_id == site_id, Vehicle.customer_id.in_(customer_ids)),
+                     select(VehicleDriver.vehicle_id).where(VehicleDriver.customer_id.in_(customer_ids))):
+            vehicle_ids.update(db.session.scalars(stmt.limit(SEARCH_LIMIT)))
+    return vehicle_ids, customer_ids
 
 
 def fragment_match(model, column, value: str, site_id: int) -> set[int]:
@@ -118,26 +129,44 @@ def fragment_match(model, column, value: str, site_id: int) -> set[int]:
     return set(db.session.scalars(stmt.limit(SEARCH_LIMIT)))
 
 
-def _vehicle_rows(site_id: int, vehicles: list[Vehicle]) -> list[VehicleRow]:
-    ids = [v.id for v in vehicles]
-    stats = {row[0]: (row[1], row[2]) for row in db.session.execute(
-        select(Visit.vehicle_id, func.count(Visit.id), func.max(Visit.created_at))
-        .where(Visit.site_id == site_id, Visit.vehicle_id.in_(ids)).group_by(Visit.vehicle_id))} if ids else {}
-    return [VehicleRow(v, *stats.get(v.id, (0, None))) for v in vehicles]
-
-
-def _customer_rows(site_id: int, customers: list[Customer]) -> list[CustomerRow]:
-    ids = [c.id for c in customers]
+def _vehicle_rows(site_id: int, q: rules.Query, ids: set[int]) -> list[VehicleRow]:
+    """The cars with their owner, number of visits and last visit, in one statement. Sorted here,
+    not in SQL: an ORDER BY plate would lead the database down the plate index."""
     if not ids:
         return []
+    stats = (select(Visit.vehicle_id, func.count(Visit.id).label("visits"), func.max(Visit.created_at).label("last"))
+             .where(Visit.site_id == site_id, Visit.vehicle_id.in_(ids)).group_by(Visit.vehicle_id).subquery())
+    rows = db.session.execute(select(Vehicle, stats.c.visits, stats.c.last)
+                              .outerjoin(stats, stats.c.vehicle_id == Vehicle.id).where(Vehicle.id.in_(ids))
+                              .options(joinedload(Vehicle.customer))).all()
+    rows.sort(key=lambda r: (r[0].plate != q.plate, r[0].plate, r[0].id))
+    return [VehicleRow(vehicle, count or 0, last_at) for vehicle, count, last_at in rows[:SEARCH_LIMIT]]
+
+
+def _customer_rows(site_id: int, ids: set[int], vehicles: list[VehicleRow]) -> list[CustomerRow]:
+    """The people found, by name, then the owners of the cars found; each with their cars and
+    number of visits (two statements)."""
+    owners = [row.vehicle.customer for row in vehicles if row.vehicle.customer is not None]
+    wanted = ids | {c.id for c in owners}
+    if not wanted:
+        return []
+    stats = (select(Visit.customer_id, func.count(Visit.id).label("visits"))
+             .where(Visit.site_id == site_id, Visit.customer_id.in_(wanted)).group_by(Visit.customer_id).subquery())
+    counts = {c.id: n or 0 for c, n in db.session.execute(
+        select(Customer, stats.c.visits).outerjoin(stats, stats.c.customer_id == Customer.id)
+        .where(Customer.id.in_(wanted)))}
+    people = sorted((db.session.get(Customer, i) for i in ids), key=lambda c: (c.name or "", c.id))
+    known = set(ids)
+    for owner in owners:   # the owners of the cars found, too
+        if owner.id not in known:
+            people.append(owner)
+            known.add(owner.id)
     owned: dict[int, list[Vehicle]] = {}
-    for v in sorted(db.session.scalars(select(Vehicle).where(Vehicle.site_id == site_id, Vehicle.customer_id.in_(ids))),
+    for v in sorted(db.session.scalars(select(Vehicle).where(Vehicle.site_id == site_id,
+                                                             Vehicle.customer_id.in_(known))),
                     key=lambda v: v.plate):   # sorted here: ORDER BY plate would walk the plate index
         owned.setdefault(v.customer_id, []).append(v)
-    counts = dict(db.session.execute(
-        select(Visit.customer_id, func.count(Visit.id)).where(Visit.site_id == site_id, Visit.customer_id.in_(ids))
-        .group_by(Visit.customer_id)).all())
-    return [CustomerRow(c, owned.get(c.id, []), counts.get(c.id, 0)) for c in customers]
+    return [CustomerRow(c, owned.get(c.id, []), counts.get(c.id, 0)) for c in people]
 
 
 # ---------------------------------------------------------------- one visit, everything kept of it
