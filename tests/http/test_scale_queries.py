@@ -100,6 +100,19 @@ def test_screen_query_counts_do_not_grow_with_the_history(app, client, big_shop)
     assert screen_counts(client, site, people) == small
 
 
+def test_an_exact_lookup_and_the_board_take_few_round_trips(app, client, big_shop):
+    """At 1M visits on PostgreSQL every indexed statement costs about a millisecond of round trip
+    and ORM work, so the counter's exact lookup and the TV board are held to a few: the staff
+    session with its user and site (1), the exact keys (1), the cars (1), the people (1) and their
+    cars (1); the board: its site by token, change sequence, lanes and pending requests."""
+    site, people = big_shop
+    add_history(site.id, 200)
+    counts = screen_counts(client, site, people)
+    assert counts["/history/?q=京C00007"] == 5
+    assert counts["/history/?q=13700000007"] == 5
+    assert counts[f"/board/state?token={BOARD_TOKEN}"] <= 5   # and the signed-in session of this client
+
+
 def test_history_search_and_board_read_through_indexes(app, big_shop):
     if db.engine.dialect.name != "sqlite":
         pytest.skip("EXPLAIN QUERY PLAN is SQLite's; PostgreSQL plans follow its statistics")
