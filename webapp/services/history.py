@@ -5,12 +5,13 @@ without a relationship — concerns, approvals, survey answers — in one query 
 Read-only: nothing here writes. The rules (search keys, open declined items, export range, CSV
 guard) are in webapp/history.py."""
 import json
+from functools import cached_property, lru_cache
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, literal, or_, select, text, union_all
+from sqlalchemy import bindparam, func, literal, or_, select, text, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import history as rules
@@ -71,27 +72,37 @@ def _keys(q: rules.Query):
 
 
 def _exact_ids(site_id: int, q: rules.Query) -> tuple[set[int], set[int]]:
-    """Ids of the cars and people that match exactly, and the cars of (or driven by) those people:
-    one branch per way of matching, each served by its site-led index (an OR across columns would
-    make the database read every vehicle of the site), all in one UNION ALL."""
+    """Ids of the cars and people that match exactly, and the cars of (or driven by) those people."""
+    keys = tuple(column.key for _model, column, _value in _keys(q))
+    found: dict[str, set[int]] = {"vehicle": set(), "customer": set()}
+    values = {column.key: value for _model, column, value in _keys(q)}
+    for kind, id_ in db.session.execute(_exact_statement(keys), {"site": site_id, **values}):
+        found[kind].add(id_)
+    return found["vehicle"], found["customer"]
+
+
+@lru_cache(maxsize=16)
+def _exact_statement(keys: tuple[str, ...]):
+    """One branch per way of matching, each served by its site-led index (an OR across columns
+    would make the database read every vehicle of the site), all in one UNION ALL. Built once per
+    combination of keys, with the values as parameters: building it took longer than running it."""
+    site = bindparam("site")
     branches = []
 
     def branch(kind: str, stmt):
         inner = stmt.limit(SEARCH_LIMIT).subquery()   # a LIMIT per branch: SQLite wants it in a subquery
         branches.append(select(literal(kind).label("kind"), inner.c[0].label("id")))
 
-    for model, column, value in _keys(q):
-        if model is Vehicle:
-            branch("vehicle", select(Vehicle.id).where(Vehicle.site_id == site_id, column == value))
+    for key in keys:
+        if key in ("plate", "vin"):
+            branch("vehicle", select(Vehicle.id).where(Vehicle.site_id == site, getattr(Vehicle, key) == bindparam(key)))
             continue
-        people = select(Customer.id).where(Customer.site_id == site_id, column == value).limit(SEARCH_LIMIT)
+        people = select(Customer.id).where(Customer.site_id == site, getattr(Customer, key) == bindparam(key)) \
+            .limit(SEARCH_LIMIT)
         branch("customer", people)
-        branch("vehicle", select(Vehicle.id).where(Vehicle.site_id == site_id, Vehicle.customer_id.in_(people)))
+        branch("vehicle", select(Vehicle.id).where(Vehicle.site_id == site, Vehicle.customer_id.in_(people)))
         branch("vehicle", select(VehicleDriver.vehicle_id).where(VehicleDriver.customer_id.in_(people)))
-    found: dict[str, set[int]] = {"vehicle": set(), "customer": set()}
-    for kind, id_ in db.session.execute(union_all(*branches)):
-        found[kind].add(id_)
-    return found["vehicle"], found["customer"]
+    return union_all(*branches)
 
 
 def _fragment_ids(site_id: int, q: rules.Query) -> tuple[set[int], set[int]]:
@@ -134,11 +145,7 @@ def _vehicle_rows(site_id: int, q: rules.Query, ids: set[int]) -> list[VehicleRo
     not in SQL: an ORDER BY plate would lead the database down the plate index."""
     if not ids:
         return []
-    stats = (select(Visit.vehicle_id, func.count(Visit.id).label("visits"), func.max(Visit.created_at).label("last"))
-             .where(Visit.site_id == site_id, Visit.vehicle_id.in_(ids)).group_by(Visit.vehicle_id).subquery())
-    rows = db.session.execute(select(Vehicle, stats.c.visits, stats.c.last)
-                              .outerjoin(stats, stats.c.vehicle_id == Vehicle.id).where(Vehicle.id.in_(ids))
-                              .options(joinedload(Vehicle.customer))).all()
+    rows = db.session.execute(_ROWS.vehicles, {"site": site_id, "ids": list(ids)}).all()
     rows.sort(key=lambda r: (r[0].plate != q.plate, r[0].plate, r[0].id))
     return [VehicleRow(vehicle, count or 0, last_at) for vehicle, count, last_at in rows[:SEARCH_LIMIT]]
 
@@ -150,23 +157,52 @@ def _customer_rows(site_id: int, ids: set[int], vehicles: list[VehicleRow]) -> l
     wanted = ids | {c.id for c in owners}
     if not wanted:
         return []
-    stats = (select(Visit.customer_id, func.count(Visit.id).label("visits"))
-             .where(Visit.site_id == site_id, Visit.customer_id.in_(wanted)).group_by(Visit.customer_id).subquery())
-    counts = {c.id: n or 0 for c, n in db.session.execute(
-        select(Customer, stats.c.visits).outerjoin(stats, stats.c.customer_id == Customer.id)
-        .where(Customer.id.in_(wanted)))}
-    people = sorted((db.session.get(Customer, i) for i in ids), key=lambda c: (c.name or "", c.id))
+    loaded = {c.id: (c, n or 0) for c, n in db.session.execute(_ROWS.customers, {"site": site_id,
+                                                                                 "ids": list(wanted)})}
+    people = sorted((loaded[i][0] for i in ids if i in loaded), key=lambda c: (c.name or "", c.id))
     known = set(ids)
     for owner in owners:   # the owners of the cars found, too
         if owner.id not in known:
             people.append(owner)
             known.add(owner.id)
     owned: dict[int, list[Vehicle]] = {}
-    for v in sorted(db.session.scalars(select(Vehicle).where(Vehicle.site_id == site_id,
-                                                             Vehicle.customer_id.in_(known))),
+    for v in sorted(db.session.scalars(_ROWS.owned, {"site": site_id, "ids": list(known)}),
                     key=lambda v: v.plate):   # sorted here: ORDER BY plate would walk the plate index
         owned.setdefault(v.customer_id, []).append(v)
-    return [CustomerRow(c, owned.get(c.id, []), counts.get(c.id, 0)) for c in people]
+    return [CustomerRow(c, owned.get(c.id, []), loaded[c.id][1] if c.id in loaded else 0) for c in people]
+
+
+class _RowStatements:
+    """The result rows' statements, built once with the site and ids as parameters (building a
+    statement with its subquery cost more than running it on its index)."""
+
+    @cached_property
+    def _ids(self):
+        return bindparam("ids", expanding=True)
+
+    @cached_property
+    def vehicles(self):
+        stats = (select(Visit.vehicle_id, func.count(Visit.id).label("visits"),
+                        func.max(Visit.created_at).label("last"))
+                 .where(Visit.site_id == bindparam("site"), Visit.vehicle_id.in_(self._ids))
+                 .group_by(Visit.vehicle_id).subquery())
+        return (select(Vehicle, stats.c.visits, stats.c.last).outerjoin(stats, stats.c.vehicle_id == Vehicle.id)
+                .where(Vehicle.id.in_(self._ids)).options(joinedload(Vehicle.customer)))
+
+    @cached_property
+    def customers(self):
+        stats = (select(Visit.customer_id, func.count(Visit.id).label("visits"))
+                 .where(Visit.site_id == bindparam("site"), Visit.customer_id.in_(self._ids))
+                 .group_by(Visit.customer_id).subquery())
+        return (select(Customer, stats.c.visits).outerjoin(stats, stats.c.customer_id == Customer.id)
+                .where(Customer.id.in_(self._ids)))
+
+    @cached_property
+    def owned(self):
+        return select(Vehicle).where(Vehicle.site_id == bindparam("site"), Vehicle.customer_id.in_(self._ids))
+
+
+_ROWS = _RowStatements()
 
 
 # ---------------------------------------------------------------- one visit, everything kept of it
