@@ -23,9 +23,11 @@ def settled(page):
     page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')")
 
 
-def set_lang(page, base_url, lang):
-    """Choose the UI language the way a person does: the language switch (sets the cookie)."""
-    page.goto(f"{base_url}/lang/{lang}?next=/start")
+def set_lang(page, base_url, lang, then="/start"):
+    """Choose the UI language the way a person does: the language switch (sets the cookie), which
+    then opens ``then``."""
+    from urllib.parse import quote
+    page.goto(f"{base_url}/lang/{lang}?next={quote(then)}")
 
 
 def draw_signature(page, canvas):
@@ -51,9 +53,11 @@ def sign_in(page, base, username, lang=None, password=PASSWORD, path=None, live=
     import re as _re
 
     from playwright.sync_api import expect
+    login_page = "/login" + (f"?next={path}" if path else "")
     if lang:
-        set_lang(page, base, lang)
-    page.goto(base + "/login" + (f"?next={path}" if path else ""))
+        set_lang(page, base, lang, then=login_page)   # the switch opens the sign-in form itself
+    else:
+        page.goto(base + login_page)
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("button[type=submit]")

@@ -16,7 +16,7 @@ from sqlalchemy import select
 import re
 
 from tests.browser import language_mix
-from tests.browser.helpers import SCREENSHOTS, screenshot, sign_in
+from tests.browser.helpers import SCREENSHOTS, screenshot, set_lang, sign_in
 from webapp.cli import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -170,8 +170,7 @@ def test_every_screen_is_accessible_and_speaks_one_language(live_app, live_serve
 
     for viewport, path in public_pages(d):
         page = new_page("console" if viewport == "tablet" else viewport, lang=locale, bypass_csp=True)
-        page.goto(f"{base}/lang/{lang}?next=/login")
-        page.goto(base + path)
+        set_lang(page, base, lang, then=path)
         audit.check(page, path)
         if path.startswith("/t/"):
             page.fill("#pin", d["pin"])

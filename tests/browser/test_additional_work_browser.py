@@ -44,8 +44,7 @@ def test_additional_work_reported_approved_and_seen(live_app, live_server, new_p
     shop = seed(live_app)
 
     tablet = new_page("console", lang="en" if lang == "en" else None, viewport={"width": 1024, "height": 768})
-    set_lang(tablet, base, lang)
-    tablet.goto(f"{base}/login?next=/tech")
+    set_lang(tablet, base, lang, then="/login?next=/tech")
     tablet.fill("#username", "tech")
     tablet.fill("#password", "test-pass-123")
     tablet.click("button[type=submit]")
@@ -78,8 +77,7 @@ def test_additional_work_reported_approved_and_seen(live_app, live_server, new_p
 
     # The customer approves everything on the phone, after the PIN.
     phone = new_page("phone", lang="en" if lang == "en" else None)
-    set_lang(phone, base, lang)
-    phone.goto(f"{base}/t/{shop['token']}")
+    set_lang(phone, base, lang, then=f"/t/{shop['token']}")
     expect(phone.locator("body")).to_have_attribute("data-live-state", "online")
     phone.locator("[data-approval-pin]").tap()
     phone.locator("#pin").press_sequentially(shop["pin"])

@@ -46,8 +46,7 @@ def test_the_reception_tv_follows_check_ins_and_bookings_live(live_server, live_
     from webapp.services.checkin import check_in_appointment
     data = seed(live_app)
     tv = new_page("tv", lang=lang)
-    set_lang(tv, live_server.url, lang)
-    tv.goto(f"{live_server.url}/appointments/board?token={data['token']}")
+    set_lang(tv, live_server.url, lang, then=f"/appointments/board?token={data['token']}")
     expect(tv.locator("body")).to_have_attribute("data-live-state", "online")
     card = tv.locator(f"[data-card='{data['booking']}']")
     expect(card).to_have_attribute("data-state", "late")

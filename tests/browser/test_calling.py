@@ -30,8 +30,7 @@ def shop(live_shop, live_app):
 def test_call_next_reaches_the_lobby_live(live_server, shop, new_page, lang):
     base = live_server.url
     tv = new_page("tv")
-    set_lang(tv, base, lang)
-    tv.goto(base + "/lobby")
+    set_lang(tv, base, lang, then="/lobby")
     expect(tv.locator("body")).to_have_attribute("data-live-state", "online")
     tv.evaluate("window.__noReload = true")
     expect(tv.locator("#waiting-count")).to_have_text("3")

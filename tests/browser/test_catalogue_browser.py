@@ -27,8 +27,7 @@ def shop(live_shop, live_app):
 
 
 def sign_in_parts(page, base, lang, username="parts1"):
-    set_lang(page, base, lang)
-    page.goto(base + "/login?next=/admin/catalogue/parts")
+    set_lang(page, base, lang, then="/login?next=/admin/catalogue/parts")
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")

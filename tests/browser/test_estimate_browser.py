@@ -65,8 +65,7 @@ def setup_visit(live_app):
 
 
 def sign_in(page, base, username, lang):
-    set_lang(page, base, lang)
-    page.goto(base + "/login")
+    set_lang(page, base, lang, then="/login")
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")

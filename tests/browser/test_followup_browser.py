@@ -79,8 +79,7 @@ def test_two_stars_open_a_case_the_manager_sees_and_the_call_is_recorded(live_ap
     manager.evaluate("window.__noReload = 'still here'")
 
     phone = new_page("phone", lang="en" if en else None)
-    set_lang(phone, base, code)
-    phone.goto(f"{base}/t/{shop['token']}")
+    set_lang(phone, base, code, then=f"/t/{shop['token']}")
     expect(phone.locator("body")).to_have_attribute("data-live-state", "online")
     card = phone.locator("#feedback")
     expect(card.locator("[data-star]")).to_have_count(5)

@@ -43,8 +43,7 @@ def seed(live_app):
 
 
 def sign_in(page, base, username, code):
-    set_lang(page, base, code)
-    page.goto(f"{base}/login")
+    set_lang(page, base, code, then="/login")
     page.fill("#username", username)
     page.fill("#password", "test-pass-123")
     page.click("button[type=submit]")

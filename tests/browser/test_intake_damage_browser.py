@@ -70,8 +70,7 @@ def setup_visit(live_app, previous_marks=False):
 
 
 def sign_in(page, base, lang):
-    set_lang(page, base, "en" if lang == "en" else "zh_CN")
-    page.goto(base + "/login")
+    set_lang(page, base, "en" if lang == "en" else "zh_CN", then="/login")
     page.fill("#username", "advisor1")
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")

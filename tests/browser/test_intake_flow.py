@@ -35,8 +35,7 @@ def test_reception_inspection_interview(live_server, shop, new_page, lang):
     page = new_page("console")
     sign_in(page, live_server.url, shop["advisor"], lang)
     phone = new_page("phone", lang="en" if en else None)
-    set_lang(phone, live_server.url, lang)
-    phone.goto(f"{live_server.url}/t/{shop['token']}")
+    set_lang(phone, live_server.url, lang, then=f"/t/{shop['token']}")
     expect(phone.locator("body")).to_have_attribute("data-live-state", "online")
     phone.evaluate("window.__noReload = true")
     # Start-of-day readiness, then call the customer and start the reception.

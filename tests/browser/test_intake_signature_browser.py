@@ -77,8 +77,7 @@ def signature_image(live_app):
 
 
 def sign_in(page, base, username, lang):
-    set_lang(page, base, lang)
-    page.goto(base + "/login")
+    set_lang(page, base, lang, then="/login")
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
@@ -93,8 +92,7 @@ def wait_js(page, expression, timeout=10.0):
 
 def open_status(new_page, base, token, lang):
     phone = new_page("phone", lang="en" if lang == "en" else None)
-    set_lang(phone, base, lang)
-    phone.goto(f"{base}/t/{token}")
+    set_lang(phone, base, lang, then=f"/t/{token}")
     expect(phone.locator("body")).to_have_attribute("data-live-state", "online")
     return phone
 

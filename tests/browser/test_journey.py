@@ -31,16 +31,14 @@ def test_kiosk_to_phone_to_call(live_server, shop, new_page, lang):
 
     # The lobby TV is on, and live.
     tv = new_page("tv")
-    set_lang(tv, base, lang)
-    tv.goto(base + "/lobby")
+    set_lang(tv, base, lang, then="/lobby")
     expect(tv.locator("body")).to_have_attribute("data-live-state", "online")
     expect(tv.locator("#waiting-count")).to_have_text("1")
 
     # The customer takes a walk-in ticket with the on-screen keyboards.
     kiosk = new_page("kiosk")
     kiosk.add_init_script("window.print = function () {};")
-    set_lang(kiosk, base, lang)
-    kiosk.goto(base + "/kiosk")
+    set_lang(kiosk, base, lang, then="/kiosk")
     kiosk.click("#choose-walkin")
     # The site's usual start (沪C, learned from the walk-in already waiting) is filled in: another
     # province is on the first panel.
@@ -72,8 +70,7 @@ def test_kiosk_to_phone_to_call(live_server, shop, new_page, lang):
 
     # The advisor calls twice: first the earlier customer, then ours.
     desk = new_page("console")
-    set_lang(desk, base, lang)
-    desk.goto(base + "/login")
+    set_lang(desk, base, lang, then="/login")
     desk.fill("#username", shop)
     desk.fill("#password", PASSWORD)
     desk.click("button[type=submit]")

@@ -32,8 +32,7 @@ def shop(live_shop):
 def open_kiosk(new_page, base, lang="zh_CN"):
     page = new_page("kiosk", lang="en" if lang == "en" else None)
     page.add_init_script(COUNT_PRINTS)
-    set_lang(page, base, lang)
-    page.goto(base + "/kiosk")
+    set_lang(page, base, lang, then="/kiosk")
     expect(page.locator("#kiosk")).to_have_attribute("data-kiosk-screen", "start")
     return page
 

@@ -73,8 +73,7 @@ def shop(live_app):
 def open_kiosk(new_page, base, lang):
     page = new_page("kiosk", lang="en" if lang == "en" else None)
     page.add_init_script(COUNT_TAPS)
-    set_lang(page, base, lang)
-    page.goto(base + "/kiosk")
+    set_lang(page, base, lang, then="/kiosk")
     expect(page.locator("#kiosk")).to_have_attribute("data-kiosk-screen", "start")
     reset_counts(page)
     return page
@@ -225,8 +224,7 @@ def test_the_proof_screen_is_accessible(live_server, live_app, shop, new_page, l
     with its message after a wrong answer."""
     book(live_app, shop, "京A54321", "13800138000", "张三", 15)
     page = new_page("kiosk", lang="en" if lang == "en" else None, bypass_csp=True)   # axe is injected
-    set_lang(page, live_server.url, lang)
-    page.goto(live_server.url + "/kiosk/appointment")
+    set_lang(page, live_server.url, lang, then="/kiosk/appointment")
     page.locator(".today-row").first.click()
     expect(page.locator("#proof-form")).to_be_visible()
     assert [v for v in axe_findings(page) if v["impact"] in BLOCKING] == []

@@ -49,8 +49,7 @@ def test_customer_approves_on_the_phone_and_the_advisor_sees_it(live_app, live_s
 
     # The phone, before the PIN: only the notice, never an amount.
     phone = new_page("phone", lang="en" if en else None)
-    set_lang(phone, live_server.url, "en" if en else "zh_CN")
-    phone.goto(f"{live_server.url}/t/{shop['token']}")
+    set_lang(phone, live_server.url, "en" if en else "zh_CN", then=f"/t/{shop['token']}")
     expect(phone.locator("body")).to_have_attribute("data-live-state", "online")
     card = phone.locator("#approval")
     expect(card).to_have_attribute("data-approval", "locked")

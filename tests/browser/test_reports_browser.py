@@ -107,8 +107,7 @@ def test_reports_move_live_when_a_car_is_delivered(live_app, live_server, new_pa
     assert not boss.console_errors
 
     # Chinese: the same page in the other language; the definition opens on a tap.
-    set_lang(boss, base, "zh_CN")
-    boss.goto(base + "/reports")
+    set_lang(boss, base, "zh_CN", then="/reports")
     expect(boss.locator("#s-delivery")).to_have_text("关键指标")
     card = boss.locator('[data-kpi="on_time"]')
     expect(card).to_contain_text("准时交车率")

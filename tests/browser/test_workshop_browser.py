@@ -73,8 +73,7 @@ def test_assign_start_and_everyone_sees_it(live_app, live_server, new_page, lang
     tablet.evaluate("window.__noReload = 'still here'")
 
     phone = new_page("phone", lang="en" if en else None)
-    set_lang(phone, base, code)
-    phone.goto(f"{base}/t/{shop['token']}")
+    set_lang(phone, base, code, then=f"/t/{shop['token']}")
     expect(phone.locator("body")).to_have_attribute("data-live-state", "online")
     expect(phone.locator("#status-live")).to_have_attribute("data-state", "dispatch")
     phone.evaluate("window.__noReload = 'still here'")
