@@ -73,10 +73,10 @@ def _keys(q: rules.Query):
 
 def _exact_ids(site_id: int, q: rules.Query) -> tuple[set[int], set[int]]:
     """Ids of the cars and people that match exactly, and the cars of (or driven by) those people."""
-    keys = tuple(column.key for _model, column, _value in _keys(q))
+    keys = _keys(q)
+    statement = _exact_statement(tuple(column.key for _model, column, _value in keys))
     found: dict[str, set[int]] = {"vehicle": set(), "customer": set()}
-    values = {column.key: value for _model, column, value in _keys(q)}
-    for kind, id_ in db.session.execute(_exact_statement(keys), {"site": site_id, **values}):
+    for kind, id_ in db.session.execute(statement, {"site": site_id, **{c.key: v for _m, c, v in keys}}):
         found[kind].add(id_)
     return found["vehicle"], found["customer"]
 
