@@ -130,7 +130,7 @@ def gaps_and_duplicates(numbers, prefix="W"):
 
 def recreate_pg_database(admin_url: str, name: str) -> str:
     """Drop (closing its connections) and create database ``name`` on the server of ``admin_url``;
-    its URL. Every bench starts from an empty database of its own."""
+    its URL. Every bench, and the stack tests, start from an empty database of their own."""
     import psycopg2
     conn = psycopg2.connect(admin_url, connect_timeout=3)
     conn.autocommit = True
@@ -138,4 +138,5 @@ def recreate_pg_database(admin_url: str, name: str) -> str:
         cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         cur.execute(f'CREATE DATABASE "{name}"')
     conn.close()
-    return admin_url.rsplit("/", 1)[0] + "/" + name
+    from sqlalchemy.engine import make_url
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)

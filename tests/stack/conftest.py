@@ -6,8 +6,9 @@ import shutil
 
 import pytest
 
+from bench.setup_db import recreate_pg_database
 from deploy.stack import NGINX, Stack
-from tests.stack.services import RedisServer, recreate_pg_database
+from tests.stack.services import RedisServer
 
 PG_ADMIN_URL = os.environ.get("SERVICELANE_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
 NS = os.environ.get("SERVICELANE_TEST_NS", "0")

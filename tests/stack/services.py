@@ -1,24 +1,11 @@
-"""A throw-away redis-server and a fresh PostgreSQL database for the stack tests."""
+"""A throw-away redis-server for the stack tests (their database: bench.setup_db.recreate_pg_database)."""
 import shutil
 import subprocess
 import time
 
-import psycopg2
 import redis
-from sqlalchemy.engine import make_url
 
 from tests.support import free_port
-
-
-def recreate_pg_database(admin_url, name):
-    """Drop and create ``name`` on the server of ``admin_url``; return its URL."""
-    conn = psycopg2.connect(admin_url, connect_timeout=3)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
 class RedisServer:

@@ -156,17 +156,20 @@ def stage_table(report: Report) -> Table:
 
 def advisor_table(report: Report, advisor_id=None) -> Table:
     f = report.current
+    people = [a for a in f.advisor_stages if advisor_id is None or a == advisor_id]
+    return _stage_table_per_person(f, "advisors", _l("Stage times per advisor"), _l("Advisor"), people,
+                                   f.advisor_stages, ADVISOR_STAGES)
+
+
+def _stage_table_per_person(f, key, title, person, people, stages_of, stages) -> Table:
+    """One row per person and stage: visits, median and 90th percentile, people by name."""
     rows = []
-    for aid in sorted(f.advisor_stages, key=lambda i: f.names.get(i, "")):
-        if advisor_id is not None and aid != advisor_id:
-            continue
-        delivered, promised, on_time, same_day = f.advisor_counts[aid]
-        for s in ADVISOR_STAGES:
-            d = f.advisor_stages[aid][s]
-            rows.append([f.names.get(aid, "—"), str(STAGE_LABELS[s]), d.count, minutes(d.median), minutes(d.p90)])
-    return Table("advisors", str(_l("Stage times per advisor")),
-                 [str(_l("Advisor")), str(_l("Stage")), str(_l("Visits")), str(_l("Median (min)")),
-                  str(_l("90th percentile (min)"))], rows, (2, 3, 4))
+    for pid in sorted(people, key=lambda i: f.names.get(i, "")):
+        for s in stages:
+            d = stages_of[pid][s]
+            rows.append([f.names.get(pid, "—"), str(STAGE_LABELS[s]), d.count, minutes(d.median), minutes(d.p90)])
+    return Table(key, str(title), [str(person), str(_l("Stage")), str(_l("Visits")), str(_l("Median (min)")),
+                                   str(_l("90th percentile (min)"))], rows, (2, 3, 4))
 
 
 def slowest_table(report: Report) -> Table:
@@ -198,14 +201,8 @@ def technician_table(report: Report) -> Table:
 
 def technician_stage_table(report: Report) -> Table:
     f = report.current
-    rows = []
-    for tid in sorted(f.technician_stages, key=lambda i: f.names.get(i, "")):
-        for s in TECHNICIAN_STAGES:
-            d = f.technician_stages[tid][s]
-            rows.append([f.names.get(tid, "—"), str(STAGE_LABELS[s]), d.count, minutes(d.median), minutes(d.p90)])
-    return Table("technician_stages", str(_l("Stage times per technician")),
-                 [str(_l("Technician")), str(_l("Stage")), str(_l("Visits")), str(_l("Median (min)")),
-                  str(_l("90th percentile (min)"))], rows, (2, 3, 4))
+    return _stage_table_per_person(f, "technician_stages", _l("Stage times per technician"), _l("Technician"),
+                                   list(f.technician_stages), f.technician_stages, TECHNICIAN_STAGES)
 
 
 def csi_table(report: Report) -> Table:

@@ -5,7 +5,7 @@ without a relationship — concerns, approvals, survey answers — in one query 
 Read-only: nothing here writes. The rules (search keys, open declined items, export range, CSV
 guard) are in webapp/history.py."""
 import json
-from functools import cached_property, lru_cache
+from functools import cache, lru_cache
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -25,6 +25,9 @@ from .closing import current_bill
 from ..statuses import LineDecision
 
 SEARCH_LIMIT = 50
+# The search's statements are built once and take these as parameters: building a UNION ALL or a
+# statement with a subquery cost more than running it on its index.
+_SITE, _IDS = bindparam("site"), bindparam("ids", expanding=True)
 
 
 # ---------------------------------------------------------------- search
@@ -86,7 +89,6 @@ def _exact_statement(keys: tuple[str, ...]):
     """One branch per way of matching, each served by its site-led index (an OR across columns
     would make the database read every vehicle of the site), all in one UNION ALL. Built once per
     combination of keys, with the values as parameters: building it took longer than running it."""
-    site = bindparam("site")
     branches = []
 
     def branch(kind: str, stmt):
@@ -95,12 +97,12 @@ def _exact_statement(keys: tuple[str, ...]):
 
     for key in keys:
         if key in ("plate", "vin"):
-            branch("vehicle", select(Vehicle.id).where(Vehicle.site_id == site, getattr(Vehicle, key) == bindparam(key)))
+            branch("vehicle", select(Vehicle.id).where(Vehicle.site_id == _SITE, getattr(Vehicle, key) == bindparam(key)))
             continue
-        people = select(Customer.id).where(Customer.site_id == site, getattr(Customer, key) == bindparam(key)) \
+        people = select(Customer.id).where(Customer.site_id == _SITE, getattr(Customer, key) == bindparam(key)) \
             .limit(SEARCH_LIMIT)
         branch("customer", people)
-        branch("vehicle", select(Vehicle.id).where(Vehicle.site_id == site, Vehicle.customer_id.in_(people)))
+        branch("vehicle", select(Vehicle.id).where(Vehicle.site_id == _SITE, Vehicle.customer_id.in_(people)))
         branch("vehicle", select(VehicleDriver.vehicle_id).where(VehicleDriver.customer_id.in_(people)))
     return union_all(*branches)
 
@@ -145,7 +147,7 @@ def _vehicle_rows(site_id: int, q: rules.Query, ids: set[int]) -> list[VehicleRo
     not in SQL: an ORDER BY plate would lead the database down the plate index."""
     if not ids:
         return []
-    rows = db.session.execute(_ROWS.vehicles, {"site": site_id, "ids": list(ids)}).all()
+    rows = db.session.execute(_vehicles_statement(), {"site": site_id, "ids": list(ids)}).all()
     rows.sort(key=lambda r: (r[0].plate != q.plate, r[0].plate, r[0].id))
     return [VehicleRow(vehicle, count or 0, last_at) for vehicle, count, last_at in rows[:SEARCH_LIMIT]]
 
@@ -157,7 +159,7 @@ def _customer_rows(site_id: int, ids: set[int], vehicles: list[VehicleRow]) -> l
     wanted = ids | {c.id for c in owners}
     if not wanted:
         return []
-    loaded = {c.id: (c, n or 0) for c, n in db.session.execute(_ROWS.customers, {"site": site_id,
+    loaded = {c.id: (c, n or 0) for c, n in db.session.execute(_customers_statement(), {"site": site_id,
                                                                                  "ids": list(wanted)})}
     people = sorted((loaded[i][0] for i in ids if i in loaded), key=lambda c: (c.name or "", c.id))
     known = set(ids)
@@ -166,43 +168,34 @@ def _customer_rows(site_id: int, ids: set[int], vehicles: list[VehicleRow]) -> l
             people.append(owner)
             known.add(owner.id)
     owned: dict[int, list[Vehicle]] = {}
-    for v in sorted(db.session.scalars(_ROWS.owned, {"site": site_id, "ids": list(known)}),
+    for v in sorted(db.session.scalars(_owned_statement(), {"site": site_id, "ids": list(known)}),
                     key=lambda v: v.plate):   # sorted here: ORDER BY plate would walk the plate index
         owned.setdefault(v.customer_id, []).append(v)
     return [CustomerRow(c, owned.get(c.id, []), loaded[c.id][1] if c.id in loaded else 0) for c in people]
 
 
-class _RowStatements:
-    """The result rows' statements, built once with the site and ids as parameters (building a
-    statement with its subquery cost more than running it on its index)."""
-
-    @cached_property
-    def _ids(self):
-        return bindparam("ids", expanding=True)
-
-    @cached_property
-    def vehicles(self):
-        stats = (select(Visit.vehicle_id, func.count(Visit.id).label("visits"),
-                        func.max(Visit.created_at).label("last"))
-                 .where(Visit.site_id == bindparam("site"), Visit.vehicle_id.in_(self._ids))
-                 .group_by(Visit.vehicle_id).subquery())
-        return (select(Vehicle, stats.c.visits, stats.c.last).outerjoin(stats, stats.c.vehicle_id == Vehicle.id)
-                .where(Vehicle.id.in_(self._ids)).options(joinedload(Vehicle.customer)))
-
-    @cached_property
-    def customers(self):
-        stats = (select(Visit.customer_id, func.count(Visit.id).label("visits"))
-                 .where(Visit.site_id == bindparam("site"), Visit.customer_id.in_(self._ids))
-                 .group_by(Visit.customer_id).subquery())
-        return (select(Customer, stats.c.visits).outerjoin(stats, stats.c.customer_id == Customer.id)
-                .where(Customer.id.in_(self._ids)))
-
-    @cached_property
-    def owned(self):
-        return select(Vehicle).where(Vehicle.site_id == bindparam("site"), Vehicle.customer_id.in_(self._ids))
+# The result rows' statements, built once with the site and ids as parameters (as _exact_statement).
 
 
-_ROWS = _RowStatements()
+@cache
+def _vehicles_statement():
+    stats = (select(Visit.vehicle_id, func.count(Visit.id).label("visits"), func.max(Visit.created_at).label("last"))
+             .where(Visit.site_id == _SITE, Visit.vehicle_id.in_(_IDS)).group_by(Visit.vehicle_id).subquery())
+    return (select(Vehicle, stats.c.visits, stats.c.last).outerjoin(stats, stats.c.vehicle_id == Vehicle.id)
+            .where(Vehicle.id.in_(_IDS)).options(joinedload(Vehicle.customer)))
+
+
+@cache
+def _customers_statement():
+    stats = (select(Visit.customer_id, func.count(Visit.id).label("visits"))
+             .where(Visit.site_id == _SITE, Visit.customer_id.in_(_IDS)).group_by(Visit.customer_id).subquery())
+    return (select(Customer, stats.c.visits).outerjoin(stats, stats.c.customer_id == Customer.id)
+            .where(Customer.id.in_(_IDS)))
+
+
+@cache
+def _owned_statement():
+    return select(Vehicle).where(Vehicle.site_id == _SITE, Vehicle.customer_id.in_(_IDS))
 
 
 # ---------------------------------------------------------------- one visit, everything kept of it
